@@ -1,0 +1,60 @@
+//! The errors one invocation can end in, and how each reaches the Lambda runtime.
+//!
+//! Every error is returned, never swallowed: the invocation fails, the `Errors` alarm sees
+//! it, Lambda's async retries run, and the event finally rests in the on-failure queue
+//! where it can be replayed. The `error_type` names what on-call will grep for.
+
+use lambda_runtime::Diagnostic;
+
+use crate::store::StoreError;
+
+/// Why an invocation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    /// The event cannot be read as an ECS task state change (malformed JSON shape, a
+    /// missing `taskArn`, a bad timestamp or dispatch ID). Retrying will not help, but the
+    /// failure queue keeps the event for a person to look at.
+    #[error("ValidationException: {0}")]
+    Validation(String),
+
+    /// The event names a dispatch that has no record. The control plane may not have
+    /// written it yet, so this is retried; a record is never created here.
+    #[error("dispatch {dispatch_id} not found in the table (task {task_arn})")]
+    DispatchNotFound {
+        dispatch_id: String,
+        task_arn: String,
+    },
+
+    /// More than one dispatch record claims this task ARN in the `task_arn-index` GSI,
+    /// so we cannot tell which one to settle.
+    #[error("task {task_arn} is claimed by more than one dispatch: {dispatch_ids:?}")]
+    AmbiguousDispatch {
+        task_arn: String,
+        dispatch_ids: Vec<String>,
+    },
+
+    /// DynamoDB refused or failed the request after the SDK's retries.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CallbackError {
+    /// The `errorType` reported to Lambda: the runbook's error table names these.
+    pub fn error_type(&self) -> String {
+        match self {
+            CallbackError::Validation(_) => "ValidationException".to_owned(),
+            CallbackError::DispatchNotFound { .. } => "DispatchNotFound".to_owned(),
+            CallbackError::AmbiguousDispatch { .. } => "AmbiguousDispatch".to_owned(),
+            CallbackError::Store(err) => err.code.clone(),
+        }
+    }
+}
+
+impl From<CallbackError> for Diagnostic {
+    fn from(err: CallbackError) -> Self {
+        Diagnostic {
+            error_type: err.error_type(),
+            error_message: err.to_string(),
+        }
+    }
+}

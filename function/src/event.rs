@@ -1,0 +1,170 @@
+//! The ECS "Task State Change" event as EventBridge delivers it.
+//!
+//! `aws_lambda_events` owns the EventBridge envelope; the ECS detail is ours, because the
+//! crate has no type for it. Only the fields we read are declared: ECS adds fields over
+//! time, so unknown fields are ignored (never `deny_unknown_fields`), and everything AWS
+//! documents as optional is an `Option`.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CallbackError;
+
+/// The EventBridge `source` of ECS events.
+pub const ECS_SOURCE: &str = "aws.ecs";
+/// The EventBridge `detail-type` of ECS task state changes.
+pub const TASK_STATE_CHANGE: &str = "ECS Task State Change";
+/// The `lastStatus` of a task that has stopped for good.
+pub const STOPPED: &str = "STOPPED";
+
+/// The `detail` of an ECS task state change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsTaskDetail {
+    pub cluster_arn: Option<String>,
+    pub task_arn: Option<String>,
+    pub last_status: Option<String>,
+    pub desired_status: Option<String>,
+    /// `dispatch:<id>` when the dispatcher launched the task in a dispatch group.
+    pub group: Option<String>,
+    /// An open set (EssentialContainerExited, TaskFailedToStart, UserInitiated,
+    /// SpotInterruption, ...), so it stays a string.
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// Increases with every change of the task; lets a reader order deliveries.
+    pub version: Option<u64>,
+    /// May be empty, for example on TaskFailedToStart.
+    pub containers: Option<Vec<Container>>,
+    pub overrides: Option<Overrides>,
+    /// Task tags are not part of ECS events today; read them if they ever are.
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// One container of the task.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    pub name: Option<String>,
+    /// Absent for a container that never ran.
+    pub exit_code: Option<i64>,
+    pub last_status: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The run-time overrides the task was launched with.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overrides {
+    pub container_overrides: Option<Vec<ContainerOverride>>,
+}
+
+/// One container's overrides; the dispatcher puts `DISPATCH_ID` in its environment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerOverride {
+    pub name: Option<String>,
+    pub environment: Option<Vec<KeyValuePair>>,
+}
+
+/// An environment variable as ECS writes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyValuePair {
+    pub name: Option<String>,
+    pub value: Option<String>,
+}
+
+/// A task tag as the ECS API writes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+impl EcsTaskDetail {
+    /// The containers, empty when the event has none.
+    pub fn containers(&self) -> &[Container] {
+        self.containers.as_deref().unwrap_or_default()
+    }
+
+    /// Every container override, empty when the event has none.
+    pub fn container_overrides(&self) -> &[ContainerOverride] {
+        self.overrides
+            .as_ref()
+            .and_then(|overrides| overrides.container_overrides.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+/// What an incoming event turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Classified {
+    /// Not ours to act on: acknowledged and counted as skipped.
+    Ignored(Ignored),
+    /// A stopped task: its dispatch gets settled.
+    Stopped(StoppedTask),
+}
+
+/// Why an event is not acted on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ignored {
+    /// Another source or detail type (the rule should never send these).
+    NotTaskStateChange { source: String, detail_type: String },
+    /// A task state change for a task that has not stopped yet.
+    NotStopped {
+        task_arn: Option<String>,
+        last_status: Option<String>,
+    },
+}
+
+/// A stopped task, with what every later step needs already checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoppedTask {
+    /// Never empty.
+    pub task_arn: String,
+    /// When the task stopped: `detail.stoppedAt`, else the event's own time.
+    pub stopped_at: DateTime<Utc>,
+    pub detail: EcsTaskDetail,
+}
+
+/// Reads a raw invocation payload. Errors are `ValidationException`s: the payload is not
+/// an EventBridge event, or is an ECS task state change we cannot read.
+pub fn classify(payload: serde_json::Value) -> Result<Classified, CallbackError> {
+    let envelope: EventBridgeEvent<serde_json::Value> = serde_json::from_value(payload)
+        .map_err(|err| CallbackError::Validation(format!("not an EventBridge event: {err}")))?;
+
+    if envelope.source != ECS_SOURCE || envelope.detail_type != TASK_STATE_CHANGE {
+        return Ok(Classified::Ignored(Ignored::NotTaskStateChange {
+            source: envelope.source,
+            detail_type: envelope.detail_type,
+        }));
+    }
+
+    let detail: EcsTaskDetail = serde_json::from_value(envelope.detail).map_err(|err| {
+        CallbackError::Validation(format!("unreadable ECS task state change detail: {err}"))
+    })?;
+
+    if detail.last_status.as_deref() != Some(STOPPED) {
+        return Ok(Classified::Ignored(Ignored::NotStopped {
+            task_arn: detail.task_arn,
+            last_status: detail.last_status,
+        }));
+    }
+
+    let task_arn = match detail.task_arn.as_deref().map(str::trim) {
+        Some(arn) if !arn.is_empty() => arn.to_owned(),
+        _ => return Err(CallbackError::Validation("Missing task_arn".to_owned())),
+    };
+    let stopped_at = detail.stopped_at.or(envelope.time).ok_or_else(|| {
+        CallbackError::Validation(format!(
+            "task {task_arn}: neither detail.stoppedAt nor the event time is set"
+        ))
+    })?;
+
+    Ok(Classified::Stopped(StoppedTask {
+        task_arn,
+        stopped_at,
+        detail,
+    }))
+}

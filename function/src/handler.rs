@@ -1,0 +1,302 @@
+//! One invocation: read the event, find the dispatch, decide its status, settle it once.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tracing::{field, info, warn, Instrument, Span};
+
+use crate::config::Config;
+use crate::dispatch_id::{self, DispatchId, Source};
+use crate::error::CallbackError;
+use crate::event::{classify, Classified, Ignored, StoppedTask};
+use crate::metrics::{InvocationMetrics, MetricsSink, Tally};
+use crate::status::decide;
+use crate::store::{DispatchStore, SettleOutcome, Settlement};
+use crate::timefmt::record_timestamp;
+
+/// The longest `stoppedReason` written; ECS reasons can carry whole error dumps.
+pub const MAX_REASON_CHARS: usize = 1024;
+
+/// What an invocation needs, built once during init and lent to every invocation.
+#[derive(Clone, Debug)]
+pub struct Deps<S> {
+    pub store: S,
+    pub metrics: MetricsSink,
+    pub config: Config,
+}
+
+/// How an invocation ended without error; also the function's response payload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum Outcome {
+    #[serde(rename_all = "camelCase")]
+    Updated {
+        dispatch_id: String,
+        task_arn: String,
+        status: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i64>,
+        #[serde(skip)]
+        stopped_at: DateTime<Utc>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Skipped {
+        reason: SkipReason,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        dispatch_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        task_arn: Option<String>,
+    },
+}
+
+/// Why nothing was written. None of these is an error: each is normal operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SkipReason {
+    NotTaskStateChange,
+    NotStopped,
+    NoDispatchId,
+    AlreadyTerminal,
+    OwnedByOtherTask,
+}
+
+/// Runs one invocation end to end: handles the event, then publishes its metrics. Every
+/// log line inside carries the dispatch ID and task ARN once they are known.
+pub async fn invoke<S: DispatchStore>(
+    payload: serde_json::Value,
+    deps: &Deps<S>,
+) -> Result<Outcome, CallbackError> {
+    let span = tracing::info_span!(
+        "dispatch",
+        dispatch_id = field::Empty,
+        task_arn = field::Empty
+    );
+    async {
+        let result = handle(payload, &deps.store, &deps.config, Utc::now()).await;
+        let metrics = invocation_metrics(&result, Utc::now());
+        if let Err(err) = &result {
+            tracing::error!(error_type = %err.error_type(), error = %err, "dispatch update failed");
+        }
+        deps.metrics
+            .publish(&metrics, &deps.config.function_name)
+            .await;
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+/// The figures an invocation's result stands for.
+pub fn invocation_metrics(
+    result: &Result<Outcome, CallbackError>,
+    now: DateTime<Utc>,
+) -> InvocationMetrics {
+    match result {
+        Ok(Outcome::Updated {
+            dispatch_id,
+            task_arn,
+            stopped_at,
+            ..
+        }) => InvocationMetrics {
+            tally: Tally::Successful,
+            // A clock skew between ECS and Lambda must not produce a negative latency.
+            callback_latency_ms: Some((now - *stopped_at).num_milliseconds().max(0) as f64),
+            dispatch_id: Some(dispatch_id.clone()),
+            task_arn: Some(task_arn.clone()),
+        },
+        Ok(Outcome::Skipped {
+            dispatch_id,
+            task_arn,
+            ..
+        }) => InvocationMetrics {
+            tally: Tally::Skipped,
+            callback_latency_ms: None,
+            dispatch_id: dispatch_id.clone(),
+            task_arn: task_arn.clone(),
+        },
+        Err(_) => InvocationMetrics {
+            tally: Tally::Failed,
+            callback_latency_ms: None,
+            dispatch_id: None,
+            task_arn: None,
+        },
+    }
+}
+
+/// Handles one event against `store`; `now` stamps `updatedAt`.
+pub async fn handle<S: DispatchStore>(
+    payload: serde_json::Value,
+    store: &S,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<Outcome, CallbackError> {
+    let task = match classify(payload)? {
+        Classified::Stopped(task) => task,
+        Classified::Ignored(ignored) => return Ok(skip_ignored(ignored)),
+    };
+    Span::current().record("task_arn", task.task_arn.as_str());
+
+    let Some(dispatch_id) = find_dispatch_id(&task, store).await? else {
+        info!("No dispatch ID found in task {}", task.task_arn);
+        return Ok(Outcome::Skipped {
+            reason: SkipReason::NoDispatchId,
+            dispatch_id: None,
+            task_arn: Some(task.task_arn),
+        });
+    };
+
+    let decision = decide(&task.detail, &config.worker_container);
+    let settlement = Settlement {
+        dispatch_id: dispatch_id.as_str().to_owned(),
+        task_arn: task.task_arn.clone(),
+        status: decision.status,
+        ended_at: record_timestamp(task.stopped_at),
+        exit_code: decision.exit_code,
+        stop_code: task.detail.stop_code.clone(),
+        stopped_reason: task.detail.stopped_reason.as_deref().map(truncate_reason),
+        ecs_version: task.detail.version,
+        updated_at: record_timestamp(now),
+    };
+
+    let skipped = |reason| Outcome::Skipped {
+        reason,
+        dispatch_id: Some(settlement.dispatch_id.clone()),
+        task_arn: Some(settlement.task_arn.clone()),
+    };
+    match store.settle(&settlement).await? {
+        SettleOutcome::Updated => {
+            info!(
+                status = %decision.status,
+                exit_code = decision.exit_code,
+                rule = ?decision.rule,
+                "dispatch settled"
+            );
+            Ok(Outcome::Updated {
+                dispatch_id: settlement.dispatch_id,
+                task_arn: settlement.task_arn,
+                status: decision.status.as_str(),
+                exit_code: decision.exit_code,
+                stopped_at: task.stopped_at,
+            })
+        }
+        SettleOutcome::AlreadyTerminal { status } => {
+            info!(
+                current_status = %status,
+                "dispatch already in terminal state; duplicate or late event skipped"
+            );
+            Ok(skipped(SkipReason::AlreadyTerminal))
+        }
+        SettleOutcome::OwnedByOtherTask { owner } => {
+            warn!(
+                owner_task_arn = %owner,
+                "dispatch belongs to another task; event skipped"
+            );
+            Ok(skipped(SkipReason::OwnedByOtherTask))
+        }
+        SettleOutcome::NotFound => Err(CallbackError::DispatchNotFound {
+            dispatch_id: settlement.dispatch_id,
+            task_arn: settlement.task_arn,
+        }),
+    }
+}
+
+/// The dispatch ID from the event, else from the `task_arn-index` GSI.
+async fn find_dispatch_id<S: DispatchStore>(
+    task: &StoppedTask,
+    store: &S,
+) -> Result<Option<DispatchId>, CallbackError> {
+    let found = match dispatch_id::from_event(&task.detail)? {
+        Some((id, source)) => Some((id, source)),
+        None => {
+            // The runbook greps for this phrase to confirm the GSI, not a scan, is used.
+            info!("querying by task ARN");
+            let mut ids = store.dispatch_ids_for_task(&task.task_arn).await?;
+            match ids.len() {
+                0 => None,
+                1 => {
+                    let raw = ids.remove(0);
+                    Some((
+                        DispatchId::parse(&raw, Source::TaskArnIndex)?,
+                        Source::TaskArnIndex,
+                    ))
+                }
+                _ => {
+                    return Err(CallbackError::AmbiguousDispatch {
+                        task_arn: task.task_arn.clone(),
+                        dispatch_ids: ids,
+                    })
+                }
+            }
+        }
+    };
+    Ok(found.map(|(id, source)| {
+        Span::current().record("dispatch_id", id.as_str());
+        info!(source = %source, "dispatch ID found");
+        id
+    }))
+}
+
+fn skip_ignored(ignored: Ignored) -> Outcome {
+    let task_arn = match ignored {
+        Ignored::NotTaskStateChange {
+            source,
+            detail_type,
+        } => {
+            info!(%source, %detail_type, "not an ECS task state change; event skipped");
+            return Outcome::Skipped {
+                reason: SkipReason::NotTaskStateChange,
+                dispatch_id: None,
+                task_arn: None,
+            };
+        }
+        Ignored::NotStopped {
+            task_arn,
+            last_status,
+        } => {
+            info!(
+                task_arn = task_arn.as_deref().unwrap_or_default(),
+                last_status = last_status.as_deref().unwrap_or_default(),
+                "task has not stopped; event skipped"
+            );
+            task_arn
+        }
+    };
+    Outcome::Skipped {
+        reason: SkipReason::NotStopped,
+        dispatch_id: None,
+        task_arn,
+    }
+}
+
+/// Cuts a reason to [`MAX_REASON_CHARS`] characters, never inside a character.
+fn truncate_reason(reason: &str) -> String {
+    match reason.char_indices().nth(MAX_REASON_CHARS) {
+        Some((end, _)) => reason[..end].to_owned(),
+        None => reason.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_cut_on_a_character_boundary() {
+        assert_eq!(truncate_reason("short"), "short");
+        let long = "é".repeat(MAX_REASON_CHARS + 10);
+        let cut = truncate_reason(&long);
+        assert_eq!(cut.chars().count(), MAX_REASON_CHARS);
+    }
+
+    #[test]
+    fn outcomes_serialize_as_the_response() {
+        let outcome = Outcome::Skipped {
+            reason: SkipReason::AlreadyTerminal,
+            dispatch_id: Some("d".into()),
+            task_arn: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&outcome).unwrap(),
+            serde_json::json!({"result": "skipped", "reason": "alreadyTerminal", "dispatchId": "d"})
+        );
+    }
+}

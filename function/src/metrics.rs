@@ -1,0 +1,216 @@
+//! The runbook's custom metrics (namespace `Outpost/Callbacks`), one record per invocation.
+//!
+//! By default they are written as CloudWatch Embedded Metric Format: one JSON line on
+//! stdout that CloudWatch Logs turns into metrics, with no network call on the event's
+//! path. `METRICS_SINK=cloudwatch` sends the same figures with one `PutMetricData` call.
+
+use std::io::Write;
+
+use aws_sdk_cloudwatch::error::DisplayErrorContext;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+pub const NAMESPACE: &str = "Outpost/Callbacks";
+pub const CALLBACK_LATENCY_MS: &str = "CallbackLatencyMs";
+pub const UPDATES_SUCCESSFUL: &str = "DispatchUpdatesSuccessful";
+pub const UPDATES_SKIPPED: &str = "DispatchUpdatesSkipped";
+pub const UPDATES_FAILED: &str = "DispatchUpdatesFailed";
+/// The one dimension every figure carries, so the dashboard can select by function.
+pub const DIMENSION: &str = "FunctionName";
+
+/// How one invocation ended, as the metrics count it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tally {
+    Successful,
+    Skipped,
+    Failed,
+}
+
+/// The figures of one invocation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvocationMetrics {
+    pub tally: Tally,
+    /// From the task's stop to the moment its dispatch was settled; only on updates.
+    pub callback_latency_ms: Option<f64>,
+    /// Carried along as properties (not dimensions) so log searches by ID find the line.
+    pub dispatch_id: Option<String>,
+    pub task_arn: Option<String>,
+}
+
+impl InvocationMetrics {
+    fn counts(&self) -> [(&'static str, f64); 3] {
+        let one_if = |tally| if self.tally == tally { 1.0 } else { 0.0 };
+        [
+            (UPDATES_SUCCESSFUL, one_if(Tally::Successful)),
+            (UPDATES_SKIPPED, one_if(Tally::Skipped)),
+            (UPDATES_FAILED, one_if(Tally::Failed)),
+        ]
+    }
+}
+
+/// Renders one EMF document (without a trailing newline).
+pub fn emf_line(metrics: &InvocationMetrics, function_name: &str, at: DateTime<Utc>) -> String {
+    let mut definitions = vec![
+        json!({"Name": UPDATES_SUCCESSFUL, "Unit": "Count"}),
+        json!({"Name": UPDATES_SKIPPED, "Unit": "Count"}),
+        json!({"Name": UPDATES_FAILED, "Unit": "Count"}),
+    ];
+    let mut document = json!({
+        "_aws": {
+            "Timestamp": at.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [[DIMENSION]],
+                "Metrics": [],
+            }],
+        },
+        DIMENSION: function_name,
+    });
+    for (name, value) in metrics.counts() {
+        document[name] = json!(value as u64);
+    }
+    if let Some(latency) = metrics.callback_latency_ms {
+        definitions.push(json!({"Name": CALLBACK_LATENCY_MS, "Unit": "Milliseconds"}));
+        document[CALLBACK_LATENCY_MS] = json!(latency);
+    }
+    document["_aws"]["CloudWatchMetrics"][0]["Metrics"] = json!(definitions);
+    if let Some(id) = &metrics.dispatch_id {
+        document["dispatchId"] = json!(id);
+    }
+    if let Some(arn) = &metrics.task_arn {
+        document["taskArn"] = json!(arn);
+    }
+    document.to_string()
+}
+
+/// Where the figures go.
+#[derive(Clone, Debug)]
+pub enum MetricsSink {
+    Emf,
+    CloudWatch(aws_sdk_cloudwatch::Client),
+}
+
+impl MetricsSink {
+    /// Publishes one invocation's figures. A failure is logged and never fails the
+    /// invocation: the dispatch is already settled, and a retry would only skip it.
+    pub async fn publish(&self, metrics: &InvocationMetrics, function_name: &str) {
+        let now = Utc::now();
+        match self {
+            MetricsSink::Emf => {
+                let mut line = emf_line(metrics, function_name, now);
+                line.push('\n');
+                // One write of the whole line, so it never interleaves with a log line.
+                if let Err(err) = std::io::stdout().lock().write_all(line.as_bytes()) {
+                    tracing::warn!(error = %err, "could not write metrics");
+                }
+            }
+            MetricsSink::CloudWatch(client) => {
+                let result = client
+                    .put_metric_data()
+                    .namespace(NAMESPACE)
+                    .set_metric_data(Some(metric_data(metrics, function_name, now)))
+                    .send()
+                    .await;
+                if let Err(err) = result {
+                    tracing::warn!(error = %DisplayErrorContext(&err), "could not publish metrics");
+                }
+            }
+        }
+    }
+}
+
+/// The same figures as `PutMetricData` datums.
+pub fn metric_data(
+    metrics: &InvocationMetrics,
+    function_name: &str,
+    at: DateTime<Utc>,
+) -> Vec<MetricDatum> {
+    let dimension = Dimension::builder()
+        .name(DIMENSION)
+        .value(function_name)
+        .build();
+    let timestamp = aws_sdk_cloudwatch::primitives::DateTime::from_millis(at.timestamp_millis());
+    let datum = |name: &str, value: f64, unit: StandardUnit| {
+        MetricDatum::builder()
+            .metric_name(name)
+            .dimensions(dimension.clone())
+            .timestamp(timestamp)
+            .value(value)
+            .unit(unit)
+            .build()
+    };
+    let mut data: Vec<MetricDatum> = metrics
+        .counts()
+        .into_iter()
+        .map(|(name, value)| datum(name, value, StandardUnit::Count))
+        .collect();
+    if let Some(latency) = metrics.callback_latency_ms {
+        data.push(datum(
+            CALLBACK_LATENCY_MS,
+            latency,
+            StandardUnit::Milliseconds,
+        ));
+    }
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(1_588_880_371_932).unwrap()
+    }
+
+    #[test]
+    fn emf_for_an_update() {
+        let metrics = InvocationMetrics {
+            tally: Tally::Successful,
+            callback_latency_ms: Some(1234.5),
+            dispatch_id: Some("d-1".into()),
+            task_arn: Some("arn:t".into()),
+        };
+        let line: serde_json::Value =
+            serde_json::from_str(&emf_line(&metrics, "outpost-dispatch-callback", at())).unwrap();
+        assert_eq!(
+            line,
+            json!({
+                "_aws": {"Timestamp": 1_588_880_371_932_i64, "CloudWatchMetrics": [{
+                    "Namespace": "Outpost/Callbacks",
+                    "Dimensions": [["FunctionName"]],
+                    "Metrics": [
+                        {"Name": "DispatchUpdatesSuccessful", "Unit": "Count"},
+                        {"Name": "DispatchUpdatesSkipped", "Unit": "Count"},
+                        {"Name": "DispatchUpdatesFailed", "Unit": "Count"},
+                        {"Name": "CallbackLatencyMs", "Unit": "Milliseconds"}
+                    ]
+                }]},
+                "FunctionName": "outpost-dispatch-callback",
+                "DispatchUpdatesSuccessful": 1,
+                "DispatchUpdatesSkipped": 0,
+                "DispatchUpdatesFailed": 0,
+                "CallbackLatencyMs": 1234.5,
+                "dispatchId": "d-1",
+                "taskArn": "arn:t"
+            })
+        );
+    }
+
+    #[test]
+    fn a_skip_has_no_latency() {
+        let metrics = InvocationMetrics {
+            tally: Tally::Skipped,
+            callback_latency_ms: None,
+            dispatch_id: None,
+            task_arn: None,
+        };
+        let line = emf_line(&metrics, "f", at());
+        assert!(!line.contains("CallbackLatencyMs"), "{line}");
+        assert!(line.contains("\"DispatchUpdatesSkipped\":1"), "{line}");
+        let data = metric_data(&metrics, "f", at());
+        assert_eq!(data.len(), 3);
+        assert_eq!(data[1].metric_name(), Some(UPDATES_SKIPPED));
+        assert_eq!(data[1].value(), Some(1.0));
+    }
+}

@@ -1,0 +1,339 @@
+//! The dispatch table, behind the two calls the handler makes.
+//!
+//! The handler depends on [`DispatchStore`], so unit tests can hand it an in-memory
+//! fake while integration tests hand it [`DynamoStore`] pointed at a real DynamoDB API.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+
+use crate::status::DispatchStatus;
+
+/// The attribute names of a dispatch record that this function reads or writes.
+pub mod attr {
+    pub const DISPATCH_ID: &str = "dispatchId";
+    pub const STATUS: &str = "status";
+    pub const ENDED_AT: &str = "endedAt";
+    pub const EXIT_CODE: &str = "exitCode";
+    pub const STOP_CODE: &str = "stopCode";
+    pub const STOPPED_REASON: &str = "stoppedReason";
+    pub const TASK_ARN: &str = "taskArn";
+    pub const ECS_VERSION: &str = "ecsVersion";
+    pub const UPDATED_AT: &str = "updatedAt";
+}
+
+/// Everything written when a dispatch is settled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settlement {
+    pub dispatch_id: String,
+    pub task_arn: String,
+    pub status: DispatchStatus,
+    pub ended_at: String,
+    pub exit_code: Option<i64>,
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    pub ecs_version: Option<u64>,
+    pub updated_at: String,
+}
+
+/// How a settle attempt ended, told apart from the record DynamoDB returned when the
+/// condition failed, so no second read is needed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettleOutcome {
+    /// The record was RUNNING (or any other non-terminal status) and is now settled.
+    Updated,
+    /// There is no record with this dispatch ID. Nothing was created.
+    NotFound,
+    /// The record is already settled: a duplicate or a late event.
+    AlreadyTerminal { status: String },
+    /// The record belongs to another task ARN.
+    OwnedByOtherTask { owner: String },
+}
+
+/// A DynamoDB call that failed after the SDK's retries.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} on the dispatch table failed: {code}: {message}")]
+pub struct StoreError {
+    /// `UpdateItem` or `Query`.
+    pub operation: &'static str,
+    /// The AWS error code (`AccessDeniedException`, `ProvisionedThroughputExceededException`,
+    /// ...), or the kind of transport failure (`TimeoutError`, `DispatchFailure`, ...).
+    pub code: String,
+    pub message: String,
+}
+
+impl StoreError {
+    fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let code = match &err {
+            SdkError::ServiceError(service) => service.err().code().unwrap_or("ServiceError"),
+            SdkError::TimeoutError(_) => "TimeoutError",
+            SdkError::DispatchFailure(_) => "DispatchFailure",
+            SdkError::ResponseError(_) => "ResponseError",
+            SdkError::ConstructionFailure(_) => "ConstructionFailure",
+            _ => "SdkError",
+        }
+        .to_owned();
+        StoreError {
+            operation,
+            code,
+            message: DisplayErrorContext(&err).to_string(),
+        }
+    }
+}
+
+/// The calls the handler makes on the dispatch table.
+pub trait DispatchStore {
+    /// The dispatch IDs whose record names `task_arn`, through the `task_arn-index` GSI.
+    /// At most two are returned: enough to tell one from many.
+    fn dispatch_ids_for_task(
+        &self,
+        task_arn: &str,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Settles one dispatch with a single conditional write.
+    fn settle(
+        &self,
+        settlement: &Settlement,
+    ) -> impl Future<Output = Result<SettleOutcome, StoreError>> + Send;
+}
+
+/// The dispatch table in DynamoDB.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    table_name: String,
+    task_arn_index: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table_name: &str, task_arn_index: &str) -> Self {
+        DynamoStore {
+            client,
+            table_name: table_name.to_owned(),
+            task_arn_index: task_arn_index.to_owned(),
+        }
+    }
+}
+
+/// The condition of a settle: the record exists, is not terminal, and has no task ARN or
+/// this one. Placeholders: `#id`, `#status`, `#taskArn`, `:taskArn`, `:t0`..`:t3`.
+const SETTLE_CONDITION: &str = "attribute_exists(#id) \
+     AND NOT (#status IN (:t0, :t1, :t2, :t3)) \
+     AND (attribute_not_exists(#taskArn) OR #taskArn = :taskArn)";
+
+impl DispatchStore for DynamoStore {
+    async fn dispatch_ids_for_task(&self, task_arn: &str) -> Result<Vec<String>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table_name)
+            .index_name(&self.task_arn_index)
+            .key_condition_expression("#taskArn = :taskArn")
+            .expression_attribute_names("#taskArn", attr::TASK_ARN)
+            .expression_attribute_values(":taskArn", AttributeValue::S(task_arn.to_owned()))
+            .limit(2)
+            .send()
+            .await
+            .map_err(|err| StoreError::from_sdk("Query", err))?;
+        Ok(output
+            .items()
+            .iter()
+            .filter_map(|item| item.get(attr::DISPATCH_ID)?.as_s().ok().cloned())
+            .collect())
+    }
+
+    async fn settle(&self, settlement: &Settlement) -> Result<SettleOutcome, StoreError> {
+        let (update_expression, names, values) = settle_expression(settlement);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key(
+                attr::DISPATCH_ID,
+                AttributeValue::S(settlement.dispatch_id.clone()),
+            )
+            .update_expression(update_expression)
+            .condition_expression(SETTLE_CONDITION)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(SettleOutcome::Updated),
+            Err(SdkError::ServiceError(service)) => match service.err() {
+                UpdateItemError::ConditionalCheckFailedException(failed) => {
+                    Ok(explain_conflict(failed.item(), &settlement.task_arn))
+                }
+                _ => Err(StoreError::from_sdk(
+                    "UpdateItem",
+                    SdkError::ServiceError(service),
+                )),
+            },
+            Err(err) => Err(StoreError::from_sdk("UpdateItem", err)),
+        }
+    }
+}
+
+/// Builds the `SET` expression, its names and its values. Optional facts that the event
+/// does not carry are left out rather than written as empty.
+fn settle_expression(
+    s: &Settlement,
+) -> (
+    String,
+    HashMap<String, String>,
+    HashMap<String, AttributeValue>,
+) {
+    let string = |value: &str| AttributeValue::S(value.to_owned());
+    let mut fields: Vec<(&str, AttributeValue)> = vec![
+        (attr::STATUS, string(s.status.as_str())),
+        (attr::ENDED_AT, string(&s.ended_at)),
+        (attr::TASK_ARN, string(&s.task_arn)),
+        (attr::UPDATED_AT, string(&s.updated_at)),
+    ];
+    if let Some(code) = s.exit_code {
+        fields.push((attr::EXIT_CODE, AttributeValue::N(code.to_string())));
+    }
+    if let Some(code) = &s.stop_code {
+        fields.push((attr::STOP_CODE, string(code)));
+    }
+    if let Some(reason) = &s.stopped_reason {
+        fields.push((attr::STOPPED_REASON, string(reason)));
+    }
+    if let Some(version) = s.ecs_version {
+        fields.push((attr::ECS_VERSION, AttributeValue::N(version.to_string())));
+    }
+
+    let mut names = HashMap::from([
+        ("#id".to_owned(), attr::DISPATCH_ID.to_owned()),
+        ("#status".to_owned(), attr::STATUS.to_owned()),
+        ("#taskArn".to_owned(), attr::TASK_ARN.to_owned()),
+    ]);
+    let mut values: HashMap<String, AttributeValue> = DispatchStatus::TERMINAL
+        .iter()
+        .enumerate()
+        .map(|(i, status)| (format!(":t{i}"), string(status.as_str())))
+        .collect();
+    values.insert(":taskArn".to_owned(), string(&s.task_arn));
+
+    let mut assignments = Vec::with_capacity(fields.len());
+    for (name, value) in fields {
+        names.insert(format!("#{name}"), name.to_owned());
+        // The task ARN is already bound as `:taskArn` for the condition.
+        if name != attr::TASK_ARN {
+            values.insert(format!(":{name}"), value);
+        }
+        let placeholder = if name == attr::TASK_ARN {
+            "taskArn"
+        } else {
+            name
+        };
+        assignments.push(format!("#{name} = :{placeholder}"));
+    }
+    (format!("SET {}", assignments.join(", ")), names, values)
+}
+
+/// Tells why the condition failed from the record as it was (`ALL_OLD`).
+pub fn explain_conflict(
+    item: Option<&HashMap<String, AttributeValue>>,
+    task_arn: &str,
+) -> SettleOutcome {
+    let Some(item) = item.filter(|item| !item.is_empty()) else {
+        return SettleOutcome::NotFound;
+    };
+    let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok());
+    if let Some(status) = text(attr::STATUS).filter(|status| DispatchStatus::is_terminal(status)) {
+        return SettleOutcome::AlreadyTerminal {
+            status: status.clone(),
+        };
+    }
+    match text(attr::TASK_ARN) {
+        Some(owner) if owner != task_arn => SettleOutcome::OwnedByOtherTask {
+            owner: owner.clone(),
+        },
+        // The record passes the condition as returned; only a type mismatch (a non-string
+        // taskArn or status) gets here. Report it as owned by an unreadable task so that
+        // the event is skipped loudly rather than retried for ever.
+        _ => SettleOutcome::OwnedByOtherTask {
+            owner: format!("{:?}", item.get(attr::TASK_ARN)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(pairs: &[(&str, &str)]) -> HashMap<String, AttributeValue> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn explains_each_condition_failure() {
+        let arn = "arn:aws:ecs:us-east-1:1:task/c/a";
+        assert_eq!(explain_conflict(None, arn), SettleOutcome::NotFound);
+        assert_eq!(
+            explain_conflict(
+                Some(&item(&[("status", "COMPLETED"), ("taskArn", arn)])),
+                arn
+            ),
+            SettleOutcome::AlreadyTerminal {
+                status: "COMPLETED".into()
+            }
+        );
+        assert_eq!(
+            explain_conflict(
+                Some(&item(&[("status", "RUNNING"), ("taskArn", "other")])),
+                arn
+            ),
+            SettleOutcome::OwnedByOtherTask {
+                owner: "other".into()
+            }
+        );
+        // Terminal wins over a foreign owner: the dispatch is done either way.
+        assert_eq!(
+            explain_conflict(
+                Some(&item(&[("status", "FAILED"), ("taskArn", "other")])),
+                arn
+            ),
+            SettleOutcome::AlreadyTerminal {
+                status: "FAILED".into()
+            }
+        );
+    }
+
+    #[test]
+    fn expression_sets_only_known_facts() {
+        let settlement = Settlement {
+            dispatch_id: "d".into(),
+            task_arn: "arn".into(),
+            status: DispatchStatus::Failed,
+            ended_at: "2020-01-01T00:00:00Z".into(),
+            exit_code: None,
+            stop_code: Some("TaskFailedToStart".into()),
+            stopped_reason: None,
+            ecs_version: Some(3),
+            updated_at: "2020-01-01T00:00:01Z".into(),
+        };
+        let (expression, names, values) = settle_expression(&settlement);
+        assert_eq!(
+            expression,
+            "SET #status = :status, #endedAt = :endedAt, #taskArn = :taskArn, \
+             #updatedAt = :updatedAt, #stopCode = :stopCode, #ecsVersion = :ecsVersion"
+        );
+        assert!(!names.contains_key("#exitCode"));
+        assert_eq!(values[":ecsVersion"], AttributeValue::N("3".into()));
+        assert_eq!(values[":t2"], AttributeValue::S("TIMEOUT".into()));
+        assert_eq!(values.len(), 4 + 1 + 5);
+    }
+}

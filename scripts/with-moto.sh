@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs a command with moto's server (our local AWS) listening on a free loopback port.
+#
+#   scripts/with-moto.sh CMD [ARGS...]
+#
+# The command sees AWS_ENDPOINT_URL pointing at the server, dummy credentials and
+# AWS_REGION, so the AWS CLI and the SDKs talk to moto and never to a real account.
+# The server is stopped when the command ends, whatever its exit status.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+moto_server="${MOTO_SERVER:-$root/.venv/tools/bin/moto_server}"
+if [[ ! -x "$moto_server" ]]; then
+  echo "with-moto: $moto_server not found; run 'make tools' first" >&2
+  exit 2
+fi
+
+# Ask the kernel for a free port, then give it to moto.
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+log="$(mktemp -t moto.XXXXXX.log)"
+"$moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
+
+for _ in $(seq 1 100); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then
+    break
+  fi
+  if ! kill -0 "$moto_pid" 2>/dev/null; then
+    echo "with-moto: moto_server exited during start-up:" >&2
+    cat "$log" >&2
+    exit 2
+  fi
+  sleep 0.1
+done
+
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID="testing" AWS_SECRET_ACCESS_KEY="testing" AWS_SESSION_TOKEN="testing"
+export AWS_REGION="${AWS_REGION:-us-east-1}" AWS_DEFAULT_REGION="${AWS_REGION:-us-east-1}"
+export AWS_PAGER="" AWS_PROFILE="" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE
+"$@"

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 /// Attempts per call, the first included. The standard retry mode backs off with jitter
@@ -21,6 +21,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Loads region, credentials and endpoint (`AWS_ENDPOINT_URL` included) from the
 /// environment, with our HTTP client, retries and timeouts.
 pub async fn load_sdk_config() -> SdkConfig {
+    sdk_config_loader().load().await
+}
+
+/// The loader behind [`load_sdk_config`], for callers (tests, benchmarks) that set the
+/// endpoint, region or credentials themselves instead of through the environment.
+pub fn sdk_config_loader() -> ConfigLoader {
     // rustls on ring: a smaller binary and a faster build than the default aws-lc.
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
@@ -35,6 +41,4 @@ pub async fn load_sdk_config() -> SdkConfig {
                 .operation_timeout(OPERATION_TIMEOUT)
                 .build(),
         )
-        .load()
-        .await
 }

@@ -1,0 +1,224 @@
+//! The write against a real DynamoDB API (moto): exactly once, never over a terminal
+//! status, never creating a record, and AWS failures surfaced as typed errors.
+
+mod common;
+
+use common::{fixture, with_dispatch_id, with_task_arn, TestTable, DISPATCH_ID, TASK_ARN};
+use function::handler::{handle, Outcome, SkipReason};
+use function::store::DynamoStore;
+
+async fn run(table: &TestTable, event: serde_json::Value) -> Result<Outcome, String> {
+    handle(event, &table.store(), &table.config(), chrono::Utc::now())
+        .await
+        .map_err(|err| err.error_type())
+}
+
+fn skipped(result: &Result<Outcome, String>) -> Option<SkipReason> {
+    match result {
+        Ok(Outcome::Skipped { reason, .. }) => Some(*reason),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_delivery_is_skipped() {
+    let table = TestTable::new().await;
+    table
+        .put_dispatch(DISPATCH_ID, "RUNNING", Some(TASK_ARN))
+        .await;
+    let first = run(&table, fixture("exit-0.json")).await;
+    assert!(
+        matches!(
+            first,
+            Ok(Outcome::Updated {
+                status: "COMPLETED",
+                ..
+            })
+        ),
+        "{first:?}"
+    );
+    let updated_at = table.get(DISPATCH_ID).await.unwrap()["updatedAt"].clone();
+
+    let second = run(&table, fixture("exit-0.json")).await;
+    assert_eq!(skipped(&second), Some(SkipReason::AlreadyTerminal));
+    assert_eq!(
+        table.get(DISPATCH_ID).await.unwrap()["updatedAt"],
+        updated_at
+    );
+}
+
+#[tokio::test]
+async fn a_terminal_status_is_never_overwritten() {
+    let table = TestTable::new().await;
+    for status in ["COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"] {
+        table
+            .put_dispatch(DISPATCH_ID, status, Some(TASK_ARN))
+            .await;
+        for event in ["exit-0.json", "exit-1.json", "user-initiated.json"] {
+            let result = run(&table, fixture(event)).await;
+            assert_eq!(
+                skipped(&result),
+                Some(SkipReason::AlreadyTerminal),
+                "{status} {event}"
+            );
+            let record = table.get(DISPATCH_ID).await.unwrap();
+            assert_eq!(record["status"], status);
+            assert!(!record.contains_key("endedAt"), "{record:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_gsi_finds_a_dispatch_the_event_does_not_name() {
+    let table = TestTable::new().await;
+    table
+        .put_dispatch("found-by-arn", "RUNNING", Some(TASK_ARN))
+        .await;
+    table
+        .put_dispatch(
+            "other",
+            "RUNNING",
+            Some("arn:aws:ecs:us-east-1:1:task/c/other"),
+        )
+        .await;
+    let result = run(&table, fixture("no-dispatch-id.json")).await;
+    match result {
+        Ok(Outcome::Updated { dispatch_id, .. }) => assert_eq!(dispatch_id, "found-by-arn"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(table.get("other").await.unwrap()["status"], "RUNNING");
+}
+
+#[tokio::test]
+async fn a_task_that_is_not_a_dispatch_is_skipped() {
+    let table = TestTable::new().await;
+    table
+        .put_dispatch(
+            "unrelated",
+            "RUNNING",
+            Some("arn:aws:ecs:us-east-1:1:task/c/x"),
+        )
+        .await;
+    let result = run(&table, fixture("no-dispatch-id.json")).await;
+    assert_eq!(skipped(&result), Some(SkipReason::NoDispatchId));
+    assert_eq!(table.count().await, 1);
+}
+
+#[tokio::test]
+async fn two_dispatches_claiming_one_task_is_an_error() {
+    let table = TestTable::new().await;
+    table.put_dispatch("a", "RUNNING", Some(TASK_ARN)).await;
+    table.put_dispatch("b", "RUNNING", Some(TASK_ARN)).await;
+    let result = run(&table, fixture("no-dispatch-id.json")).await;
+    assert_eq!(result.unwrap_err(), "AmbiguousDispatch");
+    assert_eq!(table.get("a").await.unwrap()["status"], "RUNNING");
+    assert_eq!(table.get("b").await.unwrap()["status"], "RUNNING");
+}
+
+#[tokio::test]
+async fn a_missing_record_is_an_error_and_nothing_is_created() {
+    let table = TestTable::new().await;
+    let result = run(&table, fixture("exit-0.json")).await;
+    assert_eq!(result.unwrap_err(), "DispatchNotFound");
+    assert_eq!(table.count().await, 0);
+}
+
+#[tokio::test]
+async fn a_record_owned_by_another_task_is_skipped() {
+    let table = TestTable::new().await;
+    let owner = "arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/the-real-one";
+    table
+        .put_dispatch(DISPATCH_ID, "RUNNING", Some(owner))
+        .await;
+    let result = run(&table, fixture("exit-1.json")).await;
+    assert_eq!(skipped(&result), Some(SkipReason::OwnedByOtherTask));
+    let record = table.get(DISPATCH_ID).await.unwrap();
+    assert_eq!(record["status"], "RUNNING");
+    assert_eq!(record["taskArn"], owner);
+
+    // The owner's own event still settles it.
+    let result = run(&table, with_task_arn(fixture("exit-1.json"), owner)).await;
+    assert!(matches!(result, Ok(Outcome::Updated { .. })), "{result:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_deliveries_update_exactly_once() {
+    let table = TestTable::new().await;
+    table.put_dispatch(DISPATCH_ID, "RUNNING", None).await;
+    let mut deliveries = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (store, config) = (table.store(), table.config());
+        deliveries.spawn(async move {
+            handle(fixture("exit-0.json"), &store, &config, chrono::Utc::now()).await
+        });
+    }
+    let results: Vec<_> = deliveries.join_all().await;
+    let updates = results
+        .iter()
+        .filter(|result| matches!(result, Ok(Outcome::Updated { .. })))
+        .count();
+    let duplicates = results
+        .iter()
+        .filter(|result| {
+            matches!(
+                result,
+                Ok(Outcome::Skipped {
+                    reason: SkipReason::AlreadyTerminal,
+                    ..
+                })
+            )
+        })
+        .count();
+    assert_eq!((updates, duplicates), (1, 19), "{results:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_events_for_one_dispatch_settle_it_once() {
+    // A COMPLETED and a FAILED event race: whichever lands first wins, the other skips.
+    let table = TestTable::new().await;
+    table
+        .put_dispatch(DISPATCH_ID, "RUNNING", Some(TASK_ARN))
+        .await;
+    let store = table.store();
+    let config = table.config();
+    let (a, b) = tokio::join!(
+        handle(fixture("exit-0.json"), &store, &config, chrono::Utc::now()),
+        handle(fixture("exit-1.json"), &store, &config, chrono::Utc::now()),
+    );
+    let updated: Vec<&str> = [&a, &b]
+        .iter()
+        .filter_map(|result| match result {
+            Ok(Outcome::Updated { status, .. }) => Some(*status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(updated.len(), 1, "{a:?} {b:?}");
+    assert_eq!(table.get(DISPATCH_ID).await.unwrap()["status"], updated[0]);
+}
+
+#[tokio::test]
+async fn aws_failures_are_typed_errors_and_write_nothing() {
+    let table = TestTable::new().await;
+    // The table does not exist.
+    let missing = DynamoStore::new(table.client.clone(), "no-such-table", "task_arn-index");
+    let config = table.config();
+    let err = handle(
+        with_dispatch_id(fixture("exit-0.json"), "d"),
+        &missing,
+        &config,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "ResourceNotFoundException", "{err}");
+
+    // DynamoDB cannot be reached: moto is gone.
+    let client = table.client.clone();
+    drop(table);
+    let gone = DynamoStore::new(client, "outpost-dispatches", "task_arn-index");
+    let err = handle(fixture("exit-0.json"), &gone, &config, chrono::Utc::now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "DispatchFailure", "{err}");
+    assert!(err.to_string().contains("UpdateItem"), "{err}");
+}

@@ -1,0 +1,160 @@
+//! Every fixture event, shaped like AWS's documented ECS task state changes, through the
+//! real handler against a real DynamoDB API (moto). One row per fixture: what the
+//! invocation returns and what the record holds afterwards.
+
+mod common;
+
+use common::{fixture, TestTable, DISPATCH_ID, TASK_ARN};
+use function::handler::{handle, Outcome, SkipReason};
+
+/// What a row expects.
+#[derive(Debug)]
+enum Expect {
+    /// Settled with this status and, when known, this exit code.
+    Updated(&'static str, Option<&'static str>),
+    /// Acknowledged without a write.
+    Skipped(SkipReason),
+    /// Failed with this error type, without a write.
+    Error(&'static str),
+}
+
+async fn check(table: &TestTable, name: &str, expected: Expect) {
+    // Every row starts from a RUNNING record that the GSI can find by task ARN.
+    table
+        .put_dispatch(DISPATCH_ID, "RUNNING", Some(TASK_ARN))
+        .await;
+    let now = chrono::Utc::now();
+    let result = handle(fixture(name), &table.store(), &table.config(), now).await;
+    let record = table
+        .get(DISPATCH_ID)
+        .await
+        .expect("the record is never deleted");
+
+    match (&expected, &result) {
+        (Expect::Updated(status, exit_code), Ok(Outcome::Updated { status: got, .. })) => {
+            assert_eq!(got, status, "{name}");
+            assert_eq!(record["status"], *status, "{name}");
+            assert_eq!(
+                record.get("exitCode").map(String::as_str),
+                *exit_code,
+                "{name}"
+            );
+            assert_eq!(record["taskArn"], TASK_ARN, "{name}");
+            assert!(record["endedAt"].ends_with('Z'), "{name}: {record:?}");
+            assert_eq!(
+                record["updatedAt"],
+                function::timefmt::record_timestamp(now)
+            );
+        }
+        (Expect::Skipped(reason), Ok(Outcome::Skipped { reason: got, .. })) => {
+            assert_eq!(got, reason, "{name}");
+            assert_untouched(name, &record);
+        }
+        (Expect::Error(error_type), Err(err)) => {
+            assert_eq!(err.error_type(), *error_type, "{name}: {err}");
+            assert_untouched(name, &record);
+        }
+        _ => panic!("{name}: expected {expected:?}, got {result:?}"),
+    }
+}
+
+fn assert_untouched(name: &str, record: &std::collections::HashMap<String, String>) {
+    assert_eq!(record["status"], "RUNNING", "{name}");
+    assert!(!record.contains_key("endedAt"), "{name}: {record:?}");
+}
+
+#[tokio::test]
+async fn every_fixture_settles_as_the_table_says() {
+    use Expect::*;
+    let table = TestTable::new().await;
+    let rows = [
+        ("exit-0.json", Updated("COMPLETED", Some("0"))),
+        ("exit-1.json", Updated("FAILED", Some("1"))),
+        ("exit-137.json", Updated("FAILED", Some("137"))),
+        ("exit-143.json", Updated("FAILED", Some("143"))),
+        // The reason says "i/o timeout", but a task that never started cannot time out.
+        ("failed-to-start.json", Updated("FAILED", None)),
+        (
+            "failed-to-start-no-containers.json",
+            Updated("FAILED", None),
+        ),
+        ("user-initiated.json", Updated("CANCELLED", Some("143"))),
+        (
+            "user-initiated-timeout.json",
+            Updated("TIMEOUT", Some("143")),
+        ),
+        ("spot-interruption.json", Updated("FAILED", Some("143"))),
+        ("unknown-fields.json", Updated("COMPLETED", Some("0"))),
+        ("dispatch-id-in-group.json", Updated("COMPLETED", Some("0"))),
+        ("dispatch-id-in-tags.json", Updated("COMPLETED", Some("0"))),
+        ("no-dispatch-id.json", Updated("COMPLETED", Some("0"))),
+        ("running.json", Skipped(SkipReason::NotStopped)),
+        ("other-source.json", Skipped(SkipReason::NotTaskStateChange)),
+        (
+            "malformed-missing-task-arn.json",
+            Error("ValidationException"),
+        ),
+        (
+            "malformed-containers-not-a-list.json",
+            Error("ValidationException"),
+        ),
+        ("malformed-stopped-at.json", Error("ValidationException")),
+        (
+            "malformed-empty-dispatch-id.json",
+            Error("ValidationException"),
+        ),
+        (
+            "malformed-not-eventbridge.json",
+            Error("ValidationException"),
+        ),
+    ];
+    for (name, expected) in rows {
+        check(&table, name, expected).await;
+    }
+}
+
+#[tokio::test]
+async fn the_record_carries_what_on_call_needs() {
+    let table = TestTable::new().await;
+    table.put_dispatch(DISPATCH_ID, "RUNNING", None).await;
+    let now = chrono::Utc::now();
+    handle(
+        fixture("exit-137.json"),
+        &table.store(),
+        &table.config(),
+        now,
+    )
+    .await
+    .unwrap();
+    let record = table.get(DISPATCH_ID).await.unwrap();
+    let expected = [
+        ("status", "FAILED"),
+        ("exitCode", "137"),
+        ("endedAt", "2026-01-15T19:39:31Z"),
+        ("stopCode", "EssentialContainerExited"),
+        ("stoppedReason", "Essential container in task exited"),
+        ("taskArn", TASK_ARN),
+        ("ecsVersion", "5"),
+        ("createdAt", "2026-01-15T19:38:40Z"),
+        ("dispatchId", DISPATCH_ID),
+    ];
+    for (attribute, value) in expected {
+        assert_eq!(record[attribute], value, "{attribute}");
+    }
+    assert_eq!(record.len(), expected.len() + 1, "{record:?}"); // plus updatedAt
+}
+
+#[tokio::test]
+async fn a_long_reason_is_cut_and_a_missing_stopped_at_falls_back_to_the_event_time() {
+    let table = TestTable::new().await;
+    table.put_dispatch(DISPATCH_ID, "RUNNING", None).await;
+    let mut event = fixture("exit-1.json");
+    event["detail"]["stoppedReason"] = "x".repeat(5000).into();
+    event["detail"].as_object_mut().unwrap().remove("stoppedAt");
+    handle(event, &table.store(), &table.config(), chrono::Utc::now())
+        .await
+        .unwrap();
+    let record = table.get(DISPATCH_ID).await.unwrap();
+    assert_eq!(record["stoppedReason"].len(), 1024);
+    assert_eq!(record["endedAt"], "2026-01-15T19:39:32Z");
+}

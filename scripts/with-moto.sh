@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs a command with moto's server (our local AWS) listening on a free loopback port.
+# Runs a command with moto's server (our local AWS, scripts/moto_server.py) listening on a free loopback port.
 #
 #   scripts/with-moto.sh CMD [ARGS...]
 #
@@ -9,16 +9,17 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-moto_server="${MOTO_SERVER:-$root/.venv/tools/bin/moto_server}"
-if [[ ! -x "$moto_server" ]]; then
-  echo "with-moto: $moto_server not found; run 'make tools' first" >&2
+python="$root/.venv/tools/bin/python"
+if [[ ! -x "$python" ]]; then
+  echo "with-moto: $python not found; run 'make tools' first" >&2
   exit 2
 fi
 
 # Ask the kernel for a free port, then give it to moto.
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$(mktemp -t moto.XXXXXX.log)"
-"$moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# Requests are serialized so conditional writes are atomic, as in DynamoDB.
+"$python" "$root/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 

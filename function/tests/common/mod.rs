@@ -59,25 +59,31 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts `moto_server`: `$MOTO_SERVER`, else the project's `.venv/tools`, else `PATH`.
+    /// Starts `scripts/moto_server.py` (moto with requests serialized, so conditional
+    /// writes are atomic as in DynamoDB) with the project's `.venv/tools` Python, else
+    /// `$MOTO_PYTHON`, else `python3` from `PATH`.
     pub fn start() -> Moto {
-        let binary = std::env::var_os("MOTO_SERVER")
+        let python = std::env::var_os("MOTO_PYTHON")
             .map(PathBuf::from)
             .or_else(|| {
-                let local = repo_root().join(".venv/tools/bin/moto_server");
+                let local = repo_root().join(".venv/tools/bin/python");
                 local.exists().then_some(local)
             })
-            .unwrap_or_else(|| PathBuf::from("moto_server"));
+            .unwrap_or_else(|| PathBuf::from("python3"));
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let child = Command::new(&binary)
+        let script = repo_root().join("scripts/moto_server.py");
+        let child = Command::new(&python)
+            .arg(&script)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {binary:?} (run `make tools`): {err}"));
+            .unwrap_or_else(|err| {
+                panic!("cannot start {python:?} {script:?} (run `make tools`): {err}")
+            });
         let moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),

@@ -1,0 +1,40 @@
+"""moto's server, with each request handled to completion before the next one starts.
+
+moto's own `moto_server` serves requests on many threads and its DynamoDB backend does
+not make a conditional UpdateItem atomic: two racing writes can both pass the same
+condition (seen in our 20-concurrent-deliveries test). Real DynamoDB never allows that.
+Serializing requests restores the guarantee our exactly-once logic relies on, while
+keeping moto's real API surface.
+
+Usage: python scripts/moto_server.py [-H HOST] [-p PORT]
+"""
+
+import argparse
+import signal
+import sys
+import threading
+
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import run_simple
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=5000)
+    args = parser.parse_args()
+
+    backend = DomainDispatcherApplication(create_backend_app)
+    lock = threading.Lock()
+
+    def serialized(environ, start_response):
+        with lock:
+            # Materialize the body inside the lock so the whole request is one step.
+            return list(backend(environ, start_response))
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    run_simple(args.host, args.port, serialized, threaded=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,356 @@
+//! Values that CloudFormation resolves at deploy time: literals, references, and the
+//! intrinsic functions we use, plus typed handles that keep one resource's ARN from
+//! being wired where another kind of ARN belongs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+/// A string-valued (or list-valued) expression in a template.
+///
+/// Only the intrinsic functions the stack needs are modelled; each serializes to the
+/// exact JSON shape the CloudFormation reference documents for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    /// A plain string.
+    Literal(String),
+    /// `{"Ref": "LogicalId"}`: a resource's primary identifier, a parameter's value or
+    /// a pseudo parameter such as `AWS::Region`.
+    Ref(String),
+    /// `{"Fn::GetAtt": ["LogicalId", "Attribute"]}`.
+    GetAtt(String, &'static str),
+    /// `{"Fn::Sub": "..."}`: `${Name}` is replaced by the parameter, resource or pseudo
+    /// parameter of that name.
+    Sub(String),
+    /// `{"Fn::Sub": ["...", {"Var": value}]}`: like [`Expr::Sub`], with variables of
+    /// our own.
+    SubWith(String, BTreeMap<String, Expr>),
+    /// `{"Fn::Join": ["delimiter", [values]]}`.
+    Join(String, Vec<Expr>),
+    /// `{"Fn::If": ["Condition", then, else]}`.
+    If(ConditionId, Box<Expr>, Box<Expr>),
+    /// A list of values, for properties that take one and may be switched off as a
+    /// whole with `Fn::If` and `AWS::NoValue`.
+    List(Vec<Expr>),
+}
+
+impl Expr {
+    /// A plain string.
+    pub fn lit(value: impl Into<String>) -> Self {
+        Expr::Literal(value.into())
+    }
+
+    /// `Fn::Sub` with no variables of our own.
+    pub fn sub(template: impl Into<String>) -> Self {
+        Expr::Sub(template.into())
+    }
+
+    /// A pseudo parameter such as `AWS::Region`.
+    pub fn pseudo(pseudo: Pseudo) -> Self {
+        Expr::Ref(pseudo.name().to_owned())
+    }
+
+    /// `Ref AWS::NoValue`: removes the property it stands for.
+    pub fn no_value() -> Self {
+        Expr::pseudo(Pseudo::NoValue)
+    }
+
+    /// `Fn::If`: `then` when `condition` holds, `otherwise` when it does not.
+    pub fn if_(condition: &ConditionId, then: Expr, otherwise: Expr) -> Self {
+        Expr::If(condition.clone(), Box::new(then), Box::new(otherwise))
+    }
+}
+
+impl From<&str> for Expr {
+    fn from(value: &str) -> Self {
+        Expr::lit(value)
+    }
+}
+
+impl From<String> for Expr {
+    fn from(value: String) -> Self {
+        Expr::Literal(value)
+    }
+}
+
+impl Serialize for Expr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Expr::Literal(value) => serializer.serialize_str(value),
+            Expr::Ref(name) => single(serializer, "Ref", name),
+            Expr::GetAtt(id, attribute) => {
+                single(serializer, "Fn::GetAtt", &[id.as_str(), attribute])
+            }
+            Expr::Sub(template) => single(serializer, "Fn::Sub", template),
+            Expr::SubWith(template, variables) => {
+                single(serializer, "Fn::Sub", &(template, variables))
+            }
+            Expr::Join(delimiter, values) => single(serializer, "Fn::Join", &(delimiter, values)),
+            Expr::If(condition, then, otherwise) => {
+                single(serializer, "Fn::If", &(condition, then, otherwise))
+            }
+            Expr::List(values) => {
+                let mut seq = serializer.serialize_seq(Some(values.len()))?;
+                for value in values {
+                    seq.serialize_element(value)?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+/// Serializes the one-key object every intrinsic function is written as.
+fn single<S: Serializer, V: Serialize + ?Sized>(
+    serializer: S,
+    key: &str,
+    value: &V,
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(1))?;
+    map.serialize_entry(key, value)?;
+    map.end()
+}
+
+/// The pseudo parameters CloudFormation defines in every stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pseudo {
+    AccountId,
+    Partition,
+    Region,
+    StackName,
+    NoValue,
+}
+
+impl Pseudo {
+    pub fn name(self) -> &'static str {
+        match self {
+            Pseudo::AccountId => "AWS::AccountId",
+            Pseudo::Partition => "AWS::Partition",
+            Pseudo::Region => "AWS::Region",
+            Pseudo::StackName => "AWS::StackName",
+            Pseudo::NoValue => "AWS::NoValue",
+        }
+    }
+}
+
+/// The logical ID of a resource of kind `R` (one of the property structs in
+/// [`crate::cfn::resources`]), handed out by [`crate::cfn::Template::add`].
+///
+/// Attribute accessors such as `arn()` live in `impl Id<Kind>` blocks next to each
+/// resource type, so only attributes that kind of resource has can be asked for.
+pub struct Id<R> {
+    logical_id: String,
+    kind: PhantomData<fn() -> R>,
+}
+
+impl<R> Id<R> {
+    pub(crate) fn new(logical_id: impl Into<String>) -> Self {
+        Id {
+            logical_id: logical_id.into(),
+            kind: PhantomData,
+        }
+    }
+
+    /// The logical ID as written in the template.
+    pub fn logical_id(&self) -> &str {
+        &self.logical_id
+    }
+
+    /// `Ref` of the resource: what it returns depends on the kind (a name, a URL, ...),
+    /// so kind-specific accessors wrap it with a meaningful name.
+    pub(crate) fn reference(&self) -> Expr {
+        Expr::Ref(self.logical_id.clone())
+    }
+
+    /// `Fn::GetAtt` of one of the resource's attributes.
+    pub(crate) fn attribute(&self, attribute: &'static str) -> Expr {
+        Expr::GetAtt(self.logical_id.clone(), attribute)
+    }
+
+    /// The `Fn::GetAtt` of the resource's `Arn` attribute, typed by its kind.
+    pub(crate) fn arn_attribute(&self) -> Arn<R> {
+        Arn::new(self.attribute("Arn"))
+    }
+}
+
+// Written by hand: derived impls would needlessly require `R: Clone` and `R: Debug`.
+impl<R> Clone for Id<R> {
+    fn clone(&self) -> Self {
+        Id::new(self.logical_id.clone())
+    }
+}
+
+impl<R> fmt::Debug for Id<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Id").field(&self.logical_id).finish()
+    }
+}
+
+/// An expression that resolves to the ARN of a resource of kind `R`.
+///
+/// Properties that need an ARN ask for `Arn<TheKind>`, so passing a rule's ARN where a
+/// role's belongs does not compile.
+pub struct Arn<R> {
+    expr: Expr,
+    kind: PhantomData<fn() -> R>,
+}
+
+impl<R> Arn<R> {
+    pub(crate) fn new(expr: Expr) -> Self {
+        Arn {
+            expr,
+            kind: PhantomData,
+        }
+    }
+
+    /// The untyped expression, for places that take ARNs of any kind (policy documents).
+    pub fn expr(&self) -> Expr {
+        self.expr.clone()
+    }
+}
+
+impl<R> Clone for Arn<R> {
+    fn clone(&self) -> Self {
+        Arn::new(self.expr.clone())
+    }
+}
+
+impl<R> fmt::Debug for Arn<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Arn").field(&self.expr).finish()
+    }
+}
+
+impl<R> PartialEq for Arn<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr
+    }
+}
+
+impl<R> Serialize for Arn<R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.expr.serialize(serializer)
+    }
+}
+
+impl<R> From<Arn<R>> for Expr {
+    fn from(arn: Arn<R>) -> Self {
+        arn.expr
+    }
+}
+
+/// The name of a template parameter, handed out by [`crate::cfn::Template::parameter`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParameterId(pub(crate) String);
+
+impl ParameterId {
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    /// `Ref` of the parameter: its value.
+    pub fn value(&self) -> Expr {
+        Expr::Ref(self.0.clone())
+    }
+}
+
+/// The name of a template condition, handed out by [`crate::cfn::Template::condition`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ConditionId(pub(crate) String);
+
+impl ConditionId {
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A condition function, as found in the template's `Conditions` section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// `{"Fn::Equals": [a, b]}`.
+    Equals(Expr, Expr),
+    /// `{"Fn::Not": [condition]}`.
+    Not(Box<Condition>),
+}
+
+impl Condition {
+    /// True when the parameter was given a non-empty value.
+    pub fn is_set(parameter: &ParameterId) -> Self {
+        Condition::Not(Box::new(Condition::Equals(
+            parameter.value(),
+            Expr::lit(""),
+        )))
+    }
+}
+
+impl Serialize for Condition {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Condition::Equals(a, b) => single(serializer, "Fn::Equals", &(a, b)),
+            Condition::Not(condition) => single(serializer, "Fn::Not", &[condition]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(expr: Expr, expected: serde_json::Value) {
+        assert_eq!(serde_json::to_value(&expr).unwrap(), expected);
+    }
+
+    #[test]
+    fn intrinsic_functions_serialize_to_their_documented_shapes() {
+        let condition = ConditionId("Given".into());
+        let cases = [
+            (Expr::lit("x"), json!("x")),
+            (Expr::Ref("Table".into()), json!({"Ref": "Table"})),
+            (Expr::pseudo(Pseudo::Region), json!({"Ref": "AWS::Region"})),
+            (
+                Expr::GetAtt("Table".into(), "Arn"),
+                json!({"Fn::GetAtt": ["Table", "Arn"]}),
+            ),
+            (
+                Expr::sub("${Table.Arn}/index/i"),
+                json!({"Fn::Sub": "${Table.Arn}/index/i"}),
+            ),
+            (
+                Expr::SubWith(
+                    "${A}".into(),
+                    BTreeMap::from([("A".into(), Expr::lit("a"))]),
+                ),
+                json!({"Fn::Sub": ["${A}", {"A": "a"}]}),
+            ),
+            (
+                Expr::Join(":".into(), vec![Expr::lit("a"), Expr::Ref("B".into())]),
+                json!({"Fn::Join": [":", ["a", {"Ref": "B"}]]}),
+            ),
+            (
+                Expr::if_(
+                    &condition,
+                    Expr::List(vec![Expr::lit("a")]),
+                    Expr::no_value(),
+                ),
+                json!({"Fn::If": ["Given", ["a"], {"Ref": "AWS::NoValue"}]}),
+            ),
+        ];
+        for (expr, expected) in cases {
+            check(expr, expected);
+        }
+    }
+
+    #[test]
+    fn is_set_compares_the_parameter_with_the_empty_string() {
+        let condition = Condition::is_set(&ParameterId("Topic".into()));
+        assert_eq!(
+            serde_json::to_value(&condition).unwrap(),
+            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "Topic"}, ""]}]})
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! IAM policy documents, used by roles (identity policies) and queue policies
+//! (resource policies).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::intrinsic::Expr;
+
+/// The current (and only sensible) policy language version.
+pub const POLICY_VERSION: &str = "2012-10-17";
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyDocument {
+    pub version: &'static str,
+    pub statement: Vec<Statement>,
+}
+
+impl PolicyDocument {
+    pub fn new(statement: Vec<Statement>) -> Self {
+        PolicyDocument {
+            version: POLICY_VERSION,
+            statement,
+        }
+    }
+}
+
+/// One policy statement. `Resource` is left out for trust policies, which name a
+/// principal instead.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Statement {
+    pub sid: String,
+    pub effect: Effect,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<Principal>,
+    pub action: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resource: Vec<Expr>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub condition: BTreeMap<ConditionOperator, BTreeMap<&'static str, Expr>>,
+}
+
+impl Statement {
+    /// Allows `action` on `resource`, with no principal and no condition.
+    pub fn allow(sid: &str, action: &[&'static str], resource: Vec<Expr>) -> Self {
+        Statement {
+            sid: sid.to_owned(),
+            effect: Effect::Allow,
+            principal: None,
+            action: action.to_vec(),
+            resource,
+            condition: BTreeMap::new(),
+        }
+    }
+
+    /// Names the principal the statement applies to (resource and trust policies).
+    pub fn principal(self, principal: Principal) -> Self {
+        Statement {
+            principal: Some(principal),
+            ..self
+        }
+    }
+
+    /// Adds one condition key test.
+    pub fn when(mut self, operator: ConditionOperator, key: &'static str, value: Expr) -> Self {
+        self.condition
+            .entry(operator)
+            .or_default()
+            .insert(key, value);
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// A principal given by an AWS service, e.g. `lambda.amazonaws.com`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    #[serde(rename = "Service")]
+    pub service: &'static str,
+}
+
+impl Principal {
+    pub fn service(service: &'static str) -> Self {
+        Principal { service }
+    }
+}
+
+/// The condition operators our policies use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum ConditionOperator {
+    ArnEquals,
+    StringEquals,
+}

@@ -1,0 +1,121 @@
+//! `AWS::DynamoDB::Table`.
+
+use serde::Serialize;
+
+use crate::cfn::{Arn, Expr, Id};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Table {
+    pub table_name: String,
+    pub billing_mode: BillingMode,
+    /// Only attributes used in the table's or an index's key schema belong here;
+    /// CloudFormation rejects definitions that no key uses.
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    pub key_schema: Vec<KeySchemaElement>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub global_secondary_indexes: Vec<GlobalSecondaryIndex>,
+    pub point_in_time_recovery_specification: PointInTimeRecoverySpecification,
+    pub deletion_protection_enabled: bool,
+    #[serde(rename = "SSESpecification")]
+    pub sse_specification: SseSpecification,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BillingMode {
+    PayPerRequest,
+    Provisioned,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeDefinition {
+    pub attribute_name: String,
+    pub attribute_type: AttributeType,
+}
+
+/// DynamoDB scalar types a key attribute may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AttributeType {
+    /// String.
+    S,
+    /// Number.
+    N,
+    /// Binary.
+    B,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeySchemaElement {
+    pub attribute_name: String,
+    pub key_type: KeyType,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyType {
+    /// The partition key.
+    Hash,
+    /// The sort key.
+    Range,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GlobalSecondaryIndex {
+    pub index_name: String,
+    pub key_schema: Vec<KeySchemaElement>,
+    pub projection: Projection,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Projection {
+    pub projection_type: ProjectionType,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub non_key_attributes: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ProjectionType {
+    All,
+    KeysOnly,
+    Include,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PointInTimeRecoverySpecification {
+    pub point_in_time_recovery_enabled: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SseSpecification {
+    #[serde(rename = "SSEEnabled")]
+    pub sse_enabled: bool,
+}
+
+/// A global secondary index, for the ARNs of index-scoped IAM permissions.
+pub struct Index;
+
+impl Id<Table> {
+    pub fn arn(&self) -> Arn<Table> {
+        self.arn_attribute()
+    }
+
+    /// The table name (what `Ref` returns for a table).
+    pub fn name(&self) -> Expr {
+        self.reference()
+    }
+
+    /// The ARN of one of the table's indexes: `<table ARN>/index/<name>`.
+    pub fn index_arn(&self, index_name: &str) -> Arn<Index> {
+        Arn::new(Expr::sub(format!(
+            "${{{}.Arn}}/index/{index_name}",
+            self.logical_id()
+        )))
+    }
+}

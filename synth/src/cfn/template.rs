@@ -1,0 +1,283 @@
+//! The template document: parameters, conditions, resources and outputs.
+
+use std::collections::BTreeMap;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use super::intrinsic::{Condition, ConditionId, Expr, Id, ParameterId};
+use super::resources::Properties;
+
+/// The only template format version CloudFormation has ever defined.
+pub const FORMAT_VERSION: &str = "2010-09-09";
+
+/// A CloudFormation template.
+///
+/// Sections are `BTreeMap`s keyed by logical ID, so the rendered order is alphabetical
+/// and never depends on the order the stack was built in.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Template {
+    #[serde(rename = "AWSTemplateFormatVersion")]
+    pub format_version: &'static str,
+    pub description: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, Parameter>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub conditions: BTreeMap<String, Condition>,
+    pub resources: BTreeMap<String, Resource>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, Output>,
+}
+
+impl Template {
+    pub fn new(description: impl Into<String>) -> Self {
+        Template {
+            format_version: FORMAT_VERSION,
+            description: description.into(),
+            parameters: BTreeMap::new(),
+            conditions: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        }
+    }
+
+    /// Declares a parameter and returns the handle that refers to it.
+    pub fn parameter(&mut self, name: &str, parameter: Parameter) -> ParameterId {
+        insert_new(&mut self.parameters, "parameter", name, parameter);
+        ParameterId(name.to_owned())
+    }
+
+    /// Declares a condition and returns the handle that `Fn::If` takes.
+    pub fn condition(&mut self, name: &str, condition: Condition) -> ConditionId {
+        insert_new(&mut self.conditions, "condition", name, condition);
+        ConditionId(name.to_owned())
+    }
+
+    /// Adds a resource with no resource attributes.
+    pub fn add<R: Into<Properties>>(&mut self, logical_id: &str, properties: R) -> Id<R> {
+        self.add_with(logical_id, properties, Attributes::default())
+    }
+
+    /// Adds a resource with resource attributes (DependsOn, DeletionPolicy, Metadata, ...).
+    pub fn add_with<R: Into<Properties>>(
+        &mut self,
+        logical_id: &str,
+        properties: R,
+        attributes: Attributes,
+    ) -> Id<R> {
+        let resource = Resource {
+            properties: properties.into(),
+            attributes,
+        };
+        insert_new(&mut self.resources, "resource", logical_id, resource);
+        Id::new(logical_id)
+    }
+
+    /// Declares an output.
+    pub fn output(&mut self, name: &str, description: &str, value: impl Into<Expr>) {
+        let output = Output {
+            description: description.to_owned(),
+            value: value.into(),
+        };
+        insert_new(&mut self.outputs, "output", name, output);
+    }
+}
+
+/// Inserts into a template section, refusing to silently replace an entry: two parts of
+/// the stack claiming one logical ID is a bug in this crate, not a runtime condition.
+fn insert_new<V>(section: &mut BTreeMap<String, V>, what: &str, name: &str, value: V) {
+    let previous = section.insert(name.to_owned(), value);
+    assert!(
+        previous.is_none(),
+        "the stack declares the {what} {name} twice"
+    );
+}
+
+/// A template parameter.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Parameter {
+    #[serde(rename = "Type")]
+    pub kind: ParameterType,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<Scalar>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_values: Vec<Scalar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_pattern: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraint_description: Option<String>,
+}
+
+impl Parameter {
+    /// A `String` parameter with no default and no constraints.
+    pub fn string(description: impl Into<String>) -> Self {
+        Parameter {
+            kind: ParameterType::String,
+            description: description.into(),
+            default: None,
+            allowed_values: Vec::new(),
+            allowed_pattern: None,
+            constraint_description: None,
+        }
+    }
+
+    /// A `Number` parameter with no default and no constraints.
+    pub fn number(description: impl Into<String>) -> Self {
+        Parameter {
+            kind: ParameterType::Number,
+            ..Parameter::string(description)
+        }
+    }
+
+    pub fn default(self, default: impl Into<Scalar>) -> Self {
+        Parameter {
+            default: Some(default.into()),
+            ..self
+        }
+    }
+
+    pub fn allowed_values<V: Into<Scalar>>(self, values: impl IntoIterator<Item = V>) -> Self {
+        Parameter {
+            allowed_values: values.into_iter().map(Into::into).collect(),
+            ..self
+        }
+    }
+
+    pub fn allowed_pattern(self, pattern: &str, explanation: &str) -> Self {
+        Parameter {
+            allowed_pattern: Some(pattern.to_owned()),
+            constraint_description: Some(explanation.to_owned()),
+            ..self
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ParameterType {
+    String,
+    Number,
+}
+
+/// A parameter default or allowed value: a string, or a number for `Number` parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    String(String),
+    Number(u32),
+}
+
+impl From<&str> for Scalar {
+    fn from(value: &str) -> Self {
+        Scalar::String(value.to_owned())
+    }
+}
+
+impl From<u32> for Scalar {
+    fn from(value: u32) -> Self {
+        Scalar::Number(value)
+    }
+}
+
+/// A template output.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Output {
+    pub description: String,
+    pub value: Expr,
+}
+
+/// A resource: its typed properties and its resource attributes.
+#[derive(Debug)]
+pub struct Resource {
+    pub properties: Properties,
+    pub attributes: Attributes,
+}
+
+// Written by hand so that `Type` comes first and `Properties` last, with the resource
+// attributes in between, the way the CloudFormation documentation shows resources.
+impl Serialize for Resource {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let attributes = &self.attributes;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("Type", self.properties.type_name())?;
+        if !attributes.depends_on.is_empty() {
+            map.serialize_entry("DependsOn", &attributes.depends_on)?;
+        }
+        if let Some(policy) = attributes.deletion_policy {
+            map.serialize_entry("DeletionPolicy", &policy)?;
+        }
+        if let Some(policy) = attributes.update_replace_policy {
+            map.serialize_entry("UpdateReplacePolicy", &policy)?;
+        }
+        if let Some(metadata) = &attributes.metadata {
+            map.serialize_entry("Metadata", metadata)?;
+        }
+        map.serialize_entry("Properties", &self.properties)?;
+        map.end()
+    }
+}
+
+/// Resource attributes: how CloudFormation treats the resource, beside its properties.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Attributes {
+    /// Logical IDs this resource must be created after (see [`Id::logical_id`]).
+    pub depends_on: Vec<String>,
+    pub deletion_policy: Option<RetentionPolicy>,
+    pub update_replace_policy: Option<RetentionPolicy>,
+    pub metadata: Option<Metadata>,
+}
+
+impl Attributes {
+    /// Keeps the resource when it is removed from the stack, when the stack is deleted
+    /// and when an update would replace it.
+    pub fn retained() -> Self {
+        Attributes {
+            deletion_policy: Some(RetentionPolicy::Retain),
+            update_replace_policy: Some(RetentionPolicy::Retain),
+            ..Attributes::default()
+        }
+    }
+
+    pub fn depends_on<R>(mut self, id: &Id<R>) -> Self {
+        self.depends_on.push(id.logical_id().to_owned());
+        self
+    }
+
+    /// Records checkov checks this resource deliberately does not meet, with the reason.
+    pub fn checkov_skips(mut self, skips: &[CheckovSkip]) -> Self {
+        self.metadata = Some(Metadata {
+            checkov: Checkov {
+                skip: skips.to_vec(),
+            },
+        });
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum RetentionPolicy {
+    Delete,
+    Retain,
+    Snapshot,
+}
+
+/// Resource metadata; only checkov reads ours.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metadata {
+    pub checkov: Checkov,
+}
+
+/// The `checkov` metadata key, which checkov reads to skip checks on one resource.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Checkov {
+    pub skip: Vec<CheckovSkip>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckovSkip {
+    pub id: &'static str,
+    pub comment: &'static str,
+}

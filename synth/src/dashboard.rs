@@ -7,7 +7,7 @@
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
-use crate::cfn::resources::cloudwatch::{Percentile, Statistic};
+use crate::cfn::resources::cloudwatch::{whole_numbers_as_integers, Percentile, Statistic};
 use crate::cfn::Expr;
 use crate::config::Config;
 
@@ -84,6 +84,7 @@ pub struct Annotations {
 #[derive(Debug, Serialize)]
 pub struct HorizontalAnnotation {
     pub label: String,
+    #[serde(serialize_with = "whole_numbers_as_integers")]
     pub value: f64,
 }
 

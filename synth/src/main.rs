@@ -47,12 +47,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> Result<(), SynthError> {
+/// The format asked for, or the one the file name implies, or JSON.
+fn format_of(cli: &Cli) -> Format {
     let file = cli.out.as_deref().or(cli.check.as_deref());
-    let format = cli
-        .format
+    cli.format
         .or(file.map(Format::for_path))
-        .unwrap_or(Format::Json);
+        .unwrap_or(Format::Json)
+}
+
+fn run(cli: &Cli) -> Result<(), SynthError> {
+    let format = format_of(cli);
     if let Some(path) = &cli.check {
         synth::render::check(path, format)?;
         eprintln!("synth: {} is up to date", path.display());
@@ -86,4 +90,49 @@ fn parameters_help() -> String {
         ));
     }
     help
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_every_template_parameter() {
+        let help = parameters_help();
+        let template = synth::stack::build(&Config::runbook());
+        for name in template.parameters.keys() {
+            assert!(
+                help.contains(&format!("  {name} (")),
+                "--help does not list {name}"
+            );
+        }
+        assert!(help.contains("CodeBucket (required)"));
+        assert!(help.contains("LogRetentionDays (default 30)"));
+    }
+
+    #[test]
+    fn the_format_follows_the_file_unless_given() {
+        let cases = [
+            (vec!["synth"], Format::Json),
+            (vec!["synth", "--out", "templates/stack.yaml"], Format::Yaml),
+            (
+                vec!["synth", "--check", "templates/stack.yml"],
+                Format::Yaml,
+            ),
+            (
+                vec!["synth", "--format", "json", "--out", "stack.yaml"],
+                Format::Json,
+            ),
+            (vec!["synth", "--format", "yaml"], Format::Yaml),
+        ];
+        for (args, expected) in cases {
+            let cli = Cli::try_parse_from(&args).unwrap();
+            assert_eq!(format_of(&cli), expected, "{args:?}");
+        }
+    }
 }

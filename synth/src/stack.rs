@@ -151,8 +151,8 @@ pub fn build(config: &Config) -> Template {
         Rule {
             name: config.rule.name.to_owned(),
             description: format!(
-                "Sends ECS task state changes to {} to {}.",
-                config.rule.last_status, config.function.name
+                "Sends {} events with lastStatus {} to {}.",
+                config.rule.detail_type, config.rule.last_status, config.function.name
             ),
             state: RuleState::Enabled,
             event_pattern: EventPattern {

@@ -31,7 +31,10 @@ pub struct Alarm {
 }
 
 /// Writes `0` rather than `0.0`, so thresholds read as the runbook writes them.
-fn whole_numbers_as_integers<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn whole_numbers_as_integers<S: Serializer>(
+    value: &f64,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     // The cast is exact: the value is whole and far inside i64's range.
     if value.fract() == 0.0 && value.abs() < 1e15 {
         serializer.serialize_i64(*value as i64)

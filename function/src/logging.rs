@@ -3,9 +3,9 @@
 use tracing_subscriber::EnvFilter;
 
 /// Installs the subscriber. The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's
-/// logging config) or `RUST_LOG`, else INFO. Span fields (the dispatch ID and task ARN)
-/// are flattened into every line, so the runbook's `filter-log-events` searches by ID
-/// and by `ERROR` find them.
+/// logging config) or `RUST_LOG`, else INFO. Event fields are top-level keys; the
+/// invocation span's fields (the dispatch ID and task ARN) ride along in every line under
+/// `span`, so the runbook's `filter-log-events` searches by ID and by `ERROR` find them.
 pub fn init() {
     let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()

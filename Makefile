@@ -53,6 +53,16 @@ requirements: ## Re-resolve requirements/*.txt from requirements/*.in
 build: ## Build the function's release binary (target/release/bootstrap)
 	cargo build --locked --release -p function
 
+.PHONY: templates
+templates: ## Re-render templates/stack.json and templates/stack.yaml from synth
+	cargo run --locked -q -p synth -- --out templates/stack.json
+	cargo run --locked -q -p synth -- --format yaml --out templates/stack.yaml
+
+.PHONY: snapshots
+snapshots: ## Review changed insta snapshots (installs cargo-insta if missing)
+	command -v cargo-insta >/dev/null || cargo install --locked cargo-insta@1.49.0
+	cargo insta test --review -p synth
+
 .PHONY: lint
 lint: ## rustfmt and clippy, warnings as errors
 	cargo fmt --all -- --check

@@ -6,10 +6,16 @@ condition (seen in our 20-concurrent-deliveries test). Real DynamoDB never allow
 Serializing requests restores the guarantee our exactly-once logic relies on, while
 keeping moto's real API surface.
 
+It also counts the requests it serves by AWS operation (the `X-Amz-Target` header, or
+the `Action` of a query API), so benchmarks can check how many calls an event costs:
+GET /_outpost/request-counts returns them as JSON, DELETE resets them.
+
 Usage: python scripts/moto_server.py [-H HOST] [-p PORT]
 """
 
 import argparse
+import collections
+import json
 import signal
 import sys
 import threading
@@ -26,9 +32,18 @@ def main() -> None:
 
     backend = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
+    counts = collections.Counter()
 
     def serialized(environ, start_response):
+        if environ.get("PATH_INFO") == "/_outpost/request-counts":
+            if environ["REQUEST_METHOD"] == "DELETE":
+                counts.clear()
+            body = json.dumps(counts, sort_keys=True).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
         with lock:
+            counts[target or environ.get("PATH_INFO", "")] += 1
             # Materialize the body inside the lock so the whole request is one step.
             return list(backend(environ, start_response))
 

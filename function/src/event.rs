@@ -102,8 +102,9 @@ impl EcsTaskDetail {
 pub enum Classified {
     /// Not ours to act on: acknowledged and counted as skipped.
     Ignored(Ignored),
-    /// A stopped task: its dispatch gets settled.
-    Stopped(StoppedTask),
+    /// A stopped task: its dispatch gets settled. Boxed, as it is far larger than the
+    /// other variant and is moved through the handler.
+    Stopped(Box<StoppedTask>),
 }
 
 /// Why an event is not acted on.
@@ -162,9 +163,9 @@ pub fn classify(payload: serde_json::Value) -> Result<Classified, CallbackError>
         ))
     })?;
 
-    Ok(Classified::Stopped(StoppedTask {
+    Ok(Classified::Stopped(Box::new(StoppedTask {
         task_arn,
         stopped_at,
         detail,
-    }))
+    })))
 }

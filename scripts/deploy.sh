@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Deploys the whole stack with the AWS CLI: uploads the function's zip when the bucket
+# does not have it yet, then `aws cloudformation deploy` with the synthesized template.
+#
+#   ARTIFACT_BUCKET=my-artifacts scripts/deploy.sh
+#
+# Settings (environment variables; `make deploy VAR=...` passes them through):
+#   ARTIFACT_BUCKET   S3 bucket for the code zip (required; must exist)
+#   STACK_NAME        CloudFormation stack name          (default outpost-dispatch-callback)
+#   ARCH              arm64 or x86_64                    (default arm64)
+#   ZIP               the code zip                       (default: the one `make package` made for ARCH)
+#   CLUSTER_ARN       ECS cluster the rule listens to    (default: outpost-dev in the account and region)
+#   ALARM_TOPIC_ARN   SNS topic for alarm notifications  (default: none)
+#   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
+#
+# The zip's name carries its content hash, so an unchanged function is neither uploaded
+# nor updated, and a second run with nothing changed reports "No changes to deploy".
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
+stack="${STACK_NAME:-outpost-dispatch-callback}"
+arch="${ARCH:-arm64}"
+bucket="${ARTIFACT_BUCKET:?set ARTIFACT_BUCKET to the S3 bucket that holds the code zip}"
+if [[ -z "${ZIP:-}" ]]; then
+  [[ -f "dist/$arch.zip-path" ]] || { echo "deploy: no package for $arch; run 'make package ARCH=$arch'" >&2; exit 2; }
+  ZIP="$(cat "dist/$arch.zip-path")"
+fi
+[[ -f "$ZIP" ]] || { echo "deploy: $ZIP does not exist; run 'make package ARCH=$arch'" >&2; exit 2; }
+key="outpost-dispatch-callback/$(basename "$ZIP")"
+
+echo "==> code s3://$bucket/$key"
+if "$aws" s3api head-object --bucket "$bucket" --key "$key" >/dev/null 2>&1; then
+  echo "    already uploaded (same content hash): not uploading"
+else
+  "$aws" s3api put-object --bucket "$bucket" --key "$key" --body "$ZIP" >/dev/null
+  echo "    uploaded $(wc -c <"$ZIP") bytes"
+fi
+
+echo "==> template (synthesized from source)"
+mkdir -p dist
+cargo run --locked -q -p synth -- --out dist/stack.json
+echo "    dist/stack.json"
+
+parameters=("CodeBucket=$bucket" "CodeKey=$key" "Architecture=$arch")
+[[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
+[[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
+
+echo "==> aws cloudformation deploy --stack-name $stack"
+status=0
+output="$("$aws" cloudformation deploy \
+  --template-file dist/stack.json \
+  --stack-name "$stack" \
+  --capabilities CAPABILITY_NAMED_IAM \
+  --no-fail-on-empty-changeset \
+  --parameter-overrides "${parameters[@]}" 2>&1)" || status=$?
+printf '%s\n' "$output" | sed 's/^/    /'
+if [[ $status -ne 0 ]]; then
+  # moto refuses an empty change set outright where AWS creates one and marks it FAILED;
+  # both mean the same thing.
+  if [[ "$output" == *"No updates are to be performed"* ]]; then
+    echo "    No changes to deploy. Stack $stack is up to date"
+  else
+    echo "deploy: aws cloudformation deploy failed (exit status $status)" >&2
+    exit "$status"
+  fi
+fi

@@ -63,9 +63,11 @@ snapshots: ## Review changed insta snapshots (installs cargo-insta if missing)
 	command -v cargo-insta >/dev/null || cargo install --locked cargo-insta@1.49.0
 	cargo insta test --review -p synth
 
-# Deployment settings, documented in scripts/deploy.sh and README.md.
+# Deployment settings, documented in scripts/deploy.sh and README.md. Variables given on
+# the command line (make deploy ARTIFACT_BUCKET=...) reach the scripts' environment by
+# themselves; nothing is exported here, because an exported empty AWS_REGION or
+# AWS_PROFILE would break every AWS client below.
 ARCH ?= arm64
-export ARCH STACK_NAME ARTIFACT_BUCKET ZIP CLUSTER_ARN ALARM_TOPIC_ARN AWS_REGION AWS_PROFILE
 
 .PHONY: package
 package: $(TOOLS_STAMP) ## Build for Lambda with cargo-lambda, zip reproducibly into dist/ (ARCH=arm64|x86_64)
@@ -73,7 +75,7 @@ package: $(TOOLS_STAMP) ## Build for Lambda with cargo-lambda, zip reproducibly 
 
 .PHONY: deploy
 deploy: package ## Deploy to an account: make deploy ARTIFACT_BUCKET=... [STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= ARCH= AWS_REGION= AWS_PROFILE=]
-	scripts/deploy.sh
+	ARCH=$(ARCH) scripts/deploy.sh
 
 .PHONY: local
 local: $(TOOLS_STAMP) ## Run the whole system on this machine: moto, the deployed stack, the real binary, sample events

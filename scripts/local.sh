@@ -67,18 +67,7 @@ target/debug/local-runtime \
   --env TABLE_NAME="$table" --env TASK_ARN_INDEX=task_arn-index --env WORKER_CONTAINER=worker \
   --binary target/release/bootstrap \
   examples/local/events/*.json 2>dist/local/function.log |
-  "$python" -c '
-import json, sys
-for line in sys.stdin:
-    r = json.loads(line)
-    name = r["event"].rsplit("/", 1)[-1]
-    if "ok" in r:
-        ok = r["ok"]
-        what = ok["result"] + " " + (ok.get("status") or ok.get("reason", ""))
-        print(f"    {name:40} {what:22} {ok.get(\"dispatchId\", \"\")}")
-    else:
-        print(f"    {name:40} error {r[\"error\"][\"errorType\"]}: {r[\"error\"][\"errorMessage\"]}")
-'
+  "$python" scripts/results.py
 echo "    (the function's log lines: dist/local/function.log)"
 
 echo

@@ -9,7 +9,7 @@ records) and exits 1, naming each difference, when they differ.
 import json
 import sys
 
-COLUMNS = ["dispatchId", "status", "exitCode", "stopCode", "endedAt", "taskArn"]
+COLUMNS = ["dispatchId", "status", "exitCode", "stopCode", "endedAt", "taskArn"]  # taskArn shows its task ID
 
 
 def plain(item: dict) -> dict:
@@ -18,7 +18,8 @@ def plain(item: dict) -> dict:
 
 def main() -> None:
     records = sorted((plain(item) for item in json.load(sys.stdin)["Items"]), key=lambda r: r["dispatchId"])
-    rows = [[str(r.get(c, "-"))[-36:] for c in COLUMNS] for r in records]
+    # A task ARN is long; its last part (the task ID) is what tells tasks apart.
+    rows = [[str(r.get(c, "-")).rsplit("/", 1)[-1] for c in COLUMNS] for r in records]
     widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(COLUMNS)]
     line = lambda cells: "  " + "  ".join(cell.ljust(w) for cell, w in zip(cells, widths))
     print(line(COLUMNS))

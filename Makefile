@@ -90,3 +90,18 @@ lint: ## rustfmt and clippy, warnings as errors
 test: tools lint build ## Run every test and check (what CI runs)
 	CALLBACK_BINARY=$(CALLBACK_BINARY) INSTA_UPDATE=no cargo test --locked --workspace
 	scripts/check-templates.sh
+	scripts/local.sh --check
+	scripts/check-package.sh arm64
+	$(MAKE) --no-print-directory bench BENCH_SMOKE=1
+
+# BENCH_SMOKE=1 runs each benchmark briefly, to show it works (CI); the figures of
+# BENCHMARKS.md come from a full run.
+BENCH_SMOKE ?=
+BENCH_E2E_ARGS := $(if $(BENCH_SMOKE),--events 50 --starts 3,--events 1000 --starts 25)
+BENCH_DIVAN_ARGS := $(if $(BENCH_SMOKE),--sample-count 5 --sample-size 10,)
+
+.PHONY: bench
+bench: tools build ## Benchmarks: cold start, per-event latency vs a bare SDK client, memory, package, synth
+	cargo build --locked --release -p synth
+	cargo bench --locked -p function --bench decide -- $(BENCH_DIVAN_ARGS)
+	cargo bench --locked -p function --bench end_to_end -- $(BENCH_E2E_ARGS)

@@ -1,0 +1,312 @@
+//! The function's end-to-end figures, measured the way Lambda runs it: the release
+//! binary under a local Runtime API, against moto's DynamoDB on loopback.
+//!
+//!   cargo bench -p function --bench end_to_end -- [--events N] [--starts N]
+//!
+//! `make bench` runs it with the targets' sample sizes and prints a Markdown report;
+//! `make bench BENCH_SMOKE=1` runs a short smoke (CI checks only that it runs: these
+//! are figures to read, never assertions).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{fixture, with_dispatch_id, TestTable};
+use function::status::DispatchStatus;
+use function::store::{DispatchStore, Settlement};
+use local_runtime::{ApiConfig, FunctionProcess, Output, RuntimeApi};
+
+struct Args {
+    events: usize,
+    starts: usize,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        events: 1000,
+        starts: 20,
+    };
+    let mut words = std::env::args().skip(1);
+    while let Some(word) = words.next() {
+        let mut number = |name: &str| -> usize {
+            let value = words.next().unwrap_or_default();
+            value
+                .parse()
+                .unwrap_or_else(|_| panic!("{name} takes a number, not {value:?}"))
+        };
+        match word.as_str() {
+            "--events" => args.events = number("--events"),
+            "--starts" => args.starts = number("--starts"),
+            // `cargo bench` passes --bench; anything else is a mistake worth stopping on.
+            "--bench" => {}
+            other => panic!("unknown argument {other:?}; use --events N --starts N"),
+        }
+    }
+    args
+}
+
+fn release_binary(name: &str) -> PathBuf {
+    common::repo_root().join("target/release").join(name)
+}
+
+/// Latency figures in milliseconds.
+struct Summary {
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    count: usize,
+}
+
+fn summarize(mut samples: Vec<Duration>) -> Summary {
+    samples.sort();
+    let at = |q: f64| {
+        let index = ((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1;
+        samples[index].as_secs_f64() * 1000.0
+    };
+    Summary {
+        p50: at(0.50),
+        p95: at(0.95),
+        p99: at(0.99),
+        count: samples.len(),
+    }
+}
+
+fn function_env(table: &TestTable) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL", table.moto.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_SESSION_TOKEN", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("TABLE_NAME", table.name.as_str()),
+        ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value.to_owned()))
+    .collect()
+}
+
+async fn api() -> RuntimeApi {
+    RuntimeApi::start_with(ApiConfig {
+        function_name: "outpost-dispatch-callback".to_owned(),
+        ..ApiConfig::default()
+    })
+    .await
+    .expect("local Runtime API")
+}
+
+/// From process start to the first `GET /runtime/invocation/next`, `starts` times.
+async fn cold_starts(binary: &Path, table: &TestTable, starts: usize) -> Summary {
+    let mut samples = Vec::with_capacity(starts);
+    for _ in 0..starts {
+        let api = api().await;
+        let function = FunctionProcess::spawn(binary, &api, &function_env(table), Output::Null)
+            .expect("spawn the function");
+        let first_poll = tokio::time::timeout(Duration::from_secs(10), api.first_poll())
+            .await
+            .expect("the function polled for its first event");
+        samples.push(first_poll - function.started_at());
+        function.stop().await.expect("stop the function");
+    }
+    summarize(samples)
+}
+
+/// moto's count of requests by operation since the last reset.
+fn request_counts(endpoint: &str, reset: bool) -> serde_json::Value {
+    let mut curl = std::process::Command::new("curl");
+    curl.args(["-fsS", &format!("{endpoint}/_outpost/request-counts")]);
+    if reset {
+        curl.args(["-X", "DELETE"]);
+    }
+    let output = curl.output().expect("curl");
+    serde_json::from_slice(&output.stdout).expect("request counts")
+}
+
+async fn seed(table: &TestTable, prefix: &str, count: usize) {
+    for i in 0..count {
+        table
+            .put_dispatch(&format!("{prefix}-{i}"), "RUNNING", None)
+            .await;
+    }
+}
+
+/// Peak resident memory of a process, from /proc (Linux), in MiB.
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+struct PerEvent {
+    function: Summary,
+    bare: Summary,
+    counts: serde_json::Value,
+    gsi_counts: serde_json::Value,
+    peak_rss_mib: Option<f64>,
+}
+
+async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent {
+    seed(table, "fn", events).await;
+    seed(table, "bare", events).await;
+    let api = api().await;
+    let function = FunctionProcess::spawn(binary, &api, &function_env(table), Output::Null)
+        .expect("spawn the function");
+    // One warm-up invocation outside the figures: the first one opens the connection.
+    table.put_dispatch("warm-up", "RUNNING", None).await;
+    api.invoke(with_dispatch_id(fixture("exit-0.json"), "warm-up"))
+        .await
+        .expect("warm-up");
+
+    request_counts(&table.moto.endpoint, true);
+    let base = fixture("exit-0.json");
+    let mut samples = Vec::with_capacity(events);
+    for i in 0..events {
+        let event = with_dispatch_id(base.clone(), &format!("fn-{i}"));
+        let started = Instant::now();
+        let response = api.invoke(event).await.expect("invocation");
+        samples.push(started.elapsed());
+        assert_eq!(response["result"], "updated", "{response}");
+    }
+    let counts = request_counts(&table.moto.endpoint, true);
+
+    // Events without a dispatch ID cost a GSI query as well; a handful shows the count.
+    let gsi_events = events.min(20);
+    for i in 0..gsi_events {
+        let arn = format!("arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/gsi{i}");
+        table
+            .put_dispatch(&format!("gsi-{i}"), "RUNNING", Some(&arn))
+            .await;
+    }
+    request_counts(&table.moto.endpoint, true);
+    for i in 0..gsi_events {
+        let arn = format!("arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/gsi{i}");
+        let event = common::with_task_arn(fixture("no-dispatch-id.json"), &arn);
+        api.invoke(event).await.expect("invocation");
+    }
+    let gsi_counts = request_counts(&table.moto.endpoint, true);
+    let peak_rss_mib = function.pid().and_then(peak_rss_mib);
+    function.stop().await.expect("stop the function");
+
+    // The same UpdateItem through a bare SDK client, in a loop, against the same server.
+    let store = table.store();
+    let mut bare = Vec::with_capacity(events);
+    for i in 0..events {
+        let settlement = Settlement {
+            dispatch_id: format!("bare-{i}"),
+            task_arn: common::TASK_ARN.to_owned(),
+            status: DispatchStatus::Completed,
+            ended_at: "2026-01-15T19:39:31Z".to_owned(),
+            exit_code: Some(0),
+            stop_code: Some("EssentialContainerExited".to_owned()),
+            stopped_reason: Some("Essential container in task exited".to_owned()),
+            ecs_version: Some(5),
+            updated_at: "2026-01-15T19:39:32Z".to_owned(),
+        };
+        let started = Instant::now();
+        store.settle(&settlement).await.expect("bare UpdateItem");
+        bare.push(started.elapsed());
+    }
+
+    PerEvent {
+        function: summarize(samples),
+        bare: summarize(bare),
+        counts,
+        gsi_counts: serde_json::json!({"events": gsi_events, "requests": gsi_counts}),
+        peak_rss_mib,
+    }
+}
+
+/// The whole `synth` process, `runs` times.
+fn synth_runs(binary: &Path, runs: usize) -> Summary {
+    let samples = (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            let output = std::process::Command::new(binary)
+                .output()
+                .expect("run synth");
+            assert!(output.status.success());
+            started.elapsed()
+        })
+        .collect();
+    summarize(samples)
+}
+
+fn zip_sizes() -> Vec<(String, u64)> {
+    ["arm64", "x86_64"]
+        .iter()
+        .filter_map(|arch| {
+            let record = common::repo_root().join(format!("dist/{arch}.zip-path"));
+            let path = std::fs::read_to_string(record).ok()?;
+            let size = std::fs::metadata(common::repo_root().join(path.trim()))
+                .ok()?
+                .len();
+            Some((arch.to_string(), size))
+        })
+        .collect()
+}
+
+fn row(name: &str, summary: &Summary, target: &str) {
+    println!(
+        "| {name} | {} | {:.2} | {:.2} | {:.2} | {target} |",
+        summary.count, summary.p50, summary.p95, summary.p99
+    );
+}
+
+fn main() {
+    let args = args();
+    let binary = release_binary("bootstrap");
+    assert!(
+        binary.exists(),
+        "{binary:?} is missing: run `make build` (or `make bench`)"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let table = TestTable::new().await;
+        let cold = cold_starts(&binary, &table, args.starts).await;
+        let per_event = per_event(&binary, &table, args.events).await;
+        let synth = release_binary("synth");
+        let synth = synth.exists().then(|| synth_runs(&synth, args.starts));
+
+        println!("| measure | samples | p50 ms | p95 ms | p99 ms | target |");
+        println!("|---|---|---|---|---|---|");
+        row("cold start: process start to first /next", &cold, "p50 <= 10 ms");
+        row("per event: function under the Runtime API", &per_event.function, "p50 <= 1.2 x bare");
+        row("per event: bare SDK UpdateItem", &per_event.bare, "");
+        if let Some(synth) = &synth {
+            row("synth: whole process", synth, "<= 20 ms");
+        }
+        println!();
+        println!(
+            "- per-event p50 ratio, function / bare SDK: {:.2} (target <= 1.2)",
+            per_event.function.p50 / per_event.bare.p50
+        );
+        println!(
+            "- DynamoDB requests for {} events carrying a dispatch ID: {} (target: one UpdateItem each, nothing else)",
+            args.events, per_event.counts
+        );
+        println!(
+            "- requests for events found through the GSI: {} (target: one Query and one UpdateItem each)",
+            per_event.gsi_counts
+        );
+        match per_event.peak_rss_mib {
+            Some(mib) => println!(
+                "- function peak RSS after {} events: {mib:.1} MiB (target <= 20 MB)",
+                args.events + per_event.gsi_counts["events"].as_u64().unwrap_or(0) as usize + 1
+            ),
+            None => println!("- function peak RSS: not available (no /proc)"),
+        }
+        for (arch, size) in zip_sizes() {
+            println!(
+                "- package {arch}: {size} bytes ({:.2} MiB; target for arm64 <= 4 MB)",
+                size as f64 / 1_048_576.0
+            );
+        }
+    });
+}

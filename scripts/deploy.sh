@@ -11,6 +11,7 @@
 #   ZIP               the code zip                       (default: the one `make package` made for ARCH)
 #   CLUSTER_ARN       ECS cluster the rule listens to    (default: outpost-dev in the account and region)
 #   ALARM_TOPIC_ARN   SNS topic for alarm notifications  (default: none)
+#   TEMPLATE          template file to deploy            (default: synthesized from source into dist/stack.json)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
 #
 # The zip's name carries its content hash, so an unchanged function is neither uploaded
@@ -38,10 +39,14 @@ else
   echo "    uploaded $(wc -c <"$ZIP") bytes"
 fi
 
-echo "==> template (synthesized from source)"
-mkdir -p dist
-cargo run --locked -q -p synth -- --out dist/stack.json
-echo "    dist/stack.json"
+template="${TEMPLATE:-}"
+if [[ -z "$template" ]]; then
+  echo "==> template (synthesized from source)"
+  mkdir -p dist
+  cargo run --locked -q -p synth -- --out dist/stack.json
+  template=dist/stack.json
+fi
+echo "    template $template"
 
 parameters=("CodeBucket=$bucket" "CodeKey=$key" "Architecture=$arch")
 [[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
@@ -50,7 +55,7 @@ parameters=("CodeBucket=$bucket" "CodeKey=$key" "Architecture=$arch")
 echo "==> aws cloudformation deploy --stack-name $stack"
 status=0
 output="$("$aws" cloudformation deploy \
-  --template-file dist/stack.json \
+  --template-file "$template" \
   --stack-name "$stack" \
   --capabilities CAPABILITY_NAMED_IAM \
   --no-fail-on-empty-changeset \
@@ -60,7 +65,7 @@ if [[ $status -ne 0 ]]; then
   # moto refuses an empty change set outright where AWS creates one and marks it FAILED;
   # both mean the same thing.
   if [[ "$output" == *"No updates are to be performed"* ]]; then
-    echo "    No changes to deploy. Stack $stack is up to date"
+    echo "    No changes to deploy. Stack $stack is up to date (moto's answer was: No updates are to be performed)"
   else
     echo "deploy: aws cloudformation deploy failed (exit status $status)" >&2
     exit "$status"

@@ -16,6 +16,8 @@ CHECKOV_STAMP := $(VENV)/checkov/.installed
 # The AWS CLI, cfn-lint and `cargo lambda` come from the tools virtualenv.
 export PATH := $(CURDIR)/$(VENV)/tools/bin:$(PATH)
 
+# Builds go to target/ whatever CARGO_TARGET_DIR says, so the paths below are never stale.
+export CARGO_TARGET_DIR := $(CURDIR)/target
 # The release binary the end-to-end tests run under a local Lambda Runtime API.
 CALLBACK_BINARY := $(CURDIR)/target/release/bootstrap
 
@@ -59,9 +61,11 @@ templates: ## Re-render templates/stack.json and templates/stack.yaml from synth
 	cargo run --locked -q -p synth -- --format yaml --out templates/stack.yaml
 
 .PHONY: snapshots
-snapshots: ## Review changed insta snapshots (installs cargo-insta if missing)
-	command -v cargo-insta >/dev/null || cargo install --locked cargo-insta@1.49.0
-	cargo insta test --review -p synth
+snapshots: ## Record changed insta snapshots as .snap.new files, then review them with `cargo insta review`
+	INSTA_UPDATE=new INSTA_FORCE_PASS=1 cargo test --locked -q -p synth
+	@pending="$$(find snapshots -name '*.snap.new')"; \
+	if [[ -z "$$pending" ]]; then echo "snapshots are up to date"; \
+	else printf 'changed snapshots:\n%s\nreview them with: cargo insta review (cargo install --locked cargo-insta@1.49.0)\n' "$$pending"; fi
 
 # Deployment settings, documented in scripts/deploy.sh and README.md. Variables given on
 # the command line (make deploy ARTIFACT_BUCKET=...) reach the scripts' environment by
@@ -89,6 +93,7 @@ lint: ## rustfmt and clippy, warnings as errors
 .PHONY: test
 test: tools lint build ## Run every test and check (what CI runs)
 	CALLBACK_BINARY=$(CALLBACK_BINARY) INSTA_UPDATE=no cargo test --locked --workspace
+	scripts/check-readme-commands.sh
 	scripts/check-templates.sh
 	scripts/local.sh --check
 	scripts/check-package.sh arm64

@@ -46,3 +46,15 @@ if problems:
     sys.exit("check-package: FAILED: " + "; ".join(problems))
 print(f"    bootstrap, mode 0755, 1980-01-01, ELF for {arch}, {len(data)} bytes unpacked")
 PY
+
+echo "==> make deploy into moto, twice: the second run uploads nothing and changes nothing"
+# shellcheck disable=SC2016 # expanded by the inner shell, inside moto's environment
+scripts/with-moto.sh bash -euo pipefail -c '
+  .venv/tools/bin/aws s3api create-bucket --bucket outpost-ci-artifacts >/dev/null
+  make --no-print-directory deploy ARTIFACT_BUCKET=outpost-ci-artifacts ARCH="$0" | sed "s/^/    /"
+  second="$(make --no-print-directory deploy ARTIFACT_BUCKET=outpost-ci-artifacts ARCH="$0" 2>&1)"
+  printf "%s\n" "$second" | sed "s/^/    /"
+  if [[ "$second" != *"already uploaded"* || "$second" != *"No changes to deploy"* ]]; then
+    echo "check-package: FAILED: the second make deploy uploaded or changed something" >&2
+    exit 1
+  fi' "$arch"

@@ -19,6 +19,9 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Paths given by the caller are relative to the caller's directory, not to the repository.
+[[ -n "${ZIP:-}" ]] && ZIP="$(realpath -- "$ZIP")"
+[[ -n "${TEMPLATE:-}" ]] && TEMPLATE="$(realpath -- "$TEMPLATE")"
 cd "$root"
 aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 stack="${STACK_NAME:-outpost-dispatch-callback}"

@@ -19,13 +19,15 @@ cd "$root"
 python="$root/.venv/tools/bin/python"
 aws="$root/.venv/tools/bin/aws"
 table="outpost-dispatches"
+# The paths below name target/; a CARGO_TARGET_DIR elsewhere would leave them stale.
+export CARGO_TARGET_DIR="$root/target"
 
 if [[ "${1:-}" != "--inside-moto" ]]; then
   echo "==> build the function (release) and the local Runtime API"
   cargo build --locked --release -q -p function
   cargo build --locked -q -p local-runtime
   echo "==> start moto's server on loopback"
-  exec "$root/scripts/with-moto.sh" "$0" --inside-moto "$@"
+  exec "$root/scripts/with-moto.sh" "$root/scripts/local.sh" --inside-moto "$@"
 fi
 shift
 check="${1:-}"

@@ -16,10 +16,12 @@ case "$arch" in
 esac
 cd "$root"
 export PATH="$root/.venv/tools/bin:$PATH"
+# The zip is made from target/lambda/, wherever CARGO_TARGET_DIR points elsewhere.
+export CARGO_TARGET_DIR="$root/target"
 
 # cargo-lambda links with zig (from the ziglang package) against Lambda's glibc; the Rust
 # standard library for the target comes from rustup.
-if ! rustup target list --installed | grep -qx "$triple"; then
+if ! rustup target list --installed | grep -x "$triple" >/dev/null; then
   rustup target add "$triple" >&2
 fi
 cargo lambda build --release --locked "$flag" -p function --bin bootstrap >&2

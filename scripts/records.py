@@ -30,14 +30,16 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--expect":
         with open(sys.argv[2]) as f:
             expected = json.load(f)
-        actual = [{k: r.get(k) for k in ("dispatchId", "status", "exitCode")} for r in records]
-        if actual != expected:
+        actual = {r["dispatchId"]: {k: r.get(k) for k in ("dispatchId", "status", "exitCode")} for r in records}
+        wanted = {r["dispatchId"]: r for r in expected}
+        differences = [
+            f"  {key}: expected {wanted.get(key)}, got {actual.get(key)}"
+            for key in sorted(set(actual) | set(wanted))
+            if actual.get(key) != wanted.get(key)
+        ]
+        if differences:
             print("\nrecords differ from " + sys.argv[2] + ":", file=sys.stderr)
-            for want, got in zip(expected, actual):
-                if want != got:
-                    print(f"  expected {want}\n  got      {got}", file=sys.stderr)
-            if len(expected) != len(actual):
-                print(f"  expected {len(expected)} records, got {len(actual)}", file=sys.stderr)
+            print("\n".join(differences), file=sys.stderr)
             sys.exit(1)
         print(f"\n  all {len(actual)} records are as expected ({sys.argv[2]})")
 

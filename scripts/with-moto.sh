@@ -26,8 +26,10 @@ env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE \
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 
-for _ in $(seq 1 100); do
+ready=""
+for _ in $(seq 1 300); do
   if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then
+    ready=yes
     break
   fi
   if ! kill -0 "$moto_pid" 2>/dev/null; then
@@ -37,10 +39,16 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
+if [[ -z "$ready" ]]; then
+  echo "with-moto: moto_server did not answer within 30 s:" >&2
+  cat "$log" >&2
+  exit 2
+fi
 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID="testing" AWS_SECRET_ACCESS_KEY="testing" AWS_SESSION_TOKEN="testing"
-export AWS_REGION="${AWS_REGION:-us-east-1}" AWS_DEFAULT_REGION="${AWS_REGION:-us-east-1}"
-export AWS_PAGER="" AWS_PROFILE="" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-unset AWS_PROFILE
+# moto is one region; us-east-1 is the one where S3 needs no location constraint.
+export AWS_REGION="us-east-1" AWS_DEFAULT_REGION="us-east-1"
+export AWS_PAGER="" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_DEFAULT_PROFILE
 "$@"

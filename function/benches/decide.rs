@@ -2,6 +2,9 @@
 //!
 //!   cargo bench -p function --bench decide
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use function::event::{classify, Classified};
 use function::status::decide;
 
@@ -18,18 +21,11 @@ const FIXTURES: &[&str] = &[
     "running.json",
 ];
 
-fn load(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    std::fs::read_to_string(path).expect("fixture")
-}
-
 /// From the raw bytes the runtime receives, as the function does: JSON to a value, the
 /// envelope and detail to types, then the precedence table.
 #[divan::bench(args = FIXTURES)]
 fn parse_and_decide(bencher: divan::Bencher, name: &str) {
-    let raw = load(name);
+    let raw = common::fixture_text(name);
     bencher.bench(|| {
         let payload: serde_json::Value = serde_json::from_str(divan::black_box(&raw)).unwrap();
         match classify(payload).unwrap() {

@@ -37,8 +37,8 @@ fn args() -> Args {
                 .unwrap_or_else(|_| panic!("{name} takes a number, not {value:?}"))
         };
         match word.as_str() {
-            "--events" => args.events = number("--events"),
-            "--starts" => args.starts = number("--starts"),
+            "--events" => args.events = number("--events").max(1),
+            "--starts" => args.starts = number("--starts").max(1),
             // `cargo bench` passes --bench; anything else is a mistake worth stopping on.
             "--bench" => {}
             other => panic!("unknown argument {other:?}; use --events N --starts N"),
@@ -74,18 +74,12 @@ fn summarize(mut samples: Vec<Duration>) -> Summary {
 }
 
 fn function_env(table: &TestTable) -> Vec<(String, String)> {
-    [
-        ("AWS_ENDPOINT_URL", table.moto.endpoint.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_SESSION_TOKEN", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("TABLE_NAME", table.name.as_str()),
-        ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
-    ]
-    .into_iter()
-    .map(|(key, value)| (key.to_owned(), value.to_owned()))
-    .collect()
+    // Warnings only: the figures are for the work, not for writing INFO lines.
+    common::function_env(
+        &table.moto,
+        &table.name,
+        &[("AWS_LAMBDA_LOG_LEVEL", "WARN")],
+    )
 }
 
 async fn api() -> RuntimeApi {
@@ -204,6 +198,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
             stopped_reason: Some("Essential container in task exited".to_owned()),
             ecs_version: Some(5),
             updated_at: "2026-01-15T19:39:32Z".to_owned(),
+            request_id: format!("bare-request-{i}"),
         };
         let started = Instant::now();
         store.settle(&settlement).await.expect("bare UpdateItem");

@@ -11,9 +11,11 @@ use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 /// and retries throttling (`ProvisionedThroughputExceededException`), 5xx and transport
 /// errors.
 pub const MAX_ATTEMPTS: u32 = 3;
-/// Bounds one whole call, retries included, well under the function's 30 s timeout so a
-/// stuck call ends as a clean error instead of a Lambda timeout.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bounds one whole call, retries included. An invocation makes at most two DynamoDB
+/// calls (Query, UpdateItem) and one bounded metrics call (see `metrics`), so the worst
+/// case, 2 x 8 s + 2 s, stays well under the function's 30 s timeout: a stuck call ends
+/// as a clean, typed error instead of a Lambda timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
 /// Bounds one attempt, so a hung connection leaves time for a retry.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);

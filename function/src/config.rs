@@ -52,9 +52,11 @@ impl Config {
     /// Reads settings through `lookup`, so tests need not touch the process environment.
     /// An unset or empty variable takes its default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // Stray whitespace in a console-edited variable would only fail later, at runtime.
         let get = |name: &str, default: &str| {
             lookup(name)
-                .filter(|value| !value.trim().is_empty())
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
                 .unwrap_or_else(|| default.to_owned())
         };
         let metrics_sink = match get("METRICS_SINK", "emf").to_ascii_lowercase().as_str() {
@@ -112,7 +114,7 @@ mod tests {
     #[test]
     fn reads_overrides_and_treats_empty_as_unset() {
         let config = config(&[
-            ("TABLE_NAME", "t"),
+            ("TABLE_NAME", " t "),
             ("TASK_ARN_INDEX", ""),
             ("WORKER_CONTAINER", "app"),
             ("METRICS_SINK", "CloudWatch"),

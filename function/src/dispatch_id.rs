@@ -17,7 +17,8 @@ pub const TAG_KEY: &str = "dispatch_id";
 /// The longest dispatch ID we accept; anything longer is not one of ours.
 pub const MAX_LEN: usize = 256;
 
-/// A checked dispatch ID: not empty, at most [`MAX_LEN`] characters, no control characters.
+/// A checked dispatch ID: not blank, at most [`MAX_LEN`] characters, no control characters,
+/// no leading or trailing whitespace (which would only ever fail later as "not found").
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DispatchId(String);
 
@@ -36,8 +37,13 @@ impl DispatchId {
         let invalid = |why: &str| {
             CallbackError::Validation(format!("invalid dispatch ID from {source}: {why}"))
         };
-        if raw.is_empty() {
+        if raw.trim().is_empty() {
             return Err(invalid("it is empty"));
+        }
+        if raw.trim() != raw {
+            return Err(invalid(&format!(
+                "{raw:?} has leading or trailing whitespace"
+            )));
         }
         if raw.chars().count() > MAX_LEN {
             return Err(invalid(&format!("it is longer than {MAX_LEN} characters")));
@@ -185,6 +191,15 @@ mod tests {
             Err("from task group: it is empty"),
         );
         check(env("DISPATCH_ID", "a\nb"), Err("control characters"));
+        check(env("DISPATCH_ID", "  "), Err("it is empty"));
+        check(
+            json!({"group": "dispatch: d-1"}),
+            Err("leading or trailing whitespace"),
+        );
+        check(
+            env("DISPATCH_ID", "d-1 "),
+            Err("leading or trailing whitespace"),
+        );
         check(env("DISPATCH_ID", &"x".repeat(257)), Err("longer than 256"));
         check(
             env("DISPATCH_ID", &"é".repeat(256)),

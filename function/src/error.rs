@@ -13,7 +13,9 @@ use crate::store::StoreError;
 pub enum CallbackError {
     /// The event cannot be read as an ECS task state change (malformed JSON shape, a
     /// missing `taskArn`, a bad timestamp or dispatch ID). Retrying will not help, but the
-    /// failure queue keeps the event for a person to look at.
+    /// failure queue keeps the event for a person to look at. The message starts with the
+    /// type because the runbook's error table quotes it that way
+    /// (`ValidationException: Missing task_arn`).
     #[error("ValidationException: {0}")]
     Validation(String),
 
@@ -33,6 +35,11 @@ pub enum CallbackError {
         dispatch_ids: Vec<String>,
     },
 
+    /// The write's condition failed, yet the record as DynamoDB returned it passes the
+    /// condition (an attribute of an unexpected type, say). A person must look at it.
+    #[error("dispatch {dispatch_id}: the update's condition failed on a record that looks settleable: {record}")]
+    UnexplainedConflict { dispatch_id: String, record: String },
+
     /// DynamoDB refused or failed the request after the SDK's retries.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -45,6 +52,7 @@ impl CallbackError {
             CallbackError::Validation(_) => "ValidationException".to_owned(),
             CallbackError::DispatchNotFound { .. } => "DispatchNotFound".to_owned(),
             CallbackError::AmbiguousDispatch { .. } => "AmbiguousDispatch".to_owned(),
+            CallbackError::UnexplainedConflict { .. } => "UnexplainedConflict".to_owned(),
             CallbackError::Store(err) => err.code.clone(),
         }
     }

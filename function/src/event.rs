@@ -38,7 +38,9 @@ pub struct EcsTaskDetail {
     /// May be empty, for example on TaskFailedToStart.
     pub containers: Option<Vec<Container>>,
     pub overrides: Option<Overrides>,
-    /// Task tags are not part of ECS events today; read them if they ever are.
+    /// Task tags are not part of ECS events today; read them if they ever are. Since no
+    /// shape is documented, one we cannot read counts as no tags rather than as bad input.
+    #[serde(default, deserialize_with = "lenient")]
     pub tags: Option<Vec<Tag>>,
 }
 
@@ -80,6 +82,16 @@ pub struct KeyValuePair {
 pub struct Tag {
     pub key: Option<String>,
     pub value: Option<String>,
+}
+
+/// Reads an optional field, treating a value of an unexpected shape as absent.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 impl EcsTaskDetail {
@@ -142,16 +154,20 @@ pub fn classify(payload: serde_json::Value) -> Result<Classified, CallbackError>
         }));
     }
 
+    // A task that has not stopped is skipped before the rest of its detail is read, so an
+    // odd field in an event we ignore anyway can never fail an invocation.
+    let last_status = envelope.detail.get("lastStatus").and_then(|v| v.as_str());
+    if last_status != Some(STOPPED) {
+        let text = |field: &str| envelope.detail.get(field)?.as_str().map(str::to_owned);
+        return Ok(Classified::Ignored(Ignored::NotStopped {
+            task_arn: text("taskArn"),
+            last_status: text("lastStatus"),
+        }));
+    }
+
     let detail: EcsTaskDetail = serde_json::from_value(envelope.detail).map_err(|err| {
         CallbackError::Validation(format!("unreadable ECS task state change detail: {err}"))
     })?;
-
-    if detail.last_status.as_deref() != Some(STOPPED) {
-        return Ok(Classified::Ignored(Ignored::NotStopped {
-            task_arn: detail.task_arn,
-            last_status: detail.last_status,
-        }));
-    }
 
     let task_arn = match detail.task_arn.as_deref().map(str::trim) {
         Some(arn) if !arn.is_empty() => arn.to_owned(),
@@ -168,4 +184,55 @@ pub fn classify(payload: serde_json::Value) -> Result<Classified, CallbackError>
         stopped_at,
         detail,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(detail: serde_json::Value) -> serde_json::Value {
+        json!({"source": "aws.ecs", "detail-type": "ECS Task State Change",
+               "time": "2026-01-15T19:39:32Z", "detail": detail})
+    }
+
+    #[test]
+    fn an_odd_field_in_a_task_that_has_not_stopped_is_no_error() {
+        let classified = classify(event(json!({
+            "lastStatus": "RUNNING", "taskArn": "arn:t", "version": "three", "containers": 7
+        })))
+        .unwrap();
+        assert_eq!(
+            classified,
+            Classified::Ignored(Ignored::NotStopped {
+                task_arn: Some("arn:t".into()),
+                last_status: Some("RUNNING".into())
+            })
+        );
+    }
+
+    #[test]
+    fn tags_of_an_unknown_shape_count_as_none() {
+        let classified = classify(event(json!({
+            "lastStatus": "STOPPED", "taskArn": "arn:t", "tags": {"dispatch_id": "d"}
+        })))
+        .unwrap();
+        match classified {
+            Classified::Stopped(task) => assert_eq!(task.detail.tags, None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_stopped_task_needs_a_task_arn_and_readable_fields() {
+        let error = |detail| classify(event(detail)).unwrap_err().to_string();
+        assert_eq!(
+            error(json!({"lastStatus": "STOPPED", "taskArn": "  "})),
+            "ValidationException: Missing task_arn"
+        );
+        assert!(
+            error(json!({"lastStatus": "STOPPED", "taskArn": "a", "containers": 7}))
+                .contains("unreadable ECS task state change detail"),
+        );
+    }
 }

@@ -63,6 +63,7 @@ pub enum SkipReason {
 /// log line inside carries the dispatch ID and task ARN once they are known.
 pub async fn invoke<S: DispatchStore>(
     payload: serde_json::Value,
+    request_id: &str,
     deps: &Deps<S>,
 ) -> Result<Outcome, CallbackError> {
     let span = tracing::info_span!(
@@ -71,7 +72,7 @@ pub async fn invoke<S: DispatchStore>(
         task_arn = field::Empty
     );
     async {
-        let result = handle(payload, &deps.store, &deps.config, Utc::now()).await;
+        let result = handle(payload, &deps.store, &deps.config, request_id, Utc::now()).await;
         let metrics = invocation_metrics(&result, Utc::now());
         if let Err(err) = &result {
             tracing::error!(error_type = %err.error_type(), error = %err, "dispatch update failed");
@@ -122,11 +123,13 @@ pub fn invocation_metrics(
     }
 }
 
-/// Handles one event against `store`; `now` stamps `updatedAt`.
+/// Handles one event against `store`. `request_id` (the Lambda request ID, unique per
+/// invocation) is written with the update; `now` stamps `updatedAt`.
 pub async fn handle<S: DispatchStore>(
     payload: serde_json::Value,
     store: &S,
     config: &Config,
+    request_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Outcome, CallbackError> {
     let task = match classify(payload)? {
@@ -155,6 +158,7 @@ pub async fn handle<S: DispatchStore>(
         stopped_reason: task.detail.stopped_reason.as_deref().map(truncate_reason),
         ecs_version: task.detail.version,
         updated_at: record_timestamp(now),
+        request_id: request_id.to_owned(),
     };
 
     let skipped = |reason| Outcome::Skipped {
@@ -195,6 +199,10 @@ pub async fn handle<S: DispatchStore>(
         SettleOutcome::NotFound => Err(CallbackError::DispatchNotFound {
             dispatch_id: settlement.dispatch_id,
             task_arn: settlement.task_arn,
+        }),
+        SettleOutcome::Unexplained { record } => Err(CallbackError::UnexplainedConflict {
+            dispatch_id: settlement.dispatch_id,
+            record,
         }),
     }
 }

@@ -7,9 +7,15 @@ use tracing_subscriber::EnvFilter;
 /// invocation span's fields (the dispatch ID and task ARN) ride along in every line under
 /// `span`, so the runbook's `filter-log-events` searches by ID and by `ERROR` find them.
 pub fn init() {
+    // Lambda's levels are TRACE..ERROR plus FATAL, which `tracing` lacks: FATAL keeps
+    // errors. (EnvFilter would read an unknown word as a target name and drop everything.)
     let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()
-        .and_then(|level| EnvFilter::try_new(level.to_lowercase()).ok())
+        .map(|level| match level.to_lowercase().as_str() {
+            "fatal" => "error".to_owned(),
+            other => other.to_owned(),
+        })
+        .and_then(|level| EnvFilter::try_new(level).ok())
         .or_else(|| EnvFilter::try_from_default_env().ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -1,8 +1,13 @@
 //! Lambda entry point: sets up once, then serves invocations. All logic lives in the
 //! library so tests can drive it.
 
+// The runtime's future wraps the SDK's deeply nested ones; computing its layout needs more
+// than the compiler's default query depth (rustc asks for this itself when it runs out).
+#![recursion_limit = "256"]
+
 use function::config::{Config, MetricsSinkKind};
-use function::handler::{invoke, Deps};
+use function::error::CallbackError;
+use function::handler::{invoke, Deps, Outcome};
 use function::metrics::MetricsSink;
 use function::store::DynamoStore;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -10,7 +15,10 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     function::logging::init();
-    let config = Config::from_env()?;
+    let config = Config::from_env().inspect_err(|err| {
+        // Logged as a JSON line too, so the runbook's ERROR search finds a bad deploy.
+        tracing::error!(error = %err, "invalid configuration; the function cannot start");
+    })?;
     let sdk_config = function::aws::load_sdk_config().await;
 
     let store = DynamoStore::new(
@@ -36,8 +44,13 @@ async fn main() -> Result<(), Error> {
         metrics,
         config,
     };
-    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        invoke(event.payload, &deps)
-    }))
-    .await
+    lambda_runtime::run(service_fn(|event| serve(event, &deps))).await
+}
+
+/// One invocation, as the runtime hands it over.
+async fn serve(
+    event: LambdaEvent<serde_json::Value>,
+    deps: &Deps<DynamoStore>,
+) -> Result<Outcome, CallbackError> {
+    invoke(event.payload, &event.context.request_id, deps).await
 }

@@ -18,6 +18,9 @@ pub const UPDATES_SKIPPED: &str = "DispatchUpdatesSkipped";
 pub const UPDATES_FAILED: &str = "DispatchUpdatesFailed";
 /// The one dimension every figure carries, so the dashboard can select by function.
 pub const DIMENSION: &str = "FunctionName";
+/// How long `PutMetricData` may take. The dispatch is already settled by then, so the
+/// figures are not worth risking the invocation's time budget for.
+pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How one invocation ended, as the metrics count it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,14 +109,20 @@ impl MetricsSink {
                 }
             }
             MetricsSink::CloudWatch(client) => {
-                let result = client
+                let call = client
                     .put_metric_data()
                     .namespace(NAMESPACE)
                     .set_metric_data(Some(metric_data(metrics, function_name, now)))
-                    .send()
-                    .await;
-                if let Err(err) = result {
-                    tracing::warn!(error = %DisplayErrorContext(&err), "could not publish metrics");
+                    .send();
+                match tokio::time::timeout(PUBLISH_TIMEOUT, call).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = %DisplayErrorContext(&err), "could not publish metrics")
+                    }
+                    Err(_) => tracing::warn!(
+                        timeout_ms = PUBLISH_TIMEOUT.as_millis() as u64,
+                        "could not publish metrics: timed out"
+                    ),
                 }
             }
         }

@@ -23,6 +23,9 @@ pub mod attr {
     pub const TASK_ARN: &str = "taskArn";
     pub const ECS_VERSION: &str = "ecsVersion";
     pub const UPDATED_AT: &str = "updatedAt";
+    /// The Lambda request ID of the invocation that settled the record. It tells our own
+    /// write, retried by the SDK after its response was lost, from another delivery's.
+    pub const UPDATE_REQUEST_ID: &str = "updateRequestId";
 }
 
 /// Everything written when a dispatch is settled.
@@ -37,6 +40,8 @@ pub struct Settlement {
     pub stopped_reason: Option<String>,
     pub ecs_version: Option<u64>,
     pub updated_at: String,
+    /// The Lambda request ID of this invocation.
+    pub request_id: String,
 }
 
 /// How a settle attempt ended, told apart from the record DynamoDB returned when the
@@ -51,6 +56,9 @@ pub enum SettleOutcome {
     AlreadyTerminal { status: String },
     /// The record belongs to another task ARN.
     OwnedByOtherTask { owner: String },
+    /// The condition failed, yet the record as returned passes it (an attribute of an
+    /// unexpected type, say). Reported as an error so a person looks at the record.
+    Unexplained { record: String },
 }
 
 /// A DynamoDB call that failed after the SDK's retries.
@@ -170,7 +178,7 @@ impl DispatchStore for DynamoStore {
             Ok(_) => Ok(SettleOutcome::Updated),
             Err(SdkError::ServiceError(service)) => match service.err() {
                 UpdateItemError::ConditionalCheckFailedException(failed) => {
-                    Ok(explain_conflict(failed.item(), &settlement.task_arn))
+                    Ok(explain_conflict(failed.item(), settlement))
                 }
                 _ => Err(StoreError::from_sdk(
                     "UpdateItem",
@@ -197,6 +205,7 @@ fn settle_expression(
         (attr::ENDED_AT, string(&s.ended_at)),
         (attr::TASK_ARN, string(&s.task_arn)),
         (attr::UPDATED_AT, string(&s.updated_at)),
+        (attr::UPDATE_REQUEST_ID, string(&s.request_id)),
     ];
     if let Some(code) = s.exit_code {
         fields.push((attr::EXIT_CODE, AttributeValue::N(code.to_string())));
@@ -221,21 +230,13 @@ fn settle_expression(
         .enumerate()
         .map(|(i, status)| (format!(":t{i}"), string(status.as_str())))
         .collect();
-    values.insert(":taskArn".to_owned(), string(&s.task_arn));
 
+    // Each attribute is `#name = :name`; `:taskArn` serves the condition as well.
     let mut assignments = Vec::with_capacity(fields.len());
     for (name, value) in fields {
         names.insert(format!("#{name}"), name.to_owned());
-        // The task ARN is already bound as `:taskArn` for the condition.
-        if name != attr::TASK_ARN {
-            values.insert(format!(":{name}"), value);
-        }
-        let placeholder = if name == attr::TASK_ARN {
-            "taskArn"
-        } else {
-            name
-        };
-        assignments.push(format!("#{name} = :{placeholder}"));
+        values.insert(format!(":{name}"), value);
+        assignments.push(format!("#{name} = :{name}"));
     }
     (format!("SET {}", assignments.join(", ")), names, values)
 }
@@ -243,26 +244,27 @@ fn settle_expression(
 /// Tells why the condition failed from the record as it was (`ALL_OLD`).
 pub fn explain_conflict(
     item: Option<&HashMap<String, AttributeValue>>,
-    task_arn: &str,
+    settlement: &Settlement,
 ) -> SettleOutcome {
     let Some(item) = item.filter(|item| !item.is_empty()) else {
         return SettleOutcome::NotFound;
     };
     let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok());
+    if text(attr::UPDATE_REQUEST_ID) == Some(&settlement.request_id) {
+        // Our own write landed, but its response was lost and the SDK retried it.
+        return SettleOutcome::Updated;
+    }
     if let Some(status) = text(attr::STATUS).filter(|status| DispatchStatus::is_terminal(status)) {
         return SettleOutcome::AlreadyTerminal {
             status: status.clone(),
         };
     }
     match text(attr::TASK_ARN) {
-        Some(owner) if owner != task_arn => SettleOutcome::OwnedByOtherTask {
+        Some(owner) if *owner != settlement.task_arn => SettleOutcome::OwnedByOtherTask {
             owner: owner.clone(),
         },
-        // The record passes the condition as returned; only a type mismatch (a non-string
-        // taskArn or status) gets here. Report it as owned by an unreadable task so that
-        // the event is skipped loudly rather than retried for ever.
-        _ => SettleOutcome::OwnedByOtherTask {
-            owner: format!("{:?}", item.get(attr::TASK_ARN)),
+        _ => SettleOutcome::Unexplained {
+            record: format!("{item:?}"),
         },
     }
 }
@@ -278,43 +280,8 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn explains_each_condition_failure() {
-        let arn = "arn:aws:ecs:us-east-1:1:task/c/a";
-        assert_eq!(explain_conflict(None, arn), SettleOutcome::NotFound);
-        assert_eq!(
-            explain_conflict(
-                Some(&item(&[("status", "COMPLETED"), ("taskArn", arn)])),
-                arn
-            ),
-            SettleOutcome::AlreadyTerminal {
-                status: "COMPLETED".into()
-            }
-        );
-        assert_eq!(
-            explain_conflict(
-                Some(&item(&[("status", "RUNNING"), ("taskArn", "other")])),
-                arn
-            ),
-            SettleOutcome::OwnedByOtherTask {
-                owner: "other".into()
-            }
-        );
-        // Terminal wins over a foreign owner: the dispatch is done either way.
-        assert_eq!(
-            explain_conflict(
-                Some(&item(&[("status", "FAILED"), ("taskArn", "other")])),
-                arn
-            ),
-            SettleOutcome::AlreadyTerminal {
-                status: "FAILED".into()
-            }
-        );
-    }
-
-    #[test]
-    fn expression_sets_only_known_facts() {
-        let settlement = Settlement {
+    fn settlement() -> Settlement {
+        Settlement {
             dispatch_id: "d".into(),
             task_arn: "arn".into(),
             status: DispatchStatus::Failed,
@@ -324,16 +291,68 @@ mod tests {
             stopped_reason: None,
             ecs_version: Some(3),
             updated_at: "2020-01-01T00:00:01Z".into(),
+            request_id: "req-1".into(),
+        }
+    }
+
+    #[test]
+    fn explains_each_condition_failure() {
+        use SettleOutcome::*;
+        let ours = settlement();
+        let explain = |pairs: &[(&str, &str)]| explain_conflict(Some(&item(pairs)), &ours);
+        let terminal = |status: &str| AlreadyTerminal {
+            status: status.into(),
         };
-        let (expression, names, values) = settle_expression(&settlement);
+        assert_eq!(explain_conflict(None, &ours), NotFound);
+        assert_eq!(
+            explain(&[("status", "COMPLETED"), ("taskArn", "arn")]),
+            terminal("COMPLETED")
+        );
+        assert_eq!(
+            explain(&[("status", "RUNNING"), ("taskArn", "other")]),
+            OwnedByOtherTask {
+                owner: "other".into()
+            }
+        );
+        // Terminal wins over a foreign owner: the dispatch is done either way.
+        assert_eq!(
+            explain(&[("status", "FAILED"), ("taskArn", "other")]),
+            terminal("FAILED")
+        );
+        // Our own earlier attempt of this very write, retried by the SDK.
+        let ours_again = [
+            ("status", "FAILED"),
+            ("taskArn", "arn"),
+            ("updateRequestId", "req-1"),
+        ];
+        assert_eq!(explain(&ours_again), Updated);
+        // Another invocation's identical write is a duplicate, not ours.
+        let theirs = [
+            ("status", "FAILED"),
+            ("taskArn", "arn"),
+            ("updateRequestId", "req-2"),
+        ];
+        assert_eq!(explain(&theirs), terminal("FAILED"));
+        assert!(matches!(
+            explain(&[("status", "RUNNING")]),
+            Unexplained { .. }
+        ));
+    }
+
+    #[test]
+    fn expression_sets_only_known_facts() {
+        let (expression, names, values) = settle_expression(&settlement());
         assert_eq!(
             expression,
             "SET #status = :status, #endedAt = :endedAt, #taskArn = :taskArn, \
-             #updatedAt = :updatedAt, #stopCode = :stopCode, #ecsVersion = :ecsVersion"
+             #updatedAt = :updatedAt, #updateRequestId = :updateRequestId, \
+             #stopCode = :stopCode, #ecsVersion = :ecsVersion"
         );
         assert!(!names.contains_key("#exitCode"));
         assert_eq!(values[":ecsVersion"], AttributeValue::N("3".into()));
+        assert_eq!(values[":taskArn"], AttributeValue::S("arn".into()));
         assert_eq!(values[":t2"], AttributeValue::S("TIMEOUT".into()));
-        assert_eq!(values.len(), 4 + 1 + 5);
+        // Four terminal statuses and seven assignments.
+        assert_eq!(values.len(), 4 + 7);
     }
 }

@@ -8,9 +8,15 @@ use function::handler::{handle, Outcome, SkipReason};
 use function::store::DynamoStore;
 
 async fn run(table: &TestTable, event: serde_json::Value) -> Result<Outcome, String> {
-    handle(event, &table.store(), &table.config(), chrono::Utc::now())
-        .await
-        .map_err(|err| err.error_type())
+    handle(
+        event,
+        &table.store(),
+        &table.config(),
+        &common::request_id(),
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|err| err.error_type())
 }
 
 fn skipped(result: &Result<Outcome, String>) -> Option<SkipReason> {
@@ -39,7 +45,17 @@ async fn a_duplicate_delivery_is_skipped() {
     );
     let updated_at = table.get(DISPATCH_ID).await.unwrap()["updatedAt"].clone();
 
-    let second = run(&table, fixture("exit-0.json")).await;
+    // An hour later, so that an overwrite would show in updatedAt.
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let second = handle(
+        fixture("exit-0.json"),
+        &table.store(),
+        &table.config(),
+        &common::request_id(),
+        later,
+    )
+    .await
+    .map_err(|err| err.error_type());
     assert_eq!(skipped(&second), Some(SkipReason::AlreadyTerminal));
     assert_eq!(
         table.get(DISPATCH_ID).await.unwrap()["updatedAt"],
@@ -149,7 +165,14 @@ async fn twenty_concurrent_deliveries_update_exactly_once() {
     for _ in 0..20 {
         let (store, config) = (table.store(), table.config());
         deliveries.spawn(async move {
-            handle(fixture("exit-0.json"), &store, &config, chrono::Utc::now()).await
+            handle(
+                fixture("exit-0.json"),
+                &store,
+                &config,
+                &common::request_id(),
+                chrono::Utc::now(),
+            )
+            .await
         });
     }
     let results: Vec<_> = deliveries.join_all().await;
@@ -181,9 +204,22 @@ async fn racing_events_for_one_dispatch_settle_it_once() {
         .await;
     let store = table.store();
     let config = table.config();
+    let (first, second) = (common::request_id(), common::request_id());
     let (a, b) = tokio::join!(
-        handle(fixture("exit-0.json"), &store, &config, chrono::Utc::now()),
-        handle(fixture("exit-1.json"), &store, &config, chrono::Utc::now()),
+        handle(
+            fixture("exit-0.json"),
+            &store,
+            &config,
+            &first,
+            chrono::Utc::now()
+        ),
+        handle(
+            fixture("exit-1.json"),
+            &store,
+            &config,
+            &second,
+            chrono::Utc::now()
+        ),
     );
     let updated: Vec<&str> = [&a, &b]
         .iter()
@@ -202,23 +238,33 @@ async fn aws_failures_are_typed_errors_and_write_nothing() {
     // The table does not exist.
     let missing = DynamoStore::new(table.client.clone(), "no-such-table", "task_arn-index");
     let config = table.config();
+    table.put_dispatch("d", "RUNNING", None).await;
     let err = handle(
         with_dispatch_id(fixture("exit-0.json"), "d"),
         &missing,
         &config,
+        &common::request_id(),
         chrono::Utc::now(),
     )
     .await
     .unwrap_err();
     assert_eq!(err.error_type(), "ResourceNotFoundException", "{err}");
+    assert_eq!(table.get("d").await.unwrap()["status"], "RUNNING");
+    assert_eq!(table.count().await, 1);
 
     // DynamoDB cannot be reached: moto is gone.
     let client = table.client.clone();
     drop(table);
     let gone = DynamoStore::new(client, "outpost-dispatches", "task_arn-index");
-    let err = handle(fixture("exit-0.json"), &gone, &config, chrono::Utc::now())
-        .await
-        .unwrap_err();
+    let err = handle(
+        fixture("exit-0.json"),
+        &gone,
+        &config,
+        &common::request_id(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type(), "DispatchFailure", "{err}");
     assert!(err.to_string().contains("UpdateItem"), "{err}");
 }

@@ -24,7 +24,14 @@ async fn check(table: &TestTable, name: &str, expected: Expect) {
         .put_dispatch(DISPATCH_ID, "RUNNING", Some(TASK_ARN))
         .await;
     let now = chrono::Utc::now();
-    let result = handle(fixture(name), &table.store(), &table.config(), now).await;
+    let result = handle(
+        fixture(name),
+        &table.store(),
+        &table.config(),
+        &common::request_id(),
+        now,
+    )
+    .await;
     let record = table
         .get(DISPATCH_ID)
         .await
@@ -122,6 +129,7 @@ async fn the_record_carries_what_on_call_needs() {
         fixture("exit-137.json"),
         &table.store(),
         &table.config(),
+        "request-1",
         now,
     )
     .await
@@ -141,7 +149,8 @@ async fn the_record_carries_what_on_call_needs() {
     for (attribute, value) in expected {
         assert_eq!(record[attribute], value, "{attribute}");
     }
-    assert_eq!(record.len(), expected.len() + 1, "{record:?}"); // plus updatedAt
+    assert_eq!(record["updateRequestId"], "request-1");
+    assert_eq!(record.len(), expected.len() + 2, "{record:?}"); // plus updatedAt
 }
 
 #[tokio::test]
@@ -151,9 +160,15 @@ async fn a_long_reason_is_cut_and_a_missing_stopped_at_falls_back_to_the_event_t
     let mut event = fixture("exit-1.json");
     event["detail"]["stoppedReason"] = "x".repeat(5000).into();
     event["detail"].as_object_mut().unwrap().remove("stoppedAt");
-    handle(event, &table.store(), &table.config(), chrono::Utc::now())
-        .await
-        .unwrap();
+    handle(
+        event,
+        &table.store(),
+        &table.config(),
+        &common::request_id(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let record = table.get(DISPATCH_ID).await.unwrap();
     assert_eq!(record["stoppedReason"].len(), 1024);
     assert_eq!(record["endedAt"], "2026-01-15T19:39:32Z");

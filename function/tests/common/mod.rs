@@ -23,6 +23,13 @@ pub const DISPATCH_ID: &str = "5f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
 pub const TASK_ARN: &str =
     "arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/0f9b6d3b4c8a4e6f9d2a1b3c4d5e6f70";
 
+/// A request ID unique within the test process, as Lambda gives each invocation one.
+pub fn request_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("test-request-{n}")
+}
+
 /// The repository's root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,13 +38,39 @@ pub fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-/// Reads `tests/fixtures/<name>`.
-pub fn fixture(name: &str) -> serde_json::Value {
+/// The text of `tests/fixtures/<name>`.
+pub fn fixture_text(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path:?}: {err}"));
-    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{path:?}: {err}"))
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path:?}: {err}"))
+}
+
+/// Reads `tests/fixtures/<name>`.
+pub fn fixture(name: &str) -> serde_json::Value {
+    serde_json::from_str(&fixture_text(name)).unwrap_or_else(|err| panic!("{name}: {err}"))
+}
+
+/// The environment the deployed function gets, pointed at `moto` and `table_name`.
+pub fn function_env(
+    moto: &Moto,
+    table_name: &str,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_SESSION_TOKEN", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("TABLE_NAME", table_name),
+        ("TASK_ARN_INDEX", "task_arn-index"),
+        ("WORKER_CONTAINER", "worker"),
+    ];
+    env.extend_from_slice(extra);
+    env.into_iter()
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect()
 }
 
 /// The function's configuration as deployed, for a given table.
@@ -75,7 +108,10 @@ impl Moto {
             .expect("a free port")
             .port();
         let script = repo_root().join("scripts/moto_server.py");
-        let child = Command::new(&python)
+        // moto's own output goes to a file, so a failed start can say why.
+        let log_path = std::env::temp_dir().join(format!("moto-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("moto log file");
+        let mut child = Command::new(&python)
             .arg(&script)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             // moto reads the AWS variables too; a profile (even an empty one) that names
@@ -83,21 +119,26 @@ impl Moto {
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_DEFAULT_PROFILE")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|err| {
                 panic!("cannot start {python:?} {script:?} (run `make tools`): {err}")
             });
-        let moto = Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
+            let exited = child.try_wait().ok().flatten();
+            if exited.is_some() || Instant::now() > deadline {
+                let _ = child.kill();
+                let output = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!("moto's server did not start ({exited:?}); run `make tools`. Its output:\n{output}");
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
-        moto
+        let _ = std::fs::remove_file(&log_path);
+        Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
     }
 
     /// SDK configuration pointed at this server, with the function's retries and timeouts.

@@ -8,7 +8,7 @@ keeping moto's real API surface.
 
 It also counts the requests it serves by AWS operation (the `X-Amz-Target` header, or
 the `Action` of a query API), so benchmarks can check how many calls an event costs:
-GET /_outpost/request-counts returns them as JSON, DELETE resets them.
+GET /_outpost/request-counts returns them as JSON; DELETE returns them and resets them.
 
 Usage: python scripts/moto_server.py [-H HOST] [-p PORT]
 """
@@ -36,9 +36,10 @@ def main() -> None:
 
     def serialized(environ, start_response):
         if environ.get("PATH_INFO") == "/_outpost/request-counts":
-            if environ["REQUEST_METHOD"] == "DELETE":
-                counts.clear()
-            body = json.dumps(counts, sort_keys=True).encode()
+            with lock:
+                body = json.dumps(counts, sort_keys=True).encode()
+                if environ["REQUEST_METHOD"] == "DELETE":
+                    counts.clear()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
         target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]

@@ -180,6 +180,10 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
             .build()
             .unwrap()
     };
+    // The projections of the synthesized template (synth/src/config.rs).
+    let keys_only = Projection::builder()
+        .projection_type(ProjectionType::KeysOnly)
+        .build();
     let all = Projection::builder()
         .projection_type(ProjectionType::All)
         .build();
@@ -196,7 +200,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
             GlobalSecondaryIndex::builder()
                 .index_name("task_arn-index")
                 .key_schema(key("taskArn", KeyType::Hash))
-                .projection(all.clone())
+                .projection(keys_only)
                 .build()
                 .unwrap(),
         )

@@ -108,5 +108,5 @@ BENCH_DIVAN_ARGS := $(if $(BENCH_SMOKE),--sample-count 5 --sample-size 10,)
 .PHONY: bench
 bench: tools build ## Benchmarks: cold start, per-event latency vs a bare SDK client, memory, package, synth
 	cargo build --locked --release -p synth
-	cargo bench --locked -p function --bench decide -- $(BENCH_DIVAN_ARGS)
-	cargo bench --locked -p function --bench end_to_end -- $(BENCH_E2E_ARGS)
+	cargo bench --locked -p bench --bench decide -- $(BENCH_DIVAN_ARGS)
+	cargo bench --locked -p bench --bench end_to_end -- $(BENCH_E2E_ARGS)

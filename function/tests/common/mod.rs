@@ -40,9 +40,7 @@ pub fn repo_root() -> PathBuf {
 
 /// The text of `tests/fixtures/<name>`.
 pub fn fixture_text(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
+    let path = repo_root().join("function/tests/fixtures").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path:?}: {err}"))
 }
 

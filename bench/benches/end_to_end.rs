@@ -1,13 +1,14 @@
 //! The function's end-to-end figures, measured the way Lambda runs it: the release
 //! binary under a local Runtime API, against moto's DynamoDB on loopback.
 //!
-//!   cargo bench -p function --bench end_to_end -- [--events N] [--starts N]
+//!   cargo bench -p bench --bench end_to_end -- [--events N] [--starts N]
 //!
 //! `make bench` runs it with the targets' sample sizes and prints a Markdown report;
 //! `make bench BENCH_SMOKE=1` runs a short smoke (CI checks only that it runs: these
 //! are figures to read, never assertions).
 
-#[path = "../tests/common/mod.rs"]
+// The test harness of the function crate: moto, the dispatch table, fixtures.
+#[path = "../../function/tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -1,8 +1,9 @@
 //! In-process cost of reading an event and deciding its status, per fixture event.
 //!
-//!   cargo bench -p function --bench decide
+//!   cargo bench -p bench --bench decide
 
-#[path = "../tests/common/mod.rs"]
+// The test harness of the function crate: moto, the dispatch table, fixtures.
+#[path = "../../function/tests/common/mod.rs"]
 mod common;
 
 use function::event::{classify, Classified};

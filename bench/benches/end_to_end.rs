@@ -108,17 +108,6 @@ async fn cold_starts(binary: &Path, table: &TestTable, starts: usize) -> Summary
     summarize(samples)
 }
 
-/// moto's count of requests by operation since the last reset.
-fn request_counts(endpoint: &str, reset: bool) -> serde_json::Value {
-    let mut curl = std::process::Command::new("curl");
-    curl.args(["-fsS", &format!("{endpoint}/_outpost/request-counts")]);
-    if reset {
-        curl.args(["-X", "DELETE"]);
-    }
-    let output = curl.output().expect("curl");
-    serde_json::from_slice(&output.stdout).expect("request counts")
-}
-
 async fn seed(table: &TestTable, prefix: &str, count: usize) {
     for i in 0..count {
         table
@@ -159,7 +148,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
         .expect("warm-up");
     let first_invocation = started.elapsed();
 
-    request_counts(&table.moto.endpoint, true);
+    table.moto.request_counts(true);
     let base = fixture("exit-0.json");
     let mut samples = Vec::with_capacity(events);
     for i in 0..events {
@@ -169,7 +158,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
         samples.push(started.elapsed());
         assert_eq!(response["result"], "updated", "{response}");
     }
-    let counts = request_counts(&table.moto.endpoint, true);
+    let counts = table.moto.request_counts(true);
 
     // Events without a dispatch ID cost a GSI query as well; a handful shows the count.
     let gsi_events = events.min(20);
@@ -179,13 +168,13 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
             .put_dispatch(&format!("gsi-{i}"), "RUNNING", Some(&arn))
             .await;
     }
-    request_counts(&table.moto.endpoint, true);
+    table.moto.request_counts(true);
     for i in 0..gsi_events {
         let arn = format!("arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/gsi{i}");
         let event = common::with_task_arn(fixture("no-dispatch-id.json"), &arn);
         api.invoke(event).await.expect("invocation");
     }
-    let gsi_counts = request_counts(&table.moto.endpoint, true);
+    let gsi_counts = table.moto.request_counts(true);
     let peak_rss_mib = function.pid().and_then(peak_rss_mib);
     function.stop().await.expect("stop the function");
 

@@ -172,3 +172,43 @@ async fn stop(function: FunctionProcess) -> Vec<Value> {
         .filter_map(|line| serde_json::from_str(&line.line).ok())
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cloudwatch_sink_calls_put_metric_data_once_and_its_failure_changes_nothing() {
+    let table = TestTable::new().await;
+    table.put_dispatch("d-1", "RUNNING", None).await;
+    let (api, function) = start(&table, &[("METRICS_SINK", "cloudwatch")]).await;
+    table.moto.request_counts(true);
+
+    let event = with_dispatch_id(fixture("exit-0.json"), "d-1");
+    assert_eq!(api.invoke(event).await.unwrap()["status"], "COMPLETED");
+    assert_eq!(table.get("d-1").await.unwrap()["status"], "COMPLETED");
+
+    // The SDK speaks CloudWatch's CBOR protocol, which moto 5.2 does not implement: the
+    // call arrives (and is counted) but fails, which is just the failure to publish that
+    // must never fail the update.
+    let counts = table.moto.request_counts(true);
+    let put_metric_data: u64 = counts
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(operation, _)| operation.ends_with("PutMetricData"))
+        .map(|(_, count)| count.as_u64().unwrap())
+        .sum();
+    assert_eq!(put_metric_data, 1, "{counts}");
+    assert_eq!(counts["UpdateItem"], 1, "{counts}");
+
+    let lines = stop(function).await;
+    assert!(
+        lines.iter().any(|line| line["level"] == "WARN"
+            && line["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("could not publish metrics"))),
+        "{lines:#?}"
+    );
+    // No EMF line in this mode.
+    assert!(
+        !lines.iter().any(|line| line.get("_aws").is_some()),
+        "{lines:#?}"
+    );
+}

@@ -149,6 +149,21 @@ impl Moto {
             .await
     }
 
+    /// The requests moto served since the last reset, by operation (see
+    /// `scripts/moto_server.py`); `reset` starts a new count.
+    pub fn request_counts(&self, reset: bool) -> serde_json::Value {
+        let mut curl = Command::new("curl");
+        curl.args([
+            "-fsS",
+            &format!("{}/_outpost/request-counts", self.endpoint),
+        ]);
+        if reset {
+            curl.args(["-X", "DELETE"]);
+        }
+        let output = curl.output().expect("curl");
+        serde_json::from_slice(&output.stdout).expect("request counts")
+    }
+
     pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.sdk_config().await)
     }

@@ -8,15 +8,7 @@ use function::handler::{handle, Outcome, SkipReason};
 use function::store::DynamoStore;
 
 async fn run(table: &TestTable, event: serde_json::Value) -> Result<Outcome, String> {
-    handle(
-        event,
-        &table.store(),
-        &table.config(),
-        &common::request_id(),
-        chrono::Utc::now(),
-    )
-    .await
-    .map_err(|err| err.error_type())
+    table.handle(event).await.map_err(|err| err.error_type())
 }
 
 fn skipped(result: &Result<Outcome, String>) -> Option<SkipReason> {

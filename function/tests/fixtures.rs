@@ -160,15 +160,7 @@ async fn a_long_reason_is_cut_and_a_missing_stopped_at_falls_back_to_the_event_t
     let mut event = fixture("exit-1.json");
     event["detail"]["stoppedReason"] = "x".repeat(5000).into();
     event["detail"].as_object_mut().unwrap().remove("stoppedAt");
-    handle(
-        event,
-        &table.store(),
-        &table.config(),
-        &common::request_id(),
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    table.handle(event).await.unwrap();
     let record = table.get(DISPATCH_ID).await.unwrap();
     assert_eq!(record["stoppedReason"].len(), 1024);
     assert_eq!(record["endedAt"], "2026-01-15T19:39:32Z");

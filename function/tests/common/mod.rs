@@ -255,6 +255,21 @@ impl TestTable {
         config(&self.name)
     }
 
+    /// One invocation's handling of `event` against this table, now.
+    pub async fn handle(
+        &self,
+        event: serde_json::Value,
+    ) -> Result<function::handler::Outcome, function::error::CallbackError> {
+        function::handler::handle(
+            event,
+            &self.store(),
+            &self.config(),
+            &request_id(),
+            chrono::Utc::now(),
+        )
+        .await
+    }
+
     /// Writes a dispatch record as the control plane does when it launches a task.
     pub async fn put_dispatch(&self, dispatch_id: &str, status: &str, task_arn: Option<&str>) {
         let mut item = HashMap::from([

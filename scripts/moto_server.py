@@ -16,9 +16,16 @@ Usage: python scripts/moto_server.py [-H HOST] [-p PORT]
 import argparse
 import collections
 import json
+import os
 import signal
 import sys
 import threading
+
+# moto reads the AWS variables too: a profile that names no configuration (even an empty
+# AWS_PROFILE, as a Makefile's `export` leaves behind) makes every request fail with a
+# 500. The server needs no profile, so it drops them before moto is imported.
+for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    os.environ.pop(variable, None)
 
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple

@@ -19,10 +19,7 @@ fi
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$(mktemp -t moto.XXXXXX.log)"
 # Requests are serialized so conditional writes are atomic, as in DynamoDB.
-# moto reads the AWS variables too: a profile that names no configuration (even an empty
-# AWS_PROFILE) makes every request fail with a 500.
-env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE \
-  "$python" "$root/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+"$python" "$root/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 

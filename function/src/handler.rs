@@ -213,7 +213,7 @@ async fn find_dispatch_id<S: DispatchStore>(
     store: &S,
 ) -> Result<Option<DispatchId>, CallbackError> {
     let found = match dispatch_id::from_event(&task.detail)? {
-        Some((id, source)) => Some((id, source)),
+        Some(found) => Some(found),
         None => {
             // The runbook greps for this phrase to confirm the GSI, not a scan, is used.
             info!("querying by task ARN");

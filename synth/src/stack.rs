@@ -213,23 +213,27 @@ pub fn build(config: &Config) -> Template {
         Expr::List(vec![parameters.alarm_topic_arn.value()]),
         Expr::no_value(),
     );
-    for alarm_config in &config.function_alarms {
+    // The runbook's alarms watch the function; ours watch the two dead-letter queues.
+    let function_alarms = config
+        .function_alarms
+        .iter()
+        .map(|alarm_config| (alarm_config, "FunctionName", function.name()));
+    let queue_alarms = [
+        (
+            &config.queue_alarms.failure_queue,
+            "QueueName",
+            failure_queue.name(),
+        ),
+        (
+            &config.queue_alarms.dead_letter_queue,
+            "QueueName",
+            dead_letter_queue.name(),
+        ),
+    ];
+    for (alarm_config, dimension_name, value) in function_alarms.chain(queue_alarms) {
         let dimension = Dimension {
-            name: "FunctionName".to_owned(),
-            value: function.name(),
-        };
-        template.add(
-            alarm_config.logical_id,
-            alarm(alarm_config, dimension, &actions),
-        );
-    }
-    for (alarm_config, queue) in [
-        (&config.queue_alarms.failure_queue, &failure_queue),
-        (&config.queue_alarms.dead_letter_queue, &dead_letter_queue),
-    ] {
-        let dimension = Dimension {
-            name: "QueueName".to_owned(),
-            value: queue.name(),
+            name: dimension_name.to_owned(),
+            value,
         };
         template.add(
             alarm_config.logical_id,

@@ -112,10 +112,6 @@ impl Moto {
         let mut child = Command::new(&python)
             .arg(&script)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            // moto reads the AWS variables too; a profile (even an empty one) that names
-            // no configuration makes every request fail with a 500.
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_DEFAULT_PROFILE")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

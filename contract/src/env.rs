@@ -1,0 +1,48 @@
+//! The function's environment: what the stack sets and the function reads.
+
+use crate::{resources, table};
+
+/// One environment variable and the value the function assumes when it is unset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Var {
+    pub name: &'static str,
+    pub default: &'static str,
+}
+
+/// The dispatch table.
+pub const TABLE_NAME: Var = Var {
+    name: "TABLE_NAME",
+    default: table::NAME,
+};
+/// The GSI from task ARN to dispatch.
+pub const TASK_ARN_INDEX: Var = Var {
+    name: "TASK_ARN_INDEX",
+    default: table::TASK_ARN_INDEX.name,
+};
+/// The container whose exit code decides a dispatch's status.
+pub const WORKER_CONTAINER: Var = Var {
+    name: "WORKER_CONTAINER",
+    default: "worker",
+};
+/// Where the custom metrics go: one of [`metrics_sink`]'s values.
+pub const METRICS_SINK: Var = Var {
+    name: "METRICS_SINK",
+    default: metrics_sink::EMF,
+};
+
+/// Every variable the function reads that the stack sets.
+pub const ALL: [Var; 4] = [TABLE_NAME, TASK_ARN_INDEX, WORKER_CONTAINER, METRICS_SINK];
+
+/// The values of [`METRICS_SINK`].
+pub mod metrics_sink {
+    /// CloudWatch Embedded Metric Format lines on stdout: no network call.
+    pub const EMF: &str = "emf";
+    /// One `PutMetricData` call per invocation.
+    pub const CLOUDWATCH: &str = "cloudwatch";
+}
+
+/// Set by Lambda itself: the function's name, which the metrics carry as a dimension.
+pub const LAMBDA_FUNCTION_NAME: Var = Var {
+    name: "AWS_LAMBDA_FUNCTION_NAME",
+    default: resources::FUNCTION,
+};

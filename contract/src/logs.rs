@@ -1,0 +1,12 @@
+//! Phrases the function logs and the runbook's `filter-log-events` commands search for.
+
+/// Logged before the `task_arn-index` lookup; the runbook greps for it to confirm that a
+/// GSI query, not a scan, finds dispatches ("High Latency", "Verify GSI Usage").
+pub const QUERYING_BY_TASK_ARN: &str = "querying by task ARN";
+/// Starts the line logged when a stopped task names no dispatch and the index finds none
+/// ("Missing Dispatch ID in Task"); the task ARN follows.
+pub const NO_DISPATCH_ID_FOUND: &str = "No dispatch ID found in task";
+/// Logged when a dispatch is settled.
+pub const DISPATCH_SETTLED: &str = "dispatch settled";
+/// Logged, at ERROR, when an invocation fails.
+pub const DISPATCH_UPDATE_FAILED: &str = "dispatch update failed";

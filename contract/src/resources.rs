@@ -1,0 +1,29 @@
+//! The names of the deployed resources, as the runbook's commands spell them.
+
+/// The CloudFormation stack `make deploy` creates, and the tools look up by default.
+pub const STACK: &str = "outpost-dispatch-callback";
+/// The callback function.
+pub const FUNCTION: &str = "outpost-dispatch-callback";
+/// The function's log group: Lambda's default name for it, which the runbook uses.
+pub const LOG_GROUP: &str = "/aws/lambda/outpost-dispatch-callback";
+/// The EventBridge rule that sends stopped ECS tasks to the function.
+pub const RULE: &str = "outpost-dispatch-completion";
+/// Where Lambda puts an event that failed every retry (the function's on-failure destination).
+pub const FAILURE_QUEUE: &str = "outpost-dispatch-callback-failures";
+/// Where EventBridge puts an event it could not deliver to the function.
+pub const DEAD_LETTER_QUEUE: &str = "outpost-dispatch-completion-dlq";
+/// The CloudWatch dashboard of the system.
+pub const DASHBOARD: &str = "outpost-dispatch-callback";
+/// The ECS cluster the rule listens to when the stack is given none.
+pub const DEFAULT_CLUSTER: &str = "outpost-dev";
+
+/// The alarms, by name. The first three are the runbook's section 3.
+pub mod alarms {
+    pub const ERRORS: &str = "outpost-dispatch-callback-errors";
+    pub const DURATION: &str = "outpost-dispatch-callback-duration";
+    pub const THROTTLES: &str = "outpost-dispatch-callback-throttles";
+    /// A message waits in [`super::FAILURE_QUEUE`].
+    pub const FAILURES_WAITING: &str = "outpost-dispatch-callback-failures-waiting";
+    /// A message waits in [`super::DEAD_LETTER_QUEUE`].
+    pub const DEAD_LETTERS_WAITING: &str = "outpost-dispatch-completion-dlq-waiting";
+}

@@ -1,0 +1,46 @@
+//! The dispatch table: its name, key, indexes and the attributes of a record.
+
+/// The table the control plane writes and the function settles.
+pub const NAME: &str = "outpost-dispatches";
+/// The table's partition key.
+pub const PARTITION_KEY: &str = attr::DISPATCH_ID;
+
+/// A global secondary index: its name and key attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Index {
+    pub name: &'static str,
+    pub partition_key: &'static str,
+    pub sort_key: Option<&'static str>,
+}
+
+/// Finds the dispatch of a task that does not name it; the function queries it.
+pub const TASK_ARN_INDEX: Index = Index {
+    name: "task_arn-index",
+    partition_key: attr::TASK_ARN,
+    sort_key: None,
+};
+
+/// Lists dispatches by status, oldest first; operators (and the runbook) query it.
+pub const STATUS_INDEX: Index = Index {
+    name: "status-createdAt-index",
+    partition_key: attr::STATUS,
+    sort_key: Some(attr::CREATED_AT),
+};
+
+/// The attribute names of a dispatch record.
+pub mod attr {
+    pub const DISPATCH_ID: &str = "dispatchId";
+    pub const STATUS: &str = "status";
+    /// Written by the control plane when it launches the dispatch.
+    pub const CREATED_AT: &str = "createdAt";
+    pub const TASK_ARN: &str = "taskArn";
+    pub const ENDED_AT: &str = "endedAt";
+    pub const EXIT_CODE: &str = "exitCode";
+    pub const STOP_CODE: &str = "stopCode";
+    pub const STOPPED_REASON: &str = "stoppedReason";
+    pub const ECS_VERSION: &str = "ecsVersion";
+    pub const UPDATED_AT: &str = "updatedAt";
+    /// The Lambda request ID of the invocation that settled the record. It tells our own
+    /// write, retried by the SDK after its response was lost, from another delivery's.
+    pub const UPDATE_REQUEST_ID: &str = "updateRequestId";
+}

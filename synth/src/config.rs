@@ -1,8 +1,13 @@
-//! Every name and threshold of the stack, in one place, with the runbook's values.
+//! Every threshold and tunable of the stack, in one place, with the runbook's values.
 //!
-//! The runbook (`runbook.md`) is the specification: its commands name these resources
-//! and its alarm sections give these thresholds, so a change here is a change to the
-//! runbook first. [`crate::stack::build`] is a pure function of this struct.
+//! The runbook (`runbook.md`) is the specification: its alarm sections give these
+//! thresholds, so a change here is a change to the runbook first. The names of the
+//! deployed resources are not here: the function and the stack must agree on them, so
+//! they come from the `contract` crate, and the stack takes them from there directly.
+//! [`crate::stack::build`] is a pure function of this struct.
+
+use contract::resources::{self, alarms};
+use contract::table::{self, Index};
 
 use crate::cfn::resources::cloudwatch::{
     AlarmStatistic, ComparisonOperator, Percentile, Statistic, TreatMissingData,
@@ -12,51 +17,41 @@ use crate::cfn::resources::lambda::{Architecture, Runtime};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
-    pub description: &'static str,
+    pub description: String,
     pub table: TableConfig,
     pub function: FunctionConfig,
     pub log_group: LogGroupConfig,
     pub rule: RuleConfig,
     pub failure_queue: QueueConfig,
     pub dead_letter_queue: QueueConfig,
-    pub metrics: MetricsConfig,
     /// The runbook's three alarms on the function.
     pub function_alarms: Vec<AlarmConfig>,
     /// Beyond the runbook: alarms on events waiting in a queue for an operator.
     pub queue_alarms: QueueAlarms,
-    pub dashboard_name: &'static str,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableConfig {
-    pub name: &'static str,
-    pub partition_key: &'static str,
     /// Looks dispatches up by ECS task ARN; the function queries it.
     pub task_arn_index: IndexConfig,
     /// Lists dispatches by status, newest last; the runbook's operators query it.
     pub status_index: IndexConfig,
 }
 
+/// A global secondary index: its name and keys (from the contract) and what it projects.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexConfig {
-    pub name: &'static str,
-    pub partition_key: &'static str,
-    pub sort_key: Option<&'static str>,
+    pub index: Index,
     pub projection: ProjectionType,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionConfig {
-    pub name: &'static str,
     pub runtime: Runtime,
     pub handler: &'static str,
     pub default_architecture: Architecture,
     pub memory_mb: u32,
     pub timeout_seconds: u32,
-    /// The container whose exit code decides the dispatch status, unless overridden.
-    pub default_worker_container: &'static str,
-    /// `emf` (metrics as structured log lines) or `cloudwatch` (PutMetricData).
-    pub metrics_sink: &'static str,
     /// Lambda's own retries of a failed asynchronous invocation (0 to 2).
     pub async_retry_attempts: u32,
     /// How long Lambda keeps an event queued for (re)invocation (60 to 21600 seconds).
@@ -65,19 +60,11 @@ pub struct FunctionConfig {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogGroupConfig {
-    pub name: &'static str,
     pub default_retention_days: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleConfig {
-    pub name: &'static str,
-    pub source: &'static str,
-    pub detail_type: &'static str,
-    pub last_status: &'static str,
-    /// The cluster the rule listens to when no `ClusterArn` is given (in the stack's
-    /// account and region).
-    pub default_cluster_name: &'static str,
     /// EventBridge's retries when it cannot deliver to the function (0 to 185).
     pub retry_attempts: u32,
     /// How long EventBridge keeps retrying one event (60 to 86400 seconds).
@@ -90,25 +77,13 @@ pub struct QueueConfig {
     pub retention_seconds: u32,
 }
 
-/// The function's custom metrics, as it emits them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricsConfig {
-    pub namespace: &'static str,
-    /// The one dimension every custom metric carries (with the function name as value).
-    pub dimension: &'static str,
-    pub callback_latency: &'static str,
-    pub updates_successful: &'static str,
-    pub updates_skipped: &'static str,
-    pub updates_failed: &'static str,
-}
-
 /// One alarm's metric and thresholds; the dimension is wired by the stack.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlarmConfig {
     /// The alarm's logical ID in the template.
     pub logical_id: &'static str,
     pub name: &'static str,
-    pub description: &'static str,
+    pub description: String,
     pub namespace: &'static str,
     pub metric: &'static str,
     pub statistic: AlarmStatistic,
@@ -134,40 +109,34 @@ impl Config {
     /// The stack the runbook describes.
     pub fn runbook() -> Self {
         Config {
-            description: "outpost-dispatch-callback: settles dispatch records in DynamoDB when \
-                          their ECS tasks stop (EventBridge rule, Lambda function, DynamoDB \
-                          table, queues, alarms, dashboard).",
+            description: format!(
+                "{}: settles dispatch records in DynamoDB when their ECS tasks stop \
+                 (EventBridge rule, Lambda function, DynamoDB table, queues, alarms, \
+                 dashboard).",
+                resources::STACK
+            ),
             table: TableConfig {
-                name: "outpost-dispatches",
-                partition_key: "dispatchId",
                 // The function only needs the dispatch ID from this index (it then
                 // writes with one conditional UpdateItem on the table), so the index
                 // holds keys only: the smallest index and the cheapest writes.
                 task_arn_index: IndexConfig {
-                    name: "task_arn-index",
-                    partition_key: "taskArn",
-                    sort_key: None,
+                    index: table::TASK_ARN_INDEX,
                     projection: ProjectionType::KeysOnly,
                 },
                 // The runbook's "query dispatches by status" prints whole records with no
                 // projection expression, so the index projects everything; anything less
                 // would show operators silently truncated records.
                 status_index: IndexConfig {
-                    name: "status-createdAt-index",
-                    partition_key: "status",
-                    sort_key: Some("createdAt"),
+                    index: table::STATUS_INDEX,
                     projection: ProjectionType::All,
                 },
             },
             function: FunctionConfig {
-                name: "outpost-dispatch-callback",
                 runtime: Runtime::ProvidedAl2023,
                 handler: "bootstrap",
                 default_architecture: Architecture::Arm64,
                 memory_mb: 256,
                 timeout_seconds: 30,
-                default_worker_container: "worker",
-                metrics_sink: "emf",
                 // The most Lambda allows; an event that still fails goes to the failure
                 // queue rather than being dropped.
                 async_retry_attempts: 2,
@@ -176,15 +145,9 @@ impl Config {
                 async_max_event_age_seconds: 21_600,
             },
             log_group: LogGroupConfig {
-                name: "/aws/lambda/outpost-dispatch-callback",
                 default_retention_days: 30,
             },
             rule: RuleConfig {
-                name: "outpost-dispatch-completion",
-                source: "aws.ecs",
-                detail_type: "ECS Task State Change",
-                last_status: "STOPPED",
-                default_cluster_name: "outpost-dev",
                 // EventBridge's own maxima (and defaults): delivery to Lambda fails only
                 // when Lambda refuses the event (throttling, a deleted function, a broken
                 // permission), and a day of retries outlasts such incidents; what still
@@ -193,27 +156,21 @@ impl Config {
                 max_event_age_seconds: 86_400,
             },
             failure_queue: QueueConfig {
-                name: "outpost-dispatch-callback-failures",
+                name: resources::FAILURE_QUEUE,
                 retention_seconds: FOURTEEN_DAYS,
             },
             dead_letter_queue: QueueConfig {
-                name: "outpost-dispatch-completion-dlq",
+                name: resources::DEAD_LETTER_QUEUE,
                 retention_seconds: FOURTEEN_DAYS,
-            },
-            metrics: MetricsConfig {
-                namespace: "Outpost/Callbacks",
-                dimension: "FunctionName",
-                callback_latency: "CallbackLatencyMs",
-                updates_successful: "DispatchUpdatesSuccessful",
-                updates_skipped: "DispatchUpdatesSkipped",
-                updates_failed: "DispatchUpdatesFailed",
             },
             function_alarms: vec![
                 AlarmConfig {
                     logical_id: "CallbackErrorsAlarm",
-                    name: "outpost-dispatch-callback-errors",
-                    description: "Lambda errors occurred. Runbook: Alarm: \
-                                  outpost-dispatch-callback-errors.",
+                    name: alarms::ERRORS,
+                    description: format!(
+                        "Lambda errors occurred. Runbook: Alarm: {}.",
+                        alarms::ERRORS
+                    ),
                     namespace: LAMBDA_NAMESPACE,
                     metric: "Errors",
                     statistic: AlarmStatistic::Statistic(Statistic::Sum),
@@ -225,9 +182,11 @@ impl Config {
                 },
                 AlarmConfig {
                     logical_id: "CallbackDurationAlarm",
-                    name: "outpost-dispatch-callback-duration",
-                    description: "Lambda p95 duration exceeds 500 ms. Runbook: Alarm: \
-                                  outpost-dispatch-callback-duration.",
+                    name: alarms::DURATION,
+                    description: format!(
+                        "Lambda p95 duration exceeds 500 ms. Runbook: Alarm: {}.",
+                        alarms::DURATION
+                    ),
                     namespace: LAMBDA_NAMESPACE,
                     metric: "Duration",
                     statistic: AlarmStatistic::ExtendedStatistic(Percentile(95)),
@@ -239,9 +198,11 @@ impl Config {
                 },
                 AlarmConfig {
                     logical_id: "CallbackThrottlesAlarm",
-                    name: "outpost-dispatch-callback-throttles",
-                    description: "Lambda invocations are throttled. Runbook: Alarm: \
-                                  outpost-dispatch-callback-throttles.",
+                    name: alarms::THROTTLES,
+                    description: format!(
+                        "Lambda invocations are throttled. Runbook: Alarm: {}.",
+                        alarms::THROTTLES
+                    ),
                     namespace: LAMBDA_NAMESPACE,
                     metric: "Throttles",
                     statistic: AlarmStatistic::Statistic(Statistic::Sum),
@@ -255,27 +216,24 @@ impl Config {
             queue_alarms: QueueAlarms {
                 failure_queue: queue_alarm(
                     "CallbackFailuresWaitingAlarm",
-                    "outpost-dispatch-callback-failures-waiting",
-                    "Events the function failed to process after its retries wait in the \
-                     outpost-dispatch-callback-failures queue; inspect and redrive them.",
+                    alarms::FAILURES_WAITING,
+                    format!(
+                        "Events the function failed to process after its retries wait in the \
+                         {} queue; inspect and redrive them.",
+                        resources::FAILURE_QUEUE
+                    ),
                 ),
                 dead_letter_queue: queue_alarm(
                     "CompletionDeadLettersWaitingAlarm",
-                    "outpost-dispatch-completion-dlq-waiting",
-                    "Events EventBridge could not deliver to the function wait in the \
-                     outpost-dispatch-completion-dlq queue; inspect and redrive them.",
+                    alarms::DEAD_LETTERS_WAITING,
+                    format!(
+                        "Events EventBridge could not deliver to the function wait in the \
+                         {} queue; inspect and redrive them.",
+                        resources::DEAD_LETTER_QUEUE
+                    ),
                 ),
             },
-            dashboard_name: "outpost-dispatch-callback",
         }
-    }
-
-    /// The runbook's alarms and ours, in the order the stack declares them.
-    pub fn all_alarms(&self) -> impl Iterator<Item = &AlarmConfig> {
-        self.function_alarms.iter().chain([
-            &self.queue_alarms.failure_queue,
-            &self.queue_alarms.dead_letter_queue,
-        ])
     }
 }
 
@@ -287,11 +245,7 @@ impl Default for Config {
 
 /// An alarm that fires as soon as one message waits in a queue: every message there is
 /// a dispatch whose status will not settle without an operator.
-fn queue_alarm(
-    logical_id: &'static str,
-    name: &'static str,
-    description: &'static str,
-) -> AlarmConfig {
+fn queue_alarm(logical_id: &'static str, name: &'static str, description: String) -> AlarmConfig {
     AlarmConfig {
         logical_id,
         name,

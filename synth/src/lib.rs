@@ -1,13 +1,13 @@
 //! Builds the CloudFormation template of the outpost-dispatch-callback system from typed
-//! Rust structs. `main.rs` is the command line; [`render::render`] is the core.
+//! Rust structs. `main.rs` is the command line; [`render()`] is the core, and
+//! [`stack::table::dispatch_table`] gives the table definition alone.
 
 pub mod cfn;
 pub mod config;
-pub mod dashboard;
-pub mod error;
-pub mod render;
+mod error;
+mod render;
 pub mod stack;
 
 pub use config::Config;
 pub use error::SynthError;
-pub use render::{render, Format};
+pub use render::render;

@@ -9,27 +9,17 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use synth::cfn::Scalar;
-use synth::{render, Config, Format, SynthError};
+use synth::{render, Config, SynthError};
 
 /// Prints the CloudFormation template of the outpost-dispatch-callback stack (EventBridge
 /// rule, Lambda function, DynamoDB table, IAM role, log group, SQS queues, alarms and
-/// dashboard), with every name and threshold from the runbook.
+/// dashboard), as JSON, with every name and threshold from the runbook.
 #[derive(Debug, Parser)]
 #[command(name = "synth", version)]
 struct Cli {
-    /// Output format. Without this option the format follows the extension of the FILE
-    /// given to --out or --check (.yaml and .yml mean yaml), and is json otherwise.
-    #[arg(long, value_enum)]
-    format: Option<Format>,
-
     /// Write the template to FILE instead of standard output.
-    #[arg(long, value_name = "FILE", conflicts_with = "check")]
-    out: Option<PathBuf>,
-
-    /// Write nothing; exit with status 1 and print a unified diff when FILE differs from
-    /// the template (refresh it with `make templates`).
     #[arg(long, value_name = "FILE")]
-    check: Option<PathBuf>,
+    out: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -42,32 +32,22 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("synth: {err}");
-            ExitCode::from(err.exit_code())
+            ExitCode::FAILURE
         }
     }
 }
 
-/// The format asked for, or the one the file name implies, or JSON.
-fn format_of(cli: &Cli) -> Format {
-    let file = cli.out.as_deref().or(cli.check.as_deref());
-    cli.format
-        .or(file.map(Format::for_path))
-        .unwrap_or(Format::Json)
-}
-
 fn run(cli: &Cli) -> Result<(), SynthError> {
-    let format = format_of(cli);
-    if let Some(path) = &cli.check {
-        synth::render::check(path, format)?;
-        eprintln!("synth: {} is up to date", path.display());
-        Ok(())
-    } else if let Some(path) = &cli.out {
-        synth::render::write(path, format)
-    } else {
-        std::io::stdout()
+    let text = render(&Config::runbook());
+    match &cli.out {
+        Some(path) => std::fs::write(path, text).map_err(|source| SynthError::Write {
+            path: path.clone(),
+            source,
+        }),
+        None => std::io::stdout()
             .lock()
-            .write_all(render(format).as_bytes())
-            .map_err(SynthError::Stdout)
+            .write_all(text.as_bytes())
+            .map_err(SynthError::Stdout),
     }
 }
 
@@ -113,26 +93,5 @@ mod tests {
         }
         assert!(help.contains("CodeBucket (required)"));
         assert!(help.contains("LogRetentionDays (default 30)"));
-    }
-
-    #[test]
-    fn the_format_follows_the_file_unless_given() {
-        let cases = [
-            (vec!["synth"], Format::Json),
-            (vec!["synth", "--out", "templates/stack.yaml"], Format::Yaml),
-            (
-                vec!["synth", "--check", "templates/stack.yml"],
-                Format::Yaml,
-            ),
-            (
-                vec!["synth", "--format", "json", "--out", "stack.yaml"],
-                Format::Json,
-            ),
-            (vec!["synth", "--format", "yaml"], Format::Yaml),
-        ];
-        for (args, expected) in cases {
-            let cli = Cli::try_parse_from(&args).unwrap();
-            assert_eq!(format_of(&cli), expected, "{args:?}");
-        }
     }
 }

@@ -1,10 +1,20 @@
-//! The rendered template: insta snapshots (what reviewers read in pull requests) and the
-//! committed copies in `templates/` (what `aws cloudformation deploy` reads).
+//! The rendered template: insta snapshots, one per resource, so a pull request names what
+//! changed (what reviewers read), and the committed `templates/stack.json` (what
+//! `aws cloudformation deploy` reads), which must be exactly what `synth` prints.
 
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use synth::render::{check_text, render};
-use synth::Format;
+use serde::Serialize;
+use similar::TextDiff;
+use synth::cfn::{Condition, Output, Parameter, Template};
+use synth::Config;
+
+/// The snapshot of everything but the resources. Logical IDs are alphanumeric, so no
+/// resource's snapshot can take this name.
+const REST: &str = "stack-parameters-outputs";
 
 /// The repository's root: snapshots and templates live beside the crates, not in them.
 fn repository_root() -> PathBuf {
@@ -21,41 +31,134 @@ fn snapshot_settings() -> insta::Settings {
     settings
 }
 
-#[test]
-fn template_json_snapshot() {
-    snapshot_settings().bind(|| insta::assert_snapshot!("stack.json", render(Format::Json)));
+fn template() -> Template {
+    synth::stack::build(&Config::runbook())
+}
+
+/// The snapshot name of a resource.
+fn snapshot_name(logical_id: &str) -> String {
+    format!("stack-{logical_id}")
+}
+
+/// The template's sections other than `Resources`, in the template's order.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Rest<'a> {
+    #[serde(rename = "AWSTemplateFormatVersion")]
+    format_version: &'a str,
+    description: &'a str,
+    parameters: &'a BTreeMap<String, Parameter>,
+    conditions: &'a BTreeMap<String, Condition>,
+    outputs: &'a BTreeMap<String, Output>,
+}
+
+/// Pretty-printed the way the template is, so a snapshot reads like its part of
+/// `templates/stack.json`.
+fn pretty(value: &impl Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("the template serializes")
 }
 
 #[test]
-fn template_yaml_snapshot() {
-    snapshot_settings().bind(|| insta::assert_snapshot!("stack.yaml", render(Format::Yaml)));
+fn template_snapshots_one_per_resource() {
+    let template = template();
+    let mut snapshots: Vec<(String, String)> = template
+        .resources
+        .iter()
+        .map(|(logical_id, resource)| (snapshot_name(logical_id), pretty(resource)))
+        .collect();
+    let rest = Rest {
+        format_version: template.format_version,
+        description: &template.description,
+        parameters: &template.parameters,
+        conditions: &template.conditions,
+        outputs: &template.outputs,
+    };
+    snapshots.push((REST.to_owned(), pretty(&rest)));
+
+    // Every snapshot is compared before failing, so the failure lists all that changed.
+    let settings = snapshot_settings();
+    let changed: Vec<String> = snapshots
+        .into_iter()
+        .filter(|(name, text)| {
+            let compare = || settings.bind(|| insta::assert_snapshot!(name.as_str(), text));
+            catch_unwind(AssertUnwindSafe(compare)).is_err()
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "changed snapshots: {}; review them with `make snapshots`",
+        changed.join(", ")
+    );
 }
 
-/// Fails when a committed template differs from what `synth` renders now; the message
-/// shows the diff and says to run `make templates`.
-fn check_committed(file: &str, format: Format) {
-    let path = repository_root().join("templates").join(file);
+/// insta never deletes a snapshot nothing asserts any more; this test names them.
+#[test]
+fn every_stack_snapshot_is_of_a_resource_the_template_has() {
+    let template = template();
+    let folder = repository_root().join("snapshots");
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(&folder).expect("snapshots/ is readable") {
+        let file = entry.expect("snapshots/ is readable").file_name();
+        let file = file.to_string_lossy();
+        let Some(name) = file.strip_suffix(".snap") else {
+            continue;
+        };
+        let Some(logical_id) = name.strip_prefix("stack-") else {
+            continue;
+        };
+        if name != REST && !template.resources.contains_key(logical_id) {
+            stale.push(format!("snapshots/{file}"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "the template has no resource for these snapshots; delete them: {}",
+        stale.join(", ")
+    );
+}
+
+/// The bytes `synth` prints with the arguments given.
+fn run_synth(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_synth"))
+        .args(args)
+        .output()
+        .expect("synth runs");
+    assert!(
+        output.status.success(),
+        "synth {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("synth prints UTF-8")
+}
+
+/// What the README's `cargo run -p synth > stack.json` gives must be the committed file.
+#[test]
+fn committed_template_is_what_synth_prints() {
+    let path = repository_root().join("templates/stack.json");
     let committed = std::fs::read_to_string(&path).unwrap_or_else(|err| {
         panic!(
             "cannot read {}: {err}; run `make templates`",
             path.display()
         )
     });
-    if let Err(err) = check_text(
-        Path::new("templates").join(file).as_path(),
-        &committed,
-        &render(format),
-    ) {
-        panic!("{err}");
+    let printed = run_synth(&[]);
+    if committed != printed {
+        let diff = TextDiff::from_lines(&committed, &printed)
+            .unified_diff()
+            .context_radius(3)
+            .header("templates/stack.json", "synth output")
+            .to_string();
+        panic!("templates/stack.json is stale; run `make templates` to refresh it.\n{diff}");
     }
 }
 
 #[test]
-fn committed_json_template_is_fresh() {
-    check_committed("stack.json", Format::Json);
-}
-
-#[test]
-fn committed_yaml_template_is_fresh() {
-    check_committed("stack.yaml", Format::Yaml);
+fn out_writes_what_synth_prints() {
+    let path = std::env::temp_dir().join(format!("synth-out-{}.json", std::process::id()));
+    let printed = run_synth(&["--out", path.to_str().expect("a UTF-8 temporary path")]);
+    assert!(printed.is_empty(), "--out prints nothing");
+    let written = std::fs::read_to_string(&path).expect("--out wrote the file");
+    std::fs::remove_file(&path).expect("the file can be removed");
+    assert_eq!(written, run_synth(&[]));
 }

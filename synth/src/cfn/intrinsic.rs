@@ -2,7 +2,6 @@
 //! intrinsic functions we use, plus typed handles that keep one resource's ARN from
 //! being wired where another kind of ARN belongs.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -25,11 +24,6 @@ pub enum Expr {
     /// `{"Fn::Sub": "..."}`: `${Name}` is replaced by the parameter, resource or pseudo
     /// parameter of that name.
     Sub(String),
-    /// `{"Fn::Sub": ["...", {"Var": value}]}`: like [`Expr::Sub`], with variables of
-    /// our own.
-    SubWith(String, BTreeMap<String, Expr>),
-    /// `{"Fn::Join": ["delimiter", [values]]}`.
-    Join(String, Vec<Expr>),
     /// `{"Fn::If": ["Condition", then, else]}`.
     If(ConditionId, Box<Expr>, Box<Expr>),
     /// A list of values, for properties that take one and may be switched off as a
@@ -48,31 +42,14 @@ impl Expr {
         Expr::Sub(template.into())
     }
 
-    /// A pseudo parameter such as `AWS::Region`.
-    pub fn pseudo(pseudo: Pseudo) -> Self {
-        Expr::Ref(pseudo.name().to_owned())
-    }
-
     /// `Ref AWS::NoValue`: removes the property it stands for.
     pub fn no_value() -> Self {
-        Expr::pseudo(Pseudo::NoValue)
+        Expr::Ref("AWS::NoValue".to_owned())
     }
 
     /// `Fn::If`: `then` when `condition` holds, `otherwise` when it does not.
     pub fn if_(condition: &ConditionId, then: Expr, otherwise: Expr) -> Self {
         Expr::If(condition.clone(), Box::new(then), Box::new(otherwise))
-    }
-}
-
-impl From<&str> for Expr {
-    fn from(value: &str) -> Self {
-        Expr::lit(value)
-    }
-}
-
-impl From<String> for Expr {
-    fn from(value: String) -> Self {
-        Expr::Literal(value)
     }
 }
 
@@ -85,10 +62,6 @@ impl Serialize for Expr {
                 single(serializer, "Fn::GetAtt", &[id.as_str(), attribute])
             }
             Expr::Sub(template) => single(serializer, "Fn::Sub", template),
-            Expr::SubWith(template, variables) => {
-                single(serializer, "Fn::Sub", &(template, variables))
-            }
-            Expr::Join(delimiter, values) => single(serializer, "Fn::Join", &(delimiter, values)),
             Expr::If(condition, then, otherwise) => {
                 single(serializer, "Fn::If", &(condition, then, otherwise))
             }
@@ -114,28 +87,6 @@ fn single<S: Serializer, V: Serialize + ?Sized>(
     map.end()
 }
 
-/// The pseudo parameters CloudFormation defines in every stack.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pseudo {
-    AccountId,
-    Partition,
-    Region,
-    StackName,
-    NoValue,
-}
-
-impl Pseudo {
-    pub fn name(self) -> &'static str {
-        match self {
-            Pseudo::AccountId => "AWS::AccountId",
-            Pseudo::Partition => "AWS::Partition",
-            Pseudo::Region => "AWS::Region",
-            Pseudo::StackName => "AWS::StackName",
-            Pseudo::NoValue => "AWS::NoValue",
-        }
-    }
-}
-
 /// The logical ID of a resource of kind `R` (one of the property structs in
 /// [`crate::cfn::resources`]), handed out by [`crate::cfn::Template::add`].
 ///
@@ -155,7 +106,7 @@ impl<R> Id<R> {
     }
 
     /// The logical ID as written in the template.
-    pub fn logical_id(&self) -> &str {
+    pub(crate) fn logical_id(&self) -> &str {
         &self.logical_id
     }
 
@@ -247,10 +198,6 @@ impl<R> From<Arn<R>> for Expr {
 pub struct ParameterId(pub(crate) String);
 
 impl ParameterId {
-    pub fn name(&self) -> &str {
-        &self.0
-    }
-
     /// `Ref` of the parameter: its value.
     pub fn value(&self) -> Expr {
         Expr::Ref(self.0.clone())
@@ -261,12 +208,6 @@ impl ParameterId {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct ConditionId(pub(crate) String);
-
-impl ConditionId {
-    pub fn name(&self) -> &str {
-        &self.0
-    }
-}
 
 /// A condition function, as found in the template's `Conditions` section.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,7 +252,7 @@ mod tests {
         let cases = [
             (Expr::lit("x"), json!("x")),
             (Expr::Ref("Table".into()), json!({"Ref": "Table"})),
-            (Expr::pseudo(Pseudo::Region), json!({"Ref": "AWS::Region"})),
+            (Expr::no_value(), json!({"Ref": "AWS::NoValue"})),
             (
                 Expr::GetAtt("Table".into(), "Arn"),
                 json!({"Fn::GetAtt": ["Table", "Arn"]}),
@@ -319,17 +260,6 @@ mod tests {
             (
                 Expr::sub("${Table.Arn}/index/i"),
                 json!({"Fn::Sub": "${Table.Arn}/index/i"}),
-            ),
-            (
-                Expr::SubWith(
-                    "${A}".into(),
-                    BTreeMap::from([("A".into(), Expr::lit("a"))]),
-                ),
-                json!({"Fn::Sub": ["${A}", {"A": "a"}]}),
-            ),
-            (
-                Expr::Join(":".into(), vec![Expr::lit("a"), Expr::Ref("B".into())]),
-                json!({"Fn::Join": [":", ["a", {"Ref": "B"}]]}),
             ),
             (
                 Expr::if_(

@@ -8,13 +8,13 @@ use serde::Serialize;
 use super::intrinsic::Expr;
 
 /// The current (and only sensible) policy language version.
-pub const POLICY_VERSION: &str = "2012-10-17";
+const POLICY_VERSION: &str = "2012-10-17";
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PolicyDocument {
-    pub version: &'static str,
-    pub statement: Vec<Statement>,
+    version: &'static str,
+    statement: Vec<Statement>,
 }
 
 impl PolicyDocument {
@@ -31,15 +31,17 @@ impl PolicyDocument {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Statement {
-    pub sid: String,
-    pub effect: Effect,
+    sid: String,
+    /// Always `Allow`: our policies only grant, and grant nothing broader than they mean,
+    /// so no statement needs a `Deny` to carve out an exception.
+    effect: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub principal: Option<Principal>,
-    pub action: Vec<&'static str>,
+    principal: Option<Principal>,
+    action: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub resource: Vec<Expr>,
+    resource: Vec<Expr>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub condition: BTreeMap<ConditionOperator, BTreeMap<&'static str, Expr>>,
+    condition: BTreeMap<ConditionOperator, BTreeMap<&'static str, Expr>>,
 }
 
 impl Statement {
@@ -47,7 +49,7 @@ impl Statement {
     pub fn allow(sid: &str, action: &[&'static str], resource: Vec<Expr>) -> Self {
         Statement {
             sid: sid.to_owned(),
-            effect: Effect::Allow,
+            effect: "Allow",
             principal: None,
             action: action.to_vec(),
             resource,
@@ -73,17 +75,11 @@ impl Statement {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Effect {
-    Allow,
-    Deny,
-}
-
 /// A principal given by an AWS service, e.g. `lambda.amazonaws.com`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Principal {
     #[serde(rename = "Service")]
-    pub service: &'static str,
+    service: &'static str,
 }
 
 impl Principal {

@@ -9,7 +9,7 @@ use super::intrinsic::{Condition, ConditionId, Expr, Id, ParameterId};
 use super::resources::Properties;
 
 /// The only template format version CloudFormation has ever defined.
-pub const FORMAT_VERSION: &str = "2010-09-09";
+const FORMAT_VERSION: &str = "2010-09-09";
 
 /// A CloudFormation template.
 ///
@@ -59,7 +59,7 @@ impl Template {
         self.add_with(logical_id, properties, Attributes::default())
     }
 
-    /// Adds a resource with resource attributes (DependsOn, DeletionPolicy, Metadata, ...).
+    /// Adds a resource with resource attributes (retention, checkov metadata).
     pub fn add_with<R: Into<Properties>>(
         &mut self,
         logical_id: &str,
@@ -99,16 +99,16 @@ fn insert_new<V>(section: &mut BTreeMap<String, V>, what: &str, name: &str, valu
 #[serde(rename_all = "PascalCase")]
 pub struct Parameter {
     #[serde(rename = "Type")]
-    pub kind: ParameterType,
+    kind: ParameterType,
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<Scalar>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub allowed_values: Vec<Scalar>,
+    allowed_values: Vec<Scalar>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_pattern: Option<String>,
+    allowed_pattern: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub constraint_description: Option<String>,
+    constraint_description: Option<String>,
 }
 
 impl Parameter {
@@ -156,7 +156,7 @@ impl Parameter {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum ParameterType {
+enum ParameterType {
     String,
     Number,
 }
@@ -185,15 +185,15 @@ impl From<u32> for Scalar {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Output {
-    pub description: String,
-    pub value: Expr,
+    description: String,
+    value: Expr,
 }
 
 /// A resource: its typed properties and its resource attributes.
 #[derive(Debug)]
 pub struct Resource {
-    pub properties: Properties,
-    pub attributes: Attributes,
+    properties: Properties,
+    attributes: Attributes,
 }
 
 // Written by hand so that `Type` comes first and `Properties` last, with the resource
@@ -203,14 +203,9 @@ impl Serialize for Resource {
         let attributes = &self.attributes;
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Type", self.properties.type_name())?;
-        if !attributes.depends_on.is_empty() {
-            map.serialize_entry("DependsOn", &attributes.depends_on)?;
-        }
-        if let Some(policy) = attributes.deletion_policy {
-            map.serialize_entry("DeletionPolicy", &policy)?;
-        }
-        if let Some(policy) = attributes.update_replace_policy {
-            map.serialize_entry("UpdateReplacePolicy", &policy)?;
+        if attributes.retained {
+            map.serialize_entry("DeletionPolicy", "Retain")?;
+            map.serialize_entry("UpdateReplacePolicy", "Retain")?;
         }
         if let Some(metadata) = &attributes.metadata {
             map.serialize_entry("Metadata", metadata)?;
@@ -223,11 +218,10 @@ impl Serialize for Resource {
 /// Resource attributes: how CloudFormation treats the resource, beside its properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Attributes {
-    /// Logical IDs this resource must be created after (see [`Id::logical_id`]).
-    pub depends_on: Vec<String>,
-    pub deletion_policy: Option<RetentionPolicy>,
-    pub update_replace_policy: Option<RetentionPolicy>,
-    pub metadata: Option<Metadata>,
+    /// Whether the resource outlives the stack (see [`Attributes::retained`]). Deletion
+    /// is CloudFormation's default, so a resource that is not retained needs no policy.
+    retained: bool,
+    metadata: Option<Metadata>,
 }
 
 impl Attributes {
@@ -235,15 +229,9 @@ impl Attributes {
     /// and when an update would replace it.
     pub fn retained() -> Self {
         Attributes {
-            deletion_policy: Some(RetentionPolicy::Retain),
-            update_replace_policy: Some(RetentionPolicy::Retain),
+            retained: true,
             ..Attributes::default()
         }
-    }
-
-    pub fn depends_on<R>(mut self, id: &Id<R>) -> Self {
-        self.depends_on.push(id.logical_id().to_owned());
-        self
     }
 
     /// Records checkov checks this resource deliberately does not meet, with the reason.
@@ -257,23 +245,16 @@ impl Attributes {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum RetentionPolicy {
-    Delete,
-    Retain,
-    Snapshot,
-}
-
 /// Resource metadata; only checkov reads ours.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Metadata {
-    pub checkov: Checkov,
+struct Metadata {
+    checkov: Checkov,
 }
 
 /// The `checkov` metadata key, which checkov reads to skip checks on one resource.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Checkov {
-    pub skip: Vec<CheckovSkip>,
+struct Checkov {
+    skip: Vec<CheckovSkip>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

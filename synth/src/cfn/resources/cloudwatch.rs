@@ -115,7 +115,7 @@ pub enum TreatMissingData {
 #[serde(rename_all = "PascalCase")]
 pub struct Dashboard {
     pub dashboard_name: String,
-    /// The dashboard body: a JSON document in a string (see `crate::dashboard`).
+    /// The dashboard body: a JSON document in a string (built in `stack/dashboard.rs`).
     pub dashboard_body: Expr,
 }
 

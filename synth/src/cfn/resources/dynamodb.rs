@@ -24,8 +24,9 @@ pub struct Table {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum BillingMode {
+    /// Capacity follows the traffic, so there is none to plan and none to pay for while
+    /// no task stops.
     PayPerRequest,
-    Provisioned,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -38,12 +39,8 @@ pub struct AttributeDefinition {
 /// DynamoDB scalar types a key attribute may have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum AttributeType {
-    /// String.
+    /// A string; every key attribute of ours is one.
     S,
-    /// Number.
-    N,
-    /// Binary.
-    B,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -74,8 +71,6 @@ pub struct GlobalSecondaryIndex {
 #[serde(rename_all = "PascalCase")]
 pub struct Projection {
     pub projection_type: ProjectionType,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub non_key_attributes: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -83,7 +78,6 @@ pub struct Projection {
 pub enum ProjectionType {
     All,
     KeysOnly,
-    Include,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -21,7 +21,6 @@ pub struct Rule {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RuleState {
     Enabled,
-    Disabled,
 }
 
 /// The event pattern of ECS task state changes we match. Every field lists the values

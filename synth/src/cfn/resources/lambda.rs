@@ -84,7 +84,6 @@ pub struct LoggingConfig {
 pub enum LogFormat {
     #[serde(rename = "JSON")]
     Json,
-    Text,
 }
 
 /// How Lambda handles asynchronous invocations (EventBridge invokes asynchronously).

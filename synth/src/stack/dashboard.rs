@@ -1,15 +1,28 @@
-//! The CloudWatch dashboard body: typed widgets, serialized to the JSON document that
+//! The CloudWatch dashboard: typed widgets, serialized to the JSON document that
 //! `AWS::CloudWatch::Dashboard` takes as a string.
 //!
 //! See the CloudWatch "Dashboard Body Structure and Syntax" reference. Every widget
 //! names its metrics in full (no `"."` shorthand) so each line reads on its own.
 
+use contract::{metrics, resources, table};
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
-use crate::cfn::resources::cloudwatch::{whole_numbers_as_integers, Percentile, Statistic};
-use crate::cfn::Expr;
+use crate::cfn::resources::cloudwatch::{
+    whole_numbers_as_integers, Dashboard, Percentile, Statistic,
+};
+use crate::cfn::{Expr, Id, Template};
 use crate::config::Config;
+
+pub(super) fn add(template: &mut Template, config: &Config) -> Id<Dashboard> {
+    template.add(
+        "CallbackDashboard",
+        Dashboard {
+            dashboard_name: resources::DASHBOARD.to_owned(),
+            dashboard_body: body_expr(config),
+        },
+    )
+}
 
 /// Placeholder that `Fn::Sub` replaces with the stack's region.
 const REGION: &str = "${AWS::Region}";
@@ -20,46 +33,46 @@ const WIDGET_HEIGHT: u32 = 6;
 const PERIOD_SECONDS: u32 = 300;
 
 #[derive(Debug, Serialize)]
-pub struct Body {
-    pub widgets: Vec<Widget>,
+struct Body {
+    widgets: Vec<Widget>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Widget {
+struct Widget {
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub x: u32,
-    pub y: u32,
-    pub width: u32,
-    pub height: u32,
-    pub properties: MetricWidget,
+    kind: &'static str,
+    x: u32,
+    y: u32,
+    width: u32,
+    height: u32,
+    properties: MetricWidget,
 }
 
 #[derive(Debug, Serialize)]
-pub struct MetricWidget {
-    pub title: String,
-    pub region: &'static str,
-    pub view: &'static str,
-    pub stacked: bool,
-    pub period: u32,
-    pub metrics: Vec<MetricLine>,
+struct MetricWidget {
+    title: String,
+    region: &'static str,
+    view: &'static str,
+    stacked: bool,
+    period: u32,
+    metrics: Vec<MetricLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<Annotations>,
+    annotations: Option<Annotations>,
 }
 
 /// One graphed metric: `[namespace, name, dimension, value, ..., {options}]`.
 #[derive(Debug)]
-pub struct MetricLine {
-    pub namespace: &'static str,
-    pub metric: &'static str,
-    pub dimensions: Vec<(&'static str, &'static str)>,
-    pub options: LineOptions,
+struct MetricLine {
+    namespace: &'static str,
+    metric: &'static str,
+    dimensions: Vec<(&'static str, &'static str)>,
+    options: LineOptions,
 }
 
 #[derive(Debug, Serialize)]
-pub struct LineOptions {
-    pub stat: String,
-    pub label: String,
+struct LineOptions {
+    stat: String,
+    label: String,
 }
 
 impl Serialize for MetricLine {
@@ -77,15 +90,15 @@ impl Serialize for MetricLine {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Annotations {
-    pub horizontal: Vec<HorizontalAnnotation>,
+struct Annotations {
+    horizontal: Vec<HorizontalAnnotation>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct HorizontalAnnotation {
-    pub label: String,
+struct HorizontalAnnotation {
+    label: String,
     #[serde(serialize_with = "whole_numbers_as_integers")]
-    pub value: f64,
+    value: f64,
 }
 
 /// A widget's title, lines and optional threshold line, before layout.
@@ -123,13 +136,12 @@ fn graph(title: &'static str, lines: Vec<MetricLine>) -> Graph {
 }
 
 /// The dashboard: the function, its custom metrics, the table and the queues.
-pub fn body(config: &Config) -> Body {
+fn body(config: &Config) -> Body {
     let lambda = "AWS/Lambda";
-    let function = [("FunctionName", config.function.name)];
-    let metrics = &config.metrics;
-    let custom = [(metrics.dimension, config.function.name)];
+    let function = [("FunctionName", resources::FUNCTION)];
+    let custom = [(metrics::FUNCTION_NAME_DIMENSION, resources::FUNCTION)];
     let dynamodb = "AWS/DynamoDB";
-    let table = [("TableName", config.table.name)];
+    let table = [("TableName", table::NAME)];
     let sum = || Statistic::Sum.as_str().to_owned();
     let percentiles = |namespace, metric, dimensions: &[(&'static str, &'static str)]| {
         [50, 95, 99]
@@ -183,18 +195,14 @@ pub fn body(config: &Config) -> Body {
         ),
         graph(
             "Dispatch updates",
-            [
-                metrics.updates_successful,
-                metrics.updates_skipped,
-                metrics.updates_failed,
-            ]
-            .map(|metric| line(metrics.namespace, metric, &custom, sum(), metric))
-            .into_iter()
-            .collect(),
+            metrics::UPDATE_COUNTS
+                .map(|metric| line(metrics::NAMESPACE, metric, &custom, sum(), metric))
+                .into_iter()
+                .collect(),
         ),
         graph(
             "Callback latency, task stop to update (ms)",
-            percentiles(metrics.namespace, metrics.callback_latency, &custom),
+            percentiles(metrics::NAMESPACE, metrics::CALLBACK_LATENCY_MS, &custom),
         ),
         graph(
             "DynamoDB write throttles",
@@ -213,10 +221,7 @@ pub fn body(config: &Config) -> Body {
                     line(
                         dynamodb,
                         "SuccessfulRequestLatency",
-                        &[
-                            ("TableName", config.table.name),
-                            ("Operation", "UpdateItem"),
-                        ],
+                        &[("TableName", table::NAME), ("Operation", "UpdateItem")],
                         stat.as_str().to_owned(),
                         format!("UpdateItem {}", stat.as_str()),
                     )
@@ -266,7 +271,7 @@ pub fn body(config: &Config) -> Body {
 
 /// The `DashboardBody` property: the body as compact JSON inside `Fn::Sub`, which fills
 /// in the region.
-pub fn body_expr(config: &Config) -> Expr {
+fn body_expr(config: &Config) -> Expr {
     let json = serde_json::to_string(&body(config))
         .expect("a dashboard body has only string keys, so it always serializes");
     debug_assert_eq!(json.matches("${").count(), json.matches(REGION).count());
@@ -276,46 +281,6 @@ pub fn body_expr(config: &Config) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn all_lines(config: &Config) -> Vec<(String, String, String)> {
-        body(config)
-            .widgets
-            .iter()
-            .flat_map(|widget| &widget.properties.metrics)
-            .map(|line| {
-                (
-                    line.namespace.to_owned(),
-                    line.metric.to_owned(),
-                    line.options.stat.clone(),
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn dashboard_shows_every_metric_the_issue_lists() {
-        let lines = all_lines(&Config::runbook());
-        let expected = [
-            ("AWS/Lambda", "Invocations", "Sum"),
-            ("AWS/Lambda", "Errors", "Sum"),
-            ("AWS/Lambda", "Duration", "p50"),
-            ("AWS/Lambda", "Duration", "p95"),
-            ("AWS/Lambda", "Duration", "p99"),
-            ("AWS/Lambda", "ConcurrentExecutions", "Maximum"),
-            ("AWS/Lambda", "Throttles", "Sum"),
-            ("Outpost/Callbacks", "CallbackLatencyMs", "p95"),
-            ("Outpost/Callbacks", "DispatchUpdatesSuccessful", "Sum"),
-            ("Outpost/Callbacks", "DispatchUpdatesSkipped", "Sum"),
-            ("Outpost/Callbacks", "DispatchUpdatesFailed", "Sum"),
-            ("AWS/DynamoDB", "WriteThrottledRequests", "Sum"),
-            ("AWS/DynamoDB", "SuccessfulRequestLatency", "Average"),
-            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
-        ];
-        for (namespace, metric, stat) in expected {
-            let wanted = (namespace.to_owned(), metric.to_owned(), stat.to_owned());
-            assert!(lines.contains(&wanted), "dashboard lacks {wanted:?}");
-        }
-    }
 
     #[test]
     fn widgets_do_not_overlap() {

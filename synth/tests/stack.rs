@@ -1,16 +1,14 @@
 //! The stack against the runbook. Expected values are written out here, copied from the
-//! runbook (not read from `Config`), so a wrong value in the config fails a test.
-//! The assertions read the rendered JSON document: what ships is what is tested.
+//! runbook (not read from `Config` or the contract), so a wrong name or threshold fails a
+//! test. The assertions read the rendered JSON document: what ships is what is tested.
 
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-
-use crate::config::Config;
-use crate::render::{render, Format};
+use synth::{render, Config};
 
 fn template() -> Value {
-    serde_json::from_str(&render(Format::Json)).expect("the template is JSON")
+    serde_json::from_str(&render(&Config::runbook())).expect("the template is JSON")
 }
 
 fn resource<'a>(template: &'a Value, logical_id: &str) -> &'a Value {
@@ -621,10 +619,54 @@ fn checkov_skips_carry_a_reason() {
 }
 
 #[test]
+fn the_dashboard_shows_every_metric_the_issue_lists() {
+    let template = template();
+    let body = properties(&template, "CallbackDashboard")["DashboardBody"]["Fn::Sub"]
+        .as_str()
+        .unwrap();
+    let body: Value = serde_json::from_str(body).unwrap();
+    // Each line is `[namespace, metric, dimension, value, ..., {"stat": ..., "label": ...}]`.
+    let lines: BTreeSet<(&str, &str, &str)> = body["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|widget| widget["properties"]["metrics"].as_array().unwrap())
+        .map(|line| {
+            let line = line.as_array().unwrap();
+            let options = line.last().unwrap();
+            (
+                line[0].as_str().unwrap(),
+                line[1].as_str().unwrap(),
+                options["stat"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("AWS/Lambda", "Invocations", "Sum"),
+        ("AWS/Lambda", "Errors", "Sum"),
+        ("AWS/Lambda", "Duration", "p50"),
+        ("AWS/Lambda", "Duration", "p95"),
+        ("AWS/Lambda", "Duration", "p99"),
+        ("AWS/Lambda", "ConcurrentExecutions", "Maximum"),
+        ("AWS/Lambda", "Throttles", "Sum"),
+        ("Outpost/Callbacks", "CallbackLatencyMs", "p95"),
+        ("Outpost/Callbacks", "DispatchUpdatesSuccessful", "Sum"),
+        ("Outpost/Callbacks", "DispatchUpdatesSkipped", "Sum"),
+        ("Outpost/Callbacks", "DispatchUpdatesFailed", "Sum"),
+        ("AWS/DynamoDB", "WriteThrottledRequests", "Sum"),
+        ("AWS/DynamoDB", "SuccessfulRequestLatency", "Average"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+    ];
+    for wanted in expected {
+        assert!(lines.contains(&wanted), "the dashboard lacks {wanted:?}");
+    }
+}
+
+#[test]
 fn the_stack_is_a_pure_function_of_the_config() {
     let config = Config::runbook();
-    let first = serde_json::to_string(&crate::stack::build(&config)).unwrap();
-    let second = serde_json::to_string(&crate::stack::build(&config.clone())).unwrap();
+    let first = serde_json::to_string(&synth::stack::build(&config)).unwrap();
+    let second = serde_json::to_string(&synth::stack::build(&config.clone())).unwrap();
     assert_eq!(first, second);
 }
 
@@ -632,19 +674,30 @@ fn the_stack_is_a_pure_function_of_the_config() {
 fn the_config_holds_the_runbooks_names() {
     let config = Config::runbook();
     let names = [
-        (config.rule.name, "outpost-dispatch-completion"),
-        (config.function.name, "outpost-dispatch-callback"),
-        (config.table.name, "outpost-dispatches"),
+        (config.table.task_arn_index.index.name, "task_arn-index"),
         (
-            config.log_group.name,
-            "/aws/lambda/outpost-dispatch-callback",
+            config.table.status_index.index.name,
+            "status-createdAt-index",
         ),
-        (config.table.task_arn_index.name, "task_arn-index"),
-        (config.table.status_index.name, "status-createdAt-index"),
-        (config.metrics.namespace, "Outpost/Callbacks"),
-        (config.rule.default_cluster_name, "outpost-dev"),
+        (
+            config.failure_queue.name,
+            "outpost-dispatch-callback-failures",
+        ),
+        (
+            config.dead_letter_queue.name,
+            "outpost-dispatch-completion-dlq",
+        ),
     ];
     for (actual, expected) in names {
         assert_eq!(actual, expected);
     }
+}
+
+#[test]
+fn the_table_definition_is_the_templates() {
+    let table = synth::stack::table::dispatch_table(&Config::runbook());
+    assert_eq!(
+        serde_json::to_value(&table).unwrap(),
+        *properties(&template(), "DispatchTable")
+    );
 }

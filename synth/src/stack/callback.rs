@@ -1,0 +1,221 @@
+//! The callback function: its log group, execution role, asynchronous invocation settings
+//! and the queue that catches the events it failed on.
+
+use std::collections::BTreeMap;
+
+use contract::{env, metrics, resources, table};
+
+use crate::cfn::resources::dynamodb::Table;
+use crate::cfn::resources::iam::{InlinePolicy, Role};
+use crate::cfn::resources::lambda::{
+    Code, DestinationConfig, Environment, EventInvokeConfig, Function, LogFormat, LoggingConfig,
+    OnFailure,
+};
+use crate::cfn::resources::logs::LogGroup;
+use crate::cfn::resources::sqs::Queue;
+use crate::cfn::{
+    Attributes, CheckovSkip, ConditionOperator, Expr, Id, PolicyDocument, Principal, Statement,
+    Template,
+};
+use crate::config::Config;
+
+use super::parameters::Parameters;
+use super::queue;
+
+/// What other components wire to.
+pub(super) struct Callback {
+    pub function: Id<Function>,
+    pub role: Id<Role>,
+    pub log_group: Id<LogGroup>,
+    /// The function's on-failure destination.
+    pub failure_queue: Id<Queue>,
+}
+
+pub(super) fn add(
+    template: &mut Template,
+    config: &Config,
+    parameters: &Parameters,
+    table: &Id<Table>,
+) -> Callback {
+    let log_group = template.add_with(
+        "CallbackLogGroup",
+        LogGroup {
+            log_group_name: resources::LOG_GROUP.to_owned(),
+            retention_in_days: parameters.log_retention_days.value(),
+        },
+        Attributes::default().checkov_skips(&[CheckovSkip {
+            id: "CKV_AWS_158",
+            comment: "Logs are encrypted with the CloudWatch Logs service key; they hold \
+                      dispatch and task IDs, no secrets, so a customer key adds cost only.",
+        }]),
+    );
+    let failure_queue = queue::add(template, "CallbackFailureQueue", &config.failure_queue);
+    let role = template.add(
+        "CallbackRole",
+        role(config, table, &log_group, &failure_queue),
+    );
+    let function = template.add_with(
+        "CallbackFunction",
+        function(config, parameters, table, &role, &log_group),
+        // No explicit DependsOn on the log group: the `Ref` in LoggingConfig already makes
+        // CloudFormation create the group first (cfn-lint flags a DependsOn as redundant,
+        // W3005). Were the function created first, Lambda would create the group itself
+        // with no retention, and creating it in the stack would then fail.
+        Attributes::default().checkov_skips(FUNCTION_CHECKOV_SKIPS),
+    );
+    template.add(
+        "CallbackEventInvokeConfig",
+        EventInvokeConfig {
+            function_name: function.name(),
+            qualifier: "$LATEST".to_owned(),
+            maximum_retry_attempts: config.function.async_retry_attempts,
+            maximum_event_age_in_seconds: config.function.async_max_event_age_seconds,
+            destination_config: DestinationConfig {
+                on_failure: OnFailure {
+                    destination: failure_queue.arn(),
+                },
+            },
+        },
+    );
+    Callback {
+        function,
+        role,
+        log_group,
+        failure_queue,
+    }
+}
+
+fn function(
+    config: &Config,
+    parameters: &Parameters,
+    table: &Id<Table>,
+    role: &Id<Role>,
+    log_group: &Id<LogGroup>,
+) -> Function {
+    // What the function reads at start-up; `contract::env` names each variable.
+    let variables = BTreeMap::from([
+        (env::TABLE_NAME.name.to_owned(), table.name()),
+        (
+            env::TASK_ARN_INDEX.name.to_owned(),
+            Expr::lit(config.table.task_arn_index.index.name),
+        ),
+        (
+            env::WORKER_CONTAINER.name.to_owned(),
+            parameters.worker_container.value(),
+        ),
+        (
+            env::METRICS_SINK.name.to_owned(),
+            Expr::lit(env::metrics_sink::EMF),
+        ),
+    ]);
+    Function {
+        function_name: resources::FUNCTION.to_owned(),
+        description: format!(
+            "Settles the dispatch in {} when its ECS task stops (rule {}).",
+            table::NAME,
+            resources::RULE
+        ),
+        runtime: config.function.runtime,
+        handler: config.function.handler.to_owned(),
+        architectures: vec![parameters.architecture.value()],
+        memory_size: config.function.memory_mb,
+        timeout: config.function.timeout_seconds,
+        code: Code {
+            s3_bucket: parameters.code_bucket.value(),
+            s3_key: parameters.code_key.value(),
+        },
+        role: role.arn(),
+        environment: Environment { variables },
+        logging_config: LoggingConfig {
+            log_format: LogFormat::Json,
+            log_group: log_group.name(),
+        },
+    }
+}
+
+/// The function's execution role: exactly the calls the function makes, on exactly the
+/// resources it makes them on.
+fn role(
+    config: &Config,
+    table: &Id<Table>,
+    log_group: &Id<LogGroup>,
+    failure_queue: &Id<Queue>,
+) -> Role {
+    let statements = vec![
+        Statement::allow(
+            "UpdateDispatches",
+            &["dynamodb:UpdateItem"],
+            vec![table.arn().expr()],
+        ),
+        Statement::allow(
+            "FindDispatchByTaskArn",
+            &["dynamodb:Query"],
+            vec![table
+                .index_arn(config.table.task_arn_index.index.name)
+                .expr()],
+        ),
+        Statement::allow(
+            "WriteLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![log_group.arn().expr(), log_group.log_streams_arn().expr()],
+        ),
+        // PutMetricData has no resource-level permissions, so the resource must be `*`;
+        // the namespace condition keeps the function to its own metrics.
+        Statement::allow(
+            "PutCallbackMetrics",
+            &["cloudwatch:PutMetricData"],
+            vec![Expr::lit("*")],
+        )
+        .when(
+            ConditionOperator::StringEquals,
+            "cloudwatch:namespace",
+            Expr::lit(metrics::NAMESPACE),
+        ),
+        // Lambda sends events that failed every retry with the function's role.
+        Statement::allow(
+            "SendFailedEvents",
+            &["sqs:SendMessage"],
+            vec![failure_queue.arn().expr()],
+        ),
+    ];
+    Role {
+        role_name: Expr::sub(format!("{}-${{AWS::Region}}", resources::FUNCTION)),
+        description: format!("Execution role of the {} function.", resources::FUNCTION),
+        // A trust policy names a principal and no resource.
+        assume_role_policy_document: PolicyDocument::new(vec![Statement::allow(
+            "LambdaAssumesRole",
+            &["sts:AssumeRole"],
+            Vec::new(),
+        )
+        .principal(Principal::service("lambda.amazonaws.com"))]),
+        policies: vec![InlinePolicy {
+            policy_name: resources::FUNCTION.to_owned(),
+            policy_document: PolicyDocument::new(statements),
+        }],
+    }
+}
+
+/// Checks on the function that the stack deliberately does not meet.
+const FUNCTION_CHECKOV_SKIPS: &[CheckovSkip] = &[
+    CheckovSkip {
+        id: "CKV_AWS_116",
+        comment: "Failed asynchronous events go to an on-failure destination (the \
+                  CallbackFailureQueue), which supersedes a dead-letter queue and keeps the \
+                  error context.",
+    },
+    CheckovSkip {
+        id: "CKV_AWS_115",
+        comment: "No reserved concurrency: new accounts have a concurrency limit of 10, which \
+                  leaves nothing to reserve, and the throttles alarm watches for exhaustion.",
+    },
+    CheckovSkip {
+        id: "CKV_AWS_117",
+        comment: "Not in a VPC: the function only calls DynamoDB, CloudWatch and SQS public \
+                  endpoints over TLS, and a VPC would need NAT or endpoints for no gain.",
+    },
+    CheckovSkip {
+        id: "CKV_AWS_173",
+        comment: "Environment variables hold resource names only, no secrets; Lambda encrypts \
+                  them with its service key.",
+    },
+];

@@ -1,0 +1,93 @@
+//! The template's parameters, and the conditions that test whether optional ones are set.
+
+use contract::{env, resources};
+
+use crate::cfn::resources::lambda::Architecture;
+use crate::cfn::{Condition, ConditionId, Parameter, ParameterId, Template};
+use crate::config::Config;
+
+/// The retention periods CloudWatch Logs accepts, in days.
+const LOG_RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// The parameters the template takes, and the conditions on them.
+pub(super) struct Parameters {
+    pub architecture: ParameterId,
+    pub code_bucket: ParameterId,
+    pub code_key: ParameterId,
+    pub worker_container: ParameterId,
+    pub log_retention_days: ParameterId,
+    pub cluster_arn: ParameterId,
+    pub alarm_topic_arn: ParameterId,
+    /// Whether `ClusterArn` names a cluster; the rule's default cluster is used if not.
+    pub cluster_arn_given: ConditionId,
+    /// Whether `AlarmTopicArn` names a topic; the alarms notify no one if not.
+    pub alarm_topic_given: ConditionId,
+}
+
+pub(super) fn add(template: &mut Template, config: &Config) -> Parameters {
+    let arn_or_empty = |service: &str, resource: &str| {
+        format!("^$|^arn:aws[a-z-]*:{service}:[a-z0-9-]+:[0-9]{{12}}:{resource}$")
+    };
+    let cluster_arn = template.parameter(
+        "ClusterArn",
+        Parameter::string(format!(
+            "ARN of the ECS cluster whose stopped tasks settle dispatches; empty means the \
+             {} cluster in this account and region.",
+            resources::DEFAULT_CLUSTER
+        ))
+        .default("")
+        .allowed_pattern(
+            &arn_or_empty("ecs", "cluster/.+"),
+            "empty, or an ECS cluster ARN",
+        ),
+    );
+    let alarm_topic_arn = template.parameter(
+        "AlarmTopicArn",
+        Parameter::string(
+            "ARN of the SNS topic alarms notify (alarm and OK); empty means no notifications.",
+        )
+        .default("")
+        .allowed_pattern(
+            &arn_or_empty("sns", "[A-Za-z0-9_-]+(\\.fifo)?"),
+            "empty, or an SNS topic ARN",
+        ),
+    );
+    Parameters {
+        architecture: template.parameter(
+            "Architecture",
+            Parameter::string("Instruction set of the function's bootstrap binary.")
+                .default(config.function.default_architecture.as_str())
+                .allowed_values(Architecture::ALL.map(Architecture::as_str)),
+        ),
+        code_bucket: template.parameter(
+            "CodeBucket",
+            Parameter::string("S3 bucket holding the function's deployment package (zip).")
+                .allowed_pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name"),
+        ),
+        code_key: template.parameter(
+            "CodeKey",
+            Parameter::string("S3 key of the function's deployment package (zip).")
+                .allowed_pattern("^.+$", "a non-empty S3 object key"),
+        ),
+        worker_container: template.parameter(
+            "WorkerContainer",
+            Parameter::string("Name of the ECS container whose exit code settles a dispatch.")
+                .default(env::WORKER_CONTAINER.default)
+                .allowed_pattern("^[A-Za-z0-9_-]{1,255}$", "an ECS container name"),
+        ),
+        log_retention_days: template.parameter(
+            "LogRetentionDays",
+            Parameter::number("Days CloudWatch Logs keeps the function's logs.")
+                .default(config.log_group.default_retention_days)
+                .allowed_values(LOG_RETENTION_DAYS),
+        ),
+        cluster_arn_given: template.condition("ClusterArnGiven", Condition::is_set(&cluster_arn)),
+        alarm_topic_given: template
+            .condition("AlarmTopicGiven", Condition::is_set(&alarm_topic_arn)),
+        cluster_arn,
+        alarm_topic_arn,
+    }
+}

@@ -2,10 +2,6 @@
 //!
 //!   cargo bench -p bench --bench decide
 
-// The test harness of the function crate: moto, the dispatch table, fixtures.
-#[path = "../../function/tests/common/mod.rs"]
-mod common;
-
 use function::event::{classify, Classified};
 use function::status::decide;
 
@@ -26,11 +22,12 @@ const FIXTURES: &[&str] = &[
 /// envelope and detail to types, then the precedence table.
 #[divan::bench(args = FIXTURES)]
 fn parse_and_decide(bencher: divan::Bencher, name: &str) {
-    let raw = common::fixture_text(name);
+    let raw = testkit::events::fixture_text(name);
+    let worker = contract::env::WORKER_CONTAINER.default;
     bencher.bench(|| {
         let payload: serde_json::Value = serde_json::from_str(divan::black_box(&raw)).unwrap();
         match classify(payload).unwrap() {
-            Classified::Stopped(task) => Some(decide(&task.detail, "worker")),
+            Classified::Stopped(task) => Some(decide(&task.detail, worker)),
             Classified::Ignored(_) => None,
         }
     });

@@ -7,17 +7,15 @@
 //! `make bench BENCH_SMOKE=1` runs a short smoke (CI checks only that it runs: these
 //! are figures to read, never assertions).
 
-// The test harness of the function crate: moto, the dispatch table, fixtures.
-#[path = "../../function/tests/common/mod.rs"]
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{fixture, with_dispatch_id, TestTable};
+use function::config::Config;
 use function::status::DispatchStatus;
-use function::store::{DispatchStore, Settlement};
-use local_runtime::{ApiConfig, FunctionProcess, Output, RuntimeApi};
+use function::store::{DispatchStore, DynamoStore, Settlement};
+use testkit::events::{fixture, with_dispatch_id, with_task_arn, TASK_ARN};
+use testkit::runtime::{FunctionProcess, Output, RuntimeApi};
+use testkit::table::TestTable;
 
 struct Args {
     events: usize,
@@ -49,7 +47,7 @@ fn args() -> Args {
 }
 
 fn release_binary(name: &str) -> PathBuf {
-    common::repo_root().join("target/release").join(name)
+    testkit::repo_root().join("target/release").join(name)
 }
 
 /// Latency figures in milliseconds.
@@ -74,29 +72,26 @@ fn summarize(mut samples: Vec<Duration>) -> Summary {
     }
 }
 
+/// The template's environment for the function, pointed at moto.
 fn function_env(table: &TestTable) -> Vec<(String, String)> {
     // Warnings only: the figures are for the work, not for writing INFO lines.
-    common::function_env(
-        &table.moto,
-        &table.name,
-        &[("AWS_LAMBDA_LOG_LEVEL", "WARN")],
-    )
+    let quiet = ("AWS_LAMBDA_LOG_LEVEL".to_owned(), "WARN".to_owned());
+    testkit::template::function_environment()
+        .into_iter()
+        .chain(table.moto.env())
+        .chain([quiet])
+        .collect()
 }
 
-async fn api() -> RuntimeApi {
-    RuntimeApi::start_with(ApiConfig {
-        function_name: "outpost-dispatch-callback".to_owned(),
-        ..ApiConfig::default()
-    })
-    .await
-    .expect("local Runtime API")
+fn api() -> RuntimeApi {
+    RuntimeApi::start(contract::resources::FUNCTION).expect("local Runtime API")
 }
 
 /// From process start to the first `GET /runtime/invocation/next`, `starts` times.
 async fn cold_starts(binary: &Path, table: &TestTable, starts: usize) -> Summary {
     let mut samples = Vec::with_capacity(starts);
     for _ in 0..starts {
-        let api = api().await;
+        let api = api();
         let function = FunctionProcess::spawn(binary, &api, &function_env(table), Output::Null)
             .expect("spawn the function");
         let first_poll = tokio::time::timeout(Duration::from_secs(10), api.first_poll())
@@ -136,7 +131,7 @@ struct PerEvent {
 async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent {
     seed(table, "fn", events).await;
     seed(table, "bare", events).await;
-    let api = api().await;
+    let api = api();
     let function = FunctionProcess::spawn(binary, &api, &function_env(table), Output::Null)
         .expect("spawn the function");
     // The first invocation is reported on its own: it opens the connection to DynamoDB
@@ -171,7 +166,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
     table.moto.request_counts(true);
     for i in 0..gsi_events {
         let arn = format!("arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/gsi{i}");
-        let event = common::with_task_arn(fixture("no-dispatch-id.json"), &arn);
+        let event = with_task_arn(fixture("no-dispatch-id.json"), &arn);
         api.invoke(event).await.expect("invocation");
     }
     let gsi_counts = table.moto.request_counts(true);
@@ -179,12 +174,12 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
     function.stop().await.expect("stop the function");
 
     // The same UpdateItem through a bare SDK client, in a loop, against the same server.
-    let store = table.store();
+    let store = DynamoStore::new(table.client.clone(), &Config::defaults());
     let mut bare = Vec::with_capacity(events);
     for i in 0..events {
         let settlement = Settlement {
             dispatch_id: format!("bare-{i}"),
-            task_arn: common::TASK_ARN.to_owned(),
+            task_arn: TASK_ARN.to_owned(),
             status: DispatchStatus::Completed,
             ended_at: "2026-01-15T19:39:31Z".to_owned(),
             exit_code: Some(0),
@@ -228,9 +223,9 @@ fn zip_sizes() -> Vec<(String, u64)> {
     ["arm64", "x86_64"]
         .iter()
         .filter_map(|arch| {
-            let record = common::repo_root().join(format!("dist/{arch}.zip-path"));
+            let record = testkit::repo_root().join(format!("dist/{arch}.zip-path"));
             let path = std::fs::read_to_string(record).ok()?;
-            let size = std::fs::metadata(common::repo_root().join(path.trim()))
+            let size = std::fs::metadata(testkit::repo_root().join(path.trim()))
                 .ok()?
                 .len();
             Some((arch.to_string(), size))
@@ -258,7 +253,7 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let table = TestTable::new().await;
+        let table = TestTable::new(function::aws::sdk_config_loader()).await;
         let cold = cold_starts(&binary, &table, args.starts).await;
         let per_event = per_event(&binary, &table, args.events).await;
         let synth = release_binary("synth");

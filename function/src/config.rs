@@ -1,6 +1,12 @@
 //! Configuration from the environment, read once during init.
+//!
+//! The names and defaults are the contract's (`contract::env`): the stack sets exactly
+//! these variables, and a test feeds the synthesized template's environment through
+//! [`Config::from_lookup`], so the two cannot drift apart.
 
 use std::fmt;
+
+use contract::env::{self, metrics_sink, Var};
 
 /// Where the per-invocation metrics go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,15 +21,14 @@ pub enum MetricsSinkKind {
 /// variables such as `AWS_REGION` and `AWS_ENDPOINT_URL`, which the SDK reads itself).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// `TABLE_NAME`: the dispatch table.
+    /// The dispatch table.
     pub table_name: String,
-    /// `TASK_ARN_INDEX`: the GSI that maps a task ARN to its dispatch.
+    /// The GSI that maps a task ARN to its dispatch.
     pub task_arn_index: String,
-    /// `WORKER_CONTAINER`: the container whose exit code decides the status.
+    /// The container whose exit code decides the status.
     pub worker_container: String,
-    /// `METRICS_SINK`: `emf` (default) or `cloudwatch`.
     pub metrics_sink: MetricsSinkKind,
-    /// `AWS_LAMBDA_FUNCTION_NAME`, set by Lambda: the metrics' `FunctionName` dimension.
+    /// Set by Lambda: the metrics' `FunctionName` dimension.
     pub function_name: String,
 }
 
@@ -39,11 +44,6 @@ pub enum ConfigError {
 }
 
 impl Config {
-    pub const DEFAULT_TABLE_NAME: &'static str = "outpost-dispatches";
-    pub const DEFAULT_TASK_ARN_INDEX: &'static str = "task_arn-index";
-    pub const DEFAULT_WORKER_CONTAINER: &'static str = "worker";
-    pub const DEFAULT_FUNCTION_NAME: &'static str = "outpost-dispatch-callback";
-
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -53,38 +53,43 @@ impl Config {
     /// An unset or empty variable takes its default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // Stray whitespace in a console-edited variable would only fail later, at runtime.
-        let get = |name: &str, default: &str| {
-            lookup(name)
+        let get = |var: Var| {
+            lookup(var.name)
                 .map(|value| value.trim().to_owned())
                 .filter(|value| !value.is_empty())
-                .unwrap_or_else(|| default.to_owned())
+                .unwrap_or_else(|| var.default.to_owned())
         };
-        let metrics_sink = match get("METRICS_SINK", "emf").to_ascii_lowercase().as_str() {
-            "emf" => MetricsSinkKind::Emf,
-            "cloudwatch" => MetricsSinkKind::CloudWatch,
+        let metrics_sink = match get(env::METRICS_SINK).to_ascii_lowercase().as_str() {
+            metrics_sink::EMF => MetricsSinkKind::Emf,
+            metrics_sink::CLOUDWATCH => MetricsSinkKind::CloudWatch,
             _ => {
                 return Err(ConfigError::Invalid {
-                    name: "METRICS_SINK",
-                    value: lookup("METRICS_SINK").unwrap_or_default(),
+                    name: env::METRICS_SINK.name,
+                    value: lookup(env::METRICS_SINK.name).unwrap_or_default(),
                     expected: "one of emf, cloudwatch",
                 })
             }
         };
         Ok(Config {
-            table_name: get("TABLE_NAME", Self::DEFAULT_TABLE_NAME),
-            task_arn_index: get("TASK_ARN_INDEX", Self::DEFAULT_TASK_ARN_INDEX),
-            worker_container: get("WORKER_CONTAINER", Self::DEFAULT_WORKER_CONTAINER),
+            table_name: get(env::TABLE_NAME),
+            task_arn_index: get(env::TASK_ARN_INDEX),
+            worker_container: get(env::WORKER_CONTAINER),
             metrics_sink,
-            function_name: get("AWS_LAMBDA_FUNCTION_NAME", Self::DEFAULT_FUNCTION_NAME),
+            function_name: get(env::LAMBDA_FUNCTION_NAME),
         })
+    }
+
+    /// The configuration with every variable unset.
+    pub fn defaults() -> Self {
+        Self::from_lookup(|_| None).expect("the defaults are valid")
     }
 }
 
 impl fmt::Display for MetricsSinkKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            MetricsSinkKind::Emf => "emf",
-            MetricsSinkKind::CloudWatch => "cloudwatch",
+            MetricsSinkKind::Emf => metrics_sink::EMF,
+            MetricsSinkKind::CloudWatch => metrics_sink::CLOUDWATCH,
         })
     }
 }
@@ -102,13 +107,13 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_the_runbook_names() {
-        let config = config(&[]).unwrap();
-        assert_eq!(config.table_name, "outpost-dispatches");
-        assert_eq!(config.task_arn_index, "task_arn-index");
-        assert_eq!(config.worker_container, "worker");
+    fn defaults_are_the_contracts_names() {
+        let config = Config::defaults();
+        assert_eq!(config.table_name, contract::table::NAME);
+        assert_eq!(config.task_arn_index, contract::table::TASK_ARN_INDEX.name);
+        assert_eq!(config.worker_container, env::WORKER_CONTAINER.default);
         assert_eq!(config.metrics_sink, MetricsSinkKind::Emf);
-        assert_eq!(config.function_name, "outpost-dispatch-callback");
+        assert_eq!(config.function_name, contract::resources::FUNCTION);
     }
 
     #[test]
@@ -121,7 +126,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.table_name, "t");
-        assert_eq!(config.task_arn_index, "task_arn-index");
+        assert_eq!(config.task_arn_index, contract::table::TASK_ARN_INDEX.name);
         assert_eq!(config.worker_container, "app");
         assert_eq!(config.metrics_sink, MetricsSinkKind::CloudWatch);
     }
@@ -133,5 +138,28 @@ mod tests {
             err.to_string(),
             "METRICS_SINK=\"statsd\" is not valid: one of emf, cloudwatch"
         );
+    }
+
+    /// The stack and the function agree: every variable the synthesized template gives
+    /// the function is one the function reads, and reading them gives the deployed names.
+    #[test]
+    fn the_templates_environment_is_what_the_function_reads() {
+        let environment = testkit::template::function_environment();
+        let known: Vec<&str> = env::ALL.iter().map(|var| var.name).collect();
+        for name in environment.keys() {
+            assert!(
+                known.contains(&name.as_str()),
+                "the template sets {name}, which the function never reads"
+            );
+        }
+        for var in env::ALL {
+            assert!(
+                environment.contains_key(var.name),
+                "the template does not set {}",
+                var.name
+            );
+        }
+        let config = Config::from_lookup(|name| environment.get(name).cloned()).unwrap();
+        assert_eq!(config, Config::defaults());
     }
 }

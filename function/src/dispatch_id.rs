@@ -5,15 +5,11 @@
 
 use std::fmt;
 
+use contract::dispatch_id::{ENV_NAME, GROUP_PREFIX, TAG_KEY};
+
 use crate::error::CallbackError;
 use crate::event::EcsTaskDetail;
 
-/// The environment variable the dispatcher sets in a container override.
-pub const ENV_NAME: &str = "DISPATCH_ID";
-/// The task group prefix the dispatcher may use: `dispatch:<id>`.
-pub const GROUP_PREFIX: &str = "dispatch:";
-/// The task tag the dispatcher may set.
-pub const TAG_KEY: &str = "dispatch_id";
 /// The longest dispatch ID we accept; anything longer is not one of ours.
 pub const MAX_LEN: usize = 256;
 
@@ -71,7 +67,7 @@ impl fmt::Display for Source {
             Source::ContainerEnvironment => "containerOverrides DISPATCH_ID",
             Source::TaskGroup => "task group",
             Source::TaskTag => "dispatch_id tag",
-            Source::TaskArnIndex => "task_arn-index",
+            Source::TaskArnIndex => contract::table::TASK_ARN_INDEX.name,
         })
     }
 }

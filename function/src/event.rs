@@ -9,14 +9,9 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::CallbackError;
+use contract::ecs::{SOURCE, STOPPED, TASK_STATE_CHANGE};
 
-/// The EventBridge `source` of ECS events.
-pub const ECS_SOURCE: &str = "aws.ecs";
-/// The EventBridge `detail-type` of ECS task state changes.
-pub const TASK_STATE_CHANGE: &str = "ECS Task State Change";
-/// The `lastStatus` of a task that has stopped for good.
-pub const STOPPED: &str = "STOPPED";
+use crate::error::CallbackError;
 
 /// The `detail` of an ECS task state change.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,7 +142,7 @@ pub fn classify(payload: serde_json::Value) -> Result<Classified, CallbackError>
     let envelope: EventBridgeEvent<serde_json::Value> = serde_json::from_value(payload)
         .map_err(|err| CallbackError::Validation(format!("not an EventBridge event: {err}")))?;
 
-    if envelope.source != ECS_SOURCE || envelope.detail_type != TASK_STATE_CHANGE {
+    if envelope.source != SOURCE || envelope.detail_type != TASK_STATE_CHANGE {
         return Ok(Classified::Ignored(Ignored::NotTaskStateChange {
             source: envelope.source,
             detail_type: envelope.detail_type,

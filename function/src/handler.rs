@@ -1,7 +1,8 @@
 //! One invocation: read the event, find the dispatch, decide its status, settle it once.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use contract::logs;
+use serde::{Serialize, Serializer};
 use tracing::{field, info, warn, Instrument, Span};
 
 use crate::config::Config;
@@ -9,7 +10,7 @@ use crate::dispatch_id::{self, DispatchId, Source};
 use crate::error::CallbackError;
 use crate::event::{classify, Classified, Ignored, StoppedTask};
 use crate::metrics::{InvocationMetrics, MetricsSink, Tally};
-use crate::status::decide;
+use crate::status::{decide, DispatchStatus};
 use crate::store::{DispatchStore, SettleOutcome, Settlement};
 use crate::timefmt::record_timestamp;
 
@@ -32,7 +33,8 @@ pub enum Outcome {
     Updated {
         dispatch_id: String,
         task_arn: String,
-        status: &'static str,
+        #[serde(serialize_with = "status_text")]
+        status: DispatchStatus,
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<i64>,
         #[serde(skip)]
@@ -59,9 +61,9 @@ pub enum SkipReason {
     OwnedByOtherTask,
 }
 
-/// Runs one invocation end to end: handles the event, then publishes its metrics. Every
-/// log line inside carries the dispatch ID and task ARN once they are known.
-pub async fn invoke<S: DispatchStore>(
+/// Handles one invocation as Lambda delivers it: processes the event, then publishes its
+/// metrics. Every log line inside carries the dispatch ID and task ARN once they are known.
+pub async fn handle<S: DispatchStore>(
     payload: serde_json::Value,
     request_id: &str,
     deps: &Deps<S>,
@@ -72,10 +74,10 @@ pub async fn invoke<S: DispatchStore>(
         task_arn = field::Empty
     );
     async {
-        let result = handle(payload, &deps.store, &deps.config, request_id, Utc::now()).await;
+        let result = process(payload, &deps.store, &deps.config, request_id, Utc::now()).await;
         let metrics = invocation_metrics(&result, Utc::now());
         if let Err(err) = &result {
-            tracing::error!(error_type = %err.error_type(), error = %err, "dispatch update failed");
+            tracing::error!(error_type = %err.error_type(), error = %err, "{}", logs::DISPATCH_UPDATE_FAILED);
         }
         deps.metrics
             .publish(&metrics, &deps.config.function_name)
@@ -123,9 +125,10 @@ pub fn invocation_metrics(
     }
 }
 
-/// Handles one event against `store`. `request_id` (the Lambda request ID, unique per
-/// invocation) is written with the update; `now` stamps `updatedAt`.
-pub async fn handle<S: DispatchStore>(
+/// Processes one event against `store`: the whole decision and at most one write.
+/// `request_id` (the Lambda request ID, unique per invocation) is written with the
+/// update; `now` stamps `updatedAt`.
+pub async fn process<S: DispatchStore>(
     payload: serde_json::Value,
     store: &S,
     config: &Config,
@@ -139,7 +142,7 @@ pub async fn handle<S: DispatchStore>(
     Span::current().record("task_arn", task.task_arn.as_str());
 
     let Some(dispatch_id) = find_dispatch_id(&task, store).await? else {
-        info!("No dispatch ID found in task {}", task.task_arn);
+        info!("{} {}", logs::NO_DISPATCH_ID_FOUND, task.task_arn);
         return Ok(Outcome::Skipped {
             reason: SkipReason::NoDispatchId,
             dispatch_id: None,
@@ -172,12 +175,13 @@ pub async fn handle<S: DispatchStore>(
                 status = %decision.status,
                 exit_code = decision.exit_code,
                 rule = ?decision.rule,
-                "dispatch settled"
+                "{}",
+                logs::DISPATCH_SETTLED
             );
             Ok(Outcome::Updated {
                 dispatch_id: settlement.dispatch_id,
                 task_arn: settlement.task_arn,
-                status: decision.status.as_str(),
+                status: decision.status,
                 exit_code: decision.exit_code,
                 stopped_at: task.stopped_at,
             })
@@ -216,7 +220,7 @@ async fn find_dispatch_id<S: DispatchStore>(
         Some(found) => Some(found),
         None => {
             // The runbook greps for this phrase to confirm the GSI, not a scan, is used.
-            info!("querying by task ARN");
+            info!("{}", logs::QUERYING_BY_TASK_ARN);
             let mut ids = store.dispatch_ids_for_task(&task.task_arn).await?;
             match ids.len() {
                 0 => None,
@@ -275,6 +279,10 @@ fn skip_ignored(ignored: Ignored) -> Outcome {
     }
 }
 
+fn status_text<S: Serializer>(status: &DispatchStatus, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(status.as_str())
+}
+
 /// Cuts a reason to [`MAX_REASON_CHARS`] characters, never inside a character.
 fn truncate_reason(reason: &str) -> String {
     match reason.char_indices().nth(MAX_REASON_CHARS) {
@@ -284,27 +292,4 @@ fn truncate_reason(reason: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reasons_are_cut_on_a_character_boundary() {
-        assert_eq!(truncate_reason("short"), "short");
-        let long = "é".repeat(MAX_REASON_CHARS + 10);
-        let cut = truncate_reason(&long);
-        assert_eq!(cut.chars().count(), MAX_REASON_CHARS);
-    }
-
-    #[test]
-    fn outcomes_serialize_as_the_response() {
-        let outcome = Outcome::Skipped {
-            reason: SkipReason::AlreadyTerminal,
-            dispatch_id: Some("d".into()),
-            task_arn: None,
-        };
-        assert_eq!(
-            serde_json::to_value(&outcome).unwrap(),
-            serde_json::json!({"result": "skipped", "reason": "alreadyTerminal", "dispatchId": "d"})
-        );
-    }
-}
+mod tests;

@@ -6,8 +6,7 @@
 #![recursion_limit = "256"]
 
 use function::config::{Config, MetricsSinkKind};
-use function::error::CallbackError;
-use function::handler::{invoke, Deps, Outcome};
+use function::handler::{handle, Deps};
 use function::metrics::MetricsSink;
 use function::store::DynamoStore;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -21,11 +20,7 @@ async fn main() -> Result<(), Error> {
     })?;
     let sdk_config = function::aws::load_sdk_config().await;
 
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk_config),
-        &config.table_name,
-        &config.task_arn_index,
-    );
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk_config), &config);
     let metrics = match config.metrics_sink {
         MetricsSinkKind::Emf => MetricsSink::Emf,
         MetricsSinkKind::CloudWatch => {
@@ -37,20 +32,18 @@ async fn main() -> Result<(), Error> {
         index = %config.task_arn_index,
         worker_container = %config.worker_container,
         metrics_sink = %config.metrics_sink,
-        "outpost-dispatch-callback ready"
+        "{} ready",
+        config.function_name
     );
-    let deps = Deps {
+    let deps = &Deps {
         store,
         metrics,
         config,
     };
-    lambda_runtime::run(service_fn(|event| serve(event, &deps))).await
-}
-
-/// One invocation, as the runtime hands it over.
-async fn serve(
-    event: LambdaEvent<serde_json::Value>,
-    deps: &Deps<DynamoStore>,
-) -> Result<Outcome, CallbackError> {
-    invoke(event.payload, &event.context.request_id, deps).await
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            handle(event.payload, &event.context.request_id, deps).await
+        },
+    ))
+    .await
 }

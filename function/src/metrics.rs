@@ -1,4 +1,4 @@
-//! The runbook's custom metrics (namespace `Outpost/Callbacks`), one record per invocation.
+//! The runbook's custom metrics (`contract::metrics`), one record per invocation.
 //!
 //! By default they are written as CloudWatch Embedded Metric Format: one JSON line on
 //! stdout that CloudWatch Logs turns into metrics, with no network call on the event's
@@ -9,15 +9,12 @@ use std::io::Write;
 use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use chrono::{DateTime, Utc};
+use contract::metrics::{
+    CALLBACK_LATENCY_MS, FUNCTION_NAME_DIMENSION as DIMENSION, NAMESPACE, UPDATES_FAILED,
+    UPDATES_SKIPPED, UPDATES_SUCCESSFUL,
+};
 use serde_json::json;
 
-pub const NAMESPACE: &str = "Outpost/Callbacks";
-pub const CALLBACK_LATENCY_MS: &str = "CallbackLatencyMs";
-pub const UPDATES_SUCCESSFUL: &str = "DispatchUpdatesSuccessful";
-pub const UPDATES_SKIPPED: &str = "DispatchUpdatesSkipped";
-pub const UPDATES_FAILED: &str = "DispatchUpdatesFailed";
-/// The one dimension every figure carries, so the dashboard can select by function.
-pub const DIMENSION: &str = "FunctionName";
 /// How long `PutMetricData` may take. The dispatch is already settled by then, so the
 /// figures are not worth risking the invocation's time budget for.
 pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -181,25 +178,25 @@ mod tests {
             task_arn: Some("arn:t".into()),
         };
         let line: serde_json::Value =
-            serde_json::from_str(&emf_line(&metrics, "outpost-dispatch-callback", at())).unwrap();
+            serde_json::from_str(&emf_line(&metrics, "callback", at())).unwrap();
         assert_eq!(
             line,
             json!({
                 "_aws": {"Timestamp": 1_588_880_371_932_i64, "CloudWatchMetrics": [{
-                    "Namespace": "Outpost/Callbacks",
-                    "Dimensions": [["FunctionName"]],
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [[DIMENSION]],
                     "Metrics": [
-                        {"Name": "DispatchUpdatesSuccessful", "Unit": "Count"},
-                        {"Name": "DispatchUpdatesSkipped", "Unit": "Count"},
-                        {"Name": "DispatchUpdatesFailed", "Unit": "Count"},
-                        {"Name": "CallbackLatencyMs", "Unit": "Milliseconds"}
+                        {"Name": UPDATES_SUCCESSFUL, "Unit": "Count"},
+                        {"Name": UPDATES_SKIPPED, "Unit": "Count"},
+                        {"Name": UPDATES_FAILED, "Unit": "Count"},
+                        {"Name": CALLBACK_LATENCY_MS, "Unit": "Milliseconds"}
                     ]
                 }]},
-                "FunctionName": "outpost-dispatch-callback",
-                "DispatchUpdatesSuccessful": 1,
-                "DispatchUpdatesSkipped": 0,
-                "DispatchUpdatesFailed": 0,
-                "CallbackLatencyMs": 1234.5,
+                DIMENSION: "callback",
+                UPDATES_SUCCESSFUL: 1,
+                UPDATES_SKIPPED: 0,
+                UPDATES_FAILED: 0,
+                CALLBACK_LATENCY_MS: 1234.5,
                 "dispatchId": "d-1",
                 "taskArn": "arn:t"
             })
@@ -215,8 +212,9 @@ mod tests {
             task_arn: None,
         };
         let line = emf_line(&metrics, "f", at());
-        assert!(!line.contains("CallbackLatencyMs"), "{line}");
-        assert!(line.contains("\"DispatchUpdatesSkipped\":1"), "{line}");
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert!(parsed.get(CALLBACK_LATENCY_MS).is_none(), "{line}");
+        assert_eq!(parsed[UPDATES_SKIPPED], 1, "{line}");
         let data = metric_data(&metrics, "f", at());
         assert_eq!(data.len(), 3);
         assert_eq!(data[1].metric_name(), Some(UPDATES_SKIPPED));

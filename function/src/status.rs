@@ -1,51 +1,8 @@
 //! The status precedence table: what a stopped task means for its dispatch.
 
-use std::fmt;
+pub use contract::DispatchStatus;
 
 use crate::event::EcsTaskDetail;
-
-/// The final status of a dispatch. Every one of them is terminal: once written it is
-/// never overwritten, because ECS delivers events at least once and out of order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DispatchStatus {
-    Completed,
-    Failed,
-    Timeout,
-    Cancelled,
-}
-
-impl DispatchStatus {
-    /// Every terminal status, as the condition expression lists them.
-    pub const TERMINAL: [DispatchStatus; 4] = [
-        DispatchStatus::Completed,
-        DispatchStatus::Failed,
-        DispatchStatus::Timeout,
-        DispatchStatus::Cancelled,
-    ];
-
-    /// The value stored in the table's `status` attribute.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DispatchStatus::Completed => "COMPLETED",
-            DispatchStatus::Failed => "FAILED",
-            DispatchStatus::Timeout => "TIMEOUT",
-            DispatchStatus::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// Whether a stored status is terminal.
-    pub fn is_terminal(stored: &str) -> bool {
-        Self::TERMINAL
-            .iter()
-            .any(|status| status.as_str() == stored)
-    }
-}
-
-impl fmt::Display for DispatchStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The stop code of a task that never started.
 pub const TASK_FAILED_TO_START: &str = "TaskFailedToStart";

@@ -10,23 +10,13 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
+use contract::table::attr;
+
+use crate::config::Config;
 use crate::status::DispatchStatus;
 
-/// The attribute names of a dispatch record that this function reads or writes.
-pub mod attr {
-    pub const DISPATCH_ID: &str = "dispatchId";
-    pub const STATUS: &str = "status";
-    pub const ENDED_AT: &str = "endedAt";
-    pub const EXIT_CODE: &str = "exitCode";
-    pub const STOP_CODE: &str = "stopCode";
-    pub const STOPPED_REASON: &str = "stoppedReason";
-    pub const TASK_ARN: &str = "taskArn";
-    pub const ECS_VERSION: &str = "ecsVersion";
-    pub const UPDATED_AT: &str = "updatedAt";
-    /// The Lambda request ID of the invocation that settled the record. It tells our own
-    /// write, retried by the SDK after its response was lost, from another delivery's.
-    pub const UPDATE_REQUEST_ID: &str = "updateRequestId";
-}
+#[cfg(test)]
+pub mod memory;
 
 /// Everything written when a dispatch is settled.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,11 +111,12 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
-    pub fn new(client: aws_sdk_dynamodb::Client, table_name: &str, task_arn_index: &str) -> Self {
+    /// The table and index `config` names, through `client`.
+    pub fn new(client: aws_sdk_dynamodb::Client, config: &Config) -> Self {
         DynamoStore {
             client,
-            table_name: table_name.to_owned(),
-            task_arn_index: task_arn_index.to_owned(),
+            table_name: config.table_name.clone(),
+            task_arn_index: config.task_arn_index.clone(),
         }
     }
 }

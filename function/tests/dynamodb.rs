@@ -1,14 +1,38 @@
 //! The write against a real DynamoDB API (moto): exactly once, never over a terminal
 //! status, never creating a record, and AWS failures surfaced as typed errors.
 
-mod common;
-
-use common::{fixture, with_dispatch_id, with_task_arn, TestTable, DISPATCH_ID, TASK_ARN};
-use function::handler::{handle, Outcome, SkipReason};
+use function::config::Config;
+use function::error::CallbackError;
+use function::handler::{process, Outcome, SkipReason};
+use function::status::DispatchStatus;
 use function::store::DynamoStore;
+use testkit::events::{fixture, with_dispatch_id, with_task_arn, DISPATCH_ID, TASK_ARN};
+use testkit::request_id;
+use testkit::table::TestTable;
+
+async fn table() -> TestTable {
+    TestTable::new(function::aws::sdk_config_loader()).await
+}
+
+fn store(table: &TestTable) -> DynamoStore {
+    DynamoStore::new(table.client.clone(), &Config::defaults())
+}
+
+/// One invocation's processing of `event` against `table`, now.
+async fn handle(table: &TestTable, event: serde_json::Value) -> Result<Outcome, CallbackError> {
+    let now = chrono::Utc::now();
+    process(
+        event,
+        &store(table),
+        &Config::defaults(),
+        &request_id(),
+        now,
+    )
+    .await
+}
 
 async fn run(table: &TestTable, event: serde_json::Value) -> Result<Outcome, String> {
-    table.handle(event).await.map_err(|err| err.error_type())
+    handle(table, event).await.map_err(|err| err.error_type())
 }
 
 fn skipped(result: &Result<Outcome, String>) -> Option<SkipReason> {
@@ -20,7 +44,7 @@ fn skipped(result: &Result<Outcome, String>) -> Option<SkipReason> {
 
 #[tokio::test]
 async fn a_duplicate_delivery_is_skipped() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table
         .put_dispatch(DISPATCH_ID, "RUNNING", Some(TASK_ARN))
         .await;
@@ -29,7 +53,7 @@ async fn a_duplicate_delivery_is_skipped() {
         matches!(
             first,
             Ok(Outcome::Updated {
-                status: "COMPLETED",
+                status: DispatchStatus::Completed,
                 ..
             })
         ),
@@ -39,11 +63,12 @@ async fn a_duplicate_delivery_is_skipped() {
 
     // An hour later, so that an overwrite would show in updatedAt.
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
-    let second = handle(
+    let config = Config::defaults();
+    let second = process(
         fixture("exit-0.json"),
-        &table.store(),
-        &table.config(),
-        &common::request_id(),
+        &store(&table),
+        &config,
+        &request_id(),
         later,
     )
     .await
@@ -57,7 +82,7 @@ async fn a_duplicate_delivery_is_skipped() {
 
 #[tokio::test]
 async fn a_terminal_status_is_never_overwritten() {
-    let table = TestTable::new().await;
+    let table = table().await;
     for status in ["COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"] {
         table
             .put_dispatch(DISPATCH_ID, status, Some(TASK_ARN))
@@ -78,7 +103,7 @@ async fn a_terminal_status_is_never_overwritten() {
 
 #[tokio::test]
 async fn the_gsi_finds_a_dispatch_the_event_does_not_name() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table
         .put_dispatch("found-by-arn", "RUNNING", Some(TASK_ARN))
         .await;
@@ -99,7 +124,7 @@ async fn the_gsi_finds_a_dispatch_the_event_does_not_name() {
 
 #[tokio::test]
 async fn a_task_that_is_not_a_dispatch_is_skipped() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table
         .put_dispatch(
             "unrelated",
@@ -114,7 +139,7 @@ async fn a_task_that_is_not_a_dispatch_is_skipped() {
 
 #[tokio::test]
 async fn two_dispatches_claiming_one_task_is_an_error() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table.put_dispatch("a", "RUNNING", Some(TASK_ARN)).await;
     table.put_dispatch("b", "RUNNING", Some(TASK_ARN)).await;
     let result = run(&table, fixture("no-dispatch-id.json")).await;
@@ -125,7 +150,7 @@ async fn two_dispatches_claiming_one_task_is_an_error() {
 
 #[tokio::test]
 async fn a_missing_record_is_an_error_and_nothing_is_created() {
-    let table = TestTable::new().await;
+    let table = table().await;
     let result = run(&table, fixture("exit-0.json")).await;
     assert_eq!(result.unwrap_err(), "DispatchNotFound");
     assert_eq!(table.count().await, 0);
@@ -133,7 +158,7 @@ async fn a_missing_record_is_an_error_and_nothing_is_created() {
 
 #[tokio::test]
 async fn a_record_owned_by_another_task_is_skipped() {
-    let table = TestTable::new().await;
+    let table = table().await;
     let owner = "arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/the-real-one";
     table
         .put_dispatch(DISPATCH_ID, "RUNNING", Some(owner))
@@ -151,20 +176,15 @@ async fn a_record_owned_by_another_task_is_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_deliveries_update_exactly_once() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table.put_dispatch(DISPATCH_ID, "RUNNING", None).await;
     let mut deliveries = tokio::task::JoinSet::new();
     for _ in 0..20 {
-        let (store, config) = (table.store(), table.config());
+        let store = store(&table);
         deliveries.spawn(async move {
-            handle(
-                fixture("exit-0.json"),
-                &store,
-                &config,
-                &common::request_id(),
-                chrono::Utc::now(),
-            )
-            .await
+            let now = chrono::Utc::now();
+            let config = Config::defaults();
+            process(fixture("exit-0.json"), &store, &config, &request_id(), now).await
         });
     }
     let results: Vec<_> = deliveries.join_all().await;
@@ -190,30 +210,15 @@ async fn twenty_concurrent_deliveries_update_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_events_for_one_dispatch_settle_it_once() {
     // A COMPLETED and a FAILED event race: whichever lands first wins, the other skips.
-    let table = TestTable::new().await;
+    let table = table().await;
     table
         .put_dispatch(DISPATCH_ID, "RUNNING", Some(TASK_ARN))
         .await;
-    let store = table.store();
-    let config = table.config();
-    let (first, second) = (common::request_id(), common::request_id());
     let (a, b) = tokio::join!(
-        handle(
-            fixture("exit-0.json"),
-            &store,
-            &config,
-            &first,
-            chrono::Utc::now()
-        ),
-        handle(
-            fixture("exit-1.json"),
-            &store,
-            &config,
-            &second,
-            chrono::Utc::now()
-        ),
+        handle(&table, fixture("exit-0.json")),
+        handle(&table, fixture("exit-1.json")),
     );
-    let updated: Vec<&str> = [&a, &b]
+    let updated: Vec<DispatchStatus> = [&a, &b]
         .iter()
         .filter_map(|result| match result {
             Ok(Outcome::Updated { status, .. }) => Some(*status),
@@ -221,21 +226,27 @@ async fn racing_events_for_one_dispatch_settle_it_once() {
         })
         .collect();
     assert_eq!(updated.len(), 1, "{a:?} {b:?}");
-    assert_eq!(table.get(DISPATCH_ID).await.unwrap()["status"], updated[0]);
+    assert_eq!(
+        table.get(DISPATCH_ID).await.unwrap()["status"],
+        updated[0].as_str()
+    );
 }
 
 #[tokio::test]
 async fn aws_failures_are_typed_errors_and_write_nothing() {
-    let table = TestTable::new().await;
+    let table = table().await;
     // The table does not exist.
-    let missing = DynamoStore::new(table.client.clone(), "no-such-table", "task_arn-index");
-    let config = table.config();
+    let config = Config {
+        table_name: "no-such-table".to_owned(),
+        ..Config::defaults()
+    };
+    let missing = DynamoStore::new(table.client.clone(), &config);
     table.put_dispatch("d", "RUNNING", None).await;
-    let err = handle(
+    let err = process(
         with_dispatch_id(fixture("exit-0.json"), "d"),
         &missing,
         &config,
-        &common::request_id(),
+        &request_id(),
         chrono::Utc::now(),
     )
     .await
@@ -245,14 +256,13 @@ async fn aws_failures_are_typed_errors_and_write_nothing() {
     assert_eq!(table.count().await, 1);
 
     // DynamoDB cannot be reached: moto is gone.
-    let client = table.client.clone();
+    let gone = store(&table);
     drop(table);
-    let gone = DynamoStore::new(client, "outpost-dispatches", "task_arn-index");
-    let err = handle(
+    let err = process(
         fixture("exit-0.json"),
         &gone,
-        &config,
-        &common::request_id(),
+        &Config::defaults(),
+        &request_id(),
         chrono::Utc::now(),
     )
     .await

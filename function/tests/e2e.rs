@@ -2,11 +2,11 @@
 //! Lambda runs is what this test runs. `CALLBACK_BINARY` names the binary (`make test`
 //! passes the release build); without it the test uses the debug build Cargo made.
 
-mod common;
-
-use common::{fixture, with_dispatch_id, TestTable, DISPATCH_ID, TASK_ARN};
-use local_runtime::{ApiConfig, FunctionProcess, InvocationError, Output, RuntimeApi, Stream};
+use contract::{logs, metrics, resources};
 use serde_json::{json, Value};
+use testkit::events::{fixture, with_dispatch_id, with_task_arn, DISPATCH_ID, TASK_ARN};
+use testkit::runtime::{FunctionProcess, InvocationError, Output, RuntimeApi, Stream};
+use testkit::table::TestTable;
 
 fn binary() -> std::path::PathBuf {
     std::env::var_os("CALLBACK_BINARY")
@@ -14,31 +14,31 @@ fn binary() -> std::path::PathBuf {
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into())
 }
 
-async fn start(table: &TestTable, extra: &[(&str, &str)]) -> (RuntimeApi, FunctionProcess) {
-    let api = RuntimeApi::start_with(ApiConfig {
-        function_name: "outpost-dispatch-callback".to_owned(),
-        ..ApiConfig::default()
-    })
-    .await
-    .unwrap();
-    let function = FunctionProcess::spawn(
-        &binary(),
-        &api,
-        &common::function_env(&table.moto, &table.name, extra),
-        Output::Capture,
-    )
-    .unwrap();
+async fn table() -> TestTable {
+    TestTable::new(function::aws::sdk_config_loader()).await
+}
+
+/// The function as deployed: the template's environment, pointed at this table's moto,
+/// with `extra` on top.
+fn start(table: &TestTable, extra: &[(&str, &str)]) -> (RuntimeApi, FunctionProcess) {
+    let api = RuntimeApi::start(resources::FUNCTION).unwrap();
+    let mut env: Vec<(String, String)> = testkit::template::function_environment()
+        .into_iter()
+        .chain(table.moto.env())
+        .collect();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let function = FunctionProcess::spawn(&binary(), &api, &env, Output::Capture).unwrap();
     (api, function)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_settles_dispatches_exactly_once() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table
         .put_dispatch(DISPATCH_ID, "RUNNING", Some(TASK_ARN))
         .await;
     table.put_dispatch("d-timeout", "RUNNING", None).await;
-    let (api, function) = start(&table, &[]).await;
+    let (api, function) = start(&table, &[]);
 
     let first = api.invoke(fixture("exit-1.json")).await.unwrap();
     assert_eq!(
@@ -92,42 +92,49 @@ async fn the_binary_settles_dispatches_exactly_once() {
     assert_eq!(emf.len(), 6, "{lines:#?}");
     assert_eq!(
         emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"],
-        "Outpost/Callbacks"
+        metrics::NAMESPACE
     );
-    assert_eq!(emf[0]["DispatchUpdatesSuccessful"], 1);
-    assert!(emf[0]["CallbackLatencyMs"].is_number(), "{:?}", emf[0]);
-    assert_eq!(emf[1]["DispatchUpdatesSkipped"], 1);
-    assert_eq!(emf[4]["DispatchUpdatesFailed"], 1);
+    assert_eq!(emf[0][metrics::UPDATES_SUCCESSFUL], 1);
+    assert!(
+        emf[0][metrics::CALLBACK_LATENCY_MS].is_number(),
+        "{:?}",
+        emf[0]
+    );
+    assert_eq!(emf[1][metrics::UPDATES_SKIPPED], 1);
+    assert_eq!(emf[4][metrics::UPDATES_FAILED], 1);
 
     // Log lines are JSON and carry the dispatch ID and task ARN (in their `span`);
     // errors are at ERROR.
-    let logs: Vec<&Value> = lines
+    let lines_logged: Vec<&Value> = lines
         .iter()
         .filter(|line| line.get("level").is_some())
         .collect();
     assert!(
-        logs.iter().any(|line| line["message"] == "dispatch settled"
-            && line["span"]["dispatch_id"] == DISPATCH_ID
-            && line["span"]["task_arn"] == TASK_ARN),
-        "{logs:#?}"
+        lines_logged
+            .iter()
+            .any(|line| line["message"] == logs::DISPATCH_SETTLED
+                && line["span"]["dispatch_id"] == DISPATCH_ID
+                && line["span"]["task_arn"] == TASK_ARN),
+        "{lines_logged:#?}"
     );
     assert!(
-        logs.iter()
+        lines_logged
+            .iter()
             .any(|line| line["level"] == "ERROR" && line["error_type"] == "ValidationException"),
-        "{logs:#?}"
+        "{lines_logged:#?}"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gsi_lookup_is_logged_as_the_runbook_greps_for_it() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table
         .put_dispatch("by-arn", "RUNNING", Some(TASK_ARN))
         .await;
-    let (api, function) = start(&table, &[]).await;
+    let (api, function) = start(&table, &[]);
     let response = api.invoke(fixture("no-dispatch-id.json")).await.unwrap();
     assert_eq!(response["dispatchId"], "by-arn");
-    let unknown = common::with_task_arn(
+    let unknown = with_task_arn(
         fixture("no-dispatch-id.json"),
         "arn:aws:ecs:us-east-1:1:task/c/none",
     );
@@ -139,21 +146,23 @@ async fn the_gsi_lookup_is_logged_as_the_runbook_greps_for_it() {
         .filter_map(|line| line["message"].as_str().map(str::to_owned))
         .collect();
     assert!(
-        messages.iter().any(|m| m == "querying by task ARN"),
+        messages.iter().any(|m| m == logs::QUERYING_BY_TASK_ARN),
         "{messages:?}"
     );
     assert!(
-        messages
-            .iter()
-            .any(|m| m == "No dispatch ID found in task arn:aws:ecs:us-east-1:1:task/c/none"),
+        messages.iter().any(|m| *m
+            == format!(
+                "{} arn:aws:ecs:us-east-1:1:task/c/none",
+                logs::NO_DISPATCH_ID_FOUND
+            )),
         "{messages:?}"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_metrics_sink_fails_init() {
-    let table = TestTable::new().await;
-    let (api, function) = start(&table, &[("METRICS_SINK", "statsd")]).await;
+    let table = table().await;
+    let (api, function) = start(&table, &[(contract::env::METRICS_SINK.name, "statsd")]);
     let result = api.invoke(fixture("exit-0.json")).await;
     assert!(result.is_err(), "{result:?}");
     let status = function.exited().await.unwrap();
@@ -175,9 +184,9 @@ async fn stop(function: FunctionProcess) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cloudwatch_sink_calls_put_metric_data_once_and_its_failure_changes_nothing() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table.put_dispatch("d-1", "RUNNING", None).await;
-    let (api, function) = start(&table, &[("METRICS_SINK", "cloudwatch")]).await;
+    let (api, function) = start(&table, &[(contract::env::METRICS_SINK.name, "cloudwatch")]);
     table.moto.request_counts(true);
 
     let event = with_dispatch_id(fixture("exit-0.json"), "d-1");

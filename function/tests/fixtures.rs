@@ -2,10 +2,19 @@
 //! real handler against a real DynamoDB API (moto). One row per fixture: what the
 //! invocation returns and what the record holds afterwards.
 
-mod common;
+use function::config::Config;
+use function::handler::{process, Outcome, SkipReason};
+use function::store::DynamoStore;
+use testkit::events::{fixture, DISPATCH_ID, TASK_ARN};
+use testkit::table::TestTable;
 
-use common::{fixture, TestTable, DISPATCH_ID, TASK_ARN};
-use function::handler::{handle, Outcome, SkipReason};
+async fn table() -> TestTable {
+    TestTable::new(function::aws::sdk_config_loader()).await
+}
+
+fn store(table: &TestTable) -> DynamoStore {
+    DynamoStore::new(table.client.clone(), &Config::defaults())
+}
 
 /// What a row expects.
 #[derive(Debug)]
@@ -24,11 +33,12 @@ async fn check(table: &TestTable, name: &str, expected: Expect) {
         .put_dispatch(DISPATCH_ID, "RUNNING", Some(TASK_ARN))
         .await;
     let now = chrono::Utc::now();
-    let result = handle(
+    let config = Config::defaults();
+    let result = process(
         fixture(name),
-        &table.store(),
-        &table.config(),
-        &common::request_id(),
+        &store(table),
+        &config,
+        &testkit::request_id(),
         now,
     )
     .await;
@@ -39,7 +49,7 @@ async fn check(table: &TestTable, name: &str, expected: Expect) {
 
     match (&expected, &result) {
         (Expect::Updated(status, exit_code), Ok(Outcome::Updated { status: got, .. })) => {
-            assert_eq!(got, status, "{name}");
+            assert_eq!(got.as_str(), *status, "{name}");
             assert_eq!(record["status"], *status, "{name}");
             assert_eq!(
                 record.get("exitCode").map(String::as_str),
@@ -73,7 +83,7 @@ fn assert_untouched(name: &str, record: &std::collections::HashMap<String, Strin
 #[tokio::test]
 async fn every_fixture_settles_as_the_table_says() {
     use Expect::*;
-    let table = TestTable::new().await;
+    let table = table().await;
     let rows = [
         ("exit-0.json", Updated("COMPLETED", Some("0"))),
         ("exit-1.json", Updated("FAILED", Some("1"))),
@@ -122,13 +132,14 @@ async fn every_fixture_settles_as_the_table_says() {
 
 #[tokio::test]
 async fn the_record_carries_what_on_call_needs() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table.put_dispatch(DISPATCH_ID, "RUNNING", None).await;
     let now = chrono::Utc::now();
-    handle(
+    let config = Config::defaults();
+    process(
         fixture("exit-137.json"),
-        &table.store(),
-        &table.config(),
+        &store(&table),
+        &config,
         "request-1",
         now,
     )
@@ -155,12 +166,16 @@ async fn the_record_carries_what_on_call_needs() {
 
 #[tokio::test]
 async fn a_long_reason_is_cut_and_a_missing_stopped_at_falls_back_to_the_event_time() {
-    let table = TestTable::new().await;
+    let table = table().await;
     table.put_dispatch(DISPATCH_ID, "RUNNING", None).await;
     let mut event = fixture("exit-1.json");
     event["detail"]["stoppedReason"] = "x".repeat(5000).into();
     event["detail"].as_object_mut().unwrap().remove("stoppedAt");
-    table.handle(event).await.unwrap();
+    let config = Config::defaults();
+    let now = chrono::Utc::now();
+    process(event, &store(&table), &config, &testkit::request_id(), now)
+        .await
+        .unwrap();
     let record = table.get(DISPATCH_ID).await.unwrap();
     assert_eq!(record["stoppedReason"].len(), 1024);
     assert_eq!(record["endedAt"], "2026-01-15T19:39:32Z");

@@ -1,16 +1,19 @@
-//! Properties over random inputs: event sequences against moto never move a terminal
-//! status or create a record, and arbitrary JSON never panics the parser or the handler.
+//! A property over random delivery sequences against moto: duplicates and reorders
+//! never move a terminal status or create a record, and the first event that may settle
+//! the record decides it. (Arbitrary JSON against the handler is a unit test, in
+//! `src/handler/tests.rs`.)
 
-mod common;
-
-use common::fake::FakeStore;
-use common::{fixture, with_task_arn, TestTable, DISPATCH_ID, TASK_ARN};
+use contract::table::attr;
+use function::config::Config;
 use function::event::{classify, Classified};
-use function::handler::handle;
+use function::handler::process;
 use function::status::{decide, DispatchStatus};
+use function::store::DynamoStore;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::Value;
+use testkit::events::{fixture, with_task_arn, DISPATCH_ID, TASK_ARN};
+use testkit::table::TestTable;
 
 const EVENTS: [&str; 8] = [
     "exit-0.json",
@@ -68,7 +71,10 @@ fn expected_status(start: Start, deliveries: &[Delivery]) -> Option<&'static str
         .filter(|delivery| matches!(start, Start::RunningUnclaimed) || !delivery.other_task)
         .map(event_for)
         .find_map(|event| match classify(event).unwrap() {
-            Classified::Stopped(task) => Some(decide(&task.detail, "worker").status.as_str()),
+            Classified::Stopped(task) => {
+                let worker = &Config::defaults().worker_container;
+                Some(decide(&task.detail, worker).status.as_str())
+            }
             Classified::Ignored(_) => None,
         })
 }
@@ -79,8 +85,9 @@ fn event_sequences_never_move_a_terminal_status_or_create_a_record() {
         .enable_all()
         .build()
         .unwrap();
-    let table = runtime.block_on(TestTable::new());
-    let (store, config) = (table.store(), table.config());
+    let table = runtime.block_on(TestTable::new(function::aws::sdk_config_loader()));
+    let config = Config::defaults();
+    let store = DynamoStore::new(table.client.clone(), &config);
     let mut runner = TestRunner::new(ProptestConfig {
         cases: 48,
         failure_persistence: None,
@@ -94,7 +101,7 @@ fn event_sequences_never_move_a_terminal_status_or_create_a_record() {
                     .delete_item()
                     .table_name(&table.name)
                     .key(
-                        "dispatchId",
+                        attr::DISPATCH_ID,
                         aws_sdk_dynamodb::types::AttributeValue::S(DISPATCH_ID.into()),
                     )
                     .send()
@@ -114,19 +121,14 @@ fn event_sequences_never_move_a_terminal_status_or_create_a_record() {
                 let mut settled: Option<String> = None;
                 for delivery in &deliveries {
                     // Errors (a missing record) are allowed; they must not write.
-                    let _ = handle(
-                        event_for(delivery),
-                        &store,
-                        &config,
-                        &common::request_id(),
-                        chrono::Utc::now(),
-                    )
-                    .await;
+                    let now = chrono::Utc::now();
+                    let request_id = testkit::request_id();
+                    let _ = process(event_for(delivery), &store, &config, &request_id, now).await;
                     let record = table.get(DISPATCH_ID).await;
                     match start {
                         Start::Absent => prop_assert!(record.is_none(), "a record was created"),
                         _ => {
-                            let status = record.unwrap()["status"].clone();
+                            let status = record.unwrap()[attr::STATUS].clone();
                             if let Some(terminal) = &settled {
                                 prop_assert_eq!(&status, terminal, "a terminal status moved");
                             } else if DispatchStatus::is_terminal(&status) {
@@ -142,93 +144,4 @@ fn event_sequences_never_move_a_terminal_status_or_create_a_record() {
             })
         })
         .unwrap();
-}
-
-/// Arbitrary JSON, nested a few levels.
-fn arbitrary_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,12}".prop_map(Value::from),
-        Just(Value::from("STOPPED")),
-        Just(Value::from("aws.ecs")),
-        Just(Value::from("2026-01-15T19:39:31.932Z")),
-    ];
-    leaf.prop_recursive(4, 32, 6, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
-            proptest::collection::btree_map(
-                prop_oneof![
-                    ".{0,8}",
-                    Just("detail".to_owned()),
-                    Just("containers".to_owned()),
-                    Just("exitCode".to_owned()),
-                    Just("taskArn".to_owned()),
-                ],
-                inner,
-                0..6
-            )
-            .prop_map(|map| Value::Object(map.into_iter().collect())),
-        ]
-    })
-}
-
-/// A fixture with one field, anywhere in it, replaced by arbitrary JSON.
-fn mutated_fixture() -> impl Strategy<Value = Value> {
-    (
-        0..EVENTS.len(),
-        any::<proptest::sample::Index>(),
-        arbitrary_json(),
-    )
-        .prop_map(|(event, index, replacement)| {
-            let mut event = fixture(EVENTS[event]);
-            let mut pointers = Vec::new();
-            collect_pointers(&event, String::new(), &mut pointers);
-            if let Some(target) = event.pointer_mut(&pointers[index.index(pointers.len())]) {
-                *target = replacement;
-            }
-            event
-        })
-}
-
-fn collect_pointers(value: &Value, here: String, out: &mut Vec<String>) {
-    out.push(here.clone());
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                collect_pointers(
-                    child,
-                    format!("{here}/{}", key.replace('~', "~0").replace('/', "~1")),
-                    out,
-                );
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                collect_pointers(child, format!("{here}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
-
-    #[test]
-    fn arbitrary_json_never_panics_the_parser_or_the_handler(
-        payload in prop_oneof![arbitrary_json(), mutated_fixture()]
-    ) {
-        let _ = classify(payload.clone());
-        let store = FakeStore::with(DISPATCH_ID, "RUNNING", Some(TASK_ARN));
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let result = runtime.block_on(handle(payload, &store, &common::config("t"), &common::request_id(), chrono::Utc::now()));
-        let writes = store.writes.lock().unwrap().len();
-        match result {
-            Ok(function::handler::Outcome::Updated { .. }) => prop_assert_eq!(writes, 1),
-            _ => prop_assert_eq!(writes, 0),
-        }
-    }
 }

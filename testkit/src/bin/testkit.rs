@@ -1,0 +1,189 @@
+//! `testkit`: what the scripts need from the test kit.
+//!
+//!   testkit with-moto -- CMD [ARGS...]   runs CMD with moto's server on loopback
+//!   testkit local --binary ... ...       `make local`'s demo against a deployed stack
+//!
+//! This file parses the command line and reports errors; the work is in the library.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+use testkit::local;
+use testkit::moto::Moto;
+use testkit::runtime::{FunctionProcess, Output, RuntimeApi};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "testkit",
+    about = "Test support for outpost-dispatch-callback's scripts."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Debug, Subcommand)]
+enum Commands {
+    /// Runs a command with moto's server (our local AWS) on a free loopback port, pointed
+    /// at it through AWS_ENDPOINT_URL with dummy credentials; stops the server afterwards
+    /// and exits with the command's status.
+    WithMoto {
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// Seeds dispatch records, runs the function binary under a local Lambda Runtime API
+    /// with each sample event, and prints the records before and after. The function gets
+    /// the environment of the deployed function (ENV_FILE, as `aws lambda
+    /// get-function-configuration --query Environment.Variables` prints it).
+    Local(Demo),
+}
+
+#[derive(Debug, Args)]
+struct Demo {
+    #[arg(long, value_name = "PATH")]
+    binary: PathBuf,
+    #[arg(long, value_name = "NAME")]
+    function_name: String,
+    #[arg(long, value_name = "ENV_FILE")]
+    env_file: PathBuf,
+    /// A JSON list of records to write before the events.
+    #[arg(long, value_name = "FILE")]
+    dispatches: PathBuf,
+    /// A folder of event files, invoked in name order.
+    #[arg(long, value_name = "DIR")]
+    events: PathBuf,
+    /// Where the function's own output (its JSON log lines) is written.
+    #[arg(long, value_name = "FILE")]
+    function_log: PathBuf,
+    /// Exit 1 unless the records end as FILE says (dispatch ID, status, exit code).
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Commands::WithMoto { command } => with_moto(&command),
+        Commands::Local(options) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|err| err.to_string())
+            .and_then(|runtime| runtime.block_on(demo(options))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("testkit: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn with_moto(command: &[String]) -> Result<ExitCode, String> {
+    let moto = Moto::start().map_err(|err| err.to_string())?;
+    let status = Command::new(&command[0])
+        .args(&command[1..])
+        .envs(moto.env())
+        // The AWS CLI must read no profile or pager of the person running it.
+        .envs([
+            ("AWS_PAGER", ""),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ])
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_DEFAULT_PROFILE")
+        .status()
+        .map_err(|err| format!("cannot run {}: {err}", command[0]))?;
+    drop(moto);
+    Ok(match status.code() {
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::from(1),
+    })
+}
+
+async fn demo(demo: Demo) -> Result<ExitCode, String> {
+    let environment: Vec<(String, String)> = local::read_json(&demo.env_file)?
+        .as_object()
+        .ok_or("the environment file is not a JSON object")?
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    let table_var = contract::env::TABLE_NAME;
+    let table = environment
+        .iter()
+        .find(|(name, _)| name == table_var.name)
+        .map_or(table_var.default, |(_, value)| value.as_str())
+        .to_owned();
+    let events = local::event_files(&demo.events)?;
+    // The demo only ever runs against moto, under `testkit with-moto`.
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .map_err(|_| "AWS_ENDPOINT_URL is not set: run this under `testkit with-moto`")?;
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
+    let sdk = testkit::moto::point_at(loader, &endpoint).load().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+
+    let seeded = local::seed(&client, &table, &demo.dispatches).await?;
+    println!(
+        "==> records before ({seeded} seeded from {})",
+        demo.dispatches.display()
+    );
+    print!(
+        "{}",
+        local::records_table(&local::records(&client, &table).await?)
+    );
+
+    println!(
+        "\n==> the function binary, once per event in {}",
+        demo.events.display()
+    );
+    let api = RuntimeApi::start(&demo.function_name).map_err(|err| err.to_string())?;
+    let function = FunctionProcess::spawn(&demo.binary, &api, &environment, Output::Capture)
+        .map_err(|err| format!("cannot start {}: {err}", demo.binary.display()))?;
+    let results = local::invoke_all(&api, &events).await;
+    let output = function.captured_output();
+    let _ = function.stop().await;
+    let log: String = output
+        .iter()
+        .map(|line| format!("{}\n", line.line))
+        .collect();
+    std::fs::write(&demo.function_log, log)
+        .map_err(|err| format!("cannot write {}: {err}", demo.function_log.display()))?;
+    print!("{}", results?);
+    println!(
+        "  (the function's log lines: {})",
+        demo.function_log.display()
+    );
+
+    println!("\n==> records after");
+    let records = local::records(&client, &table).await?;
+    print!("{}", local::records_table(&records));
+    let Some(expect) = demo.expect else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let differences = local::differences(&records, &local::read_json(&expect)?);
+    if differences.is_empty() {
+        println!(
+            "\n  all {} records are as {} expects",
+            records.len(),
+            expect.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("\nrecords differ from {}:", expect.display());
+    for difference in differences {
+        println!("  {difference}");
+    }
+    Ok(ExitCode::from(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,30 @@
+//! Test support, shared by the function's tests, the benchmarks and `make local`.
+//!
+//! - [`moto`]: moto's server on a free loopback port, our local AWS;
+//! - [`table`]: the dispatch table in moto, created from synth's own definition;
+//! - [`events`]: ECS task state change events, from the fixtures or built;
+//! - [`template`]: the synthesized template, and the function's environment read from it;
+//! - [`runtime`]: a local Lambda Runtime API that runs a real `bootstrap` binary;
+//! - [`local`]: `make local`'s demo, and `src/bin/testkit.rs`, what scripts call.
+
+pub mod events;
+pub mod local;
+pub mod moto;
+pub mod runtime;
+pub mod table;
+pub mod template;
+
+use std::path::{Path, PathBuf};
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit sits in the repository")
+        .to_owned()
+}
+
+/// A fresh Lambda request ID, as Lambda gives each invocation one.
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,164 @@
+//! The dispatch table in moto, created from the synthesized template's own definition,
+//! so a change to the table in `synth` is the table every test runs against.
+
+use std::collections::HashMap;
+
+use aws_config::ConfigLoader;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, Select,
+};
+use aws_sdk_dynamodb::Client;
+use contract::table::attr;
+use serde_json::Value;
+
+use crate::moto::Moto;
+
+/// A fresh moto server holding an empty dispatch table.
+pub struct TestTable {
+    pub moto: Moto,
+    pub client: Client,
+    pub name: String,
+}
+
+impl TestTable {
+    /// Starts moto, creates the table, and gives a client built by `loader` (the
+    /// function's own, so tests run with its retries and timeouts).
+    pub async fn new(loader: ConfigLoader) -> TestTable {
+        let moto = Moto::start().unwrap_or_else(|err| panic!("{err}"));
+        let client = Client::new(&moto.configure(loader).load().await);
+        let name = create_dispatch_table(&client).await;
+        TestTable { moto, client, name }
+    }
+
+    /// Writes a dispatch record as the control plane does when it launches a task.
+    pub async fn put_dispatch(&self, dispatch_id: &str, status: &str, task_arn: Option<&str>) {
+        let mut item = HashMap::from([
+            (attr::DISPATCH_ID, dispatch_id),
+            (attr::STATUS, status),
+            (attr::CREATED_AT, "2026-01-15T19:38:40Z"),
+        ]);
+        if let Some(arn) = task_arn {
+            item.insert(attr::TASK_ARN, arn);
+        }
+        let item = item
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), AttributeValue::S(value.to_owned())))
+            .collect();
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("put dispatch");
+    }
+
+    /// The whole record, as plain strings (numbers as their text), or `None`.
+    pub async fn get(&self, dispatch_id: &str) -> Option<HashMap<String, String>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .key(attr::DISPATCH_ID, AttributeValue::S(dispatch_id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get dispatch");
+        output.item.map(|item| {
+            item.into_iter()
+                .map(|(name, value)| {
+                    let text = match value {
+                        AttributeValue::S(text) | AttributeValue::N(text) => text,
+                        other => format!("{other:?}"),
+                    };
+                    (name, text)
+                })
+                .collect()
+        })
+    }
+
+    /// How many records the table holds.
+    pub async fn count(&self) -> i32 {
+        self.client
+            .scan()
+            .table_name(&self.name)
+            .select(Select::Count)
+            .send()
+            .await
+            .expect("scan")
+            .count()
+    }
+}
+
+/// Creates the template's DynamoDB table (keys, indexes, projections, billing) through
+/// `client`, and returns its name.
+pub async fn create_dispatch_table(client: &Client) -> String {
+    let template = crate::template::stack();
+    let table = template["Resources"]
+        .as_object()
+        .expect("the template has resources")
+        .values()
+        .find(|resource| resource["Type"] == "AWS::DynamoDB::Table")
+        .expect("the template has a table");
+    let properties = &table["Properties"];
+    let name = text(&properties["TableName"]).to_owned();
+    let definitions = list(&properties["AttributeDefinitions"]).map(|definition| {
+        AttributeDefinition::builder()
+            .attribute_name(text(&definition["AttributeName"]))
+            .attribute_type(ScalarAttributeType::from(text(
+                &definition["AttributeType"],
+            )))
+            .build()
+            .expect("an attribute definition")
+    });
+    let indexes = list(&properties["GlobalSecondaryIndexes"]).map(|index| {
+        let projection = &index["Projection"];
+        GlobalSecondaryIndex::builder()
+            .index_name(text(&index["IndexName"]))
+            .set_key_schema(Some(key_schema(&index["KeySchema"])))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::from(text(&projection["ProjectionType"])))
+                    .set_non_key_attributes(
+                        projection
+                            .get("NonKeyAttributes")
+                            .map(|names| list(names).map(|name| text(name).to_owned()).collect()),
+                    )
+                    .build(),
+            )
+            .build()
+            .expect("an index")
+    });
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::from(text(&properties["BillingMode"])))
+        .set_attribute_definitions(Some(definitions.collect()))
+        .set_key_schema(Some(key_schema(&properties["KeySchema"])))
+        .set_global_secondary_indexes(Some(indexes.collect()))
+        .send()
+        .await
+        .expect("create the dispatch table");
+    name
+}
+
+fn key_schema(value: &Value) -> Vec<KeySchemaElement> {
+    list(value)
+        .map(|key| {
+            KeySchemaElement::builder()
+                .attribute_name(text(&key["AttributeName"]))
+                .key_type(KeyType::from(text(&key["KeyType"])))
+                .build()
+                .expect("a key schema element")
+        })
+        .collect()
+}
+
+fn list(value: &Value) -> impl Iterator<Item = &Value> {
+    value.as_array().expect("a list in the template").iter()
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().expect("a string in the template")
+}

@@ -2,7 +2,8 @@
 #
 # Every target installs what it needs: Python tools (moto, the AWS CLI, cfn-lint,
 # cargo-lambda, checkov) go into project-local virtualenvs under .venv/, pinned by the
-# lock files in requirements/. Nothing is installed system-wide.
+# lock files in requirements/, and cargo-insta (for `make snapshots`) into .tools/.
+# Nothing is installed system-wide.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -47,20 +48,23 @@ requirements: ## Re-resolve requirements/*.txt from requirements/*.in
 	rm -rf $(VENV)/resolve
 
 .PHONY: build
-build: ## Build the function's release binary (target/release/bootstrap)
+build: ## Build the function's release binary (target/release/bootstrap) and the test kit
 	cargo build --locked --release -p function
+	cargo build --locked -p testkit
 
 .PHONY: templates
-templates: ## Re-render templates/stack.json and templates/stack.yaml from synth
+templates: ## Re-render templates/stack.json from synth
 	cargo run --locked -q -p synth -- --out templates/stack.json
-	cargo run --locked -q -p synth -- --format yaml --out templates/stack.yaml
+
+# cargo-insta, pinned to the insta of Cargo.lock, in a project-local folder.
+INSTA_VERSION := 1.49.0
+INSTA := .tools/bin/cargo-insta
+$(INSTA):
+	cargo install --locked --quiet --root .tools cargo-insta --version $(INSTA_VERSION)
 
 .PHONY: snapshots
-snapshots: ## Record changed insta snapshots as .snap.new files, then review them with `cargo insta review`
-	INSTA_UPDATE=new INSTA_FORCE_PASS=1 cargo test --locked -q -p synth
-	@pending="$$(find snapshots -name '*.snap.new')"; \
-	if [[ -z "$$pending" ]]; then echo "snapshots are up to date"; \
-	else printf 'changed snapshots:\n%s\nreview them with: cargo insta review (cargo install --locked cargo-insta@1.49.0)\n' "$$pending"; fi
+snapshots: $(INSTA) ## Run synth's snapshot tests and review what changed, one snapshot per resource
+	PATH="$(CURDIR)/.tools/bin:$$PATH" cargo insta test --locked -p synth --review
 
 # Deployment settings, documented in scripts/deploy.sh and README.md. Variables given on
 # the command line (make deploy ARTIFACT_BUCKET=...) reach the scripts' environment by
@@ -85,10 +89,14 @@ lint: ## rustfmt and clippy, warnings as errors
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 
+.PHONY: check
+check: lint ## The fast inner loop: lint, unit tests, snapshot and contract tests (no Python, no moto)
+	INSTA_UPDATE=no cargo test --locked --workspace --lib --bins
+	INSTA_UPDATE=no cargo test --locked -p contract -p synth -p testkit
+
 .PHONY: test
 test: tools lint build ## Run every test and check (what CI runs)
 	CALLBACK_BINARY=$(CALLBACK_BINARY) INSTA_UPDATE=no cargo test --locked --workspace
-	scripts/check-readme-commands.sh
 	scripts/check-templates.sh
 	scripts/local.sh --check
 	scripts/check-package.sh arm64

@@ -25,31 +25,11 @@ fi
 echo "    same name, same bytes: $second_sum"
 
 echo "==> the zip's one entry"
-"$python" - "$second" "$arch" <<'PY'
-import sys, zipfile
-path, arch = sys.argv[1], sys.argv[2]
-entries = zipfile.ZipFile(path).infolist()
-problems = []
-if [e.filename for e in entries] != ["bootstrap"]:
-    problems.append(f"entries are {[e.filename for e in entries]}, not ['bootstrap']")
-entry = entries[0]
-if (entry.external_attr >> 16) & 0o777 != 0o755:
-    problems.append(f"bootstrap mode is {oct((entry.external_attr >> 16) & 0o777)}, not 0o755")
-if entry.date_time != (1980, 1, 1, 0, 0, 0):
-    problems.append(f"bootstrap timestamp is {entry.date_time}")
-data = zipfile.ZipFile(path).read("bootstrap")
-machine = int.from_bytes(data[18:20], "little")  # ELF e_machine
-want = {"arm64": 0xB7, "x86_64": 0x3E}[arch]
-if data[:4] != b"\x7fELF" or machine != want:
-    problems.append(f"bootstrap is not an ELF binary for {arch} (e_machine {machine:#x})")
-if problems:
-    sys.exit("check-package: FAILED: " + "; ".join(problems))
-print(f"    bootstrap, mode 0755, 1980-01-01, ELF for {arch}, {len(data)} bytes unpacked")
-PY
+"$python" scripts/package.py --verify "$second" "$arch" | sed 's/^/    /'
 
 echo "==> make deploy into moto, twice: the second run uploads nothing and changes nothing"
 # shellcheck disable=SC2016 # expanded by the inner shell, inside moto's environment
-scripts/with-moto.sh bash -euo pipefail -c '
+target/debug/testkit with-moto bash -euo pipefail -c '
   .venv/tools/bin/aws s3api create-bucket --bucket outpost-ci-artifacts >/dev/null
   make --no-print-directory deploy ARTIFACT_BUCKET=outpost-ci-artifacts ARCH="$0" | sed "s/^/    /"
   second="$(make --no-print-directory deploy ARTIFACT_BUCKET=outpost-ci-artifacts ARCH="$0" 2>&1)"

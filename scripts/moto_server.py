@@ -47,7 +47,8 @@ def main() -> None:
                 body = json.dumps(counts, sort_keys=True).encode()
                 if environ["REQUEST_METHOD"] == "DELETE":
                     counts.clear()
-            start_response("200 OK", [("Content-Type", "application/json")])
+            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            start_response("200 OK", headers)
             return [body]
         target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
         with lock:

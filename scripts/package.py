@@ -1,12 +1,15 @@
 """Packs a Lambda `bootstrap` binary into a zip whose bytes depend only on the binary.
 
     python scripts/package.py BINARY ARCH OUT_DIR
+    python scripts/package.py --verify ZIP ARCH
 
 Writes OUT_DIR/outpost-dispatch-callback-ARCH-HASH.zip, where HASH is the start of the
 zip's SHA-256, and prints that path. The zip holds one entry, `bootstrap`, with a fixed
 timestamp (1980-01-01), fixed Unix permissions (0755, as Lambda needs to execute it) and
 a fixed compression level, so the same binary always gives the same bytes, and the same
-name: an unchanged function never triggers a code update on deploy.
+name: an unchanged function never triggers a code update on deploy. `--verify` checks
+that a zip is such a package (one entry, its mode and timestamp, an ELF binary for ARCH)
+and exits 1, naming each problem, when it is not.
 """
 
 import hashlib
@@ -37,10 +40,38 @@ def pack(binary: str, arch: str, out_dir: str) -> str:
     return final
 
 
+# ELF e_machine of each architecture Lambda runs.
+ELF_MACHINE = {"arm64": 0xB7, "x86_64": 0x3E}
+
+
+def verify(path: str, arch: str) -> list:
+    """The ways the zip at `path` differs from what `pack` makes for `arch`."""
+    archive = zipfile.ZipFile(path)
+    entries = archive.infolist()
+    if [e.filename for e in entries] != ["bootstrap"]:
+        return [f"entries are {[e.filename for e in entries]}, not ['bootstrap']"]
+    entry, data = entries[0], archive.read("bootstrap")
+    problems = []
+    if entry.external_attr >> 16 != EXECUTABLE:
+        problems.append(f"bootstrap mode is {oct(entry.external_attr >> 16)}, not {oct(EXECUTABLE)}")
+    if entry.date_time != FIXED_TIME:
+        problems.append(f"bootstrap timestamp is {entry.date_time}, not {FIXED_TIME}")
+    machine = int.from_bytes(data[18:20], "little")
+    if data[:4] != b"\x7fELF" or machine != ELF_MACHINE[arch]:
+        problems.append(f"bootstrap is not an ELF binary for {arch} (e_machine {machine:#x})")
+    return problems
+
+
 def main() -> None:
-    if len(sys.argv) != 4 or sys.argv[2] not in ("arm64", "x86_64"):
-        sys.exit("usage: package.py BINARY arm64|x86_64 OUT_DIR")
-    print(pack(*sys.argv[1:]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--verify" and sys.argv[3] in ELF_MACHINE:
+        problems = verify(sys.argv[2], sys.argv[3])
+        if problems:
+            sys.exit(f"{sys.argv[2]}: " + "; ".join(problems))
+        print(f"{sys.argv[2]}: one bootstrap, mode 0755, 1980-01-01, ELF for {sys.argv[3]}")
+    elif len(sys.argv) == 4 and sys.argv[2] in ELF_MACHINE:
+        print(pack(*sys.argv[1:]))
+    else:
+        sys.exit("usage: package.py BINARY arm64|x86_64 OUT_DIR | package.py --verify ZIP arm64|x86_64")
 
 
 if __name__ == "__main__":

@@ -34,8 +34,14 @@ $(VENV)/%/.installed: requirements/%.txt
 	$(VENV)/$*/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
 	touch $@
 
+# dynalite, a second DynamoDB implementation for the tests, pinned by its npm lock file.
+DYNALITE_STAMP := testkit/dynalite/node_modules/.installed
+$(DYNALITE_STAMP): testkit/dynalite/package-lock.json
+	npm ci --prefix testkit/dynalite --no-audit --no-fund --loglevel=error
+	touch $@
+
 .PHONY: tools
-tools: $(TOOLS_STAMP) $(CHECKOV_STAMP) ## Install the pinned Python tools into .venv/
+tools: $(TOOLS_STAMP) $(CHECKOV_STAMP) $(DYNALITE_STAMP) ## Install the pinned Python tools into .venv/ and dynalite into testkit/dynalite/
 
 .PHONY: requirements
 requirements: ## Re-resolve requirements/*.txt from requirements/*.in

@@ -78,7 +78,7 @@ fn function_env(table: &TestTable) -> Vec<(String, String)> {
     let quiet = ("AWS_LAMBDA_LOG_LEVEL".to_owned(), "WARN".to_owned());
     testkit::template::function_environment()
         .into_iter()
-        .chain(table.moto.env())
+        .chain(table.server.env())
         .chain([quiet])
         .collect()
 }
@@ -98,7 +98,7 @@ async fn cold_starts(binary: &Path, table: &TestTable, starts: usize) -> Summary
             .await
             .expect("the function polled for its first event");
         samples.push(first_poll - function.started_at());
-        function.stop().await.expect("stop the function");
+        function.stop().await.0.expect("stop the function");
     }
     summarize(samples)
 }
@@ -143,7 +143,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
         .expect("warm-up");
     let first_invocation = started.elapsed();
 
-    table.moto.request_counts(true);
+    table.server.request_counts(true);
     let base = fixture("exit-0.json");
     let mut samples = Vec::with_capacity(events);
     for i in 0..events {
@@ -153,7 +153,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
         samples.push(started.elapsed());
         assert_eq!(response["result"], "updated", "{response}");
     }
-    let counts = table.moto.request_counts(true);
+    let counts = table.server.request_counts(true);
 
     // Events without a dispatch ID cost a GSI query as well; a handful shows the count.
     let gsi_events = events.min(20);
@@ -163,15 +163,15 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
             .put_dispatch(&format!("gsi-{i}"), "RUNNING", Some(&arn))
             .await;
     }
-    table.moto.request_counts(true);
+    table.server.request_counts(true);
     for i in 0..gsi_events {
         let arn = format!("arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/gsi{i}");
         let event = with_task_arn(fixture("no-dispatch-id.json"), &arn);
         api.invoke(event).await.expect("invocation");
     }
-    let gsi_counts = table.moto.request_counts(true);
+    let gsi_counts = table.server.request_counts(true);
     let peak_rss_mib = function.pid().and_then(peak_rss_mib);
-    function.stop().await.expect("stop the function");
+    function.stop().await.0.expect("stop the function");
 
     // The same UpdateItem through a bare SDK client, in a loop, against the same server.
     let store = DynamoStore::new(table.client.clone(), &Config::defaults());

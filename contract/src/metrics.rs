@@ -14,3 +14,45 @@ pub const UPDATES_FAILED: &str = "DispatchUpdatesFailed";
 
 /// The three counts, one of which is 1 for each invocation.
 pub const UPDATE_COUNTS: [&str; 3] = [UPDATES_SUCCESSFUL, UPDATES_SKIPPED, UPDATES_FAILED];
+
+/// The dimension that says why an update was skipped; it rides on
+/// [`UPDATES_SKIPPED`] beside `FunctionName`, so the dashboard can show tasks with no
+/// dispatch ID apart from ordinary duplicates.
+pub const SKIP_REASON_DIMENSION: &str = "SkipReason";
+
+/// Why an invocation wrote nothing. None of these is an error: each is normal operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// Another source or detail type (the rule should never send these).
+    NotTaskStateChange,
+    /// A task state change for a task that has not stopped yet.
+    NotStopped,
+    /// The task names no dispatch and the task ARN index finds none: not a dispatch, or
+    /// the launch race (a task that stopped before its record named it).
+    NoDispatchId,
+    /// The dispatch is already settled: a duplicate or late event.
+    AlreadyTerminal,
+    /// The dispatch belongs to another task.
+    OwnedByOtherTask,
+}
+
+impl SkipReason {
+    pub const ALL: [SkipReason; 5] = [
+        SkipReason::NotTaskStateChange,
+        SkipReason::NotStopped,
+        SkipReason::NoDispatchId,
+        SkipReason::AlreadyTerminal,
+        SkipReason::OwnedByOtherTask,
+    ];
+
+    /// The value of the [`SKIP_REASON_DIMENSION`] dimension.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NotTaskStateChange => "NotTaskStateChange",
+            SkipReason::NotStopped => "NotStopped",
+            SkipReason::NoDispatchId => "NoDispatchId",
+            SkipReason::AlreadyTerminal => "AlreadyTerminal",
+            SkipReason::OwnedByOtherTask => "OwnedByOtherTask",
+        }
+    }
+}

@@ -72,46 +72,63 @@ impl fmt::Display for Source {
     }
 }
 
-/// The dispatch ID the event itself carries, if any: `DISPATCH_ID` in any container's
-/// override environment, then a `dispatch:<id>` group, then a `dispatch_id` tag.
-/// A source that is present but holds a bad ID is an error, not a reason to look further:
-/// a dispatcher bug must show, not be papered over by a weaker source.
+/// The dispatch ID the event itself carries, if any: `DISPATCH_ID` in a container's
+/// override environment, a `dispatch:<id>` group, or a `dispatch_id` tag (the source
+/// logged is the first of these present).
+///
+/// Every place is read. A place that holds a bad ID is an error, not a reason to look
+/// further, and two places that disagree are an error too: either is a dispatcher bug,
+/// and settling a guessed dispatch could settle the wrong one. The same ID in several
+/// places is fine.
 pub fn from_event(detail: &EcsTaskDetail) -> Result<Option<(DispatchId, Source)>, CallbackError> {
-    let from_environment = detail
-        .container_overrides()
-        .iter()
-        .flat_map(|container| container.environment.as_deref().unwrap_or_default())
-        .find(|pair| pair.name.as_deref() == Some(ENV_NAME))
-        .map(|pair| {
+    let environment = detail.container_overrides().iter().flat_map(|container| {
+        let name = container.name.as_deref().unwrap_or("?");
+        let pairs = container.environment.as_deref().unwrap_or_default();
+        pairs
+            .iter()
+            .filter(|pair| pair.name.as_deref() == Some(ENV_NAME))
+            .map(move |pair| {
+                let place = format!("{ENV_NAME} of container override {name}");
+                (
+                    pair.value.as_deref().unwrap_or_default(),
+                    Source::ContainerEnvironment,
+                    place,
+                )
+            })
+    });
+    let group = detail.group.as_deref().and_then(|group| {
+        let id = group.strip_prefix(GROUP_PREFIX)?;
+        Some((id, Source::TaskGroup, format!("task group {group:?}")))
+    });
+    let tags = detail.tags.as_deref().unwrap_or_default().iter();
+    let tags = tags
+        .filter(|tag| tag.key.as_deref() == Some(TAG_KEY))
+        .map(|tag| {
+            let place = format!("{TAG_KEY} tag");
             (
-                pair.value.as_deref().unwrap_or_default(),
-                Source::ContainerEnvironment,
+                tag.value.as_deref().unwrap_or_default(),
+                Source::TaskTag,
+                place,
             )
         });
 
-    let from_group = || {
-        detail
-            .group
-            .as_deref()
-            .and_then(|group| group.strip_prefix(GROUP_PREFIX))
-            .map(|id| (id, Source::TaskGroup))
-    };
-
-    let from_tag = || {
-        detail
-            .tags
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .find(|tag| tag.key.as_deref() == Some(TAG_KEY))
-            .map(|tag| (tag.value.as_deref().unwrap_or_default(), Source::TaskTag))
-    };
-
-    from_environment
-        .or_else(from_group)
-        .or_else(from_tag)
-        .map(|(raw, source)| DispatchId::parse(raw, source).map(|id| (id, source)))
-        .transpose()
+    let mut first: Option<(DispatchId, Source, String)> = None;
+    for (raw, source, place) in environment.chain(group).chain(tags) {
+        let id = DispatchId::parse(raw, source)?;
+        match &first {
+            None => first = Some((id, source, place)),
+            Some((chosen, _, chosen_place)) if *chosen != id => {
+                return Err(CallbackError::Validation(format!(
+                    "conflicting dispatch IDs: {chosen_place} says {chosen:?}, \
+                     {place} says {id:?}; nothing was written",
+                    chosen = chosen.as_str(),
+                    id = id.as_str(),
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(first.map(|(id, source, _)| (id, source)))
 }
 
 #[cfg(test)]
@@ -168,15 +185,43 @@ mod tests {
         );
         check(json!({}), Ok(None));
         check(json!({"overrides": {}, "containers": []}), Ok(None));
-        // The environment wins over the group, the group over a tag.
-        let mut all = env("DISPATCH_ID", "from-env");
-        all["group"] = json!("dispatch:from-group");
-        all["tags"] = json!([{"key": "dispatch_id", "value": "from-tag"}]);
-        check(all, Ok(Some(("from-env", ContainerEnvironment))));
+        // The same ID in several places is one ID, from the first place present.
+        let mut all = env("DISPATCH_ID", "d-1");
+        all["group"] = json!("dispatch:d-1");
+        all["tags"] = json!([{"key": "dispatch_id", "value": "d-1"}]);
+        check(all, Ok(Some(("d-1", ContainerEnvironment))));
         check(
-            json!({"group": "dispatch:from-group", "tags": [{"key": "dispatch_id", "value": "t"}]}),
-            Ok(Some(("from-group", TaskGroup))),
+            json!({"group": "dispatch:d-2", "tags": [{"key": "dispatch_id", "value": "d-2"}]}),
+            Ok(Some(("d-2", TaskGroup))),
         );
+    }
+
+    #[test]
+    fn places_that_disagree_are_an_error_naming_both() {
+        let mut env_and_group = env("DISPATCH_ID", "from-env");
+        env_and_group["group"] = json!("dispatch:from-group");
+        check(
+            env_and_group,
+            Err(
+                "DISPATCH_ID of container override worker says \"from-env\", \
+                 task group \"dispatch:from-group\" says \"from-group\"",
+            ),
+        );
+        check(
+            json!({"overrides": {"containerOverrides": [
+                {"name": "worker", "environment": [{"name": "DISPATCH_ID", "value": "a"}]},
+                {"name": "sidecar", "environment": [{"name": "DISPATCH_ID", "value": "b"}]}
+            ]}}),
+            Err("container override worker says \"a\", DISPATCH_ID of container override sidecar says \"b\""),
+        );
+        check(
+            json!({"group": "dispatch:g", "tags": [{"key": "dispatch_id", "value": "t"}]}),
+            Err("task group \"dispatch:g\" says \"g\", dispatch_id tag says \"t\""),
+        );
+        // A bad ID anywhere fails, even after a good one.
+        let mut good_then_bad = env("DISPATCH_ID", "d-1");
+        good_then_bad["group"] = json!("dispatch:");
+        check(good_then_bad, Err("from task group: it is empty"));
     }
 
     #[test]

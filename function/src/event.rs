@@ -122,7 +122,7 @@ pub enum Ignored {
     /// A task state change for a task that has not stopped yet.
     NotStopped {
         task_arn: Option<String>,
-        last_status: Option<String>,
+        last_status: String,
     },
 }
 
@@ -149,14 +149,31 @@ pub fn classify(payload: serde_json::Value) -> Result<Classified, CallbackError>
         }));
     }
 
+    // An event that says it is a task state change must carry a task: anything else is a
+    // malformed event to keep for a person, not a task that "has not stopped".
+    let malformed = |why: String| CallbackError::Validation(format!("{TASK_STATE_CHANGE}: {why}"));
+    let Some(task) = envelope.detail.as_object() else {
+        return Err(malformed(format!(
+            "detail is not an object: {}",
+            envelope.detail
+        )));
+    };
+    let last_status = match task.get("lastStatus") {
+        Some(serde_json::Value::String(status)) => status.as_str(),
+        Some(other) => {
+            return Err(malformed(format!(
+                "detail.lastStatus is not a string: {other}"
+            )))
+        }
+        None => return Err(malformed("detail has no lastStatus".to_owned())),
+    };
     // A task that has not stopped is skipped before the rest of its detail is read, so an
     // odd field in an event we ignore anyway can never fail an invocation.
-    let last_status = envelope.detail.get("lastStatus").and_then(|v| v.as_str());
-    if last_status != Some(STOPPED) {
-        let text = |field: &str| envelope.detail.get(field)?.as_str().map(str::to_owned);
+    if last_status != STOPPED {
+        let task_arn = task.get("taskArn").and_then(|arn| arn.as_str());
         return Ok(Classified::Ignored(Ignored::NotStopped {
-            task_arn: text("taskArn"),
-            last_status: text("lastStatus"),
+            task_arn: task_arn.map(str::to_owned),
+            last_status: last_status.to_owned(),
         }));
     }
 
@@ -201,9 +218,25 @@ mod tests {
             classified,
             Classified::Ignored(Ignored::NotStopped {
                 task_arn: Some("arn:t".into()),
-                last_status: Some("RUNNING".into())
+                last_status: "RUNNING".into()
             })
         );
+    }
+
+    #[test]
+    fn a_task_state_change_without_a_task_is_malformed_not_skipped() {
+        let error = |detail| classify(event(detail)).unwrap_err().to_string();
+        assert!(error(json!("STOPPED")).contains("detail is not an object"));
+        assert!(error(json!([])).contains("detail is not an object"));
+        assert!(error(json!({"taskArn": "arn:t"})).contains("detail has no lastStatus"));
+        assert!(error(json!({"lastStatus": 3})).contains("detail.lastStatus is not a string"));
+        assert!(error(json!({"lastStatus": null})).contains("not a string"));
+        // Another source's detail is none of our business.
+        let other = json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": []});
+        assert!(matches!(
+            classify(other),
+            Ok(Classified::Ignored(Ignored::NotTaskStateChange { .. }))
+        ));
     }
 
     #[test]

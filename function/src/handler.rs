@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use contract::logs;
+pub use contract::metrics::SkipReason;
 use serde::{Serialize, Serializer};
 use tracing::{field, info, warn, Instrument, Span};
 
@@ -42,23 +43,14 @@ pub enum Outcome {
     },
     #[serde(rename_all = "camelCase")]
     Skipped {
+        /// As the metrics' `SkipReason` dimension spells it.
+        #[serde(serialize_with = "skip_reason_text")]
         reason: SkipReason,
         #[serde(skip_serializing_if = "Option::is_none")]
         dispatch_id: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         task_arn: Option<String>,
     },
-}
-
-/// Why nothing was written. None of these is an error: each is normal operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum SkipReason {
-    NotTaskStateChange,
-    NotStopped,
-    NoDispatchId,
-    AlreadyTerminal,
-    OwnedByOtherTask,
 }
 
 /// Handles one invocation as Lambda delivers it: processes the event, then publishes its
@@ -107,11 +99,11 @@ pub fn invocation_metrics(
             task_arn: Some(task_arn.clone()),
         },
         Ok(Outcome::Skipped {
+            reason,
             dispatch_id,
             task_arn,
-            ..
         }) => InvocationMetrics {
-            tally: Tally::Skipped,
+            tally: Tally::Skipped(*reason),
             callback_latency_ms: None,
             dispatch_id: dispatch_id.clone(),
             task_arn: task_arn.clone(),
@@ -266,7 +258,7 @@ fn skip_ignored(ignored: Ignored) -> Outcome {
         } => {
             info!(
                 task_arn = task_arn.as_deref().unwrap_or_default(),
-                last_status = last_status.as_deref().unwrap_or_default(),
+                %last_status,
                 "task has not stopped; event skipped"
             );
             task_arn
@@ -281,6 +273,10 @@ fn skip_ignored(ignored: Ignored) -> Outcome {
 
 fn status_text<S: Serializer>(status: &DispatchStatus, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(status.as_str())
+}
+
+fn skip_reason_text<S: Serializer>(reason: &SkipReason, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(reason.as_str())
 }
 
 /// Cuts a reason to [`MAX_REASON_CHARS`] characters, never inside a character.

@@ -10,8 +10,8 @@ use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use chrono::{DateTime, Utc};
 use contract::metrics::{
-    CALLBACK_LATENCY_MS, FUNCTION_NAME_DIMENSION as DIMENSION, NAMESPACE, UPDATES_FAILED,
-    UPDATES_SKIPPED, UPDATES_SUCCESSFUL,
+    SkipReason, CALLBACK_LATENCY_MS, FUNCTION_NAME_DIMENSION as DIMENSION, NAMESPACE,
+    SKIP_REASON_DIMENSION, UPDATES_FAILED, UPDATES_SKIPPED, UPDATES_SUCCESSFUL,
 };
 use serde_json::json;
 
@@ -23,7 +23,7 @@ pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tally {
     Successful,
-    Skipped,
+    Skipped(SkipReason),
     Failed,
 }
 
@@ -40,16 +40,28 @@ pub struct InvocationMetrics {
 
 impl InvocationMetrics {
     fn counts(&self) -> [(&'static str, f64); 3] {
-        let one_if = |tally| if self.tally == tally { 1.0 } else { 0.0 };
+        let one_if = |counted: bool| if counted { 1.0 } else { 0.0 };
         [
-            (UPDATES_SUCCESSFUL, one_if(Tally::Successful)),
-            (UPDATES_SKIPPED, one_if(Tally::Skipped)),
-            (UPDATES_FAILED, one_if(Tally::Failed)),
+            (UPDATES_SUCCESSFUL, one_if(self.tally == Tally::Successful)),
+            (UPDATES_SKIPPED, one_if(self.skip_reason().is_some())),
+            (UPDATES_FAILED, one_if(self.tally == Tally::Failed)),
         ]
+    }
+
+    fn skip_reason(&self) -> Option<SkipReason> {
+        match self.tally {
+            Tally::Skipped(reason) => Some(reason),
+            _ => None,
+        }
     }
 }
 
 /// Renders one EMF document (without a trailing newline).
+///
+/// Every figure is published with no dimension (the runbook's metrics, as its commands
+/// ask for them) and by `FunctionName` (what the dashboard and alarms select by). A skip
+/// is also published by `FunctionName` and `SkipReason`, through a second directive, so
+/// the other figures never carry a reason.
 pub fn emf_line(metrics: &InvocationMetrics, function_name: &str, at: DateTime<Utc>) -> String {
     let mut definitions = vec![
         json!({"Name": UPDATES_SUCCESSFUL, "Unit": "Count"}),
@@ -61,7 +73,7 @@ pub fn emf_line(metrics: &InvocationMetrics, function_name: &str, at: DateTime<U
             "Timestamp": at.timestamp_millis(),
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
-                "Dimensions": [[DIMENSION]],
+                "Dimensions": [[], [DIMENSION]],
                 "Metrics": [],
             }],
         },
@@ -75,6 +87,17 @@ pub fn emf_line(metrics: &InvocationMetrics, function_name: &str, at: DateTime<U
         document[CALLBACK_LATENCY_MS] = json!(latency);
     }
     document["_aws"]["CloudWatchMetrics"][0]["Metrics"] = json!(definitions);
+    if let Some(reason) = metrics.skip_reason() {
+        document[SKIP_REASON_DIMENSION] = json!(reason.as_str());
+        document["_aws"]["CloudWatchMetrics"]
+            .as_array_mut()
+            .expect("the directives are a list")
+            .push(json!({
+                "Namespace": NAMESPACE,
+                "Dimensions": [[DIMENSION, SKIP_REASON_DIMENSION]],
+                "Metrics": [{"Name": UPDATES_SKIPPED, "Unit": "Count"}],
+            }));
+    }
     if let Some(id) = &metrics.dispatch_id {
         document["dispatchId"] = json!(id);
     }
@@ -126,37 +149,44 @@ impl MetricsSink {
     }
 }
 
-/// The same figures as `PutMetricData` datums.
+/// The same figures as `PutMetricData` datums, with the same dimension sets as the EMF
+/// document: none, `FunctionName`, and for a skip `FunctionName` with `SkipReason`.
 pub fn metric_data(
     metrics: &InvocationMetrics,
     function_name: &str,
     at: DateTime<Utc>,
 ) -> Vec<MetricDatum> {
-    let dimension = Dimension::builder()
-        .name(DIMENSION)
-        .value(function_name)
-        .build();
+    let dimension = |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
+    let by_function = vec![dimension(DIMENSION, function_name)];
     let timestamp = aws_sdk_cloudwatch::primitives::DateTime::from_millis(at.timestamp_millis());
-    let datum = |name: &str, value: f64, unit: StandardUnit| {
+    let datum = |name: &str, value: f64, unit: StandardUnit, dimensions: &[Dimension]| {
         MetricDatum::builder()
             .metric_name(name)
-            .dimensions(dimension.clone())
+            .set_dimensions(Some(dimensions.to_vec()))
             .timestamp(timestamp)
             .value(value)
             .unit(unit)
             .build()
     };
-    let mut data: Vec<MetricDatum> = metrics
+    let mut figures: Vec<(&str, f64, StandardUnit)> = metrics
         .counts()
         .into_iter()
-        .map(|(name, value)| datum(name, value, StandardUnit::Count))
+        .map(|(name, value)| (name, value, StandardUnit::Count))
         .collect();
     if let Some(latency) = metrics.callback_latency_ms {
-        data.push(datum(
-            CALLBACK_LATENCY_MS,
-            latency,
-            StandardUnit::Milliseconds,
-        ));
+        figures.push((CALLBACK_LATENCY_MS, latency, StandardUnit::Milliseconds));
+    }
+    let mut data = Vec::with_capacity(2 * figures.len() + 1);
+    for (name, value, unit) in figures {
+        data.push(datum(name, value, unit.clone(), &[]));
+        data.push(datum(name, value, unit, &by_function));
+    }
+    if let Some(reason) = metrics.skip_reason() {
+        let by_reason = [
+            by_function[0].clone(),
+            dimension(SKIP_REASON_DIMENSION, reason.as_str()),
+        ];
+        data.push(datum(UPDATES_SKIPPED, 1.0, StandardUnit::Count, &by_reason));
     }
     data
 }
@@ -184,7 +214,7 @@ mod tests {
             json!({
                 "_aws": {"Timestamp": 1_588_880_371_932_i64, "CloudWatchMetrics": [{
                     "Namespace": NAMESPACE,
-                    "Dimensions": [[DIMENSION]],
+                    "Dimensions": [[], [DIMENSION]],
                     "Metrics": [
                         {"Name": UPDATES_SUCCESSFUL, "Unit": "Count"},
                         {"Name": UPDATES_SKIPPED, "Unit": "Count"},
@@ -204,20 +234,74 @@ mod tests {
     }
 
     #[test]
-    fn a_skip_has_no_latency() {
+    fn a_skip_says_why_beside_the_runbooks_undimensioned_count() {
         let metrics = InvocationMetrics {
-            tally: Tally::Skipped,
+            tally: Tally::Skipped(SkipReason::NoDispatchId),
             callback_latency_ms: None,
+            dispatch_id: None,
+            task_arn: Some("arn:t".into()),
+        };
+        let line: serde_json::Value = serde_json::from_str(&emf_line(&metrics, "f", at())).unwrap();
+        assert!(line.get(CALLBACK_LATENCY_MS).is_none(), "{line}");
+        assert_eq!(line[UPDATES_SKIPPED], 1, "{line}");
+        assert_eq!(line[SKIP_REASON_DIMENSION], "NoDispatchId", "{line}");
+        let directives = line["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives.len(), 2, "{line}");
+        assert_eq!(directives[0]["Dimensions"], json!([[], [DIMENSION]]));
+        assert_eq!(
+            directives[1],
+            json!({"Namespace": NAMESPACE,
+                   "Dimensions": [[DIMENSION, SKIP_REASON_DIMENSION]],
+                   "Metrics": [{"Name": UPDATES_SKIPPED, "Unit": "Count"}]})
+        );
+
+        // PutMetricData: each count with no dimension and by function, and the reason.
+        let data = metric_data(&metrics, "f", at());
+        let shown: Vec<(String, Vec<String>, f64)> = data
+            .iter()
+            .map(|datum| {
+                let dimensions = datum
+                    .dimensions()
+                    .iter()
+                    .map(|d| format!("{}={}", d.name().unwrap(), d.value().unwrap()))
+                    .collect();
+                (
+                    datum.metric_name().unwrap().to_owned(),
+                    dimensions,
+                    datum.value().unwrap(),
+                )
+            })
+            .collect();
+        let by_function = || vec![format!("{DIMENSION}=f")];
+        let expected = vec![
+            (UPDATES_SUCCESSFUL.to_owned(), vec![], 0.0),
+            (UPDATES_SUCCESSFUL.to_owned(), by_function(), 0.0),
+            (UPDATES_SKIPPED.to_owned(), vec![], 1.0),
+            (UPDATES_SKIPPED.to_owned(), by_function(), 1.0),
+            (UPDATES_FAILED.to_owned(), vec![], 0.0),
+            (UPDATES_FAILED.to_owned(), by_function(), 0.0),
+            (
+                UPDATES_SKIPPED.to_owned(),
+                vec![
+                    format!("{DIMENSION}=f"),
+                    format!("{SKIP_REASON_DIMENSION}=NoDispatchId"),
+                ],
+                1.0,
+            ),
+        ];
+        assert_eq!(shown, expected);
+    }
+
+    #[test]
+    fn an_update_carries_no_skip_reason() {
+        let metrics = InvocationMetrics {
+            tally: Tally::Successful,
+            callback_latency_ms: Some(5.0),
             dispatch_id: None,
             task_arn: None,
         };
         let line = emf_line(&metrics, "f", at());
-        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert!(parsed.get(CALLBACK_LATENCY_MS).is_none(), "{line}");
-        assert_eq!(parsed[UPDATES_SKIPPED], 1, "{line}");
-        let data = metric_data(&metrics, "f", at());
-        assert_eq!(data.len(), 3);
-        assert_eq!(data[1].metric_name(), Some(UPDATES_SKIPPED));
-        assert_eq!(data[1].value(), Some(1.0));
+        assert!(!line.contains(SKIP_REASON_DIMENSION), "{line}");
+        assert_eq!(metric_data(&metrics, "f", at()).len(), 8);
     }
 }

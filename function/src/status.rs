@@ -8,6 +8,13 @@ use crate::event::EcsTaskDetail;
 pub const TASK_FAILED_TO_START: &str = "TaskFailedToStart";
 /// The stop code of a task stopped through StopTask.
 pub const USER_INITIATED: &str = "UserInitiated";
+/// Stop codes of a task that ECS or AWS stopped from outside: its work was interrupted,
+/// whatever its exit code (a worker that handles SIGTERM cleanly exits 0).
+pub const EXTERNAL_STOPS: [&str; 3] = [
+    "SpotInterruption",
+    "TerminationNotice",
+    "ServiceSchedulerInitiated",
+];
 
 /// Which row of the precedence table decided; logged with the decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +22,7 @@ pub enum Rule {
     FailedToStart,
     TimeoutReason,
     UserInitiated,
+    StoppedFromOutside,
     ExitZero,
     ExitNonZero,
     NoExitCode,
@@ -36,13 +44,17 @@ pub struct Decision {
 /// | 1 | stopCode = TaskFailedToStart                 | FAILED    |
 /// | 2 | stoppedReason contains "timeout", any case   | TIMEOUT   |
 /// | 3 | stopCode = UserInitiated                     | CANCELLED |
-/// | 4 | the worker's exit code is 0                  | COMPLETED |
-/// | 5 | the worker's exit code is non-zero           | FAILED    |
-/// | 6 | no exit code known                           | FAILED    |
+/// | 4 | stopCode = SpotInterruption, TerminationNotice or ServiceSchedulerInitiated | FAILED |
+/// | 5 | the worker's exit code is 0                  | COMPLETED |
+/// | 6 | the worker's exit code is non-zero           | FAILED    |
+/// | 7 | no exit code known                           | FAILED    |
 ///
 /// The dispatcher stops overdue tasks through StopTask with a reason that mentions the
 /// timeout, which ECS reports as UserInitiated, so row 2 must come before row 3. A task
 /// that never started can neither time out nor be cancelled mid-run, so row 1 is first.
+/// A task stopped from outside (row 4) did not finish its work even when it exited 0 on
+/// SIGTERM, and a COMPLETED written for it could never be corrected, so row 4 comes
+/// before the exit codes.
 pub fn decide(detail: &EcsTaskDetail, worker_container: &str) -> Decision {
     let exit_code = worker_exit_code(detail, worker_container);
     let stop_code = detail.stop_code.as_deref();
@@ -57,6 +69,8 @@ pub fn decide(detail: &EcsTaskDetail, worker_container: &str) -> Decision {
         (DispatchStatus::Timeout, Rule::TimeoutReason)
     } else if stop_code == Some(USER_INITIATED) {
         (DispatchStatus::Cancelled, Rule::UserInitiated)
+    } else if stop_code.is_some_and(|code| EXTERNAL_STOPS.contains(&code)) {
+        (DispatchStatus::Failed, Rule::StoppedFromOutside)
     } else {
         match exit_code {
             Some(0) => (DispatchStatus::Completed, Rule::ExitZero),
@@ -143,11 +157,23 @@ mod tests {
         );
         check(
             json!({"stopCode": "SpotInterruption", "containers": worker(json!(137))}),
-            (Failed, Some(137), ExitNonZero),
+            (Failed, Some(137), StoppedFromOutside),
         );
         check(
             json!({"stopCode": "SpotInterruption", "containers": [{"name": "worker"}]}),
-            (Failed, None, NoExitCode),
+            (Failed, None, StoppedFromOutside),
+        );
+        // A worker that handled SIGTERM cleanly did not finish its work.
+        for code in EXTERNAL_STOPS {
+            check(
+                json!({"stopCode": code, "containers": worker(json!(0))}),
+                (Failed, Some(0), StoppedFromOutside),
+            );
+        }
+        // A timeout or a cancellation says more than the stop code.
+        check(
+            json!({"stopCode": "TerminationNotice", "stoppedReason": "Dispatch timeout", "containers": worker(json!(0))}),
+            (Timeout, Some(0), TimeoutReason),
         );
         check(json!({}), (Failed, None, NoExitCode));
     }

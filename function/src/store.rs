@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
@@ -15,8 +15,12 @@ use contract::table::attr;
 use crate::config::Config;
 use crate::status::DispatchStatus;
 
+mod error;
 #[cfg(test)]
 pub mod memory;
+
+pub use error::StoreError;
+use error::{Attempts, Call};
 
 /// Everything written when a dispatch is settled.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,41 +53,6 @@ pub enum SettleOutcome {
     /// The condition failed, yet the record as returned passes it (an attribute of an
     /// unexpected type, say). Reported as an error so a person looks at the record.
     Unexplained { record: String },
-}
-
-/// A DynamoDB call that failed after the SDK's retries.
-#[derive(Debug, thiserror::Error)]
-#[error("{operation} on the dispatch table failed: {code}: {message}")]
-pub struct StoreError {
-    /// `UpdateItem` or `Query`.
-    pub operation: &'static str,
-    /// The AWS error code (`AccessDeniedException`, `ProvisionedThroughputExceededException`,
-    /// ...), or the kind of transport failure (`TimeoutError`, `DispatchFailure`, ...).
-    pub code: String,
-    pub message: String,
-}
-
-impl StoreError {
-    fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        let code = match &err {
-            SdkError::ServiceError(service) => service.err().code().unwrap_or("ServiceError"),
-            SdkError::TimeoutError(_) => "TimeoutError",
-            SdkError::DispatchFailure(_) => "DispatchFailure",
-            SdkError::ResponseError(_) => "ResponseError",
-            SdkError::ConstructionFailure(_) => "ConstructionFailure",
-            _ => "SdkError",
-        }
-        .to_owned();
-        StoreError {
-            operation,
-            code,
-            message: DisplayErrorContext(&err).to_string(),
-        }
-    }
 }
 
 /// The calls the handler makes on the dispatch table.
@@ -129,6 +98,8 @@ const SETTLE_CONDITION: &str = "attribute_exists(#id) \
 
 impl DispatchStore for DynamoStore {
     async fn dispatch_ids_for_task(&self, task_arn: &str) -> Result<Vec<String>, StoreError> {
+        let attempts = Attempts::default();
+        let call = self.call("Query", &attempts);
         let output = self
             .client
             .query()
@@ -138,9 +109,11 @@ impl DispatchStore for DynamoStore {
             .expression_attribute_names("#taskArn", attr::TASK_ARN)
             .expression_attribute_values(":taskArn", AttributeValue::S(task_arn.to_owned()))
             .limit(2)
+            .customize()
+            .interceptor(attempts.clone())
             .send()
             .await
-            .map_err(|err| StoreError::from_sdk("Query", err))?;
+            .map_err(|err| call.failed(err))?;
         Ok(output
             .items()
             .iter()
@@ -150,6 +123,8 @@ impl DispatchStore for DynamoStore {
 
     async fn settle(&self, settlement: &Settlement) -> Result<SettleOutcome, StoreError> {
         let (update_expression, names, values) = settle_expression(settlement);
+        let attempts = Attempts::default();
+        let call = self.call("UpdateItem", &attempts);
         let result = self
             .client
             .update_item()
@@ -163,23 +138,61 @@ impl DispatchStore for DynamoStore {
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .interceptor(attempts.clone())
             .send()
             .await;
         match result {
             Ok(_) => Ok(SettleOutcome::Updated),
             Err(SdkError::ServiceError(service)) => match service.err() {
                 UpdateItemError::ConditionalCheckFailedException(failed) => {
-                    Ok(explain_conflict(failed.item(), settlement))
+                    let old = match failed.item().filter(|item| !item.is_empty()) {
+                        Some(item) => Some(item.clone()),
+                        // Real DynamoDB returns the record (ALL_OLD). An implementation that
+                        // does not must not turn a duplicate into a missing dispatch (retried,
+                        // then parked), so the record is read once, strongly consistent,
+                        // before concluding that it does not exist.
+                        None => self.read(&settlement.dispatch_id).await?,
+                    };
+                    Ok(explain_conflict(old.as_ref(), settlement))
                 }
-                _ => Err(StoreError::from_sdk(
-                    "UpdateItem",
-                    SdkError::ServiceError(service),
-                )),
+                _ => Err(call.failed(SdkError::ServiceError(service))),
             },
-            Err(err) => Err(StoreError::from_sdk("UpdateItem", err)),
+            Err(err) => Err(call.failed(err)),
         }
     }
 }
+
+impl DynamoStore {
+    fn call<'a>(&'a self, operation: &'static str, attempts: &'a Attempts) -> Call<'a> {
+        Call {
+            operation,
+            table: &self.table_name,
+            attempts,
+        }
+    }
+
+    /// The record as it is now (a strongly consistent `GetItem`), if there is one.
+    async fn read(&self, dispatch_id: &str) -> Result<Option<Item>, StoreError> {
+        let attempts = Attempts::default();
+        let call = self.call("GetItem", &attempts);
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table_name)
+            .key(attr::DISPATCH_ID, AttributeValue::S(dispatch_id.to_owned()))
+            .consistent_read(true)
+            .customize()
+            .interceptor(attempts.clone())
+            .send()
+            .await
+            .map_err(|err| call.failed(err))?;
+        Ok(output.item.filter(|item| !item.is_empty()))
+    }
+}
+
+/// A record as DynamoDB returns it.
+type Item = HashMap<String, AttributeValue>;
 
 /// Builds the `SET` expression, its names and its values. Optional facts that the event
 /// does not carry are left out rather than written as empty.

@@ -252,6 +252,16 @@ async fn aws_failures_are_typed_errors_and_write_nothing() {
     .await
     .unwrap_err();
     assert_eq!(err.error_type(), "ResourceNotFoundException", "{err}");
+    // One line, as AWS says it: operation, table, attempts, code, message, request ID.
+    let message = err.to_string();
+    assert!(
+        message.starts_with(
+            "UpdateItem on no-such-table failed after 1 attempt: ResourceNotFoundException: "
+        ),
+        "{message}"
+    );
+    assert!(message.contains(" (request "), "{message}");
+    assert!(!message.contains('\n') && message.len() < 300, "{message}");
     assert_eq!(table.get("d").await.unwrap()["status"], "RUNNING");
     assert_eq!(table.count().await, 1);
 
@@ -268,5 +278,17 @@ async fn aws_failures_are_typed_errors_and_write_nothing() {
     .await
     .unwrap_err();
     assert_eq!(err.error_type(), "DispatchFailure", "{err}");
-    assert!(err.to_string().contains("UpdateItem"), "{err}");
+    // The SDK retried the connection (standard mode, 3 attempts); the root cause is said once.
+    let message = err.to_string();
+    assert!(
+        message.starts_with(
+            "UpdateItem on outpost-dispatches failed after 3 attempts: DispatchFailure: "
+        ),
+        "{message}"
+    );
+    assert!(message.contains("refused"), "{message}");
+    assert!(
+        !message.contains("DisplayErrorContext") && message.len() < 300,
+        "{message}"
+    );
 }

@@ -1,7 +1,7 @@
 //! Test support, shared by the function's tests, the benchmarks and `make local`.
 //!
-//! - [`moto`]: moto's server on a free loopback port, our local AWS;
-//! - [`table`]: the dispatch table in moto, created from synth's own definition;
+//! - [`server`]: moto's server (our local AWS) or dynalite, on a free loopback port;
+//! - [`table`]: the dispatch table on such a server, created from synth's own definition;
 //! - [`events`]: ECS task state change events, from the fixtures or built;
 //! - [`template`]: the synthesized template, and the function's environment read from it;
 //! - [`runtime`]: a local Lambda Runtime API that runs a real `bootstrap` binary;
@@ -9,8 +9,8 @@
 
 pub mod events;
 pub mod local;
-pub mod moto;
 pub mod runtime;
+pub mod server;
 pub mod table;
 pub mod template;
 

@@ -329,7 +329,7 @@ fn reply(status: StatusCode) -> Response<Full<Bytes>> {
 /// Where the function's stdout and stderr go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
-    /// Kept in memory, for [`FunctionProcess::captured_output`].
+    /// Kept in memory; [`FunctionProcess::stop`] returns it.
     Capture,
     Null,
 }
@@ -433,21 +433,17 @@ impl FunctionProcess {
     }
 
     /// Kills the process (as Lambda retires a sandbox), waits for it and, briefly, for its
-    /// output, and returns how it ended. The wait for output is bounded because a child process
-    /// the function left behind could hold the pipes open.
-    pub async fn stop(self) -> io::Result<ExitStatus> {
+    /// output, and returns how it ended and every line it wrote (with [`Output::Capture`]).
+    /// The wait for output is bounded because a child process the function left behind
+    /// could hold the pipes open.
+    pub async fn stop(self) -> (io::Result<ExitStatus>, Vec<OutputLine>) {
         let _ = self.kill.send(());
         let status = wait_for_exit(self.exit).await;
         for reader in self.readers {
             let _ = tokio::time::timeout(Duration::from_secs(1), reader).await;
         }
-        status
-    }
-
-    /// The lines captured so far with [`Output::Capture`]; each stream is in order.
-    pub fn captured_output(&self) -> Vec<OutputLine> {
         let captured = self.captured.lock().unwrap_or_else(PoisonError::into_inner);
-        captured.clone()
+        (status, captured.clone())
     }
 }
 

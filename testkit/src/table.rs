@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use aws_config::ConfigLoader;
+use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ScalarAttributeType, Select,
@@ -12,11 +13,11 @@ use aws_sdk_dynamodb::Client;
 use contract::table::attr;
 use serde_json::Value;
 
-use crate::moto::Moto;
+use crate::server::Server;
 
-/// A fresh moto server holding an empty dispatch table.
+/// A fresh local server holding an empty dispatch table.
 pub struct TestTable {
-    pub moto: Moto,
+    pub server: Server,
     pub client: Client,
     pub name: String,
 }
@@ -25,10 +26,22 @@ impl TestTable {
     /// Starts moto, creates the table, and gives a client built by `loader` (the
     /// function's own, so tests run with its retries and timeouts).
     pub async fn new(loader: ConfigLoader) -> TestTable {
-        let moto = Moto::start().unwrap_or_else(|err| panic!("{err}"));
-        let client = Client::new(&moto.configure(loader).load().await);
+        Self::on(Server::moto(), loader).await
+    }
+
+    /// The same on `server` (moto or dynalite), as it started.
+    pub async fn on(
+        server: Result<Server, crate::server::ServerError>,
+        loader: ConfigLoader,
+    ) -> TestTable {
+        let server = server.unwrap_or_else(|err| panic!("{err}"));
+        let client = Client::new(&server.configure(loader).load().await);
         let name = create_dispatch_table(&client).await;
-        TestTable { moto, client, name }
+        TestTable {
+            server,
+            client,
+            name,
+        }
     }
 
     /// Writes a dispatch record as the control plane does when it launches a task.
@@ -140,6 +153,13 @@ pub async fn create_dispatch_table(client: &Client) -> String {
         .send()
         .await
         .expect("create the dispatch table");
+    // As on AWS, a table is usable once it is ACTIVE, not when CreateTable returns.
+    client
+        .wait_until_table_exists()
+        .table_name(&name)
+        .wait(std::time::Duration::from_secs(30))
+        .await
+        .expect("the dispatch table becomes ACTIVE");
     name
 }
 

@@ -83,7 +83,7 @@ async fn answers_in_order_then_reports_handler_errors_and_crashes() {
     }
     assert_eq!(within(function.exited()).await.unwrap().code(), Some(3));
 
-    let output = function.captured_output();
+    let (_, output) = function.stop().await;
     let has = |stream, line: &str| output.iter().any(|o| o.stream == stream && o.line == line);
     assert!(has(Stream::Stdout, "echo: starting"), "{output:?}");
     assert!(has(Stream::Stderr, "echo: stderr works"), "{output:?}");
@@ -104,5 +104,5 @@ async fn an_init_error_fails_every_invocation() {
         };
         assert_eq!(message, "no config");
     }
-    assert!(!within(function.stop()).await.unwrap().success());
+    assert!(!within(function.stop()).await.0.unwrap().success());
 }

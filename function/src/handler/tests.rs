@@ -72,6 +72,8 @@ async fn every_row_of_the_status_table_is_written_with_its_facts() {
             Cancelled,
             Some(143),
         ),
+        // Interrupted from outside: a clean exit 0 on SIGTERM is no completed dispatch.
+        (event().stop_code("SpotInterruption"), Failed, Some(0)),
     ];
     for (event, status, exit_code) in rows {
         let store = running();
@@ -208,6 +210,11 @@ async fn every_error_writes_nothing() {
         fixture("malformed-containers-not-a-list.json"),
         event().dispatch_id("").build(),
         event().dispatch_id("padded ").build(),
+        // It says it is a task state change, but carries no task.
+        json!({"source": "aws.ecs", "detail-type": "ECS Task State Change", "detail": [TASK_ARN]}),
+        event().set("lastStatus", Value::Null).build(),
+        // Two places naming different dispatches: settling either could be wrong.
+        event().set("group", json!("dispatch:another")).build(),
     ];
     for event in malformed {
         let store = running();
@@ -249,7 +256,10 @@ fn metrics_count_each_outcome_once() {
         dispatch_id: Some("d".into()),
         task_arn: None,
     });
-    assert_eq!(invocation_metrics(&skipped, now()).tally, Tally::Skipped);
+    assert_eq!(
+        invocation_metrics(&skipped, now()).tally,
+        Tally::Skipped(SkipReason::AlreadyTerminal)
+    );
     let failed = Err(CallbackError::Validation("bad".into()));
     assert_eq!(invocation_metrics(&failed, now()).tally, Tally::Failed);
 }
@@ -271,7 +281,7 @@ fn outcomes_serialize_as_the_response() {
     };
     assert_eq!(
         serde_json::to_value(&skipped).unwrap(),
-        json!({"result": "skipped", "reason": "alreadyTerminal", "dispatchId": "d"})
+        json!({"result": "skipped", "reason": "AlreadyTerminal", "dispatchId": "d"})
     );
     let updated = Outcome::Updated {
         dispatch_id: "d".into(),

@@ -10,8 +10,8 @@ use std::process::{Command, ExitCode};
 
 use clap::{Args, Parser, Subcommand};
 use testkit::local;
-use testkit::moto::Moto;
 use testkit::runtime::{FunctionProcess, Output, RuntimeApi};
+use testkit::server::Server;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,7 +81,7 @@ fn main() -> ExitCode {
 }
 
 fn with_moto(command: &[String]) -> Result<ExitCode, String> {
-    let moto = Moto::start().map_err(|err| err.to_string())?;
+    let moto = Server::moto().map_err(|err| err.to_string())?;
     let status = Command::new(&command[0])
         .args(&command[1..])
         .envs(moto.env())
@@ -121,7 +121,7 @@ async fn demo(demo: Demo) -> Result<ExitCode, String> {
         .map_err(|_| "AWS_ENDPOINT_URL is not set: run this under `testkit with-moto`")?;
     let http = aws_smithy_http_client::Builder::new().build_http();
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
-    let sdk = testkit::moto::point_at(loader, &endpoint).load().await;
+    let sdk = testkit::server::point_at(loader, &endpoint).load().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
 
     let seeded = local::seed(&client, &table, &demo.dispatches).await?;
@@ -142,8 +142,7 @@ async fn demo(demo: Demo) -> Result<ExitCode, String> {
     let function = FunctionProcess::spawn(&demo.binary, &api, &environment, Output::Capture)
         .map_err(|err| format!("cannot start {}: {err}", demo.binary.display()))?;
     let results = local::invoke_all(&api, &events).await;
-    let output = function.captured_output();
-    let _ = function.stop().await;
+    let (_, output) = function.stop().await;
     let log: String = output
         .iter()
         .map(|line| format!("{}\n", line.line))

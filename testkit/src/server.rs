@@ -1,8 +1,11 @@
-//! moto's server on a free loopback port: the real AWS APIs (DynamoDB, CloudFormation,
-//! S3, Lambda, ...) without an account.
+//! A local server that speaks DynamoDB (and, for moto, much more), on a free loopback
+//! port, stopped when dropped:
 //!
-//! It runs `scripts/moto_server.py`, which serializes moto's requests (so a conditional
-//! write is atomic, as in DynamoDB) and counts them by operation.
+//! - moto's server: the real AWS APIs (DynamoDB, CloudFormation, S3, Lambda, ...) without
+//!   an account, through `scripts/moto_server.py`, which serializes moto's requests (so a
+//!   conditional write is atomic, as in DynamoDB) and counts them by operation;
+//! - dynalite: a second, independent DynamoDB implementation (from npm), so the function
+//!   is not tuned to one implementation's quirks.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,36 +18,46 @@ use aws_sdk_dynamodb::config::Credentials;
 
 /// moto's region; us-east-1 is the one where S3 needs no location constraint.
 pub const REGION: &str = "us-east-1";
-/// How long moto may take to start (its first import is slow on a cold machine).
+/// How long a server may take to start (moto's first import is slow on a cold machine).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Why moto's server could not be started.
+/// Why a server could not be started.
 #[derive(Debug, thiserror::Error)]
-pub enum MotoError {
-    #[error("cannot start {python} {script} (run `make tools`): {source}")]
+pub enum ServerError {
+    #[error("cannot start {program} (run `make tools`): {source}")]
     Spawn {
-        python: String,
-        script: String,
+        program: String,
         source: std::io::Error,
     },
     #[error(
-        "moto's server did not answer within {timeout:?} (run `make tools`); its output:\n{output}"
+        "{program} did not answer within {timeout:?} (run `make tools`); its output:\n{output}"
     )]
-    NotReady { timeout: Duration, output: String },
-    #[error("cannot set up moto's server: {0}")]
+    NotReady {
+        program: String,
+        timeout: Duration,
+        output: String,
+    },
+    #[error("cannot set up a local server: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// A running moto server, stopped when dropped.
-pub struct Moto {
+/// Which implementation a [`Server`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Moto,
+    Dynalite,
+}
+
+/// A running server, stopped when dropped.
+pub struct Server {
+    kind: Kind,
     child: Child,
     endpoint: String,
 }
 
-impl Moto {
-    /// Starts a server with the project's `.venv/tools` Python, else `$MOTO_PYTHON`,
-    /// else `python3`, on a port the kernel picks.
-    pub fn start() -> Result<Moto, MotoError> {
+impl Server {
+    /// moto, with the project's `.venv/tools` Python, else `$MOTO_PYTHON`, else `python3`.
+    pub fn moto() -> Result<Server, ServerError> {
         let python = std::env::var_os("MOTO_PYTHON")
             .map(PathBuf::from)
             .or_else(|| {
@@ -53,19 +66,43 @@ impl Moto {
             })
             .unwrap_or_else(|| PathBuf::from("python3"));
         let script = crate::repo_root().join("scripts/moto_server.py");
+        Self::start(Kind::Moto, |port| {
+            let mut command = Command::new(python);
+            command
+                .arg(script)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            command
+        })
+    }
+
+    /// dynalite, as `make tools` installs it (`npm ci` in `testkit/dynalite`), in memory.
+    pub fn dynalite() -> Result<Server, ServerError> {
+        let script = crate::repo_root().join("testkit/dynalite/node_modules/dynalite/cli.js");
+        Self::start(Kind::Dynalite, |port| {
+            let mut command = Command::new("node");
+            // Tables become ACTIVE at once; `table` still waits for it, as on AWS.
+            command
+                .arg(script)
+                .args(["--port", &port.to_string(), "--createTableMs", "0"]);
+            command
+        })
+    }
+
+    /// Runs `command(port)` on a port the kernel picks and waits until it accepts
+    /// connections. Its output goes to a file, so a failed start can say why.
+    fn start(kind: Kind, command: impl FnOnce(u16) -> Command) -> Result<Server, ServerError> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        // moto's own output goes to a file, so a failed start can say why.
-        let log_path = std::env::temp_dir().join(format!("moto-{port}.log"));
-        let mut child = Command::new(&python)
-            .arg(&script)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let log_path = std::env::temp_dir().join(format!("{kind:?}-{port}.log"));
+        let log = std::fs::File::create(&log_path)?;
+        let mut command = command(port);
+        let program = format!("{kind:?} ({command:?})");
+        let mut child = command
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log_path)?)
+            .stdout(log.try_clone()?)
+            .stderr(log)
             .spawn()
-            .map_err(|source| MotoError::Spawn {
-                python: python.display().to_string(),
-                script: script.display().to_string(),
+            .map_err(|source| ServerError::Spawn {
+                program: program.clone(),
                 source,
             })?;
         let deadline = Instant::now() + START_TIMEOUT;
@@ -74,7 +111,8 @@ impl Moto {
             if exited || Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(MotoError::NotReady {
+                return Err(ServerError::NotReady {
+                    program,
                     timeout: START_TIMEOUT,
                     output: std::fs::read_to_string(&log_path).unwrap_or_default(),
                 });
@@ -82,10 +120,15 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = std::fs::remove_file(&log_path);
-        Ok(Moto {
+        Ok(Server {
+            kind,
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
         })
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 
     pub fn endpoint(&self) -> &str {
@@ -114,9 +157,10 @@ impl Moto {
         point_at(loader, &self.endpoint)
     }
 
-    /// The requests served since the last reset, by operation (`UpdateItem`, `Query`,
-    /// ...); `reset` starts a new count.
+    /// The requests moto served since the last reset, by operation (`UpdateItem`,
+    /// `Query`, ...); `reset` starts a new count. Only moto counts.
     pub fn request_counts(&self, reset: bool) -> serde_json::Value {
+        assert_eq!(self.kind, Kind::Moto, "only moto counts its requests");
         let address = self.endpoint.trim_start_matches("http://");
         let method = if reset { "DELETE" } else { "GET" };
         let mut stream = TcpStream::connect(address).expect("moto is running");
@@ -136,7 +180,7 @@ impl Moto {
     }
 }
 
-/// Points `loader` at the moto server at `endpoint`, with its region and dummy
+/// Points `loader` at the local server at `endpoint`, with moto's region and dummy
 /// credentials, so nothing it builds can reach a real account.
 pub fn point_at(loader: ConfigLoader, endpoint: &str) -> ConfigLoader {
     loader
@@ -145,7 +189,7 @@ pub fn point_at(loader: ConfigLoader, endpoint: &str) -> ConfigLoader {
         .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
 }
 
-impl Drop for Moto {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

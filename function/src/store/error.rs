@@ -1,0 +1,147 @@
+//! A DynamoDB call that failed, told in one line: the operation, the table, how many
+//! attempts the SDK made, AWS's error code and message, and the request ID.
+//!
+//! That line lands in the log, in the invocation's error and in the on-failure queue's
+//! message that a person reads; the SDK's full error (its raw response and internal
+//! types) goes to the log at DEBUG only.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::RequestId;
+
+/// A DynamoDB call that failed after the SDK's retries.
+#[derive(Debug, thiserror::Error)]
+pub struct StoreError {
+    /// `UpdateItem`, `GetItem` or `Query`.
+    pub operation: &'static str,
+    pub table: String,
+    /// How many attempts the SDK made, the first included.
+    pub attempts: u32,
+    /// The AWS error code (`AccessDeniedException`, `ProvisionedThroughputExceededException`,
+    /// ...), or the kind of transport failure (`TimeoutError`, `DispatchFailure`, ...).
+    pub code: String,
+    /// AWS's message, or the root cause of a transport failure.
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = if self.attempts == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{} on {} failed after {} attempt{plural}: {}: {}",
+            self.operation, self.table, self.attempts, self.code, self.message
+        )?;
+        match &self.request_id {
+            Some(id) => write!(f, " (request {id})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One call: which operation, on which table, counting its attempts.
+pub(super) struct Call<'a> {
+    pub operation: &'static str,
+    pub table: &'a str,
+    pub attempts: &'a Attempts,
+}
+
+impl Call<'_> {
+    pub fn failed<E>(&self, err: SdkError<E, HttpResponse>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        tracing::debug!(operation = self.operation, error = %DisplayErrorContext(&err), "DynamoDB call failed");
+        let (code, message) = match &err {
+            SdkError::ServiceError(service) => {
+                let error = service.err();
+                let code = error.code().unwrap_or("ServiceError");
+                (code, error.message().unwrap_or("no message").to_owned())
+            }
+            SdkError::TimeoutError(_) => ("TimeoutError", root_cause(&err)),
+            SdkError::DispatchFailure(_) => ("DispatchFailure", root_cause(&err)),
+            SdkError::ResponseError(_) => ("ResponseError", root_cause(&err)),
+            SdkError::ConstructionFailure(_) => ("ConstructionFailure", root_cause(&err)),
+            _ => ("SdkError", root_cause(&err)),
+        };
+        StoreError {
+            operation: self.operation,
+            table: self.table.to_owned(),
+            attempts: self.attempts.count(),
+            code: code.to_owned(),
+            message,
+            request_id: err.request_id().map(str::to_owned),
+        }
+    }
+}
+
+/// The innermost error's message: "Connection refused (os error 111)" rather than every
+/// layer that wraps it.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+/// Counts the attempts of one call, as an interceptor on that call alone.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Attempts(Arc<AtomicU32>);
+
+impl Attempts {
+    pub fn count(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Intercept for Attempts {
+    fn name(&self) -> &'static str {
+        "Attempts"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_is_one_line_with_code_message_attempts_and_request() {
+        let error = StoreError {
+            operation: "UpdateItem",
+            table: "outpost-dispatches".into(),
+            attempts: 3,
+            code: "InternalServerError".into(),
+            message: "Internal server error".into(),
+            request_id: Some("4KBNVRGD".into()),
+        };
+        assert_eq!(
+            error.to_string(),
+            "UpdateItem on outpost-dispatches failed after 3 attempts: \
+             InternalServerError: Internal server error (request 4KBNVRGD)"
+        );
+        let once = StoreError {
+            attempts: 1,
+            request_id: None,
+            ..error
+        };
+        assert!(once.to_string().contains("after 1 attempt: "), "{once}");
+    }
+}

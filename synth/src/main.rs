@@ -81,6 +81,16 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// Only JSON is written: YAML 1.1 readers (PyYAML, which `aws cloudformation package`
+    /// uses) read unquoted `2010-09-09` as a date, and nothing here deploys YAML.
+    #[test]
+    fn there_is_no_yaml_format() {
+        let yaml = Cli::command().try_get_matches_from(["synth", "--format", "yaml"]);
+        assert!(yaml.is_err());
+        let text = synth::render(&Config::runbook());
+        assert!(text.starts_with("{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\""));
+    }
+
     #[test]
     fn help_lists_every_template_parameter() {
         let help = parameters_help();

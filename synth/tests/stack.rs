@@ -262,7 +262,7 @@ fn the_table_has_the_runbooks_keys_and_indexes() {
 }
 
 #[test]
-fn the_rule_matches_stopped_ecs_tasks_of_one_cluster() {
+fn the_rule_matches_stopped_ecs_tasks_of_one_cluster_or_of_any() {
     let template = template();
     let rule = properties(&template, "CompletionRule");
     assert_eq!(rule["Name"], "outpost-dispatch-completion");
@@ -275,9 +275,13 @@ fn the_rule_matches_stopped_ecs_tasks_of_one_cluster() {
             "detail": {
                 "lastStatus": ["STOPPED"],
                 "clusterArn": [{"Fn::If": [
-                    "ClusterArnGiven",
-                    {"Ref": "ClusterArn"},
-                    {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/outpost-dev"}
+                    "AnyCluster",
+                    {"exists": true},
+                    {"Fn::If": [
+                        "ClusterArnGiven",
+                        {"Ref": "ClusterArn"},
+                        {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/outpost-dev"}
+                    ]}
                 ]}]
             }
         })
@@ -295,7 +299,19 @@ fn the_rule_matches_stopped_ecs_tasks_of_one_cluster() {
         template["Conditions"]["ClusterArnGiven"],
         json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "ClusterArn"}, ""]}]})
     );
-    assert_eq!(template["Parameters"]["ClusterArn"]["Default"], "");
+    // `*` listens to every cluster, as the runbook's rule (no cluster filter) does.
+    assert_eq!(
+        template["Conditions"]["AnyCluster"],
+        json!({"Fn::Equals": [{"Ref": "ClusterArn"}, "*"]})
+    );
+    let parameter = &template["Parameters"]["ClusterArn"];
+    assert_eq!(parameter["Default"], "");
+    assert!(parameter["Description"]
+        .as_str()
+        .unwrap()
+        .contains("* means every cluster"));
+    let pattern = parameter["AllowedPattern"].as_str().unwrap();
+    assert!(pattern.starts_with("^\\*$|^$|"), "{pattern}");
 }
 
 #[test]
@@ -348,7 +364,7 @@ fn the_role_allows_exactly_the_calls_the_function_makes() {
     let expected = [
         (
             "UpdateDispatches",
-            json!(["dynamodb:UpdateItem"]),
+            json!(["dynamodb:UpdateItem", "dynamodb:GetItem"]),
             json!([get_att("DispatchTable", "Arn")]),
             None,
         ),
@@ -423,7 +439,8 @@ fn the_function_is_configured_as_the_runbook_says() {
         ),
         (
             "LoggingConfig",
-            json!({"LogFormat": "JSON", "LogGroup": {"Ref": "CallbackLogGroup"}}),
+            // Text: the runbook's INIT_START search and EMF at every log level need it.
+            json!({"LogFormat": "Text", "LogGroup": {"Ref": "CallbackLogGroup"}}),
         ),
     ];
     for (property, value) in expected {
@@ -625,20 +642,23 @@ fn the_dashboard_shows_every_metric_the_issue_lists() {
         .as_str()
         .unwrap();
     let body: Value = serde_json::from_str(body).unwrap();
-    // Each line is `[namespace, metric, dimension, value, ..., {"stat": ..., "label": ...}]`.
-    let lines: BTreeSet<(&str, &str, &str)> = body["widgets"]
+    // Each line is `[namespace, metric, dimension, value, ..., {"stat": ..., "label": ...}]`;
+    // a line by skip reason reads "<metric> by SkipReason <reason>".
+    let lines: BTreeSet<(String, String, String)> = body["widgets"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|widget| widget["properties"]["metrics"].as_array().unwrap())
         .map(|line| {
             let line = line.as_array().unwrap();
-            let options = line.last().unwrap();
-            (
-                line[0].as_str().unwrap(),
-                line[1].as_str().unwrap(),
-                options["stat"].as_str().unwrap(),
-            )
+            let text = |value: &Value| value.as_str().unwrap().to_owned();
+            let dimensions: Vec<String> = line[2..line.len() - 1].iter().map(text).collect();
+            let mut metric = text(&line[1]);
+            if let Some(at) = dimensions.iter().position(|name| name == "SkipReason") {
+                metric = format!("{metric} by SkipReason {}", dimensions[at + 1]);
+            }
+            let stat = text(&line.last().unwrap()["stat"]);
+            (text(&line[0]), metric, stat)
         })
         .collect();
     let expected = [
@@ -653,11 +673,22 @@ fn the_dashboard_shows_every_metric_the_issue_lists() {
         ("Outpost/Callbacks", "DispatchUpdatesSuccessful", "Sum"),
         ("Outpost/Callbacks", "DispatchUpdatesSkipped", "Sum"),
         ("Outpost/Callbacks", "DispatchUpdatesFailed", "Sum"),
+        (
+            "Outpost/Callbacks",
+            "DispatchUpdatesSkipped by SkipReason NoDispatchId",
+            "Sum",
+        ),
+        (
+            "Outpost/Callbacks",
+            "DispatchUpdatesSkipped by SkipReason AlreadyTerminal",
+            "Sum",
+        ),
         ("AWS/DynamoDB", "WriteThrottledRequests", "Sum"),
         ("AWS/DynamoDB", "SuccessfulRequestLatency", "Average"),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
     ];
-    for wanted in expected {
+    for (namespace, metric, stat) in expected {
+        let wanted = (namespace.to_owned(), metric.to_owned(), stat.to_owned());
         assert!(lines.contains(&wanted), "the dashboard lacks {wanted:?}");
     }
 }

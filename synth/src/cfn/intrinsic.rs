@@ -29,6 +29,8 @@ pub enum Expr {
     /// A list of values, for properties that take one and may be switched off as a
     /// whole with `Fn::If` and `AWS::NoValue`.
     List(Vec<Expr>),
+    /// `{"exists": true}`: in an event pattern, matches any value of the field.
+    Exists,
 }
 
 impl Expr {
@@ -72,6 +74,7 @@ impl Serialize for Expr {
                 }
                 seq.end()
             }
+            Expr::Exists => single(serializer, "exists", &true),
         }
     }
 }

@@ -126,8 +126,13 @@ fn function(
         },
         role: role.arn(),
         environment: Environment { variables },
+        // Text, not JSON: in JSON format Lambda writes its own lines (INIT_START, REPORT)
+        // as JSON records, so the runbook's `--filter-pattern "INIT_START"` finds nothing;
+        // and JSON format's log-level filtering would drop the metrics' EMF lines, which
+        // carry no level (Lambda counts them as INFO). The function's own lines are JSON
+        // either way: it writes them so.
         logging_config: LoggingConfig {
-            log_format: LogFormat::Json,
+            log_format: LogFormat::Text,
             log_group: log_group.name(),
         },
     }
@@ -144,7 +149,9 @@ fn role(
     let statements = vec![
         Statement::allow(
             "UpdateDispatches",
-            &["dynamodb:UpdateItem"],
+            // GetItem confirms a dispatch is missing when a failed condition returns no
+            // record (see function/src/store.rs).
+            &["dynamodb:UpdateItem", "dynamodb:GetItem"],
             vec![table.arn().expr()],
         ),
         Statement::allow(

@@ -4,6 +4,7 @@
 //! See the CloudWatch "Dashboard Body Structure and Syntax" reference. Every widget
 //! names its metrics in full (no `"."` shorthand) so each line reads on its own.
 
+use contract::metrics::SkipReason;
 use contract::{metrics, resources, table};
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
@@ -197,6 +198,25 @@ fn body(config: &Config) -> Body {
             "Dispatch updates",
             metrics::UPDATE_COUNTS
                 .map(|metric| line(metrics::NAMESPACE, metric, &custom, sum(), metric))
+                .into_iter()
+                .collect(),
+        ),
+        // "No dispatch ID" apart from duplicates: a task that stopped before its record
+        // named it (the launch race) shows here, and nowhere else.
+        graph(
+            "Skipped updates, by reason",
+            SkipReason::ALL
+                .map(|reason| {
+                    let dimensions = [custom[0], (metrics::SKIP_REASON_DIMENSION, reason.as_str())];
+                    let skipped = metrics::UPDATES_SKIPPED;
+                    line(
+                        metrics::NAMESPACE,
+                        skipped,
+                        &dimensions,
+                        sum(),
+                        reason.as_str(),
+                    )
+                })
                 .into_iter()
                 .collect(),
         ),

@@ -3,8 +3,11 @@
 use contract::{env, resources};
 
 use crate::cfn::resources::lambda::Architecture;
-use crate::cfn::{Condition, ConditionId, Parameter, ParameterId, Template};
+use crate::cfn::{Condition, ConditionId, Expr, Parameter, ParameterId, Template};
 use crate::config::Config;
+
+/// The `ClusterArn` that makes the rule listen to every cluster.
+pub(super) const ANY_CLUSTER: &str = "*";
 
 /// The retention periods CloudWatch Logs accepts, in days.
 const LOG_RETENTION_DAYS: [u32; 22] = [
@@ -23,6 +26,8 @@ pub(super) struct Parameters {
     pub alarm_topic_arn: ParameterId,
     /// Whether `ClusterArn` names a cluster; the rule's default cluster is used if not.
     pub cluster_arn_given: ConditionId,
+    /// Whether `ClusterArn` is `*`: the rule listens to every cluster, as the runbook's does.
+    pub any_cluster: ConditionId,
     /// Whether `AlarmTopicArn` names a topic; the alarms notify no one if not.
     pub alarm_topic_given: ConditionId,
 }
@@ -35,13 +40,13 @@ pub(super) fn add(template: &mut Template, config: &Config) -> Parameters {
         "ClusterArn",
         Parameter::string(format!(
             "ARN of the ECS cluster whose stopped tasks settle dispatches; empty means the \
-             {} cluster in this account and region.",
+             {} cluster in this account and region, {ANY_CLUSTER} means every cluster.",
             resources::DEFAULT_CLUSTER
         ))
         .default("")
         .allowed_pattern(
-            &arn_or_empty("ecs", "cluster/.+"),
-            "empty, or an ECS cluster ARN",
+            &format!("^\\{ANY_CLUSTER}$|{}", arn_or_empty("ecs", "cluster/.+")),
+            "empty, *, or an ECS cluster ARN",
         ),
     );
     let alarm_topic_arn = template.parameter(
@@ -85,6 +90,10 @@ pub(super) fn add(template: &mut Template, config: &Config) -> Parameters {
                 .allowed_values(LOG_RETENTION_DAYS),
         ),
         cluster_arn_given: template.condition("ClusterArnGiven", Condition::is_set(&cluster_arn)),
+        any_cluster: template.condition(
+            "AnyCluster",
+            Condition::Equals(cluster_arn.value(), Expr::lit(ANY_CLUSTER)),
+        ),
         alarm_topic_given: template
             .condition("AlarmTopicGiven", Condition::is_set(&alarm_topic_arn)),
         cluster_arn,

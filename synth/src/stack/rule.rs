@@ -91,10 +91,15 @@ fn rule(
             detail_type: vec![ecs::TASK_STATE_CHANGE.to_owned()],
             detail: TaskDetailPattern {
                 last_status: vec![ecs::STOPPED.to_owned()],
+                // Every ECS task event has a cluster ARN, so "exists" matches any cluster.
                 cluster_arn: vec![Expr::if_(
-                    &parameters.cluster_arn_given,
-                    parameters.cluster_arn.value(),
-                    default_cluster,
+                    &parameters.any_cluster,
+                    Expr::Exists,
+                    Expr::if_(
+                        &parameters.cluster_arn_given,
+                        parameters.cluster_arn.value(),
+                        default_cluster,
+                    ),
                 )],
             },
         },

@@ -82,8 +82,7 @@ pub struct LoggingConfig {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum LogFormat {
-    #[serde(rename = "JSON")]
-    Json,
+    Text,
 }
 
 /// How Lambda handles asynchronous invocations (EventBridge invokes asynchronously).

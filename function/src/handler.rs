@@ -1,22 +1,17 @@
-//! One invocation: read the event, find the dispatch, decide its status, settle it once.
+//! One invocation: read the event, find the dispatch, then settle it (see `settle`).
 
 use chrono::{DateTime, Utc};
 use contract::logs;
-pub use contract::metrics::SkipReason;
-use serde::{Serialize, Serializer};
-use tracing::{field, info, warn, Instrument, Span};
+use tracing::{field, info, Instrument, Span};
 
 use crate::config::Config;
 use crate::dispatch_id::{self, DispatchId, Source};
 use crate::error::CallbackError;
 use crate::event::{classify, Classified, Ignored, StoppedTask};
 use crate::metrics::{InvocationMetrics, MetricsSink, Tally};
-use crate::status::{decide, DispatchStatus};
-use crate::store::{DispatchStore, SettleOutcome, Settlement};
-use crate::timefmt::record_timestamp;
-
-/// The longest `stoppedReason` written; ECS reasons can carry whole error dumps.
-pub const MAX_REASON_CHARS: usize = 1024;
+use crate::outcome::{Outcome, SkipReason};
+use crate::settle::settle;
+use crate::store::DispatchStore;
 
 /// What an invocation needs, built once during init and lent to every invocation.
 #[derive(Clone, Debug)]
@@ -24,33 +19,6 @@ pub struct Deps<S> {
     pub store: S,
     pub metrics: MetricsSink,
     pub config: Config,
-}
-
-/// How an invocation ended without error; also the function's response payload.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "result", rename_all = "camelCase")]
-pub enum Outcome {
-    #[serde(rename_all = "camelCase")]
-    Updated {
-        dispatch_id: String,
-        task_arn: String,
-        #[serde(serialize_with = "status_text")]
-        status: DispatchStatus,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        exit_code: Option<i64>,
-        #[serde(skip)]
-        stopped_at: DateTime<Utc>,
-    },
-    #[serde(rename_all = "camelCase")]
-    Skipped {
-        /// As the metrics' `SkipReason` dimension spells it.
-        #[serde(serialize_with = "skip_reason_text")]
-        reason: SkipReason,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        dispatch_id: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        task_arn: Option<String>,
-    },
 }
 
 /// Handles one invocation as Lambda delivers it: processes the event, then publishes its
@@ -142,65 +110,7 @@ pub async fn process<S: DispatchStore>(
         });
     };
 
-    let decision = decide(&task.detail, &config.worker_container);
-    let settlement = Settlement {
-        dispatch_id: dispatch_id.as_str().to_owned(),
-        task_arn: task.task_arn.clone(),
-        status: decision.status,
-        ended_at: record_timestamp(task.stopped_at),
-        exit_code: decision.exit_code,
-        stop_code: task.detail.stop_code.clone(),
-        stopped_reason: task.detail.stopped_reason.as_deref().map(truncate_reason),
-        ecs_version: task.detail.version,
-        updated_at: record_timestamp(now),
-        request_id: request_id.to_owned(),
-    };
-
-    let skipped = |reason| Outcome::Skipped {
-        reason,
-        dispatch_id: Some(settlement.dispatch_id.clone()),
-        task_arn: Some(settlement.task_arn.clone()),
-    };
-    match store.settle(&settlement).await? {
-        SettleOutcome::Updated => {
-            info!(
-                status = %decision.status,
-                exit_code = decision.exit_code,
-                rule = ?decision.rule,
-                "{}",
-                logs::DISPATCH_SETTLED
-            );
-            Ok(Outcome::Updated {
-                dispatch_id: settlement.dispatch_id,
-                task_arn: settlement.task_arn,
-                status: decision.status,
-                exit_code: decision.exit_code,
-                stopped_at: task.stopped_at,
-            })
-        }
-        SettleOutcome::AlreadyTerminal { status } => {
-            info!(
-                current_status = %status,
-                "dispatch already in terminal state; duplicate or late event skipped"
-            );
-            Ok(skipped(SkipReason::AlreadyTerminal))
-        }
-        SettleOutcome::OwnedByOtherTask { owner } => {
-            warn!(
-                owner_task_arn = %owner,
-                "dispatch belongs to another task; event skipped"
-            );
-            Ok(skipped(SkipReason::OwnedByOtherTask))
-        }
-        SettleOutcome::NotFound => Err(CallbackError::DispatchNotFound {
-            dispatch_id: settlement.dispatch_id,
-            task_arn: settlement.task_arn,
-        }),
-        SettleOutcome::Unexplained { record } => Err(CallbackError::UnexplainedConflict {
-            dispatch_id: settlement.dispatch_id,
-            record,
-        }),
-    }
+    settle(&task, &dispatch_id, store, config, request_id, now).await
 }
 
 /// The dispatch ID from the event, else from the `task_arn-index` GSI.
@@ -268,22 +178,6 @@ fn skip_ignored(ignored: Ignored) -> Outcome {
         reason: SkipReason::NotStopped,
         dispatch_id: None,
         task_arn,
-    }
-}
-
-fn status_text<S: Serializer>(status: &DispatchStatus, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(status.as_str())
-}
-
-fn skip_reason_text<S: Serializer>(reason: &SkipReason, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(reason.as_str())
-}
-
-/// Cuts a reason to [`MAX_REASON_CHARS`] characters, never inside a character.
-fn truncate_reason(reason: &str) -> String {
-    match reason.char_indices().nth(MAX_REASON_CHARS) {
-        Some((end, _)) => reason[..end].to_owned(),
-        None => reason.to_owned(),
     }
 }
 

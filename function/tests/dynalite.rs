@@ -7,7 +7,8 @@
 //! so a duplicate is still a duplicate and not a missing dispatch.
 
 use function::config::Config;
-use function::handler::{process, Outcome, SkipReason};
+use function::handler::process;
+use function::outcome::{Outcome, SkipReason};
 use function::store::DynamoStore;
 use testkit::events::{TaskEvent, DISPATCH_ID, TASK_ARN};
 use testkit::server::Server;

@@ -3,7 +3,8 @@
 
 use function::config::Config;
 use function::error::CallbackError;
-use function::handler::{process, Outcome, SkipReason};
+use function::handler::process;
+use function::outcome::{Outcome, SkipReason};
 use function::status::DispatchStatus;
 use function::store::DynamoStore;
 use testkit::events::{fixture, with_dispatch_id, with_task_arn, DISPATCH_ID, TASK_ARN};

@@ -3,7 +3,8 @@
 //! invocation returns and what the record holds afterwards.
 
 use function::config::Config;
-use function::handler::{process, Outcome, SkipReason};
+use function::handler::process;
+use function::outcome::{Outcome, SkipReason};
 use function::store::DynamoStore;
 use testkit::events::{fixture, DISPATCH_ID, TASK_ARN};
 use testkit::table::TestTable;

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 
 use contract::{dispatch_id, ecs};
+
+/// The container whose exit code decides, as deployed.
+const WORKER: &str = contract::env::WORKER_CONTAINER.default;
 use serde_json::{json, Value};
 
 /// The dispatch ID the fixtures carry.
@@ -53,7 +56,7 @@ pub fn with_task_arn(mut event: Value, task_arn: &str) -> Value {
 }
 
 /// A minimal ECS task state change, built field by field. It starts as a task that
-/// stopped at `2026-01-15T19:39:31Z` with its `worker` container exited 0 and no dispatch
+/// stopped at `2026-01-15T19:39:31Z` with its worker container exited 0 and no dispatch
 /// ID anywhere; each method sets one fact.
 #[derive(Clone, Debug)]
 pub struct TaskEvent(Value);
@@ -73,7 +76,7 @@ impl TaskEvent {
                 "stoppedReason": "Essential container in task exited",
                 "stoppedAt": "2026-01-15T19:39:31Z",
                 "version": 3,
-                "containers": [{"name": "worker", "exitCode": 0, "lastStatus": ecs::STOPPED}],
+                "containers": [{"name": WORKER, "exitCode": 0, "lastStatus": ecs::STOPPED}],
             },
         }))
     }
@@ -82,7 +85,7 @@ impl TaskEvent {
     pub fn dispatch_id(self, id: &str) -> Self {
         self.set(
             "overrides",
-            json!({"containerOverrides": [{"name": "worker", "environment": [
+            json!({"containerOverrides": [{"name": WORKER, "environment": [
                 {"name": dispatch_id::ENV_NAME, "value": id}
             ]}]}),
         )
@@ -103,8 +106,8 @@ impl TaskEvent {
     /// The worker container's exit code; `None` for a container that never ran.
     pub fn exit_code(self, code: Option<i64>) -> Self {
         let container = match code {
-            Some(code) => json!({"name": "worker", "exitCode": code}),
-            None => json!({"name": "worker"}),
+            Some(code) => json!({"name": WORKER, "exitCode": code}),
+            None => json!({"name": WORKER}),
         };
         self.set("containers", json!([container]))
     }

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use testkit::events::{fixture, TaskEvent, DISPATCH_ID, TASK_ARN};
 
 use super::*;
+use crate::status::DispatchStatus;
 use crate::store::memory::MemoryStore;
 
 const OTHER_TASK: &str = "arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/another";
@@ -262,14 +263,6 @@ fn metrics_count_each_outcome_once() {
     );
     let failed = Err(CallbackError::Validation("bad".into()));
     assert_eq!(invocation_metrics(&failed, now()).tally, Tally::Failed);
-}
-
-#[test]
-fn reasons_are_cut_on_a_character_boundary() {
-    assert_eq!(truncate_reason("short"), "short");
-    let long = "é".repeat(MAX_REASON_CHARS + 10);
-    let cut = truncate_reason(&long);
-    assert_eq!(cut.chars().count(), MAX_REASON_CHARS);
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Serialize;
+use serde_json::Value;
 use similar::TextDiff;
 use synth::cfn::{Condition, Output, Parameter, Template};
 use synth::Config;
@@ -58,13 +59,44 @@ fn pretty(value: &impl Serialize) -> String {
     serde_json::to_string_pretty(value).expect("the template serializes")
 }
 
+/// The marker of a JSON document that the template carries as a string (a dashboard
+/// body), shown expanded in its snapshot so a review sees which line of it changed.
+const EXPANDED: &str = "Fn::Sub (a JSON string, expanded for review)";
+
+/// The resource with each `Fn::Sub` string that holds a JSON document shown as that
+/// document, one field a line (its keys sorted), or `None` when it holds none, so every
+/// other snapshot reads exactly like its part of the template.
+fn readable(resource: &impl Serialize) -> Option<Value> {
+    fn expand(value: &mut Value) -> bool {
+        match value {
+            Value::Object(map) => {
+                let body = map.get("Fn::Sub").and_then(Value::as_str);
+                if let Some(Ok(document)) = body.map(serde_json::from_str::<Value>) {
+                    if document.is_object() {
+                        *value = serde_json::json!({ EXPANDED: document });
+                        return true;
+                    }
+                }
+                map.values_mut().map(expand).fold(false, |a, b| a | b)
+            }
+            Value::Array(items) => items.iter_mut().map(expand).fold(false, |a, b| a | b),
+            _ => false,
+        }
+    }
+    let mut value = serde_json::to_value(resource).expect("the template serializes");
+    expand(&mut value).then_some(value)
+}
+
 #[test]
 fn template_snapshots_one_per_resource() {
     let template = template();
     let mut snapshots: Vec<(String, String)> = template
         .resources
         .iter()
-        .map(|(logical_id, resource)| (snapshot_name(logical_id), pretty(resource)))
+        .map(|(logical_id, resource)| {
+            let text = readable(resource).map_or_else(|| pretty(resource), |value| pretty(&value));
+            (snapshot_name(logical_id), text)
+        })
         .collect();
     let rest = Rest {
         format_version: template.format_version,

@@ -6,6 +6,9 @@ condition (seen in our 20-concurrent-deliveries test). Real DynamoDB never allow
 Serializing requests restores the guarantee our exactly-once logic relies on, while
 keeping moto's real API surface.
 
+ECS answers are made to match ECS's documented types where moto's differ (see
+`ecs_containers_as_documented`).
+
 It also counts the requests it serves by AWS operation (the `X-Amz-Target` header, or
 the `Action` of a query API), so benchmarks can check how many calls an event costs:
 GET /_outpost/request-counts returns them as JSON; DELETE returns them and resets them.
@@ -31,6 +34,29 @@ from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
 
+def ecs_containers_as_documented(backend, environ, start_response):
+    """moto writes a task's container `cpu` and `memory` as numbers; ECS documents them
+    as strings, and the Rust SDK refuses numbers there. Rewrites them, and nothing else."""
+    status_headers = []
+    body = b"".join(backend(environ, lambda status, headers, *_: status_headers.append((status, headers))))
+    status, headers = status_headers[0]
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    if isinstance(document, dict):
+        tasks = document.get("tasks", []) + ([document["task"]] if isinstance(document.get("task"), dict) else [])
+        for task in tasks:
+            for container in task.get("containers", []):
+                for field in ("cpu", "memory", "memoryReservation"):
+                    if isinstance(container.get(field), int):
+                        container[field] = str(container[field])
+        body = json.dumps(document).encode()
+    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    start_response(status, headers + [("Content-Length", str(len(body)))])
+    return [body]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -50,10 +76,12 @@ def main() -> None:
             headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
             start_response("200 OK", headers)
             return [body]
-        target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+        service, _, target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")
         with lock:
             counts[target or environ.get("PATH_INFO", "")] += 1
             # Materialize the body inside the lock so the whole request is one step.
+            if service.startswith("AmazonEC2ContainerService"):
+                return ecs_containers_as_documented(backend, environ, start_response)
             return list(backend(environ, start_response))
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -46,3 +46,44 @@ pub const LAMBDA_FUNCTION_NAME: Var = Var {
     name: "AWS_LAMBDA_FUNCTION_NAME",
     default: resources::FUNCTION,
 };
+
+/// The reconciler's settings, besides [`TABLE_NAME`] and [`WORKER_CONTAINER`].
+pub mod reconciler {
+    use super::Var;
+
+    /// The index it lists dispatches from, by status and creation time.
+    pub const STATUS_INDEX: Var = Var {
+        name: "STATUS_INDEX",
+        default: crate::table::STATUS_INDEX.name,
+    };
+    /// The non-terminal statuses it examines, comma-separated.
+    pub const STATUSES: Var = Var {
+        name: "RECONCILE_STATUSES",
+        default: crate::status::RUNNING,
+    };
+    /// How old a dispatch must be before it is examined, in minutes: younger ones may
+    /// still get their event.
+    pub const GRACE_MINUTES: Var = Var {
+        name: "GRACE_MINUTES",
+        default: "10",
+    };
+    /// How old a dispatch whose task ECS no longer knows must be before it is closed, in
+    /// minutes.
+    pub const MAX_AGE_MINUTES: Var = Var {
+        name: "MAX_AGE_MINUTES",
+        default: "120",
+    };
+    /// The most dispatches one run examines; a backlog drains over runs.
+    pub const MAX_RECORDS: Var = Var {
+        name: "MAX_RECORDS",
+        default: "1000",
+    };
+
+    pub const ALL: [Var; 5] = [
+        STATUS_INDEX,
+        STATUSES,
+        GRACE_MINUTES,
+        MAX_AGE_MINUTES,
+        MAX_RECORDS,
+    ];
+}

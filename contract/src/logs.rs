@@ -10,3 +10,8 @@ pub const NO_DISPATCH_ID_FOUND: &str = "No dispatch ID found in task";
 pub const DISPATCH_SETTLED: &str = "dispatch settled";
 /// Logged, at ERROR, when an invocation fails.
 pub const DISPATCH_UPDATE_FAILED: &str = "dispatch update failed";
+/// Logged by the reconciler for each dispatch it settles, with the dispatch ID, task ARN,
+/// status and why.
+pub const RECONCILER_SETTLED: &str = "dispatch settled by the reconciler";
+/// Logged by the reconciler for a dispatch that names no task (it is only reported).
+pub const RECONCILER_NO_TASK: &str = "dispatch names no task; reported, not settled";

@@ -56,3 +56,30 @@ impl SkipReason {
         }
     }
 }
+
+/// The reconciler's figures, one set per run.
+pub mod reconciler {
+    /// Dispatches the run examined.
+    pub const EXAMINED: &str = "ReconcilerExamined";
+    /// Dispatches it settled (also by `Status`): each is an event the event path lost.
+    pub const SETTLED: &str = "ReconcilerSettled";
+    /// Dispatches whose task still runs.
+    pub const STILL_RUNNING: &str = "ReconcilerStillRunning";
+    /// Dispatches whose task ECS no longer knows (closed once past the maximum age).
+    pub const TASK_MISSING: &str = "ReconcilerTaskMissing";
+    /// Dispatches that name no task: only reported.
+    pub const NO_TASK: &str = "ReconcilerNoTask";
+    /// Dispatches it could not check or settle (an ECS or DynamoDB failure).
+    pub const UNCHECKED: &str = "ReconcilerUnchecked";
+    /// The dimension of [`SETTLED`] that names the status written.
+    pub const STATUS_DIMENSION: &str = "Status";
+
+    pub const COUNTS: [&str; 6] = [
+        EXAMINED,
+        SETTLED,
+        STILL_RUNNING,
+        TASK_MISSING,
+        NO_TASK,
+        UNCHECKED,
+    ];
+}

@@ -4,6 +4,12 @@
 pub const STACK: &str = "outpost-dispatch-callback";
 /// The callback function.
 pub const FUNCTION: &str = "outpost-dispatch-callback";
+/// The scheduled function that settles what the event path lost.
+pub const RECONCILER: &str = "outpost-dispatch-reconciler";
+/// Its log group.
+pub const RECONCILER_LOG_GROUP: &str = "/aws/lambda/outpost-dispatch-reconciler";
+/// The EventBridge schedule that invokes it.
+pub const RECONCILER_SCHEDULE: &str = "outpost-dispatch-reconciler-schedule";
 /// The function's log group: Lambda's default name for it, which the runbook uses.
 pub const LOG_GROUP: &str = "/aws/lambda/outpost-dispatch-callback";
 /// The EventBridge rule that sends stopped ECS tasks to the function.
@@ -26,4 +32,8 @@ pub mod alarms {
     pub const FAILURES_WAITING: &str = "outpost-dispatch-callback-failures-waiting";
     /// A message waits in [`super::DEAD_LETTER_QUEUE`].
     pub const DEAD_LETTERS_WAITING: &str = "outpost-dispatch-completion-dlq-waiting";
+    /// A reconciler run settled a dispatch: the event path lost its event.
+    pub const RECONCILER_SETTLED: &str = "outpost-dispatch-reconciler-settled";
+    /// The reconciler itself failed.
+    pub const RECONCILER_ERRORS: &str = "outpost-dispatch-reconciler-errors";
 }

@@ -25,6 +25,8 @@ pub enum Source {
     TaskGroup,
     TaskTag,
     TaskArnIndex,
+    /// A record the status index listed (the reconciler's source).
+    StatusIndex,
 }
 
 impl DispatchId {
@@ -68,6 +70,7 @@ impl fmt::Display for Source {
             Source::TaskGroup => "task group",
             Source::TaskTag => "dispatch_id tag",
             Source::TaskArnIndex => contract::table::TASK_ARN_INDEX.name,
+            Source::StatusIndex => contract::table::STATUS_INDEX.name,
         })
     }
 }

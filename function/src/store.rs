@@ -19,8 +19,7 @@ mod error;
 #[cfg(test)]
 pub mod memory;
 
-pub use error::StoreError;
-use error::{Attempts, Call};
+pub use error::{Attempts, Call, StoreError};
 
 /// Everything written when a dispatch is settled.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,7 +166,7 @@ impl DynamoStore {
     fn call<'a>(&'a self, operation: &'static str, attempts: &'a Attempts) -> Call<'a> {
         Call {
             operation,
-            table: &self.table_name,
+            resource: &self.table_name,
             attempts,
         }
     }

@@ -3,10 +3,12 @@
 //! - [`server`]: moto's server (our local AWS) or dynalite, on a free loopback port;
 //! - [`table`]: the dispatch table on such a server, created from synth's own definition;
 //! - [`events`]: ECS task state change events, from the fixtures or built;
+//! - [`ecs`]: a cluster in moto's ECS, where tests run and stop tasks;
 //! - [`template`]: the synthesized template, and the function's environment read from it;
 //! - [`runtime`]: a local Lambda Runtime API that runs a real `bootstrap` binary;
 //! - [`local`]: `make local`'s demo, and `src/bin/testkit.rs`, what scripts call.
 
+pub mod ecs;
 pub mod events;
 pub mod local;
 pub mod runtime;

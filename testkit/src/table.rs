@@ -46,10 +46,22 @@ impl TestTable {
 
     /// Writes a dispatch record as the control plane does when it launches a task.
     pub async fn put_dispatch(&self, dispatch_id: &str, status: &str, task_arn: Option<&str>) {
+        self.put_dispatch_created(dispatch_id, status, task_arn, "2026-01-15T19:38:40Z")
+            .await;
+    }
+
+    /// The same, created at `created_at` (RFC 3339, as the control plane writes it).
+    pub async fn put_dispatch_created(
+        &self,
+        dispatch_id: &str,
+        status: &str,
+        task_arn: Option<&str>,
+        created_at: &str,
+    ) {
         let mut item = HashMap::from([
             (attr::DISPATCH_ID, dispatch_id),
             (attr::STATUS, status),
-            (attr::CREATED_AT, "2026-01-15T19:38:40Z"),
+            (attr::CREATED_AT, created_at),
         ]);
         if let Some(arn) = task_arn {
             item.insert(attr::TASK_ARN, arn);

@@ -1,5 +1,6 @@
-//! A DynamoDB call that failed, told in one line: the operation, the table, how many
-//! attempts the SDK made, AWS's error code and message, and the request ID.
+//! An AWS call that failed, told in one line: the operation, what it was on (a table, a
+//! cluster), how many attempts the SDK made, AWS's error code and message, and the
+//! request ID.
 //!
 //! That line lands in the log, in the invocation's error and in the on-failure queue's
 //! message that a person reads; the SDK's full error (its raw response and internal
@@ -15,12 +16,13 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::RequestId;
 
-/// A DynamoDB call that failed after the SDK's retries.
+/// An AWS call that failed after the SDK's retries.
 #[derive(Debug, thiserror::Error)]
 pub struct StoreError {
-    /// `UpdateItem`, `GetItem` or `Query`.
+    /// `UpdateItem`, `GetItem`, `Query`, `DescribeTasks`, ...
     pub operation: &'static str,
-    pub table: String,
+    /// What the call was on: the table, the cluster.
+    pub resource: String,
     /// How many attempts the SDK made, the first included.
     pub attempts: u32,
     /// The AWS error code (`AccessDeniedException`, `ProvisionedThroughputExceededException`,
@@ -37,7 +39,7 @@ impl fmt::Display for StoreError {
         write!(
             f,
             "{} on {} failed after {} attempt{plural}: {}: {}",
-            self.operation, self.table, self.attempts, self.code, self.message
+            self.operation, self.resource, self.attempts, self.code, self.message
         )?;
         match &self.request_id {
             Some(id) => write!(f, " (request {id})"),
@@ -46,10 +48,10 @@ impl fmt::Display for StoreError {
     }
 }
 
-/// One call: which operation, on which table, counting its attempts.
-pub(super) struct Call<'a> {
+/// One call: which operation, on what, counting its attempts.
+pub struct Call<'a> {
     pub operation: &'static str,
-    pub table: &'a str,
+    pub resource: &'a str,
     pub attempts: &'a Attempts,
 }
 
@@ -73,7 +75,7 @@ impl Call<'_> {
         };
         StoreError {
             operation: self.operation,
-            table: self.table.to_owned(),
+            resource: self.resource.to_owned(),
             attempts: self.attempts.count(),
             code: code.to_owned(),
             message,
@@ -92,9 +94,10 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
-/// Counts the attempts of one call, as an interceptor on that call alone.
+/// Counts the attempts of one call, as an interceptor on that call alone (give it to the
+/// call's `customize().interceptor(...)`).
 #[derive(Clone, Debug, Default)]
-pub(super) struct Attempts(Arc<AtomicU32>);
+pub struct Attempts(Arc<AtomicU32>);
 
 impl Attempts {
     pub fn count(&self) -> u32 {
@@ -126,7 +129,7 @@ mod tests {
     fn the_message_is_one_line_with_code_message_attempts_and_request() {
         let error = StoreError {
             operation: "UpdateItem",
-            table: "outpost-dispatches".into(),
+            resource: "outpost-dispatches".into(),
             attempts: 3,
             code: "InternalServerError".into(),
             message: "Internal server error".into(),

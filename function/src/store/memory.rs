@@ -75,7 +75,7 @@ impl MemoryStore {
         match self.failure.lock().unwrap().take() {
             Some(code) => Err(StoreError {
                 operation,
-                table: "memory".to_owned(),
+                resource: "memory".to_owned(),
                 attempts: 3,
                 code: code.to_owned(),
                 message: format!("injected {code}"),

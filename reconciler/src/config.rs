@@ -1,0 +1,121 @@
+//! The reconciler's settings, from its environment (names and defaults: `contract::env`).
+
+use chrono::Duration;
+use contract::env::{reconciler as vars, Var};
+
+/// What one run examines and when it closes a dispatch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The index that lists dispatches by status and creation time.
+    pub status_index: String,
+    /// The non-terminal statuses examined, in order.
+    pub statuses: Vec<String>,
+    /// Dispatches younger than this are not examined: their event may still come.
+    pub grace: Duration,
+    /// A dispatch whose task ECS no longer knows is closed once it is older than this.
+    pub max_age: Duration,
+    /// The most dispatches one run examines.
+    pub max_records: usize,
+}
+
+/// A setting that cannot be used; init fails on it.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{name}={value:?} is not valid: {expected}")]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl Settings {
+    /// Reads settings through `lookup`; an unset or empty variable takes its default.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |var: Var| {
+            lookup(var.name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+                .unwrap_or_else(|| var.default.to_owned())
+        };
+        let number = |var: Var, expected| {
+            let value = get(var);
+            value
+                .parse::<u32>()
+                .ok()
+                .filter(|number| *number > 0)
+                .ok_or(SettingsError {
+                    name: var.name,
+                    value,
+                    expected,
+                })
+        };
+        let statuses: Vec<String> = get(vars::STATUSES)
+            .split(',')
+            .map(|status| status.trim().to_owned())
+            .filter(|status| !status.is_empty())
+            .collect();
+        if let Some(terminal) = statuses
+            .iter()
+            .find(|s| contract::DispatchStatus::is_terminal(s))
+        {
+            return Err(SettingsError {
+                name: vars::STATUSES.name,
+                value: terminal.clone(),
+                expected: "non-terminal statuses only (a settled dispatch is never touched)",
+            });
+        }
+        Ok(Settings {
+            status_index: get(vars::STATUS_INDEX),
+            statuses,
+            grace: Duration::minutes(
+                number(vars::GRACE_MINUTES, "a whole number of minutes above 0")?.into(),
+            ),
+            max_age: Duration::minutes(
+                number(vars::MAX_AGE_MINUTES, "a whole number of minutes above 0")?.into(),
+            ),
+            max_records: number(vars::MAX_RECORDS, "a whole number above 0")? as usize,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::from_lookup(|name| {
+            let found = vars.iter().find(|(key, _)| *key == name);
+            found.map(|(_, value)| value.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_are_the_issues() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.status_index, contract::table::STATUS_INDEX.name);
+        assert_eq!(defaults.statuses, [contract::status::RUNNING]);
+        assert_eq!(defaults.grace, Duration::minutes(10));
+        assert_eq!(defaults.max_age, Duration::hours(2));
+        assert_eq!(defaults.max_records, 1000);
+    }
+
+    #[test]
+    fn reads_a_list_of_statuses_and_refuses_bad_values() {
+        let read = settings(&[
+            ("RECONCILE_STATUSES", " RUNNING, PENDING ,"),
+            ("MAX_RECORDS", "50"),
+        ])
+        .unwrap();
+        assert_eq!(read.statuses, ["RUNNING", "PENDING"]);
+        assert_eq!(read.max_records, 50);
+        assert_eq!(
+            settings(&[("GRACE_MINUTES", "0")]).unwrap_err().name,
+            "GRACE_MINUTES"
+        );
+        assert_eq!(
+            settings(&[("MAX_AGE_MINUTES", "2h")]).unwrap_err().name,
+            "MAX_AGE_MINUTES"
+        );
+        let terminal = settings(&[("RECONCILE_STATUSES", "RUNNING,COMPLETED")]).unwrap_err();
+        assert_eq!(terminal.value, "COMPLETED");
+    }
+}

@@ -1,0 +1,156 @@
+//! What to do with each dispatch the reconciler examines, from what ECS says of its task.
+//! Pure: the run asks DynamoDB and ECS, then acts on these answers.
+
+use aws_sdk_ecs::types::Task;
+use chrono::{DateTime, Duration, Utc};
+use contract::ecs::STOPPED;
+use contract::resources::RECONCILER;
+use function::event::{EcsTaskDetail, StoppedTask};
+
+use crate::task::stopped_task;
+
+/// The stop code written when ECS no longer knows a dispatch's task.
+pub const TASK_NOT_FOUND: &str = "ReconcilerTaskNotFound";
+
+/// A dispatch the status index returned: not settled, and older than the grace period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub dispatch_id: String,
+    pub task_arn: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What ECS said of a candidate's task.
+#[derive(Clone, Copy, Debug)]
+pub enum Answer<'a> {
+    /// `DescribeTasks` returned the task.
+    Found(&'a Task),
+    /// `DescribeTasks` listed it under `failures` as `MISSING`: ECS keeps a stopped task
+    /// for about an hour, then forgets it.
+    Missing,
+}
+
+/// The reconciler's verdict on one dispatch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The task stopped: settle through the callback's own path.
+    Settle(Box<StoppedTask>),
+    /// The task still runs: its event will come.
+    StillRunning,
+    /// ECS does not know the task, but the dispatch is younger than the maximum age:
+    /// ECS may not list a task it only just launched, so wait.
+    MissingTooYoung,
+    /// The dispatch names no task: the control plane may never have launched it, so it is
+    /// only reported, never settled.
+    NoTask,
+}
+
+/// The verdict on `candidate`, given what ECS said of its task (`None` when it names no
+/// task). A task ECS no longer knows, on a dispatch older than `max_age`, is settled
+/// FAILED with a stop code and reason that say so.
+pub fn verdict(
+    candidate: &Candidate,
+    answer: Option<Answer<'_>>,
+    now: DateTime<Utc>,
+    max_age: Duration,
+) -> Verdict {
+    let (Some(task_arn), Some(answer)) = (&candidate.task_arn, answer) else {
+        return Verdict::NoTask;
+    };
+    match answer {
+        Answer::Found(task) => match stopped_task(task, now) {
+            Some(stopped) => Verdict::Settle(Box::new(stopped)),
+            None => Verdict::StillRunning,
+        },
+        Answer::Missing if now - candidate.created_at < max_age => Verdict::MissingTooYoung,
+        Answer::Missing => Verdict::Settle(Box::new(missing_task(task_arn, now))),
+    }
+}
+
+/// The stopped task that stands for one ECS has forgotten: no exit code, so the status
+/// table settles it FAILED, and a stop code and reason that say plainly what happened.
+fn missing_task(task_arn: &str, now: DateTime<Utc>) -> StoppedTask {
+    StoppedTask {
+        task_arn: task_arn.to_owned(),
+        stopped_at: now,
+        detail: EcsTaskDetail {
+            task_arn: Some(task_arn.to_owned()),
+            last_status: Some(STOPPED.to_owned()),
+            stop_code: Some(TASK_NOT_FOUND.to_owned()),
+            stopped_reason: Some(format!(
+                "Closed by {RECONCILER}: ECS has no record of task {task_arn} (it keeps \
+                 stopped tasks for about an hour), and no stop event settled this dispatch."
+            )),
+            ..EcsTaskDetail::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use function::status::{decide, DispatchStatus};
+
+    use super::*;
+
+    const ARN: &str = "arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/abc";
+
+    fn now() -> DateTime<Utc> {
+        "2026-01-15T20:00:00Z".parse().unwrap()
+    }
+
+    fn candidate(task_arn: Option<&str>, age_minutes: i64) -> Candidate {
+        Candidate {
+            dispatch_id: "d-1".into(),
+            task_arn: task_arn.map(str::to_owned),
+            created_at: now() - Duration::minutes(age_minutes),
+        }
+    }
+
+    fn check(candidate: &Candidate, answer: Option<Answer<'_>>) -> Verdict {
+        verdict(candidate, answer, now(), Duration::hours(2))
+    }
+
+    #[test]
+    fn a_stopped_task_is_settled_and_a_running_one_left_alone() {
+        let stopped = Task::builder().task_arn(ARN).last_status("STOPPED").build();
+        let running = Task::builder().task_arn(ARN).last_status("RUNNING").build();
+        let old = candidate(Some(ARN), 30);
+        assert!(matches!(
+            check(&old, Some(Answer::Found(&stopped))),
+            Verdict::Settle(_)
+        ));
+        assert_eq!(
+            check(&old, Some(Answer::Found(&running))),
+            Verdict::StillRunning
+        );
+    }
+
+    #[test]
+    fn a_forgotten_task_is_closed_only_past_the_maximum_age() {
+        let young = candidate(Some(ARN), 119);
+        assert_eq!(
+            check(&young, Some(Answer::Missing)),
+            Verdict::MissingTooYoung
+        );
+        let Verdict::Settle(task) = check(&candidate(Some(ARN), 121), Some(Answer::Missing)) else {
+            panic!("a dispatch past the maximum age is settled");
+        };
+        assert_eq!(task.task_arn, ARN);
+        assert_eq!(task.detail.stop_code.as_deref(), Some(TASK_NOT_FOUND));
+        let reason = task.detail.stopped_reason.as_deref().unwrap();
+        assert!(
+            reason.contains("ECS has no record of task") && reason.contains(RECONCILER),
+            "{reason}"
+        );
+        // Through the callback's own status table: no exit code, so FAILED.
+        assert_eq!(
+            decide(&task.detail, "worker").status,
+            DispatchStatus::Failed
+        );
+    }
+
+    #[test]
+    fn a_dispatch_without_a_task_is_only_reported() {
+        assert_eq!(check(&candidate(None, 600), None), Verdict::NoTask);
+    }
+}

@@ -1,0 +1,209 @@
+//! The real `reconciler` binary, under a local Lambda Runtime API, against moto's DynamoDB
+//! and ECS, invoked as the schedule invokes it.
+
+use chrono::{Duration, Utc};
+use contract::env::reconciler as settings;
+use contract::metrics::reconciler as figures;
+use contract::{logs, resources};
+use serde_json::{json, Value};
+use testkit::ecs::Cluster;
+use testkit::runtime::{FunctionProcess, Output, RuntimeApi};
+use testkit::table::TestTable;
+
+/// ECS's task ARNs in moto's account: a task ECS never heard of.
+const GONE: &str = "arn:aws:ecs:us-east-1:123456789012:task/outpost-dev/0000000000000000gone";
+
+struct World {
+    table: TestTable,
+    cluster: Cluster,
+}
+
+async fn world() -> World {
+    let table = TestTable::new(function::aws::sdk_config_loader()).await;
+    let cluster = Cluster::new(&table.server, function::aws::sdk_config_loader()).await;
+    World { table, cluster }
+}
+
+fn minutes_ago(minutes: i64) -> String {
+    function::timefmt::record_timestamp(Utc::now() - Duration::minutes(minutes))
+}
+
+/// One scheduled run of the real binary, with `extra` settings; its response and the JSON
+/// lines it wrote.
+async fn run_once(world: &World, extra: &[(&str, &str)]) -> (Result<Value, String>, Vec<Value>) {
+    let api = RuntimeApi::start(resources::RECONCILER).unwrap();
+    let mut env = world.table.server.env();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_reconciler"));
+    let process = FunctionProcess::spawn(binary, &api, &env, Output::Capture).unwrap();
+    let scheduled = json!({"version": "0", "id": "1", "source": "aws.events",
+        "detail-type": "Scheduled Event", "time": "2026-01-15T20:00:00Z", "detail": {}});
+    let result = api.invoke(scheduled).await.map_err(|err| err.to_string());
+    let (_, output) = process.stop().await;
+    let lines = output
+        .iter()
+        .filter_map(|line| serde_json::from_str(&line.line).ok())
+        .collect();
+    (result, lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_event_is_settled_and_everything_else_left_as_it_should_be() {
+    let world = world().await;
+    let table = &world.table;
+    // The lost event: the task stopped (exit 0 in moto), no event reached the callback.
+    let stopped = world.cluster.run_task(Some("lost")).await;
+    world
+        .cluster
+        .stop_task(&stopped, "Essential container in task exited")
+        .await;
+    table
+        .put_dispatch_created("lost", "RUNNING", Some(&stopped), &minutes_ago(30))
+        .await;
+    // Still running: left alone.
+    let running = world.cluster.run_task(Some("running")).await;
+    table
+        .put_dispatch_created("running", "RUNNING", Some(&running), &minutes_ago(30))
+        .await;
+    // Too young to examine, even though its task stopped.
+    let young = world.cluster.run_task(Some("young")).await;
+    world.cluster.stop_task(&young, "done").await;
+    table
+        .put_dispatch_created("young", "RUNNING", Some(&young), &minutes_ago(2))
+        .await;
+    // ECS has forgotten the task: closed past the maximum age, left within it.
+    table
+        .put_dispatch_created("forgotten", "RUNNING", Some(GONE), &minutes_ago(180))
+        .await;
+    table
+        .put_dispatch_created("forgotten-recent", "RUNNING", Some(GONE), &minutes_ago(60))
+        .await;
+    // No task: only reported.
+    table
+        .put_dispatch_created("never-launched", "RUNNING", None, &minutes_ago(600))
+        .await;
+    // Already settled: never examined.
+    table
+        .put_dispatch_created("done", "COMPLETED", Some(&stopped), &minutes_ago(30))
+        .await;
+
+    let (response, lines) = run_once(&world, &[]).await;
+    let report = response.unwrap();
+    assert_eq!(report["examined"], 5, "{report}");
+    assert_eq!(
+        report["settled"],
+        json!({"COMPLETED": 1, "FAILED": 1}),
+        "{report}"
+    );
+    assert_eq!(report["stillRunning"], 1, "{report}");
+    assert_eq!(report["taskMissing"], 2, "{report}");
+    assert_eq!(report["noTask"], 1, "{report}");
+    assert_eq!(report["unchecked"], 0, "{report}");
+
+    let lost = table.get("lost").await.unwrap();
+    assert_eq!(lost["status"], "COMPLETED");
+    assert_eq!(lost["exitCode"], "0");
+    assert_eq!(lost["taskArn"], stopped);
+    assert!(
+        lost["endedAt"].ends_with('Z') && lost.contains_key("updateRequestId"),
+        "{lost:?}"
+    );
+    let forgotten = table.get("forgotten").await.unwrap();
+    assert_eq!(forgotten["status"], "FAILED");
+    assert_eq!(forgotten["stopCode"], reconciler::plan::TASK_NOT_FOUND);
+    assert!(
+        forgotten["stoppedReason"].contains("ECS has no record of task"),
+        "{forgotten:?}"
+    );
+    for unchanged in ["running", "young", "forgotten-recent", "never-launched"] {
+        assert_eq!(
+            table.get(unchanged).await.unwrap()["status"],
+            "RUNNING",
+            "{unchanged}"
+        );
+    }
+    assert_eq!(table.get("done").await.unwrap()["status"], "COMPLETED");
+    assert_eq!(
+        table.count().await,
+        7,
+        "the reconciler never creates a record"
+    );
+
+    // One line per settled dispatch, and the run's figures as EMF.
+    let settled: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == logs::RECONCILER_SETTLED)
+        .collect();
+    assert_eq!(settled.len(), 2, "{lines:#?}");
+    assert!(
+        settled
+            .iter()
+            .any(|l| l["dispatch_id"] == "lost" && l["status"] == "COMPLETED"),
+        "{settled:#?}"
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l["message"] == logs::RECONCILER_NO_TASK && l["dispatch_id"] == "never-launched"));
+    let run = lines
+        .iter()
+        .find(|l| l.get(figures::EXAMINED).is_some())
+        .expect("the run's EMF line");
+    assert_eq!(run[figures::SETTLED], 2);
+    assert_eq!(
+        run["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        contract::metrics::NAMESPACE
+    );
+
+    // A second run finds nothing new to settle.
+    let (again, _) = run_once(&world, &[]).await;
+    let again = again.unwrap();
+    assert_eq!(again["settled"], json!({}), "{again}");
+    assert_eq!(again["examined"], 3, "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_drains_over_runs_a_page_at_a_time() {
+    let world = world().await;
+    for i in 0..25 {
+        let task = world.cluster.run_task(Some(&format!("d-{i:02}"))).await;
+        world.cluster.stop_task(&task, "exited").await;
+        let created = minutes_ago(60 - i);
+        world
+            .table
+            .put_dispatch_created(&format!("d-{i:02}"), "RUNNING", Some(&task), &created)
+            .await;
+    }
+    let bound = [(settings::MAX_RECORDS.name, "10")];
+    let mut settled = 0;
+    for expected in [10, 10, 5, 0] {
+        let (report, _) = run_once(&world, &bound).await;
+        let report = report.unwrap();
+        assert_eq!(report["examined"], expected, "{report}");
+        settled += report["settled"]["COMPLETED"].as_u64().unwrap_or(0);
+    }
+    assert_eq!(settled, 25);
+    // Oldest first: the first run took the ten oldest.
+    assert_eq!(
+        world.table.get("d-24").await.unwrap()["status"],
+        "COMPLETED"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_can_check_nothing_fails_and_writes_nothing() {
+    let world = world().await;
+    let task = world.cluster.run_task(Some("d")).await;
+    world.cluster.stop_task(&task, "exited").await;
+    world
+        .table
+        .put_dispatch_created("d", "RUNNING", Some(&task), &minutes_ago(30))
+        .await;
+    // The table does not exist: the listing fails, so the run fails (its errors alarm).
+    let (result, _) = run_once(&world, &[("TABLE_NAME", "no-such-table")]).await;
+    let err = result.unwrap_err();
+    assert!(
+        err.contains("NothingChecked") && err.contains("Query on no-such-table"),
+        "{err}"
+    );
+    assert_eq!(world.table.get("d").await.unwrap()["status"], "RUNNING");
+}

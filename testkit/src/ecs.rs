@@ -1,0 +1,140 @@
+//! ECS in moto: a cluster with one container instance and the worker's task definition,
+//! where tests run and stop tasks as the dispatcher and ECS would.
+//!
+//! moto's ECS keeps little of a stopped task (no stop code; every container exits 0), so
+//! the status rows it cannot express are tested on AWS-shaped `DescribeTasks` answers.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use aws_config::ConfigLoader;
+use aws_sdk_ecs::types::{ContainerDefinition, ContainerOverride, KeyValuePair, TaskOverride};
+use contract::{dispatch_id, env, resources};
+
+use crate::server::Server;
+
+/// A cluster in moto, named like the one the rule listens to by default.
+pub struct Cluster {
+    pub client: aws_sdk_ecs::Client,
+    pub name: String,
+    task_definition: String,
+}
+
+impl Cluster {
+    /// Creates the cluster, an EC2 instance registered as its container instance (moto
+    /// places tasks only on one), and the worker's task definition.
+    pub async fn new(server: &Server, loader: ConfigLoader) -> Cluster {
+        let client = aws_sdk_ecs::Client::new(&server.configure(loader).load().await);
+        let name = resources::DEFAULT_CLUSTER.to_owned();
+        client
+            .create_cluster()
+            .cluster_name(&name)
+            .send()
+            .await
+            .expect("create cluster");
+        let document = format!(
+            r#"{{"instanceId":"{}","region":"{}"}}"#,
+            ec2_instance(server.endpoint()),
+            crate::server::REGION
+        );
+        client
+            .register_container_instance()
+            .cluster(&name)
+            .instance_identity_document(document)
+            .send()
+            .await
+            .expect("register a container instance");
+        let worker = ContainerDefinition::builder()
+            .name(env::WORKER_CONTAINER.default)
+            .image("busybox")
+            .essential(true)
+            // A reservation, not `memory` or `cpu`: moto echoes those into the task's
+            // containers as numbers, where ECS (and so the SDK) has strings.
+            .memory_reservation(512)
+            .build();
+        let definition = client
+            .register_task_definition()
+            .family("outpost-worker")
+            .container_definitions(worker)
+            .send()
+            .await
+            .expect("register the task definition");
+        let task_definition = definition
+            .task_definition()
+            .and_then(|definition| definition.task_definition_arn())
+            .expect("a task definition ARN")
+            .to_owned();
+        Cluster {
+            client,
+            name,
+            task_definition,
+        }
+    }
+
+    /// Runs a worker task, as the dispatcher launches one, with `DISPATCH_ID` in its
+    /// override environment when given; returns its ARN.
+    pub async fn run_task(&self, dispatch: Option<&str>) -> String {
+        let environment = dispatch.map(|id| {
+            KeyValuePair::builder()
+                .name(dispatch_id::ENV_NAME)
+                .value(id)
+                .build()
+        });
+        let overrides = TaskOverride::builder()
+            .container_overrides(
+                ContainerOverride::builder()
+                    .name(env::WORKER_CONTAINER.default)
+                    .set_environment(environment.map(|pair| vec![pair]))
+                    .build(),
+            )
+            .build();
+        let output = self
+            .client
+            .run_task()
+            .cluster(&self.name)
+            .task_definition(&self.task_definition)
+            .overrides(overrides)
+            .send()
+            .await
+            .expect("run a task");
+        let task = output.tasks().first().expect("moto placed the task");
+        task.task_arn().expect("a task ARN").to_owned()
+    }
+
+    /// Stops a task, as StopTask (or ECS itself) does.
+    pub async fn stop_task(&self, task_arn: &str, reason: &str) {
+        self.client
+            .stop_task()
+            .cluster(&self.name)
+            .task(task_arn)
+            .reason(reason)
+            .send()
+            .await
+            .expect("stop the task");
+    }
+}
+
+/// Starts an EC2 instance in moto and returns its ID. The EC2 query API is one form POST,
+/// which moto answers without checking a signature, so the test kit needs no EC2 SDK.
+fn ec2_instance(endpoint: &str) -> String {
+    let address = endpoint.trim_start_matches("http://");
+    let body = "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&MinCount=1&MaxCount=1&InstanceType=t2.medium";
+    let mut stream = TcpStream::connect(address).expect("moto is running");
+    write!(
+        stream,
+        "POST / HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/ec2/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {length}\r\n\r\n{body}",
+        region = crate::server::REGION,
+        length = body.len()
+    )
+    .expect("ask moto for an instance");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("moto's answer");
+    let start = response.find("<instanceId>").expect("an instance ID") + "<instanceId>".len();
+    let end = start
+        + response[start..]
+            .find('<')
+            .expect("the end of the instance ID");
+    response[start..end].to_owned()
+}

@@ -56,7 +56,7 @@ requirements: ## Re-resolve requirements/*.txt from requirements/*.in
 .PHONY: build
 build: ## Build the function's release binary (target/release/bootstrap) and the test kit
 	cargo build --locked --release -p function
-	cargo build --locked -p testkit
+	cargo build --locked -p testkit --bins --examples
 
 .PHONY: templates
 templates: ## Re-render templates/stack.json from synth

@@ -207,3 +207,77 @@ async fn a_run_that_can_check_nothing_fails_and_writes_nothing() {
     );
     assert_eq!(world.table.get("d").await.unwrap()["status"], "RUNNING");
 }
+
+/// The callback and the reconciler settle the same dispatches at once: the same condition
+/// guards both writes, so each dispatch is settled exactly once, by one or the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_race_between_the_callback_and_the_reconciler_settles_once() {
+    use function::config::Config;
+    use function::outcome::{Outcome, SkipReason};
+    use function::store::DynamoStore;
+    use reconciler::config::Settings;
+    use reconciler::index::StatusIndex;
+    use reconciler::run::{run, Deps};
+    use testkit::events::TaskEvent;
+
+    let world = world().await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let dispatch = format!("race-{i}");
+        let task = world.cluster.run_task(Some(&dispatch)).await;
+        world.cluster.stop_task(&task, "exited").await;
+        world
+            .table
+            .put_dispatch_created(&dispatch, "RUNNING", Some(&task), &minutes_ago(30))
+            .await;
+        tasks.push((dispatch, task));
+    }
+    let config = Config::defaults();
+    let store = DynamoStore::new(world.table.client.clone(), &config);
+    let deps = Deps {
+        index: StatusIndex {
+            client: world.table.client.clone(),
+            table: config.table_name.clone(),
+            index: contract::table::STATUS_INDEX.name.to_owned(),
+        },
+        ecs: world.cluster.client.clone(),
+        store: store.clone(),
+        config: config.clone(),
+        settings: Settings::from_lookup(|_| None).unwrap(),
+    };
+    let callbacks = async {
+        let mut updated = 0;
+        for (dispatch, task) in &tasks {
+            let event = TaskEvent::stopped(task).dispatch_id(dispatch).build();
+            let outcome = function::handler::process(
+                event,
+                &store,
+                &config,
+                &testkit::request_id(),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+            match outcome {
+                Outcome::Updated { .. } => updated += 1,
+                Outcome::Skipped { reason, .. } => assert_eq!(reason, SkipReason::AlreadyTerminal),
+            }
+        }
+        updated
+    };
+    let (by_callback, report) = tokio::join!(callbacks, run(&deps, "reconciler-run", Utc::now()));
+    let report = report.unwrap();
+    let by_reconciler = report.settled_total();
+    assert_eq!(by_callback + by_reconciler, tasks.len(), "{report:?}");
+    // What the reconciler listed, it either settled or found settled by the callback.
+    assert_eq!(
+        by_reconciler + report.already_settled,
+        report.examined,
+        "{report:?}"
+    );
+    for (dispatch, _) in &tasks {
+        assert!(contract::DispatchStatus::is_terminal(
+            &world.table.get(dispatch).await.unwrap()["status"]
+        ));
+    }
+}

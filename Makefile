@@ -54,8 +54,8 @@ requirements: ## Re-resolve requirements/*.txt from requirements/*.in
 	rm -rf $(VENV)/resolve
 
 .PHONY: build
-build: ## Build the function's release binary (target/release/bootstrap) and the test kit
-	cargo build --locked --release -p function
+build: ## Build the functions' release binaries (target/release/bootstrap, target/release/reconciler) and the test kit
+	cargo build --locked --release -p function -p reconciler
 	cargo build --locked -p testkit --bins --examples
 
 .PHONY: templates

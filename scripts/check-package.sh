@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Checks `make package`: builds the arm64 package with cargo-lambda, then checks that
-# packing the same binary again gives the same bytes and name, and that the zip holds
-# one executable `bootstrap` with a fixed timestamp.
+# Checks `make package`: builds the arm64 packages (the callback's and the reconciler's)
+# with cargo-lambda, then checks that packing the same binary again gives the same bytes
+# and name, and that each zip holds one executable `bootstrap` with a fixed timestamp.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,22 +10,27 @@ python="$root/.venv/tools/bin/python"
 arch="${1:-arm64}"
 
 echo "==> make package ARCH=$arch"
-first="$(scripts/package.sh "$arch" | tail -n 1)"
-first_sum="$(sha256sum "$first" | cut -d' ' -f1)"
-echo "    $first ($(wc -c <"$first") bytes)"
+scripts/package.sh "$arch" >/dev/null
 
-echo "==> pack the same binary again"
-rm -f "$first"
-second="$("$python" scripts/package.py target/lambda/bootstrap/bootstrap "$arch" dist)"
-second_sum="$(sha256sum "$second" | cut -d' ' -f1)"
-if [[ "$first" != "$second" || "$first_sum" != "$second_sum" ]]; then
-  echo "check-package: FAILED: packing the same binary twice gave $first ($first_sum) and $second ($second_sum)" >&2
-  exit 1
-fi
-echo "    same name, same bytes: $second_sum"
-
-echo "==> the zip's one entry"
-"$python" scripts/package.py --verify "$second" "$arch" | sed 's/^/    /'
+# For each function's zip: packing the same binary again gives the same name and bytes,
+# and the zip holds one executable `bootstrap` for the architecture.
+for function in callback:bootstrap reconciler:reconciler; do
+  IFS=: read -r label bin <<<"$function"
+  first="$(cat "dist/$arch.$label.zip-path")"
+  first_sum="$(sha256sum "$first" | cut -d' ' -f1)"
+  echo "    $first ($(wc -c <"$first") bytes)"
+  echo "==> pack the same $label binary again"
+  name="$(basename "$first" | sed 's/-[a-z0-9_]*-[0-9a-f]*\.zip$//')"
+  rm -f "$first"
+  second="$("$python" scripts/package.py "target/lambda/$bin/bootstrap" "$name" "$arch" dist)"
+  second_sum="$(sha256sum "$second" | cut -d' ' -f1)"
+  if [[ "$first" != "$second" || "$first_sum" != "$second_sum" ]]; then
+    echo "check-package: FAILED: packing the same binary twice gave $first ($first_sum) and $second ($second_sum)" >&2
+    exit 1
+  fi
+  echo "    same name, same bytes: $second_sum"
+  "$python" scripts/package.py --verify "$second" "$arch" | sed 's/^/    /'
+done
 
 echo "==> make deploy into moto, twice: the second run uploads nothing and changes nothing"
 # shellcheck disable=SC2016 # expanded by the inner shell, inside moto's environment

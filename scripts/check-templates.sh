@@ -54,12 +54,15 @@ deploy_checks() {
   local sqs=(--endpoint-url "$AWS_ENDPOINT_URL")
 
   step "deploy $template as stack $stack (scripts/deploy.sh, the path of make deploy)"
-  # moto never runs the code; the release binary, packed as `make package` packs it, will do.
-  local zip
-  zip="$("$tools/python" scripts/package.py target/release/bootstrap x86_64 "$(mktemp -d)")"
+  # moto never runs the code; the release binaries, packed as `make package` packs them,
+  # will do.
+  local dir zip reconciler_zip
+  dir="$(mktemp -d)"
+  zip="$("$tools/python" scripts/package.py target/release/bootstrap "$(text Resources.CallbackFunction.Properties.FunctionName)" x86_64 "$dir")"
+  reconciler_zip="$("$tools/python" scripts/package.py target/release/reconciler "$(text Resources.ReconcilerFunction.Properties.FunctionName)" x86_64 "$dir")"
   "$aws" s3api create-bucket --bucket "$bucket" >/dev/null
   local deploy=(env STACK_NAME="$stack" ARTIFACT_BUCKET="$bucket" ARCH=x86_64 ZIP="$zip"
-    TEMPLATE="$template" "$root/scripts/deploy.sh")
+    RECONCILER_ZIP="$reconciler_zip" TEMPLATE="$template" "$root/scripts/deploy.sh")
   "${deploy[@]}"
   [[ "$("$aws" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text)" == CREATE_COMPLETE ]] ||
     fail "stack $stack is not CREATE_COMPLETE"
@@ -102,6 +105,20 @@ deploy_checks() {
   same "$function role's inline policies (runbook: list-role-policies)" 'Resources.CallbackRole.Properties.Policies[].PolicyName' \
     iam list-role-policies --role-name "${role##*/}" --query PolicyNames
 
+  step "reconciler function and its schedule"
+  local reconciler schedule
+  reconciler="$(text Resources.ReconcilerFunction.Properties.FunctionName)"
+  same "$reconciler settings" "Resources.ReconcilerFunction.Properties.$settings" \
+    lambda get-function --function-name "$reconciler" --query "Configuration.$settings"
+  same "$reconciler environment variables" 'sort(keys(Resources.ReconcilerFunction.Properties.Environment.Variables))' \
+    lambda get-function --function-name "$reconciler" --query 'sort(keys(Configuration.Environment.Variables))'
+  schedule="$(text Resources.ReconcilerSchedule.Properties.Name)"
+  same "$schedule state" Resources.ReconcilerSchedule.Properties.State \
+    events describe-rule --name "$schedule" --query State
+  [[ "$("$aws" events describe-rule --name "$schedule" --query ScheduleExpression --output text)" == "rate($(text Parameters.ReconcileEveryMinutes.Default) minutes)" ]] ||
+    fail "$schedule does not run every $(text Parameters.ReconcileEveryMinutes.Default) minutes"
+  printf '  ok: %s runs every %s minutes\n' "$schedule" "$(text Parameters.ReconcileEveryMinutes.Default)"
+
   step "log group (retention: the parameter's default)"
   local log_group
   log_group="$(text Resources.CallbackLogGroup.Properties.LogGroupName)"
@@ -133,7 +150,7 @@ if [[ "${1:-}" == "--deploy" ]]; then
 fi
 
 [[ -f "$template" ]] || fail "$template is missing; run 'make templates'"
-for tool in "$tools/cfn-lint" "$tools/aws" "$tools/jp.py" "$checkov" target/debug/testkit target/release/bootstrap; do
+for tool in "$tools/cfn-lint" "$tools/aws" "$tools/jp.py" "$checkov" target/debug/testkit target/release/bootstrap target/release/reconciler; do
   [[ -x "$tool" ]] || fail "$tool is missing; run 'make tools build'"
 done
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Deploys the whole stack with the AWS CLI: uploads the function's zip when the bucket
-# does not have it yet, then `aws cloudformation deploy` with the synthesized template.
+# Deploys the whole stack with the AWS CLI: uploads the functions' zips when the bucket
+# does not have them yet, then `aws cloudformation deploy` with the synthesized template.
 #
 #   ARTIFACT_BUCKET=my-artifacts scripts/deploy.sh
 #
@@ -8,39 +8,52 @@
 #   ARTIFACT_BUCKET   S3 bucket for the code zip (required; must exist)
 #   STACK_NAME        CloudFormation stack name          (default outpost-dispatch-callback)
 #   ARCH              arm64 or x86_64                    (default arm64)
-#   ZIP               the code zip                       (default: the one `make package` made for ARCH)
+#   ZIP               the callback's code zip            (default: the one `make package` made for ARCH)
+#   RECONCILER_ZIP    the reconciler's code zip          (default: the one `make package` made for ARCH)
 #   CLUSTER_ARN       ECS cluster the rule listens to    (default: outpost-dev in the account and region)
 #   ALARM_TOPIC_ARN   SNS topic for alarm notifications  (default: none)
 #   TEMPLATE          template file to deploy            (default: synthesized from source into dist/stack.json)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
 #
-# The zip's name carries its content hash, so an unchanged function is neither uploaded
+# A zip's name carries its content hash, so an unchanged function is neither uploaded
 # nor updated, and a second run with nothing changed reports "No changes to deploy".
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Paths given by the caller are relative to the caller's directory, not to the repository.
 [[ -n "${ZIP:-}" ]] && ZIP="$(realpath -- "$ZIP")"
+[[ -n "${RECONCILER_ZIP:-}" ]] && RECONCILER_ZIP="$(realpath -- "$RECONCILER_ZIP")"
 [[ -n "${TEMPLATE:-}" ]] && TEMPLATE="$(realpath -- "$TEMPLATE")"
 cd "$root"
 aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 stack="${STACK_NAME:-outpost-dispatch-callback}"
 arch="${ARCH:-arm64}"
 bucket="${ARTIFACT_BUCKET:?set ARTIFACT_BUCKET to the S3 bucket that holds the code zip}"
-if [[ -z "${ZIP:-}" ]]; then
-  [[ -f "dist/$arch.zip-path" ]] || { echo "deploy: no package for $arch; run 'make package ARCH=$arch'" >&2; exit 2; }
-  ZIP="$(cat "dist/$arch.zip-path")"
-fi
-[[ -f "$ZIP" ]] || { echo "deploy: $ZIP does not exist; run 'make package ARCH=$arch'" >&2; exit 2; }
-key="outpost-dispatch-callback/$(basename "$ZIP")"
-
-echo "==> code s3://$bucket/$key"
-if "$aws" s3api head-object --bucket "$bucket" --key "$key" >/dev/null 2>&1; then
-  echo "    already uploaded (same content hash): not uploading"
-else
-  "$aws" s3api put-object --bucket "$bucket" --key "$key" --body "$ZIP" >/dev/null
-  echo "    uploaded $(wc -c <"$ZIP") bytes"
-fi
+# The zip of one function: given, or the one `make package` made for ARCH.
+zip_of() {
+  local given="$1" label="$2"
+  if [[ -n "$given" ]]; then printf '%s' "$given"; return; fi
+  [[ -f "dist/$arch.$label.zip-path" ]] || { echo "deploy: no $label package for $arch; run 'make package ARCH=$arch'" >&2; exit 2; }
+  cat "dist/$arch.$label.zip-path"
+}
+# Uploads a zip unless the bucket has it (its name is its content hash); prints its key.
+upload() {
+  local zip="$1" key
+  [[ -f "$zip" ]] || { echo "deploy: $zip does not exist; run 'make package ARCH=$arch'" >&2; exit 2; }
+  key="$(basename "$zip" .zip | sed 's/-[a-z0-9_]*-[0-9a-f]*$//')/$(basename "$zip")"
+  echo "==> code s3://$bucket/$key" >&2
+  if "$aws" s3api head-object --bucket "$bucket" --key "$key" >/dev/null 2>&1; then
+    echo "    already uploaded (same content hash): not uploading" >&2
+  else
+    "$aws" s3api put-object --bucket "$bucket" --key "$key" --body "$zip" >/dev/null
+    echo "    uploaded $(wc -c <"$zip") bytes" >&2
+  fi
+  printf '%s' "$key"
+}
+callback_zip="$(zip_of "${ZIP:-}" callback)"
+reconciler_zip="$(zip_of "${RECONCILER_ZIP:-}" reconciler)"
+key="$(upload "$callback_zip")"
+reconciler_key="$(upload "$reconciler_zip")"
 
 template="${TEMPLATE:-}"
 if [[ -z "$template" ]]; then
@@ -51,7 +64,7 @@ if [[ -z "$template" ]]; then
 fi
 echo "    template $template"
 
-parameters=("CodeBucket=$bucket" "CodeKey=$key" "Architecture=$arch")
+parameters=("CodeBucket=$bucket" "CodeKey=$key" "ReconcilerCodeKey=$reconciler_key" "Architecture=$arch")
 [[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
 [[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
 

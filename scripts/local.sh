@@ -25,7 +25,7 @@ export CARGO_TARGET_DIR="$root/target"
 
 if [[ "${1:-}" != "--inside-moto" ]]; then
   echo "==> build the function (release) and the test kit"
-  cargo build --locked --release -q -p function
+  cargo build --locked --release -q -p function -p reconciler
   cargo build --locked -q -p testkit
   echo "==> start moto's server on loopback"
   exec target/debug/testkit with-moto "$root/scripts/local.sh" --inside-moto "$@"
@@ -42,13 +42,15 @@ case "$(uname -m)" in
 esac
 
 echo
-echo "==> package target/release/bootstrap for $arch"
-zip="$("$root/.venv/tools/bin/python" scripts/package.py target/release/bootstrap "$arch" dist/local)"
+echo "==> package target/release/bootstrap and target/release/reconciler for $arch"
+zip="$("$root/.venv/tools/bin/python" scripts/package.py target/release/bootstrap outpost-dispatch-callback "$arch" dist/local)"
+reconciler_zip="$("$root/.venv/tools/bin/python" scripts/package.py target/release/reconciler outpost-dispatch-reconciler "$arch" dist/local)"
 echo "    $zip"
+echo "    $reconciler_zip"
 
 echo
 "$aws" s3api create-bucket --bucket outpost-local-artifacts >/dev/null
-STACK_NAME="$stack" ARTIFACT_BUCKET=outpost-local-artifacts ARCH="$arch" ZIP="$zip" scripts/deploy.sh
+STACK_NAME="$stack" ARTIFACT_BUCKET=outpost-local-artifacts ARCH="$arch" ZIP="$zip" RECONCILER_ZIP="$reconciler_zip" scripts/deploy.sh
 
 echo
 echo "==> the deployed function's name and environment (from stack $stack)"

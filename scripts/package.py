@@ -1,10 +1,11 @@
 """Packs a Lambda `bootstrap` binary into a zip whose bytes depend only on the binary.
 
-    python scripts/package.py BINARY ARCH OUT_DIR
+    python scripts/package.py BINARY NAME ARCH OUT_DIR
     python scripts/package.py --verify ZIP ARCH
 
-Writes OUT_DIR/outpost-dispatch-callback-ARCH-HASH.zip, where HASH is the start of the
-zip's SHA-256, and prints that path. The zip holds one entry, `bootstrap`, with a fixed
+Writes OUT_DIR/NAME-ARCH-HASH.zip (NAME is the function's, such as
+outpost-dispatch-callback), where HASH is the start of the zip's SHA-256, and prints that
+path. The zip holds one entry, `bootstrap`, with a fixed
 timestamp (1980-01-01), fixed Unix permissions (0755, as Lambda needs to execute it) and
 a fixed compression level, so the same binary always gives the same bytes, and the same
 name: an unchanged function never triggers a code update on deploy. `--verify` checks
@@ -21,7 +22,7 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 EXECUTABLE = 0o100755  # a regular file, rwxr-xr-x
 
 
-def pack(binary: str, arch: str, out_dir: str) -> str:
+def pack(binary: str, name: str, arch: str, out_dir: str) -> str:
     with open(binary, "rb") as f:
         data = f.read()
     entry = zipfile.ZipInfo("bootstrap", date_time=FIXED_TIME)
@@ -30,12 +31,12 @@ def pack(binary: str, arch: str, out_dir: str) -> str:
     entry.compress_type = zipfile.ZIP_DEFLATED
 
     os.makedirs(out_dir, exist_ok=True)
-    staging = os.path.join(out_dir, f".staging-{arch}.zip")
+    staging = os.path.join(out_dir, f".staging-{name}-{arch}.zip")
     with zipfile.ZipFile(staging, "w") as archive:
         archive.writestr(entry, data, compresslevel=9)
     with open(staging, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:16]
-    final = os.path.join(out_dir, f"outpost-dispatch-callback-{arch}-{digest}.zip")
+    final = os.path.join(out_dir, f"{name}-{arch}-{digest}.zip")
     os.replace(staging, final)
     return final
 
@@ -68,10 +69,10 @@ def main() -> None:
         if problems:
             sys.exit(f"{sys.argv[2]}: " + "; ".join(problems))
         print(f"{sys.argv[2]}: one bootstrap, mode 0755, 1980-01-01, ELF for {sys.argv[3]}")
-    elif len(sys.argv) == 4 and sys.argv[2] in ELF_MACHINE:
+    elif len(sys.argv) == 5 and sys.argv[3] in ELF_MACHINE:
         print(pack(*sys.argv[1:]))
     else:
-        sys.exit("usage: package.py BINARY arm64|x86_64 OUT_DIR | package.py --verify ZIP arm64|x86_64")
+        sys.exit("usage: package.py BINARY NAME arm64|x86_64 OUT_DIR | package.py --verify ZIP arm64|x86_64")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 #
 #   scripts/package.sh [arm64|x86_64]        (default: arm64, as the stack deploys)
 #
-# Prints the path of the zip (dist/outpost-dispatch-callback-ARCH-HASH.zip) on its last
-# line and records it in dist/ARCH.zip-path for `make deploy`.
+# Prints the paths of the two zips (dist/outpost-dispatch-callback-ARCH-HASH.zip, then
+# dist/outpost-dispatch-reconciler-ARCH-HASH.zip) on its last two lines and records them
+# in dist/ARCH.callback.zip-path and dist/ARCH.reconciler.zip-path for `make deploy`.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,10 +25,16 @@ export CARGO_TARGET_DIR="$root/target"
 if ! rustup target list --installed | grep -x "$triple" >/dev/null; then
   rustup target add "$triple" >&2
 fi
-cargo lambda build --release --locked "$flag" -p function --bin bootstrap >&2
+cargo lambda build --release --locked "$flag" -p function --bin bootstrap -p reconciler --bin reconciler >&2
 
-binary="target/lambda/bootstrap/bootstrap"
-zip="$("$root/.venv/tools/bin/python" scripts/package.py "$binary" "$arch" dist)"
-printf '%s\n' "$zip" > "dist/$arch.zip-path"
-ls -l "$zip" >&2
-printf '%s\n' "$zip"
+# One zip per function, each holding its binary as `bootstrap`. The function's name comes
+# from the template that deploys it (synth's output), never from this script.
+template="$(cargo run --locked -q -p synth)"
+name_of() { printf '%s' "$template" | "$root/.venv/tools/bin/jp.py" "Resources.$1.Properties.FunctionName" | tr -d '"'; }
+for function in callback:CallbackFunction:bootstrap reconciler:ReconcilerFunction:reconciler; do
+  IFS=: read -r label logical_id bin <<<"$function"
+  zip="$("$root/.venv/tools/bin/python" scripts/package.py "target/lambda/$bin/bootstrap" "$(name_of "$logical_id")" "$arch" dist)"
+  printf '%s\n' "$zip" > "dist/$arch.$label.zip-path"
+  ls -l "$zip" >&2
+  printf '%s\n' "$zip"
+done

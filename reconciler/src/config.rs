@@ -98,6 +98,35 @@ mod tests {
         assert_eq!(defaults.max_records, 1000);
     }
 
+    /// The stack and the reconciler agree: every variable the template gives it is one it
+    /// reads, and reading them gives the template's defaults.
+    #[test]
+    fn the_templates_environment_is_what_the_reconciler_reads() {
+        let environment = testkit::template::environment_of(contract::resources::RECONCILER);
+        let known: Vec<&str> = vars::ALL
+            .iter()
+            .chain([&contract::env::TABLE_NAME, &contract::env::WORKER_CONTAINER])
+            .map(|var| var.name)
+            .collect();
+        for name in environment.keys() {
+            assert!(
+                known.contains(&name.as_str()),
+                "the template sets {name}, which the reconciler never reads"
+            );
+        }
+        for name in &known {
+            assert!(
+                environment.contains_key(*name),
+                "the template does not set {name}"
+            );
+        }
+        let read = Settings::from_lookup(|name| environment.get(name).cloned()).unwrap();
+        assert_eq!(read, settings(&[]).unwrap());
+        let config =
+            function::config::Config::from_lookup(|name| environment.get(name).cloned()).unwrap();
+        assert_eq!(config.table_name, contract::table::NAME);
+    }
+
     #[test]
     fn reads_a_list_of_statuses_and_refuses_bad_values() {
         let read = settings(&[

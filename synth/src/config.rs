@@ -28,6 +28,26 @@ pub struct Config {
     pub function_alarms: Vec<AlarmConfig>,
     /// Beyond the runbook: alarms on events waiting in a queue for an operator.
     pub queue_alarms: QueueAlarms,
+    pub reconciler: ReconcilerConfig,
+}
+
+/// The scheduled reconciler: settles what the event path lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReconcilerConfig {
+    pub memory_mb: u32,
+    /// Seconds; a run of the default 1,000 dispatches takes far less.
+    pub timeout_seconds: u32,
+    /// One run at a time: two overlapping runs would only examine the same dispatches.
+    pub reserved_concurrency: u32,
+    /// The schedule periods offered, in minutes; the first is the default.
+    pub every_minutes: [u32; 5],
+    pub default_grace_minutes: u32,
+    pub default_max_age_minutes: u32,
+    pub default_max_records: u32,
+    /// Fires when a run settled anything: the event path lost an event.
+    pub settled_alarm: AlarmConfig,
+    /// Fires when a run failed.
+    pub errors_alarm: AlarmConfig,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -233,6 +253,42 @@ impl Config {
                     ),
                 ),
             },
+            reconciler: ReconcilerConfig {
+                memory_mb: 256,
+                timeout_seconds: 120,
+                reserved_concurrency: 1,
+                every_minutes: [5, 1, 10, 15, 30],
+                default_grace_minutes: 10,
+                default_max_age_minutes: 120,
+                default_max_records: 1000,
+                settled_alarm: any_in_five_minutes(
+                    "ReconcilerSettledAlarm",
+                    alarms::RECONCILER_SETTLED,
+                    format!(
+                        "The reconciler settled a dispatch whose task had stopped: the event \
+                         path lost its event. Look at the {} log lines (\"{}\") for which \
+                         dispatches, then at the {} rule's state, the {} queues and the \
+                         callback's errors for why.",
+                        resources::RECONCILER,
+                        contract::logs::RECONCILER_SETTLED,
+                        resources::RULE,
+                        resources::FAILURE_QUEUE,
+                    ),
+                    contract::metrics::NAMESPACE,
+                    contract::metrics::reconciler::SETTLED,
+                ),
+                errors_alarm: any_in_five_minutes(
+                    "ReconcilerErrorsAlarm",
+                    alarms::RECONCILER_ERRORS,
+                    format!(
+                        "A {} run failed: it could check nothing (its log says why). The \
+                         next scheduled run tries again.",
+                        resources::RECONCILER
+                    ),
+                    LAMBDA_NAMESPACE,
+                    "Errors",
+                ),
+            },
         }
     }
 }
@@ -245,6 +301,29 @@ impl Default for Config {
 
 /// An alarm that fires as soon as one message waits in a queue: every message there is
 /// a dispatch whose status will not settle without an operator.
+/// An alarm that fires as soon as a five-minute sum of `metric` is above zero.
+fn any_in_five_minutes(
+    logical_id: &'static str,
+    name: &'static str,
+    description: String,
+    namespace: &'static str,
+    metric: &'static str,
+) -> AlarmConfig {
+    AlarmConfig {
+        logical_id,
+        name,
+        description,
+        namespace,
+        metric,
+        statistic: AlarmStatistic::Statistic(Statistic::Sum),
+        period_seconds: 300,
+        evaluation_periods: 1,
+        threshold: 0.0,
+        comparison: ComparisonOperator::GreaterThanThreshold,
+        treat_missing_data: TreatMissingData::NotBreaching,
+    }
+}
+
 fn queue_alarm(logical_id: &'static str, name: &'static str, description: String) -> AlarmConfig {
     AlarmConfig {
         logical_id,

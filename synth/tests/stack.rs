@@ -186,7 +186,132 @@ fn an_alarm_fires_when_an_event_waits_in_either_queue() {
     }
     assert_eq!(
         resources_of_type(&template, "AWS::CloudWatch::Alarm").len(),
-        5
+        7
+    );
+}
+
+#[test]
+fn the_reconcilers_alarms_fire_on_any_settled_dispatch_and_any_failed_run() {
+    let template = template();
+    let reconciler = ("FunctionName", reference("ReconcilerFunction"));
+    let expected = [
+        ExpectedAlarm {
+            name: "outpost-dispatch-reconciler-settled",
+            namespace: "Outpost/Callbacks",
+            metric: "ReconcilerSettled",
+            dimension: reconciler.clone(),
+            statistic: ("Statistic", "Sum"),
+            period: 300,
+            evaluation_periods: 1,
+            threshold: 0,
+            comparison: "GreaterThanThreshold",
+            treat_missing_data: "notBreaching",
+        },
+        ExpectedAlarm {
+            name: "outpost-dispatch-reconciler-errors",
+            namespace: "AWS/Lambda",
+            metric: "Errors",
+            dimension: reconciler,
+            statistic: ("Statistic", "Sum"),
+            period: 300,
+            evaluation_periods: 1,
+            threshold: 0,
+            comparison: "GreaterThanThreshold",
+            treat_missing_data: "notBreaching",
+        },
+    ];
+    for alarm in &expected {
+        check_alarm(&template, alarm);
+    }
+    let settled = properties(&template, "ReconcilerSettledAlarm");
+    let description = settled["AlarmDescription"].as_str().unwrap();
+    assert!(
+        description.contains("lost its event")
+            && description.contains("dispatch settled by the reconciler"),
+        "{description}"
+    );
+}
+
+#[test]
+fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
+    let template = template();
+    let function = properties(&template, "ReconcilerFunction");
+    assert_eq!(function["FunctionName"], "outpost-dispatch-reconciler");
+    assert_eq!(function["Runtime"], "provided.al2023");
+    assert_eq!(
+        function["Code"],
+        json!({"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "ReconcilerCodeKey"}})
+    );
+    assert_eq!(
+        function["Environment"]["Variables"],
+        json!({
+            "TABLE_NAME": {"Ref": "DispatchTable"},
+            "WORKER_CONTAINER": {"Ref": "WorkerContainer"},
+            "STATUS_INDEX": "status-createdAt-index",
+            "RECONCILE_STATUSES": {"Ref": "ReconcileStatuses"},
+            "GRACE_MINUTES": {"Ref": "ReconcileGraceMinutes"},
+            "MAX_AGE_MINUTES": {"Ref": "ReconcileMaxAgeMinutes"},
+            "MAX_RECORDS": {"Ref": "ReconcileMaxRecords"}
+        })
+    );
+    assert_eq!(
+        function["LoggingConfig"],
+        json!({"LogFormat": "Text", "LogGroup": {"Ref": "ReconcilerLogGroup"}})
+    );
+    let parameters = &template["Parameters"];
+    assert_eq!(parameters["ReconcileEveryMinutes"]["Default"], 5);
+    assert_eq!(parameters["ReconcileGraceMinutes"]["Default"], 10);
+    assert_eq!(parameters["ReconcileMaxAgeMinutes"]["Default"], 120);
+    assert_eq!(parameters["ReconcileMaxRecords"]["Default"], 1000);
+    assert_eq!(parameters["ReconcileStatuses"]["Default"], "RUNNING");
+    assert!(
+        parameters["ReconcilerCodeKey"].get("Default").is_none(),
+        "required"
+    );
+
+    let schedule = properties(&template, "ReconcilerSchedule");
+    assert_eq!(schedule["Name"], "outpost-dispatch-reconciler-schedule");
+    assert_eq!(
+        schedule["ScheduleExpression"],
+        json!({"Fn::Sub": "rate(${ReconcileEveryMinutes} minutes)"})
+    );
+    assert_eq!(
+        schedule["Targets"],
+        json!([{"Id": "outpost-dispatch-reconciler", "Arn": get_att("ReconcilerFunction", "Arn")}])
+    );
+    assert_eq!(
+        properties(&template, "ReconcilerSchedulePermission")["SourceArn"],
+        get_att("ReconcilerSchedule", "Arn")
+    );
+    assert_eq!(
+        properties(&template, "ReconcilerEventInvokeConfig")["MaximumRetryAttempts"],
+        0
+    );
+
+    // Query on the status index only, the conditional write, DescribeTasks on the rule's
+    // cluster only, and its own logs.
+    let statements =
+        &properties(&template, "ReconcilerRole")["Policies"][0]["PolicyDocument"]["Statement"];
+    let cluster = json!({"Fn::If": [
+        "AnyCluster",
+        {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*"},
+        {"Fn::If": ["ClusterArnGiven", {"Ref": "ClusterArn"},
+            {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/outpost-dev"}]}
+    ]});
+    let log_group = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${ReconcilerLogGroup}";
+    assert_eq!(
+        *statements,
+        json!([
+            {"Sid": "ListDispatches", "Effect": "Allow", "Action": ["dynamodb:Query"],
+             "Resource": [{"Fn::Sub": "${DispatchTable.Arn}/index/status-createdAt-index"}]},
+            {"Sid": "SettleDispatches", "Effect": "Allow", "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+             "Resource": [get_att("DispatchTable", "Arn")]},
+            {"Sid": "DescribeClusterTasks", "Effect": "Allow", "Action": ["ecs:DescribeTasks"],
+             "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/*"}],
+             "Condition": {"ArnLike": {"ecs:cluster": cluster}}},
+            {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": [{"Fn::Sub": log_group}, {"Fn::Sub": format!("{log_group}:log-stream:*")}]}
+        ])
     );
 }
 
@@ -527,6 +652,9 @@ fn outputs_carry_the_runbooks_quick_reference_card() {
             "DeadLetterQueueArn",
             get_att("CompletionDeadLetterQueue", "Arn"),
         ),
+        ("ReconcilerFunctionName", reference("ReconcilerFunction")),
+        ("ReconcilerLogGroupName", reference("ReconcilerLogGroup")),
+        ("ReconcilerScheduleName", reference("ReconcilerSchedule")),
     ];
     let outputs = template["Outputs"].as_object().unwrap();
     assert_eq!(outputs.len(), cases.len());

@@ -14,13 +14,18 @@ pub fn stack() -> Value {
 /// The callback function's environment variables in the template, with every `Ref`
 /// resolved as a deploy with default parameters would resolve it.
 pub fn function_environment() -> BTreeMap<String, String> {
+    environment_of(contract::resources::FUNCTION)
+}
+
+/// The same for the function named `function_name`.
+pub fn environment_of(function_name: &str) -> BTreeMap<String, String> {
     let template = stack();
     let function = resources(&template)
         .find(|resource| {
             resource["Type"] == "AWS::Lambda::Function"
-                && resource["Properties"]["FunctionName"] == contract::resources::FUNCTION
+                && resource["Properties"]["FunctionName"] == function_name
         })
-        .expect("the template has the callback function");
+        .unwrap_or_else(|| panic!("the template has no function {function_name}"));
     function["Properties"]["Environment"]["Variables"]
         .as_object()
         .expect("the function has environment variables")

@@ -201,6 +201,11 @@ impl<R> From<Arn<R>> for Expr {
 pub struct ParameterId(pub(crate) String);
 
 impl ParameterId {
+    /// The parameter's name, as `Fn::Sub` writes it in `${Name}`.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
     /// `Ref` of the parameter: its value.
     pub fn value(&self) -> Expr {
         Expr::Ref(self.0.clone())

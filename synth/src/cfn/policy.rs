@@ -92,5 +92,6 @@ impl Principal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum ConditionOperator {
     ArnEquals,
+    ArnLike,
     StringEquals,
 }

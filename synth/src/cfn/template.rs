@@ -109,6 +109,10 @@ pub struct Parameter {
     allowed_pattern: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     constraint_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_value: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_value: Option<u32>,
 }
 
 impl Parameter {
@@ -121,6 +125,8 @@ impl Parameter {
             allowed_values: Vec::new(),
             allowed_pattern: None,
             constraint_description: None,
+            min_value: None,
+            max_value: None,
         }
     }
 
@@ -142,6 +148,15 @@ impl Parameter {
     pub fn allowed_values<V: Into<Scalar>>(self, values: impl IntoIterator<Item = V>) -> Self {
         Parameter {
             allowed_values: values.into_iter().map(Into::into).collect(),
+            ..self
+        }
+    }
+
+    /// A `Number` parameter's bounds, both included.
+    pub fn between(self, min: u32, max: u32) -> Self {
+        Parameter {
+            min_value: Some(min),
+            max_value: Some(max),
             ..self
         }
     }

@@ -1,5 +1,5 @@
 //! The alarms: the runbook's on the function, ours on the two queues where events wait
-//! for an operator.
+//! for an operator, and the reconciler's.
 
 use crate::cfn::resources::cloudwatch::{Alarm, Dimension};
 use crate::cfn::{Expr, Template};
@@ -7,6 +7,7 @@ use crate::config::{AlarmConfig, Config};
 
 use super::callback::Callback;
 use super::parameters::Parameters;
+use super::reconciler::Reconciler;
 use super::rule::Completion;
 
 /// The dimensions of the AWS namespaces' metrics (not of our custom ones).
@@ -19,6 +20,7 @@ pub(super) fn add(
     parameters: &Parameters,
     callback: &Callback,
     completion: &Completion,
+    reconciler: &Reconciler,
 ) {
     // Every alarm notifies the topic, when one is given, of both alarm and recovery.
     let actions = Expr::if_(
@@ -42,7 +44,21 @@ pub(super) fn add(
             completion.dead_letter_queue.name(),
         ),
     ];
-    for (alarm_config, dimension_name, value) in function_alarms.chain(queue_alarms) {
+    // The reconciler's: a run settled something (the event path lost an event), a run failed.
+    let reconciler_alarms = [
+        (
+            &config.reconciler.settled_alarm,
+            FUNCTION_NAME,
+            reconciler.function.name(),
+        ),
+        (
+            &config.reconciler.errors_alarm,
+            FUNCTION_NAME,
+            reconciler.function.name(),
+        ),
+    ];
+    let all = function_alarms.chain(queue_alarms).chain(reconciler_alarms);
+    for (alarm_config, dimension_name, value) in all {
         let dimension = Dimension {
             name: dimension_name.to_owned(),
             value,

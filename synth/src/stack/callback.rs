@@ -70,11 +70,11 @@ pub(super) fn add(
             qualifier: "$LATEST".to_owned(),
             maximum_retry_attempts: config.function.async_retry_attempts,
             maximum_event_age_in_seconds: config.function.async_max_event_age_seconds,
-            destination_config: DestinationConfig {
+            destination_config: Some(DestinationConfig {
                 on_failure: OnFailure {
                     destination: failure_queue.arn(),
                 },
-            },
+            }),
         },
     );
     Callback {
@@ -120,6 +120,8 @@ fn function(
         architectures: vec![parameters.architecture.value()],
         memory_size: config.function.memory_mb,
         timeout: config.function.timeout_seconds,
+        // No reservation: new accounts have too little concurrency to reserve any.
+        reserved_concurrent_executions: None,
         code: Code {
             s3_bucket: parameters.code_bucket.value(),
             s3_key: parameters.code_key.value(),

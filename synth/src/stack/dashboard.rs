@@ -141,6 +141,8 @@ fn body(config: &Config) -> Body {
     let lambda = "AWS/Lambda";
     let function = [("FunctionName", resources::FUNCTION)];
     let custom = [(metrics::FUNCTION_NAME_DIMENSION, resources::FUNCTION)];
+    let reconciler = [(metrics::FUNCTION_NAME_DIMENSION, resources::RECONCILER)];
+    let reconciler_function = [("FunctionName", resources::RECONCILER)];
     let dynamodb = "AWS/DynamoDB";
     let table = [("TableName", table::NAME)];
     let sum = || Statistic::Sum.as_str().to_owned();
@@ -219,6 +221,26 @@ fn body(config: &Config) -> Body {
                 })
                 .into_iter()
                 .collect(),
+        ),
+        graph(
+            "Reconciler runs",
+            metrics::reconciler::COUNTS
+                .map(|metric| line(metrics::NAMESPACE, metric, &reconciler, sum(), metric))
+                .into_iter()
+                .collect(),
+        ),
+        graph(
+            "Reconciler invocations and errors",
+            vec![
+                line(
+                    lambda,
+                    "Invocations",
+                    &reconciler_function,
+                    sum(),
+                    "Invocations",
+                ),
+                line(lambda, "Errors", &reconciler_function, sum(), "Errors"),
+            ],
         ),
         graph(
             "Callback latency, task stop to update (ms)",

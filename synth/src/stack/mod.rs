@@ -12,6 +12,7 @@ mod dashboard;
 mod outputs;
 mod parameters;
 mod queue;
+mod reconciler;
 mod rule;
 pub mod table;
 
@@ -25,8 +26,23 @@ pub fn build(config: &Config) -> Template {
     let table = table::add(&mut template, config);
     let callback = callback::add(&mut template, config, &parameters, &table);
     let completion = rule::add(&mut template, config, &parameters, &callback.function);
-    alarms::add(&mut template, config, &parameters, &callback, &completion);
+    let reconciler = reconciler::add(&mut template, config, &parameters, &table);
+    alarms::add(
+        &mut template,
+        config,
+        &parameters,
+        &callback,
+        &completion,
+        &reconciler,
+    );
     let dashboard = dashboard::add(&mut template, config);
-    outputs::add(&mut template, &table, &callback, &completion, &dashboard);
+    outputs::add(
+        &mut template,
+        &table,
+        &callback,
+        &completion,
+        &reconciler,
+        &dashboard,
+    );
     template
 }

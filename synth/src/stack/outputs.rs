@@ -6,6 +6,7 @@ use crate::cfn::resources::sqs::Queue;
 use crate::cfn::{Id, Template};
 
 use super::callback::Callback;
+use super::reconciler::Reconciler;
 use super::rule::Completion;
 
 pub(super) fn add(
@@ -13,8 +14,24 @@ pub(super) fn add(
     table: &Id<Table>,
     callback: &Callback,
     completion: &Completion,
+    reconciler: &Reconciler,
     dashboard: &Id<Dashboard>,
 ) {
+    template.output(
+        "ReconcilerFunctionName",
+        "Name of the reconciler function.",
+        reconciler.function.name(),
+    );
+    template.output(
+        "ReconcilerLogGroupName",
+        "Log group of the reconciler function.",
+        reconciler.log_group.name(),
+    );
+    template.output(
+        "ReconcilerScheduleName",
+        "Name of the reconciler's schedule rule.",
+        reconciler.schedule.name(),
+    );
     let function = &callback.function;
     template.output(
         "FunctionArn",

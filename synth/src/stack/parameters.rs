@@ -30,6 +30,86 @@ pub(super) struct Parameters {
     pub any_cluster: ConditionId,
     /// Whether `AlarmTopicArn` names a topic; the alarms notify no one if not.
     pub alarm_topic_given: ConditionId,
+    pub reconciler: ReconcilerParameters,
+}
+
+/// The reconciler's parameters.
+pub(super) struct ReconcilerParameters {
+    pub code_key: ParameterId,
+    pub every_minutes: ParameterId,
+    pub grace_minutes: ParameterId,
+    pub max_age_minutes: ParameterId,
+    pub statuses: ParameterId,
+    pub max_records: ParameterId,
+}
+
+fn reconciler(template: &mut Template, config: &Config) -> ReconcilerParameters {
+    let reconciler = &config.reconciler;
+    let minutes = |description: &str, default: u32| {
+        Parameter::number(description)
+            .default(default)
+            .between(1, 10_080)
+    };
+    ReconcilerParameters {
+        code_key: template.parameter(
+            "ReconcilerCodeKey",
+            Parameter::string("S3 key of the reconciler's deployment package (zip).")
+                .allowed_pattern("^.+$", "a non-empty S3 object key"),
+        ),
+        every_minutes: template.parameter(
+            "ReconcileEveryMinutes",
+            Parameter::number("Minutes between two reconciler runs.")
+                .default(reconciler.every_minutes[0])
+                .allowed_values(reconciler.every_minutes),
+        ),
+        grace_minutes: template.parameter(
+            "ReconcileGraceMinutes",
+            minutes(
+                "Minutes a dispatch may stay non-terminal before the reconciler looks at it \
+                 (its event may still come).",
+                reconciler.default_grace_minutes,
+            ),
+        ),
+        max_age_minutes: template.parameter(
+            "ReconcileMaxAgeMinutes",
+            minutes(
+                "Minutes after which a dispatch whose task ECS no longer knows is closed \
+                 FAILED by the reconciler.",
+                reconciler.default_max_age_minutes,
+            ),
+        ),
+        statuses: template.parameter(
+            "ReconcileStatuses",
+            Parameter::string(
+                "The non-terminal statuses the reconciler examines, comma-separated.",
+            )
+            .default(contract::env::reconciler::STATUSES.default)
+            .allowed_pattern(
+                "^[A-Z_]+(,[A-Z_]+)*$",
+                "statuses in capitals, comma-separated",
+            ),
+        ),
+        max_records: template.parameter(
+            "ReconcileMaxRecords",
+            Parameter::number(
+                "The most dispatches one reconciler run examines; a backlog drains over runs.",
+            )
+            .default(reconciler.default_max_records)
+            .between(1, 100_000),
+        ),
+    }
+}
+
+impl Parameters {
+    /// The ARN of the one cluster listened to: `ClusterArn`, or the default cluster of the
+    /// stack's account and region. (With `ClusterArn=*`, callers match any cluster.)
+    pub fn cluster(&self) -> Expr {
+        let default = Expr::sub(format!(
+            "arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:cluster/{}",
+            resources::DEFAULT_CLUSTER
+        ));
+        Expr::if_(&self.cluster_arn_given, self.cluster_arn.value(), default)
+    }
 }
 
 pub(super) fn add(template: &mut Template, config: &Config) -> Parameters {
@@ -98,5 +178,6 @@ pub(super) fn add(template: &mut Template, config: &Config) -> Parameters {
             .condition("AlarmTopicGiven", Condition::is_set(&alarm_topic_arn)),
         cluster_arn,
         alarm_topic_arn,
+        reconciler: reconciler(template, config),
     }
 }

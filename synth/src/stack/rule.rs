@@ -73,10 +73,6 @@ fn rule(
     function: &Id<Function>,
     dead_letter_queue: &Id<Queue>,
 ) -> Rule {
-    let default_cluster = Expr::sub(format!(
-        "arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:cluster/{}",
-        resources::DEFAULT_CLUSTER
-    ));
     Rule {
         name: resources::RULE.to_owned(),
         description: format!(
@@ -86,7 +82,8 @@ fn rule(
             resources::FUNCTION
         ),
         state: RuleState::Enabled,
-        event_pattern: EventPattern {
+        schedule_expression: None,
+        event_pattern: Some(EventPattern {
             source: vec![ecs::SOURCE.to_owned()],
             detail_type: vec![ecs::TASK_STATE_CHANGE.to_owned()],
             detail: TaskDetailPattern {
@@ -95,24 +92,20 @@ fn rule(
                 cluster_arn: vec![Expr::if_(
                     &parameters.any_cluster,
                     Expr::Exists,
-                    Expr::if_(
-                        &parameters.cluster_arn_given,
-                        parameters.cluster_arn.value(),
-                        default_cluster,
-                    ),
+                    parameters.cluster(),
                 )],
             },
-        },
+        }),
         targets: vec![Target {
             id: resources::FUNCTION.to_owned(),
             arn: function.arn(),
-            retry_policy: RetryPolicy {
+            retry_policy: Some(RetryPolicy {
                 maximum_retry_attempts: config.rule.retry_attempts,
                 maximum_event_age_in_seconds: config.rule.max_event_age_seconds,
-            },
-            dead_letter_config: DeadLetterConfig {
+            }),
+            dead_letter_config: Some(DeadLetterConfig {
                 arn: dead_letter_queue.arn(),
-            },
+            }),
         }],
     }
 }

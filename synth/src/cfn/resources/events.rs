@@ -13,7 +13,11 @@ pub struct Rule {
     pub name: String,
     pub description: String,
     pub state: RuleState,
-    pub event_pattern: EventPattern,
+    /// A rule matches events, or runs on a schedule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_pattern: Option<EventPattern>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_expression: Option<Expr>,
     pub targets: Vec<Target>,
 }
 
@@ -46,8 +50,10 @@ pub struct TaskDetailPattern {
 pub struct Target {
     pub id: String,
     pub arn: Arn<Function>,
-    pub retry_policy: RetryPolicy,
-    pub dead_letter_config: DeadLetterConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_policy: Option<RetryPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letter_config: Option<DeadLetterConfig>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

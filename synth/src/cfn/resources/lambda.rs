@@ -24,6 +24,9 @@ pub struct Function {
     pub memory_size: u32,
     /// Seconds.
     pub timeout: u32,
+    /// Caps the concurrent executions (and reserves them); none means the account's pool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrent_executions: Option<u32>,
     pub code: Code,
     pub role: Arn<Role>,
     pub environment: Environment,
@@ -94,7 +97,8 @@ pub struct EventInvokeConfig {
     pub qualifier: String,
     pub maximum_retry_attempts: u32,
     pub maximum_event_age_in_seconds: u32,
-    pub destination_config: DestinationConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_config: Option<DestinationConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,0 +1,244 @@
+//! The reconciler: a scheduled function that settles the dispatches whose task stopped
+//! without a usable event, its log group, its least-privilege role and its schedule.
+
+use std::collections::BTreeMap;
+
+use contract::env::{self, reconciler as vars};
+use contract::{resources, table};
+
+use crate::cfn::resources::dynamodb::Table;
+use crate::cfn::resources::events::{Rule, RuleState, Target};
+use crate::cfn::resources::iam::{InlinePolicy, Role};
+use crate::cfn::resources::lambda::{
+    Code, Environment, EventInvokeConfig, Function, LogFormat, LoggingConfig, Permission,
+};
+use crate::cfn::resources::logs::LogGroup;
+use crate::cfn::{
+    Attributes, CheckovSkip, ConditionOperator, Expr, Id, PolicyDocument, Principal, Statement,
+    Template,
+};
+use crate::config::Config;
+
+use super::parameters::Parameters;
+
+/// What other components wire to.
+pub(super) struct Reconciler {
+    pub function: Id<Function>,
+    pub log_group: Id<LogGroup>,
+    pub schedule: Id<Rule>,
+}
+
+pub(super) fn add(
+    template: &mut Template,
+    config: &Config,
+    parameters: &Parameters,
+    table: &Id<Table>,
+) -> Reconciler {
+    let log_group = template.add_with(
+        "ReconcilerLogGroup",
+        LogGroup {
+            log_group_name: resources::RECONCILER_LOG_GROUP.to_owned(),
+            retention_in_days: parameters.log_retention_days.value(),
+        },
+        Attributes::default().checkov_skips(&[CheckovSkip {
+            id: "CKV_AWS_158",
+            comment: "Logs are encrypted with the CloudWatch Logs service key; they hold \
+                      dispatch and task IDs, no secrets, so a customer key adds cost only.",
+        }]),
+    );
+    let role = template.add(
+        "ReconcilerRole",
+        role(config, parameters, table, &log_group),
+    );
+    let function = template.add_with(
+        "ReconcilerFunction",
+        function(config, parameters, table, &role, &log_group),
+        Attributes::default().checkov_skips(CHECKOV_SKIPS),
+    );
+    // A failed run is not retried: the next scheduled run starts from where the backlog
+    // stands, and the errors alarm has seen the failure.
+    template.add(
+        "ReconcilerEventInvokeConfig",
+        EventInvokeConfig {
+            function_name: function.name(),
+            qualifier: "$LATEST".to_owned(),
+            maximum_retry_attempts: 0,
+            maximum_event_age_in_seconds: 60 * config.reconciler.every_minutes[0],
+            destination_config: None,
+        },
+    );
+    let schedule = template.add(
+        "ReconcilerSchedule",
+        Rule {
+            name: resources::RECONCILER_SCHEDULE.to_owned(),
+            description: format!("Runs {} on a schedule.", resources::RECONCILER),
+            state: RuleState::Enabled,
+            event_pattern: None,
+            schedule_expression: Some(Expr::sub(format!(
+                "rate(${{{}}} minutes)",
+                parameters.reconciler.every_minutes.name()
+            ))),
+            targets: vec![Target {
+                id: resources::RECONCILER.to_owned(),
+                arn: function.arn(),
+                retry_policy: None,
+                dead_letter_config: None,
+            }],
+        },
+    );
+    template.add(
+        "ReconcilerSchedulePermission",
+        Permission {
+            action: "lambda:InvokeFunction",
+            function_name: function.arn(),
+            principal: "events.amazonaws.com",
+            source_arn: schedule.arn(),
+        },
+    );
+    Reconciler {
+        function,
+        log_group,
+        schedule,
+    }
+}
+
+fn function(
+    config: &Config,
+    parameters: &Parameters,
+    table: &Id<Table>,
+    role: &Id<Role>,
+    log_group: &Id<LogGroup>,
+) -> Function {
+    let reconciler = &parameters.reconciler;
+    // What the reconciler reads at start-up; `contract::env` names each variable.
+    let variables = BTreeMap::from([
+        (env::TABLE_NAME.name.to_owned(), table.name()),
+        (
+            env::WORKER_CONTAINER.name.to_owned(),
+            parameters.worker_container.value(),
+        ),
+        (
+            vars::STATUS_INDEX.name.to_owned(),
+            Expr::lit(table::STATUS_INDEX.name),
+        ),
+        (vars::STATUSES.name.to_owned(), reconciler.statuses.value()),
+        (
+            vars::GRACE_MINUTES.name.to_owned(),
+            reconciler.grace_minutes.value(),
+        ),
+        (
+            vars::MAX_AGE_MINUTES.name.to_owned(),
+            reconciler.max_age_minutes.value(),
+        ),
+        (
+            vars::MAX_RECORDS.name.to_owned(),
+            reconciler.max_records.value(),
+        ),
+    ]);
+    Function {
+        function_name: resources::RECONCILER.to_owned(),
+        description: format!(
+            "Settles the dispatches in {} whose ECS task stopped without a usable event.",
+            table::NAME
+        ),
+        runtime: config.function.runtime,
+        handler: config.function.handler.to_owned(),
+        architectures: vec![parameters.architecture.value()],
+        memory_size: config.reconciler.memory_mb,
+        timeout: config.reconciler.timeout_seconds,
+        reserved_concurrent_executions: None,
+        code: Code {
+            s3_bucket: parameters.code_bucket.value(),
+            s3_key: reconciler.code_key.value(),
+        },
+        role: role.arn(),
+        environment: Environment { variables },
+        // Text, as the callback's: the same log searches work on both.
+        logging_config: LoggingConfig {
+            log_format: LogFormat::Text,
+            log_group: log_group.name(),
+        },
+    }
+}
+
+/// Exactly the calls the reconciler makes, on exactly what it makes them on.
+fn role(
+    config: &Config,
+    parameters: &Parameters,
+    table: &Id<Table>,
+    log_group: &Id<LogGroup>,
+) -> Role {
+    let any_cluster = Expr::sub(
+        "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*".to_owned(),
+    );
+    let statements = vec![
+        Statement::allow(
+            "ListDispatches",
+            &["dynamodb:Query"],
+            vec![table.index_arn(config.table.status_index.index.name).expr()],
+        ),
+        // The callback's own conditional write, and its not-found check.
+        Statement::allow(
+            "SettleDispatches",
+            &["dynamodb:UpdateItem", "dynamodb:GetItem"],
+            vec![table.arn().expr()],
+        ),
+        // DescribeTasks on the tasks of the cluster the rule listens to (any cluster with
+        // ClusterArn=*).
+        Statement::allow(
+            "DescribeClusterTasks",
+            &["ecs:DescribeTasks"],
+            vec![Expr::sub(
+                "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/*".to_owned(),
+            )],
+        )
+        .when(
+            ConditionOperator::ArnLike,
+            "ecs:cluster",
+            Expr::if_(&parameters.any_cluster, any_cluster, parameters.cluster()),
+        ),
+        Statement::allow(
+            "WriteLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![log_group.arn().expr(), log_group.log_streams_arn().expr()],
+        ),
+    ];
+    Role {
+        role_name: Expr::sub(format!("{}-${{AWS::Region}}", resources::RECONCILER)),
+        description: format!("Execution role of the {} function.", resources::RECONCILER),
+        assume_role_policy_document: PolicyDocument::new(vec![Statement::allow(
+            "LambdaAssumesRole",
+            &["sts:AssumeRole"],
+            Vec::new(),
+        )
+        .principal(Principal::service("lambda.amazonaws.com"))]),
+        policies: vec![InlinePolicy {
+            policy_name: resources::RECONCILER.to_owned(),
+            policy_document: PolicyDocument::new(statements),
+        }],
+    }
+}
+
+/// Checks on the reconciler that the stack deliberately does not meet.
+const CHECKOV_SKIPS: &[CheckovSkip] = &[
+    CheckovSkip {
+        id: "CKV_AWS_116",
+        comment: "A failed run needs no dead-letter queue: the next scheduled run examines the \
+                  same dispatches again, and the errors alarm reports the failure.",
+    },
+    CheckovSkip {
+        id: "CKV_AWS_115",
+        comment: "No reserved concurrency: new accounts have too little concurrency to reserve \
+                  any, and overlapping runs are harmless (each write is conditional).",
+    },
+    CheckovSkip {
+        id: "CKV_AWS_117",
+        comment: "Not in a VPC: the reconciler only calls DynamoDB and ECS public endpoints \
+                  over TLS, and a VPC would need NAT or endpoints for no gain.",
+    },
+    CheckovSkip {
+        id: "CKV_AWS_173",
+        comment: "Environment variables hold resource names and numbers only, no secrets; \
+                  Lambda encrypts them with its service key.",
+    },
+];

@@ -8,7 +8,9 @@
 #   4. run the real function binary under a local Lambda Runtime API, with the deployed
 #      function's own environment, fed with the sample ECS events in examples/local/events/
 #      (one per status, a duplicate, a task found by its ARN, a task that is not a dispatch);
-#   5. print the records before and after, then stop everything it started.
+#   5. a lost event: a task stops in moto's ECS with no event for its dispatch, and one
+#      run of the real reconciler binary, with its deployed environment, settles it;
+#   6. print the records before and after, then stop everything it started.
 #
 #   scripts/local.sh            (what `make local` runs)
 #   scripts/local.sh --check    (also fails unless the records end as examples/local/expected.json says)
@@ -62,10 +64,17 @@ function="$("$aws" cloudformation list-stack-resources --stack-name "$stack" --o
 "$aws" lambda get-function-configuration --function-name "$function" \
   --query Environment.Variables --output json >dist/local/environment.json
 echo "    $function: $(tr -d ' \n' <dist/local/environment.json)"
+reconciler="$("$aws" cloudformation list-stack-resources --stack-name "$stack" --output text \
+  --query "StackResourceSummaries[?LogicalResourceId=='ReconcilerFunction'].PhysicalResourceId")"
+"$aws" lambda get-function-configuration --function-name "$reconciler" \
+  --query Environment.Variables --output json >dist/local/reconciler-environment.json
+echo "    $reconciler: $(tr -d ' \n' <dist/local/reconciler-environment.json)"
 
 echo
 target/debug/testkit local --binary target/release/bootstrap --function-name "$function" \
   --env-file dist/local/environment.json --dispatches examples/local/dispatches.json \
-  --events examples/local/events --function-log dist/local/function.log "${expect[@]}"
+  --events examples/local/events --function-log dist/local/function.log \
+  --reconciler target/release/reconciler --reconciler-function "$reconciler" \
+  --reconciler-env-file dist/local/reconciler-environment.json "${expect[@]}"
 echo
 echo "==> stopping moto"

@@ -20,7 +20,8 @@ struct World {
 
 async fn world() -> World {
     let table = TestTable::new(function::aws::sdk_config_loader()).await;
-    let cluster = Cluster::new(&table.server, function::aws::sdk_config_loader()).await;
+    let endpoint = table.server.endpoint();
+    let cluster = Cluster::new(endpoint, function::aws::sdk_config_loader()).await;
     World { table, cluster }
 }
 

@@ -11,7 +11,7 @@ use aws_config::ConfigLoader;
 use aws_sdk_ecs::types::{ContainerDefinition, ContainerOverride, KeyValuePair, TaskOverride};
 use contract::{dispatch_id, env, resources};
 
-use crate::server::Server;
+use crate::server::point_at;
 
 /// A cluster in moto, named like the one the rule listens to by default.
 pub struct Cluster {
@@ -23,8 +23,8 @@ pub struct Cluster {
 impl Cluster {
     /// Creates the cluster, an EC2 instance registered as its container instance (moto
     /// places tasks only on one), and the worker's task definition.
-    pub async fn new(server: &Server, loader: ConfigLoader) -> Cluster {
-        let client = aws_sdk_ecs::Client::new(&server.configure(loader).load().await);
+    pub async fn new(endpoint: &str, loader: ConfigLoader) -> Cluster {
+        let client = aws_sdk_ecs::Client::new(&point_at(loader, endpoint).load().await);
         let name = resources::DEFAULT_CLUSTER.to_owned();
         client
             .create_cluster()
@@ -34,7 +34,7 @@ impl Cluster {
             .expect("create cluster");
         let document = format!(
             r#"{{"instanceId":"{}","region":"{}"}}"#,
-            ec2_instance(server.endpoint()),
+            ec2_instance(endpoint),
             crate::server::REGION
         );
         client

@@ -33,6 +33,52 @@ pub fn read_json(path: &Path) -> Result<Value, String> {
     serde_json::from_str(&text).map_err(|err| format!("{} is not JSON: {err}", path.display()))
 }
 
+/// A deployed function's environment (a JSON object of strings, as `aws lambda
+/// get-function-configuration --query Environment.Variables` prints it).
+pub fn read_environment(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let environment = read_json(path)?;
+    let variables = environment
+        .as_object()
+        .ok_or_else(|| format!("{} is not a JSON object", path.display()))?;
+    Ok(variables
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_str().unwrap_or_default().to_owned()))
+        .collect())
+}
+
+/// Writes a RUNNING dispatch of `task_arn`, created at `created_at`, as the control plane
+/// does when it launches a task.
+pub async fn put_running(
+    client: &Client,
+    table: &str,
+    dispatch_id: &str,
+    task_arn: &str,
+    created_at: &str,
+) -> Result<(), String> {
+    let item = [
+        (attr::DISPATCH_ID, dispatch_id),
+        (attr::STATUS, contract::status::RUNNING),
+        (attr::TASK_ARN, task_arn),
+        (attr::CREATED_AT, created_at),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), AttributeValue::S(value.to_owned())))
+    .collect();
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|err| {
+            format!(
+                "PutItem: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(err)
+            )
+        })
+}
+
 /// Writes each record of `file` (a JSON list of objects of strings) into `table`.
 pub async fn seed(client: &Client, table: &str, file: &Path) -> Result<usize, String> {
     let records = read_json(file)?;

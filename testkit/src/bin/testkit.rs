@@ -36,7 +36,7 @@ enum Commands {
     /// with each sample event, and prints the records before and after. The function gets
     /// the environment of the deployed function (ENV_FILE, as `aws lambda
     /// get-function-configuration --query Environment.Variables` prints it).
-    Local(Demo),
+    Local(Box<Demo>),
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +56,15 @@ struct Demo {
     /// Where the function's own output (its JSON log lines) is written.
     #[arg(long, value_name = "FILE")]
     function_log: PathBuf,
+    /// The reconciler's binary: after the events, a task stops with no event for its
+    /// dispatch (a lost event), and one reconciler run settles it.
+    #[arg(long, value_name = "PATH", requires_all = ["reconciler_function", "reconciler_env_file"])]
+    reconciler: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    reconciler_function: Option<String>,
+    /// The deployed reconciler's environment, as for ENV_FILE.
+    #[arg(long, value_name = "FILE")]
+    reconciler_env_file: Option<PathBuf>,
     /// Exit 1 unless the records end as FILE says (dispatch ID, status, exit code).
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
@@ -69,7 +78,7 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(|err| err.to_string())
-            .and_then(|runtime| runtime.block_on(demo(options))),
+            .and_then(|runtime| runtime.block_on(demo(*options))),
     };
     match result {
         Ok(code) => code,
@@ -103,12 +112,7 @@ fn with_moto(command: &[String]) -> Result<ExitCode, String> {
 }
 
 async fn demo(demo: Demo) -> Result<ExitCode, String> {
-    let environment: Vec<(String, String)> = local::read_json(&demo.env_file)?
-        .as_object()
-        .ok_or("the environment file is not a JSON object")?
-        .iter()
-        .map(|(name, value)| (name.clone(), value.as_str().unwrap_or_default().to_owned()))
-        .collect();
+    let environment = local::read_environment(&demo.env_file)?;
     let table_var = contract::env::TABLE_NAME;
     let table = environment
         .iter()
@@ -155,6 +159,14 @@ async fn demo(demo: Demo) -> Result<ExitCode, String> {
         demo.function_log.display()
     );
 
+    if let (Some(binary), Some(name), Some(env_file)) = (
+        &demo.reconciler,
+        &demo.reconciler_function,
+        &demo.reconciler_env_file,
+    ) {
+        lost_event(&client, &table, &endpoint, binary, name, env_file).await?;
+    }
+
     println!("\n==> records after");
     let records = local::records(&client, &table).await?;
     print!("{}", local::records_table(&records));
@@ -175,6 +187,51 @@ async fn demo(demo: Demo) -> Result<ExitCode, String> {
         println!("  {difference}");
     }
     Ok(ExitCode::from(1))
+}
+
+/// The lost event: a task of dispatch `demo-lost-event` stops, no event reaches the
+/// callback, and one run of the reconciler, with the deployed reconciler's environment,
+/// settles it.
+async fn lost_event(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    endpoint: &str,
+    binary: &std::path::Path,
+    function_name: &str,
+    env_file: &std::path::Path,
+) -> Result<(), String> {
+    const DISPATCH: &str = "demo-lost-event";
+    println!("\n==> a lost event: {DISPATCH}'s task stops in ECS (moto) and no event reaches the callback");
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(aws_smithy_http_client::Builder::new().build_http());
+    let cluster = testkit::ecs::Cluster::new(endpoint, loader).await;
+    let task = cluster.run_task(Some(DISPATCH)).await;
+    cluster
+        .stop_task(&task, "Essential container in task exited")
+        .await;
+    let created = (chrono::Utc::now() - chrono::Duration::minutes(30))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    local::put_running(client, table, DISPATCH, &task, &created).await?;
+    print!(
+        "{}",
+        local::records_table(&local::records(client, table).await?)
+    );
+
+    println!("\n==> one run of the reconciler ({})", binary.display());
+    let api = RuntimeApi::start(function_name).map_err(|err| err.to_string())?;
+    let environment = local::read_environment(env_file)?;
+    let process = FunctionProcess::spawn(binary, &api, &environment, Output::Capture)
+        .map_err(|err| format!("cannot start {}: {err}", binary.display()))?;
+    let scheduled = serde_json::json!({"version": "0", "id": "local", "source": "aws.events",
+        "detail-type": "Scheduled Event", "detail": {}});
+    let report = api.invoke(scheduled).await;
+    let _ = process.stop().await;
+    println!(
+        "  {}",
+        report.map_err(|err| format!("the reconciler run failed: {err}"))?
+    );
+    Ok(())
 }
 
 #[cfg(test)]

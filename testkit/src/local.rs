@@ -64,19 +64,7 @@ pub async fn put_running(
     .into_iter()
     .map(|(name, value)| (name.to_owned(), AttributeValue::S(value.to_owned())))
     .collect();
-    client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|err| {
-            format!(
-                "PutItem: {}",
-                aws_sdk_dynamodb::error::DisplayErrorContext(err)
-            )
-        })
+    put(client, table, item).await
 }
 
 /// Writes each record of `file` (a JSON list of objects of strings) into `table`.
@@ -97,20 +85,23 @@ pub async fn seed(client: &Client, table: &str, file: &Path) -> Result<usize, St
                 Ok((name.clone(), AttributeValue::S(text.to_owned())))
             })
             .collect::<Result<_, String>>()?;
-        client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|err| {
-                format!(
-                    "PutItem: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(err)
-                )
-            })?;
+        put(client, table, item).await?;
     }
     Ok(records.len())
+}
+
+async fn put(
+    client: &Client,
+    table: &str,
+    item: std::collections::HashMap<String, AttributeValue>,
+) -> Result<(), String> {
+    let put = client.put_item().table_name(table).set_item(Some(item));
+    put.send().await.map(|_| ()).map_err(|err| {
+        format!(
+            "PutItem: {}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(err)
+        )
+    })
 }
 
 /// Every record of `table`, by dispatch ID (a consistent scan: the demo table is small).

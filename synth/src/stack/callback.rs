@@ -6,19 +6,17 @@ use std::collections::BTreeMap;
 use contract::{env, metrics, resources, table};
 
 use crate::cfn::resources::dynamodb::Table;
-use crate::cfn::resources::iam::{InlinePolicy, Role};
+use crate::cfn::resources::iam::Role;
 use crate::cfn::resources::lambda::{
     Code, DestinationConfig, Environment, EventInvokeConfig, Function, LogFormat, LoggingConfig,
     OnFailure,
 };
 use crate::cfn::resources::logs::LogGroup;
 use crate::cfn::resources::sqs::Queue;
-use crate::cfn::{
-    Attributes, CheckovSkip, ConditionOperator, Expr, Id, PolicyDocument, Principal, Statement,
-    Template,
-};
+use crate::cfn::{Attributes, CheckovSkip, ConditionOperator, Expr, Id, Statement, Template};
 use crate::config::Config;
 
+use super::lambda;
 use super::parameters::Parameters;
 use super::queue;
 
@@ -37,17 +35,11 @@ pub(super) fn add(
     parameters: &Parameters,
     table: &Id<Table>,
 ) -> Callback {
-    let log_group = template.add_with(
+    let log_group = lambda::log_group(
+        template,
         "CallbackLogGroup",
-        LogGroup {
-            log_group_name: resources::LOG_GROUP.to_owned(),
-            retention_in_days: parameters.log_retention_days.value(),
-        },
-        Attributes::default().checkov_skips(&[CheckovSkip {
-            id: "CKV_AWS_158",
-            comment: "Logs are encrypted with the CloudWatch Logs service key; they hold \
-                      dispatch and task IDs, no secrets, so a customer key adds cost only.",
-        }]),
+        resources::LOG_GROUP,
+        parameters,
     );
     let failure_queue = queue::add(template, "CallbackFailureQueue", &config.failure_queue);
     let role = template.add(
@@ -163,11 +155,7 @@ fn role(
                 .index_arn(config.table.task_arn_index.index.name)
                 .expr()],
         ),
-        Statement::allow(
-            "WriteLogs",
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![log_group.arn().expr(), log_group.log_streams_arn().expr()],
-        ),
+        lambda::write_logs(log_group),
         // PutMetricData has no resource-level permissions, so the resource must be `*`;
         // the namespace condition keeps the function to its own metrics.
         Statement::allow(
@@ -187,21 +175,7 @@ fn role(
             vec![failure_queue.arn().expr()],
         ),
     ];
-    Role {
-        role_name: Expr::sub(format!("{}-${{AWS::Region}}", resources::FUNCTION)),
-        description: format!("Execution role of the {} function.", resources::FUNCTION),
-        // A trust policy names a principal and no resource.
-        assume_role_policy_document: PolicyDocument::new(vec![Statement::allow(
-            "LambdaAssumesRole",
-            &["sts:AssumeRole"],
-            Vec::new(),
-        )
-        .principal(Principal::service("lambda.amazonaws.com"))]),
-        policies: vec![InlinePolicy {
-            policy_name: resources::FUNCTION.to_owned(),
-            policy_document: PolicyDocument::new(statements),
-        }],
-    }
+    lambda::execution_role(resources::FUNCTION, statements)
 }
 
 /// Checks on the function that the stack deliberately does not meet.

@@ -9,6 +9,7 @@
 mod alarms;
 mod callback;
 mod dashboard;
+mod lambda;
 mod outputs;
 mod parameters;
 mod queue;

@@ -8,17 +8,15 @@ use contract::{resources, table};
 
 use crate::cfn::resources::dynamodb::Table;
 use crate::cfn::resources::events::{Rule, RuleState, Target};
-use crate::cfn::resources::iam::{InlinePolicy, Role};
+use crate::cfn::resources::iam::Role;
 use crate::cfn::resources::lambda::{
     Code, Environment, EventInvokeConfig, Function, LogFormat, LoggingConfig, Permission,
 };
 use crate::cfn::resources::logs::LogGroup;
-use crate::cfn::{
-    Attributes, CheckovSkip, ConditionOperator, Expr, Id, PolicyDocument, Principal, Statement,
-    Template,
-};
+use crate::cfn::{Attributes, CheckovSkip, ConditionOperator, Expr, Id, Statement, Template};
 use crate::config::Config;
 
+use super::lambda;
 use super::parameters::Parameters;
 
 /// What other components wire to.
@@ -34,17 +32,11 @@ pub(super) fn add(
     parameters: &Parameters,
     table: &Id<Table>,
 ) -> Reconciler {
-    let log_group = template.add_with(
+    let log_group = lambda::log_group(
+        template,
         "ReconcilerLogGroup",
-        LogGroup {
-            log_group_name: resources::RECONCILER_LOG_GROUP.to_owned(),
-            retention_in_days: parameters.log_retention_days.value(),
-        },
-        Attributes::default().checkov_skips(&[CheckovSkip {
-            id: "CKV_AWS_158",
-            comment: "Logs are encrypted with the CloudWatch Logs service key; they hold \
-                      dispatch and task IDs, no secrets, so a customer key adds cost only.",
-        }]),
+        resources::RECONCILER_LOG_GROUP,
+        parameters,
     );
     let role = template.add(
         "ReconcilerRole",
@@ -197,26 +189,9 @@ fn role(
             "ecs:cluster",
             Expr::if_(&parameters.any_cluster, any_cluster, parameters.cluster()),
         ),
-        Statement::allow(
-            "WriteLogs",
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![log_group.arn().expr(), log_group.log_streams_arn().expr()],
-        ),
+        lambda::write_logs(log_group),
     ];
-    Role {
-        role_name: Expr::sub(format!("{}-${{AWS::Region}}", resources::RECONCILER)),
-        description: format!("Execution role of the {} function.", resources::RECONCILER),
-        assume_role_policy_document: PolicyDocument::new(vec![Statement::allow(
-            "LambdaAssumesRole",
-            &["sts:AssumeRole"],
-            Vec::new(),
-        )
-        .principal(Principal::service("lambda.amazonaws.com"))]),
-        policies: vec![InlinePolicy {
-            policy_name: resources::RECONCILER.to_owned(),
-            policy_document: PolicyDocument::new(statements),
-        }],
-    }
+    lambda::execution_role(resources::RECONCILER, statements)
 }
 
 /// Checks on the reconciler that the stack deliberately does not meet.

@@ -14,7 +14,13 @@ pub struct StatusIndex {
     pub client: aws_sdk_dynamodb::Client,
     pub table: String,
     pub index: String,
+    /// The most records one `Query` page asks for (DynamoDB also stops a page at 1 MB).
+    pub page_size: usize,
 }
+
+/// The page size the reconciler uses: records are small, so a page is one round trip
+/// without holding a large response in memory.
+pub const PAGE_SIZE: usize = 500;
 
 /// What a listing found, and the error that cut it short, if one did: what was found
 /// before the error is still worth examining.
@@ -47,7 +53,7 @@ impl StatusIndex {
                 .expression_attribute_names("#createdAt", attr::CREATED_AT)
                 .expression_attribute_values(":status", AttributeValue::S(status.to_owned()))
                 .expression_attribute_values(":before", AttributeValue::S(before.clone()))
-                .limit(i32::try_from(limit - listing.candidates.len()).unwrap_or(i32::MAX))
+                .limit(page_limit(self.page_size, limit - listing.candidates.len()))
                 .set_exclusive_start_key(start.take())
                 .customize()
                 .interceptor(attempts.clone())
@@ -71,6 +77,10 @@ impl StatusIndex {
         listing.candidates.truncate(limit);
         listing
     }
+}
+
+fn page_limit(page_size: usize, room: usize) -> i32 {
+    i32::try_from(page_size.min(room).max(1)).unwrap_or(i32::MAX)
 }
 
 /// A record as a candidate; one without a dispatch ID or a readable `createdAt` is not

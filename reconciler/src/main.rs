@@ -26,6 +26,7 @@ async fn main() -> Result<(), Error> {
             client: dynamodb.clone(),
             table: config.table_name.clone(),
             index: settings.status_index.clone(),
+            page_size: reconciler::index::PAGE_SIZE,
         },
         ecs: aws_sdk_ecs::Client::new(&sdk_config),
         store: DynamoStore::new(dynamodb, &config),

@@ -240,6 +240,7 @@ async fn a_race_between_the_callback_and_the_reconciler_settles_once() {
             client: world.table.client.clone(),
             table: config.table_name.clone(),
             index: contract::table::STATUS_INDEX.name.to_owned(),
+            page_size: reconciler::index::PAGE_SIZE,
         },
         ecs: world.cluster.client.clone(),
         store: store.clone(),
@@ -281,4 +282,81 @@ async fn a_race_between_the_callback_and_the_reconciler_settles_once() {
             &world.table.get(dispatch).await.unwrap()["status"]
         ));
     }
+}
+
+/// The run's dependencies, in process, against this world; `ecs_endpoint` may point ECS
+/// elsewhere (at nothing, to see ECS fail).
+async fn deps(world: &World, page_size: usize, ecs_endpoint: &str) -> reconciler::run::Deps {
+    use function::config::Config;
+    let config = Config::defaults();
+    let loader = testkit::server::point_at(function::aws::sdk_config_loader(), ecs_endpoint);
+    reconciler::run::Deps {
+        index: reconciler::index::StatusIndex {
+            client: world.table.client.clone(),
+            table: config.table_name.clone(),
+            index: contract::table::STATUS_INDEX.name.to_owned(),
+            page_size,
+        },
+        ecs: aws_sdk_ecs::Client::new(&loader.load().await),
+        store: function::store::DynamoStore::new(world.table.client.clone(), &config),
+        config,
+        settings: reconciler::config::Settings::from_lookup(|_| None).unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_is_read_page_by_page_never_scanned() {
+    let world = world().await;
+    for i in 0..7 {
+        let task = world.cluster.run_task(Some(&format!("p-{i}"))).await;
+        world.cluster.stop_task(&task, "exited").await;
+        world
+            .table
+            .put_dispatch_created(&format!("p-{i}"), "RUNNING", Some(&task), &minutes_ago(30))
+            .await;
+    }
+    let deps = deps(&world, 2, world.table.server.endpoint()).await;
+    world.table.server.request_counts(true);
+    let report = reconciler::run::run(&deps, "run-1", Utc::now())
+        .await
+        .unwrap();
+    let counts = world.table.server.request_counts(true);
+    assert_eq!(report.examined, 7, "{report:?}");
+    assert_eq!(report.settled_total(), 7, "{report:?}");
+    // Four pages of two, one DescribeTasks for the cluster, one write each; no Scan.
+    assert_eq!(counts["Query"], 4, "{counts}");
+    assert_eq!(counts["DescribeTasks"], 1, "{counts}");
+    assert_eq!(counts["UpdateItem"], 7, "{counts}");
+    assert!(counts.get("Scan").is_none(), "{counts}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_ecs_cannot_be_asked_the_run_fails_and_writes_nothing() {
+    let world = world().await;
+    let task = world.cluster.run_task(Some("d")).await;
+    world.cluster.stop_task(&task, "exited").await;
+    world
+        .table
+        .put_dispatch_created("d", "RUNNING", Some(&task), &minutes_ago(30))
+        .await;
+    // A port nothing listens on: every DescribeTasks fails after the SDK's retries.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let deps = deps(
+        &world,
+        reconciler::index::PAGE_SIZE,
+        &format!("http://{closed}"),
+    )
+    .await;
+    let err = reconciler::run::run(&deps, "run-1", Utc::now())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("DescribeTasks on outpost-dev failed after 3 attempts"),
+        "{err}"
+    );
+    assert_eq!(world.table.get("d").await.unwrap()["status"], "RUNNING");
 }

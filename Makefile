@@ -113,9 +113,11 @@ test: tools lint build ## Run every test and check (what CI runs)
 BENCH_SMOKE ?=
 BENCH_E2E_ARGS := $(if $(BENCH_SMOKE),--events 50 --starts 3,--events 1000 --starts 25)
 BENCH_DIVAN_ARGS := $(if $(BENCH_SMOKE),--sample-count 5 --sample-size 10,)
+BENCH_RECONCILE_ARGS := $(if $(BENCH_SMOKE),--dispatches 300,--dispatches 10000)
 
 .PHONY: bench
-bench: tools build ## Benchmarks: cold start, per-event latency vs a bare SDK client, memory, package, synth
+bench: tools build ## Benchmarks: cold start, per-event latency vs a bare SDK client, memory, package, synth, a reconciler run
 	cargo build --locked --release -p synth
 	cargo bench --locked -p bench --bench decide -- $(BENCH_DIVAN_ARGS)
 	cargo bench --locked -p bench --bench end_to_end -- $(BENCH_E2E_ARGS)
+	cargo bench --locked -p bench --bench reconcile -- $(BENCH_RECONCILE_ARGS)

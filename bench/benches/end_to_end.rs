@@ -219,18 +219,21 @@ fn synth_runs(binary: &Path, runs: usize) -> Summary {
     summarize(samples)
 }
 
-fn zip_sizes() -> Vec<(String, u64)> {
-    ["arm64", "x86_64"]
-        .iter()
-        .filter_map(|arch| {
-            let record = testkit::repo_root().join(format!("dist/{arch}.zip-path"));
-            let path = std::fs::read_to_string(record).ok()?;
-            let size = std::fs::metadata(testkit::repo_root().join(path.trim()))
-                .ok()?
-                .len();
-            Some((arch.to_string(), size))
-        })
-        .collect()
+/// The size of each package `make package` last made, as (function, architecture, bytes).
+fn zip_sizes() -> Vec<(String, String, u64)> {
+    let mut sizes = Vec::new();
+    for arch in ["arm64", "x86_64"] {
+        for function in ["callback", "reconciler"] {
+            let record = testkit::repo_root().join(format!("dist/{arch}.{function}.zip-path"));
+            let Ok(path) = std::fs::read_to_string(record) else {
+                continue;
+            };
+            if let Ok(metadata) = std::fs::metadata(testkit::repo_root().join(path.trim())) {
+                sizes.push((function.to_owned(), arch.to_owned(), metadata.len()));
+            }
+        }
+    }
+    sizes
 }
 
 fn row(name: &str, summary: &Summary, target: &str) {
@@ -291,9 +294,9 @@ fn main() {
             ),
             None => println!("- function peak RSS: not available (no /proc)"),
         }
-        for (arch, size) in zip_sizes() {
+        for (function, arch, size) in zip_sizes() {
             println!(
-                "- package {arch}: {size} bytes ({:.2} MiB; target for arm64 <= 4 MB)",
+                "- package, {function} {arch}: {size} bytes ({:.2} MiB; target for the callback on arm64 <= 4 MB)",
                 size as f64 / 1_048_576.0
             );
         }

@@ -7,7 +7,7 @@ use aws_config::ConfigLoader;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType, Select,
+    KeyType, Projection, ProjectionType, PutRequest, ScalarAttributeType, Select, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use contract::table::attr;
@@ -77,6 +77,40 @@ impl TestTable {
             .send()
             .await
             .expect("put dispatch");
+    }
+
+    /// Writes many RUNNING dispatches, `(dispatch ID, task ARN, createdAt)` each, 25 to a
+    /// `BatchWriteItem` (its most), for tests and benchmarks that need thousands.
+    pub async fn put_running_dispatches(&self, dispatches: &[(String, String, String)]) {
+        for chunk in dispatches.chunks(25) {
+            let requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|(dispatch_id, task_arn, created_at)| {
+                    let item = [
+                        (attr::DISPATCH_ID, dispatch_id.as_str()),
+                        (attr::STATUS, contract::status::RUNNING),
+                        (attr::TASK_ARN, task_arn.as_str()),
+                        (attr::CREATED_AT, created_at.as_str()),
+                    ]
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), AttributeValue::S(value.to_owned())))
+                    .collect();
+                    let put = PutRequest::builder().set_item(Some(item)).build();
+                    WriteRequest::builder()
+                        .put_request(put.expect("an item"))
+                        .build()
+                })
+                .collect();
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.name, requests)
+                .send()
+                .await
+                .expect("batch write dispatches");
+            let left = output.unprocessed_items().map_or(0, |items| items.len());
+            assert_eq!(left, 0, "the local server left writes unprocessed");
+        }
     }
 
     /// The whole record, as plain strings (numbers as their text), or `None`.

@@ -1,0 +1,121 @@
+//! One reconciler run over a backlog, on moto: how many DynamoDB and ECS requests it
+//! makes, and how long it takes.
+//!
+//!   cargo bench -p bench --bench reconcile -- [--dispatches N]
+//!
+//! N non-terminal dispatches (default 10,000), created 30 minutes ago, of which 1% have
+//! a task that stopped in moto's ECS. The others name tasks ECS does not know: moto's
+//! container instance has room for only a few running tasks, and `DescribeTasks` costs
+//! the same for a task it does not know; they are younger than the maximum age, so the
+//! run leaves them alone. The run is the library's, in process, with every dispatch in
+//! reach (`MAX_RECORDS` = N). Figures to read, never assertions.
+
+use std::time::Instant;
+
+use chrono::{Duration, Utc};
+use function::config::Config;
+use function::store::DynamoStore;
+use reconciler::config::Settings;
+use reconciler::index::{StatusIndex, PAGE_SIZE};
+use reconciler::run::{run, Deps};
+use testkit::ecs::Cluster;
+use testkit::table::TestTable;
+
+fn dispatches() -> usize {
+    let mut args = std::env::args().skip(1);
+    let mut count = 10_000;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--dispatches" => {
+                let value = args.next().unwrap_or_default();
+                count = value
+                    .parse()
+                    .unwrap_or_else(|_| panic!("--dispatches takes a number, not {value:?}"));
+            }
+            "--bench" => {}
+            other => panic!("unknown argument {other:?}; use --dispatches N"),
+        }
+    }
+    count.max(100)
+}
+
+fn main() {
+    let count = dispatches();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let table = TestTable::new(function::aws::sdk_config_loader()).await;
+        let cluster =
+            Cluster::new(table.server.endpoint(), function::aws::sdk_config_loader()).await;
+        let created = function::timefmt::record_timestamp(Utc::now() - Duration::minutes(30));
+        let stopped = count / 100;
+        let mut records = Vec::with_capacity(count);
+        for i in 0..count {
+            let dispatch = format!("bench-{i:05}");
+            let task = if i % 100 == 0 {
+                let task = cluster.run_task(Some(&dispatch)).await;
+                cluster
+                    .stop_task(&task, "Essential container in task exited")
+                    .await;
+                task
+            } else {
+                format!("arn:aws:ecs:us-east-1:123456789012:task/outpost-dev/unknown{i:05}")
+            };
+            records.push((dispatch, task, created.clone()));
+        }
+        table.put_running_dispatches(&records).await;
+
+        let config = Config::defaults();
+        let max_records = count.to_string();
+        let settings = Settings::from_lookup(|name| {
+            (name == contract::env::reconciler::MAX_RECORDS.name).then(|| max_records.clone())
+        })
+        .unwrap();
+        let deps = Deps {
+            index: StatusIndex {
+                client: table.client.clone(),
+                table: config.table_name.clone(),
+                index: settings.status_index.clone(),
+                page_size: PAGE_SIZE,
+            },
+            ecs: cluster.client.clone(),
+            store: DynamoStore::new(table.client.clone(), &config),
+            config,
+            settings,
+        };
+        table.server.request_counts(true);
+        let started = Instant::now();
+        let report = run(&deps, "bench", Utc::now()).await.expect("the run");
+        let elapsed = started.elapsed();
+        let counts = table.server.request_counts(true);
+
+        let count_of = |operation: &str| counts[operation].as_u64().unwrap_or(0);
+        println!("| measure | figure | target |");
+        println!("|---|---|---|");
+        println!("| dispatches examined | {} | {count} |", report.examined);
+        println!("| settled | {} | {stopped} (1%) |", report.settled_total());
+        println!(
+            "| DynamoDB Query pages | {} | ⌈{count}/{PAGE_SIZE}⌉ = {} |",
+            count_of("Query"),
+            count.div_ceil(PAGE_SIZE)
+        );
+        println!(
+            "| DynamoDB UpdateItem | {} | one per settled dispatch |",
+            count_of("UpdateItem")
+        );
+        println!(
+            "| DynamoDB GetItem, Scan | {}, {} | 0, 0 |",
+            count_of("GetItem"),
+            count_of("Scan")
+        );
+        println!(
+            "| ECS DescribeTasks | {} | ≤ ⌈{count}/100⌉ = {} (one cluster) |",
+            count_of("DescribeTasks"),
+            count.div_ceil(100)
+        );
+        println!("| run time | {:.2} s | |", elapsed.as_secs_f64());
+    });
+}

@@ -129,7 +129,7 @@ mod tests {
     fn the_message_is_one_line_with_code_message_attempts_and_request() {
         let error = StoreError {
             operation: "UpdateItem",
-            resource: "outpost-dispatches".into(),
+            resource: contract::table::NAME.into(),
             attempts: 3,
             code: "InternalServerError".into(),
             message: "Internal server error".into(),

@@ -25,6 +25,20 @@ async fn world() -> World {
     World { table, cluster }
 }
 
+impl World {
+    /// A RUNNING dispatch created `minutes` ago whose task ran and stopped (exit 0 in
+    /// moto), with no event for it; returns the task's ARN.
+    async fn stopped_dispatch(&self, dispatch: &str, minutes: i64) -> String {
+        let task = self.cluster.run_task(Some(dispatch)).await;
+        self.cluster.stop_task(&task, "exited").await;
+        let created = minutes_ago(minutes);
+        self.table
+            .put_dispatch_created(dispatch, "RUNNING", Some(&task), &created)
+            .await;
+        task
+    }
+}
+
 fn minutes_ago(minutes: i64) -> String {
     function::timefmt::record_timestamp(Utc::now() - Duration::minutes(minutes))
 }
@@ -166,13 +180,7 @@ async fn a_lost_event_is_settled_and_everything_else_left_as_it_should_be() {
 async fn a_backlog_drains_over_runs_a_page_at_a_time() {
     let world = world().await;
     for i in 0..25 {
-        let task = world.cluster.run_task(Some(&format!("d-{i:02}"))).await;
-        world.cluster.stop_task(&task, "exited").await;
-        let created = minutes_ago(60 - i);
-        world
-            .table
-            .put_dispatch_created(&format!("d-{i:02}"), "RUNNING", Some(&task), &created)
-            .await;
+        world.stopped_dispatch(&format!("d-{i:02}"), 60 - i).await;
     }
     let bound = [(settings::MAX_RECORDS.name, "10")];
     let mut settled = 0;
@@ -193,12 +201,7 @@ async fn a_backlog_drains_over_runs_a_page_at_a_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_that_can_check_nothing_fails_and_writes_nothing() {
     let world = world().await;
-    let task = world.cluster.run_task(Some("d")).await;
-    world.cluster.stop_task(&task, "exited").await;
-    world
-        .table
-        .put_dispatch_created("d", "RUNNING", Some(&task), &minutes_ago(30))
-        .await;
+    world.stopped_dispatch("d", 30).await;
     // The table does not exist: the listing fails, so the run fails (its errors alarm).
     let (result, _) = run_once(&world, &[("TABLE_NAME", "no-such-table")]).await;
     let err = result.unwrap_err();
@@ -213,40 +216,24 @@ async fn a_run_that_can_check_nothing_fails_and_writes_nothing() {
 /// guards both writes, so each dispatch is settled exactly once, by one or the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_race_between_the_callback_and_the_reconciler_settles_once() {
-    use function::config::Config;
     use function::outcome::{Outcome, SkipReason};
-    use function::store::DynamoStore;
-    use reconciler::config::Settings;
-    use reconciler::index::StatusIndex;
-    use reconciler::run::{run, Deps};
+    use reconciler::run::run;
     use testkit::events::TaskEvent;
 
     let world = world().await;
     let mut tasks = Vec::new();
     for i in 0..8 {
         let dispatch = format!("race-{i}");
-        let task = world.cluster.run_task(Some(&dispatch)).await;
-        world.cluster.stop_task(&task, "exited").await;
-        world
-            .table
-            .put_dispatch_created(&dispatch, "RUNNING", Some(&task), &minutes_ago(30))
-            .await;
+        let task = world.stopped_dispatch(&dispatch, 30).await;
         tasks.push((dispatch, task));
     }
-    let config = Config::defaults();
-    let store = DynamoStore::new(world.table.client.clone(), &config);
-    let deps = Deps {
-        index: StatusIndex {
-            client: world.table.client.clone(),
-            table: config.table_name.clone(),
-            index: contract::table::STATUS_INDEX.name.to_owned(),
-            page_size: reconciler::index::PAGE_SIZE,
-        },
-        ecs: world.cluster.client.clone(),
-        store: store.clone(),
-        config: config.clone(),
-        settings: Settings::from_lookup(|_| None).unwrap(),
-    };
+    let deps = deps(
+        &world,
+        reconciler::index::PAGE_SIZE,
+        world.table.server.endpoint(),
+    )
+    .await;
+    let (store, config) = (deps.store.clone(), deps.config.clone());
     let callbacks = async {
         let mut updated = 0;
         for (dispatch, task) in &tasks {
@@ -308,12 +295,7 @@ async fn deps(world: &World, page_size: usize, ecs_endpoint: &str) -> reconciler
 async fn the_index_is_read_page_by_page_never_scanned() {
     let world = world().await;
     for i in 0..7 {
-        let task = world.cluster.run_task(Some(&format!("p-{i}"))).await;
-        world.cluster.stop_task(&task, "exited").await;
-        world
-            .table
-            .put_dispatch_created(&format!("p-{i}"), "RUNNING", Some(&task), &minutes_ago(30))
-            .await;
+        world.stopped_dispatch(&format!("p-{i}"), 30).await;
     }
     let deps = deps(&world, 2, world.table.server.endpoint()).await;
     world.table.server.request_counts(true);
@@ -333,12 +315,7 @@ async fn the_index_is_read_page_by_page_never_scanned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_ecs_cannot_be_asked_the_run_fails_and_writes_nothing() {
     let world = world().await;
-    let task = world.cluster.run_task(Some("d")).await;
-    world.cluster.stop_task(&task, "exited").await;
-    world
-        .table
-        .put_dispatch_created("d", "RUNNING", Some(&task), &minutes_ago(30))
-        .await;
+    world.stopped_dispatch("d", 30).await;
     // A port nothing listens on: every DescribeTasks fails after the SDK's retries.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -3,6 +3,7 @@
 //! - [`server`]: moto's server (our local AWS) or dynalite, on a free loopback port;
 //! - [`table`]: the dispatch table on such a server, created from synth's own definition;
 //! - [`events`]: ECS task state change events, from the fixtures or built;
+//! - [`faults`]: a proxy that fails DynamoDB requests the ways AWS and networks do;
 //! - [`ecs`]: a cluster in moto's ECS, where tests run and stop tasks;
 //! - [`template`]: the synthesized template, and the function's environment read from it;
 //! - [`runtime`]: a local Lambda Runtime API that runs a real `bootstrap` binary;
@@ -10,6 +11,7 @@
 
 pub mod ecs;
 pub mod events;
+pub mod faults;
 pub mod local;
 pub mod runtime;
 pub mod server;

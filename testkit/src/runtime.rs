@@ -163,7 +163,32 @@ impl RuntimeApi {
     /// Queues `event` behind earlier ones and waits for the function to take and answer it.
     /// Dropping the future withdraws the event if the function has not taken it yet.
     pub async fn invoke(&self, event: Value) -> Result<Value, InvocationError> {
-        let request_id = uuid::Uuid::new_v4().to_string();
+        self.invoke_as(&crate::request_id(), event).await
+    }
+
+    /// Invokes asynchronously, as EventBridge invokes the callback: an invocation that
+    /// fails is delivered again, with the same request ID, up to `retries` more times (the
+    /// function's `MaximumRetryAttempts`); what still fails would rest in the on-failure
+    /// queue. Lambda waits a minute or two between deliveries; this delivers at once.
+    pub async fn invoke_async(&self, event: Value, retries: u32) -> Delivery {
+        let request_id = crate::request_id();
+        let mut attempts = Vec::new();
+        for _ in 0..=retries {
+            let outcome = self.invoke_as(&request_id, event.clone()).await;
+            let failed = outcome.is_err();
+            attempts.push(outcome);
+            if !failed {
+                break;
+            }
+        }
+        Delivery {
+            request_id,
+            attempts,
+        }
+    }
+
+    async fn invoke_as(&self, request_id: &str, event: Value) -> Result<Value, InvocationError> {
+        let request_id = request_id.to_owned();
         let (taken, was_taken) = oneshot::channel();
         let (answer, answered) = oneshot::channel();
         let event = Bytes::from(event.to_string());
@@ -195,6 +220,32 @@ impl RuntimeApi {
         let mut first_poll = self.shared.first_poll.subscribe();
         let polled = first_poll.wait_for(Option::is_some).await.ok();
         polled.and_then(|at| *at).unwrap_or_else(Instant::now)
+    }
+}
+
+/// How an asynchronous invocation went: every delivery of one event, under one request ID.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub request_id: String,
+    /// Each delivery's outcome, in order; only the last can be a response.
+    pub attempts: Vec<Result<Value, InvocationError>>,
+}
+
+impl Delivery {
+    /// The function's response, if a delivery was answered.
+    pub fn response(&self) -> Option<&Value> {
+        self.attempts.last()?.as_ref().ok()
+    }
+
+    /// Every delivery failed: Lambda would send the event to the on-failure destination.
+    pub fn parked(&self) -> bool {
+        self.response().is_none()
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &InvocationError> {
+        self.attempts
+            .iter()
+            .filter_map(|attempt| attempt.as_ref().err())
     }
 }
 

@@ -63,3 +63,27 @@ fn resolve(template: &Value, value: &Value) -> String {
         .unwrap_or_else(|| panic!("Ref {name} does not resolve to a fixed name"))
         .to_owned()
 }
+
+/// How many times Lambda delivers a failed asynchronous invocation of the function named
+/// `function_name` again (its `EventInvokeConfig`'s `MaximumRetryAttempts`).
+pub fn async_retry_attempts(function_name: &str) -> u32 {
+    let template = stack();
+    let logical_id = template["Resources"]
+        .as_object()
+        .expect("the template has resources")
+        .iter()
+        .find(|(_, resource)| {
+            resource["Type"] == "AWS::Lambda::Function"
+                && resource["Properties"]["FunctionName"] == function_name
+        })
+        .map(|(id, _)| id.clone())
+        .unwrap_or_else(|| panic!("the template has no function {function_name}"));
+    let retries = resources(&template)
+        .find(|resource| {
+            resource["Type"] == "AWS::Lambda::EventInvokeConfig"
+                && resource["Properties"]["FunctionName"]["Ref"] == logical_id.as_str()
+        })
+        .and_then(|config| config["Properties"]["MaximumRetryAttempts"].as_u64());
+    let retries = retries.unwrap_or_else(|| panic!("{function_name} has no retry setting"));
+    u32::try_from(retries).expect("a small number")
+}

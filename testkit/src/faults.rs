@@ -1,0 +1,409 @@
+//! A fault-injecting proxy for DynamoDB, between a client (the function's real binary,
+//! through `AWS_ENDPOINT_URL`) and a local server (moto or dynalite).
+//!
+//! It fails chosen requests the ways DynamoDB and the network between fail them: a
+//! throttle or a 500 before the request reaches the table, a 500 or a closed connection
+//! after the write has happened (the response was lost), or a request held past the
+//! client's attempt timeout and applied anyway (a late write). Faults come from a script
+//! ("the next `UpdateItem` gets these"), for a targeted test, or from seeded chance per
+//! operation, for a mixed run; a seed gives the same faults on every run as long as the
+//! client's requests come in the same order.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{client, server::conn::http1, service::service_fn, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::server::Server;
+
+/// One way a request fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    /// Answered `400 ProvisionedThroughputExceededException`; the table never sees it.
+    ProvisionedThroughputExceeded,
+    /// Answered `400 ThrottlingException`; the table never sees it.
+    Throttling,
+    /// Answered `500 InternalServerError`; the table never sees it.
+    ServerError,
+    /// Forwarded, so a write happens, then answered `500`: the response was lost.
+    LostResponse,
+    /// Forwarded, then the connection is closed with no response at all.
+    Reset,
+    /// Held past the client's attempt timeout, then forwarded anyway: the client has
+    /// given up on it (and retried) by the time the table applies it.
+    Held,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 6] = [
+        Fault::ProvisionedThroughputExceeded,
+        Fault::Throttling,
+        Fault::ServerError,
+        Fault::LostResponse,
+        Fault::Reset,
+        Fault::Held,
+    ];
+
+    /// Whether the request reaches the table (and a write happens).
+    pub fn forwards(self) -> bool {
+        matches!(self, Fault::LostResponse | Fault::Reset | Fault::Held)
+    }
+
+    /// The status, error code and message answered instead of the table's, for the
+    /// faults that answer at all.
+    fn error_response(self) -> Option<(StatusCode, &'static str, &'static str)> {
+        match self {
+            Fault::ProvisionedThroughputExceeded => Some((
+                StatusCode::BAD_REQUEST,
+                "ProvisionedThroughputExceededException",
+                "The level of configured provisioned throughput for the table was exceeded.",
+            )),
+            Fault::Throttling => Some((
+                StatusCode::BAD_REQUEST,
+                "ThrottlingException",
+                "Rate of requests exceeds the allowed throughput.",
+            )),
+            Fault::ServerError | Fault::LostResponse => Some((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "Internal server error",
+            )),
+            Fault::Reset | Fault::Held => None,
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Faults by seeded chance: each request of an operation listed is failed with its
+/// operation's probability, by a kind drawn uniformly from `kinds`.
+#[derive(Clone, Debug)]
+pub struct Chaos {
+    pub seed: u64,
+    /// Probability of a fault per request, by operation (`UpdateItem`, `Query`, ...).
+    pub rates: BTreeMap<String, f64>,
+    pub kinds: Vec<Fault>,
+}
+
+impl Chaos {
+    /// Every kind of fault at `rate` on each of `operations`.
+    pub fn new(seed: u64, rate: f64, operations: &[&str]) -> Chaos {
+        Chaos {
+            seed,
+            rates: operations
+                .iter()
+                .map(|operation| (operation.to_string(), rate))
+                .collect(),
+            kinds: Fault::ALL.to_vec(),
+        }
+    }
+}
+
+/// What the proxy did, by operation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Requests received, by operation.
+    pub requests: BTreeMap<String, u64>,
+    /// Faults injected, by operation and kind.
+    pub faults: BTreeMap<(String, Fault), u64>,
+}
+
+impl Counts {
+    /// Faults of `kind`, on every operation.
+    pub fn of(&self, kind: Fault) -> u64 {
+        let of_kind = self.faults.iter().filter(|((_, k), _)| *k == kind);
+        of_kind.map(|(_, count)| count).sum()
+    }
+
+    pub fn total_faults(&self) -> u64 {
+        self.faults.values().sum()
+    }
+
+    pub fn total_requests(&self) -> u64 {
+        self.requests.values().sum()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    scripted: HashMap<String, VecDeque<Option<Fault>>>,
+    chaos: Option<(Chaos, StdRng)>,
+    counts: Counts,
+}
+
+struct Shared {
+    upstream: SocketAddr,
+    hold: Duration,
+    state: Mutex<State>,
+    /// Requests forwarded whose upstream answer has not come back yet.
+    in_flight: watch::Sender<usize>,
+}
+
+impl Shared {
+    /// The proxy must not panic because a test thread did; no section leaves it torn.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The fault for the next request of `operation`: the script's first, else chance.
+    fn decide(&self, operation: &str) -> Option<Fault> {
+        let mut state = self.state();
+        let state = &mut *state;
+        *state
+            .counts
+            .requests
+            .entry(operation.to_owned())
+            .or_default() += 1;
+        let scripted = state
+            .scripted
+            .get_mut(operation)
+            .and_then(VecDeque::pop_front);
+        let fault = match scripted {
+            Some(fault) => fault,
+            None => state.chaos.as_mut().and_then(|(chaos, rng)| {
+                let rate = chaos.rates.get(operation).copied().unwrap_or(0.0);
+                // Draw for every listed request, faulted or not, so the sequence of
+                // faults depends on the seed and the order of requests alone.
+                let roll: f64 = rng.random();
+                let kind = rng.random_range(0..chaos.kinds.len().max(1));
+                (roll < rate)
+                    .then(|| chaos.kinds.get(kind).copied())
+                    .flatten()
+            }),
+        };
+        if let Some(fault) = fault {
+            *state
+                .counts
+                .faults
+                .entry((operation.to_owned(), fault))
+                .or_default() += 1;
+        }
+        fault
+    }
+}
+
+/// The proxy, on `127.0.0.1`; it stops serving when dropped.
+pub struct FaultProxy {
+    shared: Arc<Shared>,
+    endpoint: String,
+    server: JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Returned by the service to make hyper close the connection without answering.
+#[derive(Debug, thiserror::Error)]
+#[error("connection closed by the fault proxy")]
+struct Closed;
+
+impl FaultProxy {
+    /// A proxy in front of `server` that forwards everything until told otherwise.
+    /// [`Fault::Held`] requests wait `hold` before they are forwarded: give it more than
+    /// the client's attempt timeout.
+    pub async fn start(server: &Server, hold: Duration) -> io::Result<FaultProxy> {
+        let upstream = server.endpoint().trim_start_matches("http://");
+        let upstream = upstream
+            .parse()
+            .map_err(|_| io::Error::other(format!("not a loopback address: {upstream}")))?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let endpoint = format!("http://{}", listener.local_addr()?);
+        let shared = Arc::new(Shared {
+            upstream,
+            hold,
+            state: Mutex::default(),
+            in_flight: watch::Sender::new(0),
+        });
+        let server = tokio::spawn(serve(listener, Arc::clone(&shared)));
+        Ok(FaultProxy {
+            shared,
+            endpoint,
+            server,
+        })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// `server`'s variables for a process (see [`Server::env`]), with the endpoint
+    /// pointing through this proxy.
+    pub fn env(&self, server: &Server) -> Vec<(String, String)> {
+        let mut env = server.env();
+        for (name, value) in &mut env {
+            if name == "AWS_ENDPOINT_URL" {
+                value.clone_from(&self.endpoint);
+            }
+        }
+        env
+    }
+
+    /// The next requests of `operation` get `faults`, in order (`None` forwards one
+    /// untouched), before any chance is drawn.
+    pub fn script(&self, operation: &str, faults: impl IntoIterator<Item = Option<Fault>>) {
+        let mut state = self.shared.state();
+        let queue = state.scripted.entry(operation.to_owned()).or_default();
+        queue.extend(faults);
+    }
+
+    /// From now on, requests are failed by `chaos`'s seeded chance.
+    pub fn chaos(&self, chaos: Chaos) {
+        let rng = StdRng::seed_from_u64(chaos.seed);
+        self.shared.state().chaos = Some((chaos, rng));
+    }
+
+    /// Stops every fault: scripted and by chance.
+    pub fn calm(&self) {
+        let mut state = self.shared.state();
+        state.scripted.clear();
+        state.chaos = None;
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.shared.state().counts.clone()
+    }
+
+    /// Waits until every forwarded request has been answered by the table, held ones
+    /// included, so what a test reads afterwards is final.
+    pub async fn quiet(&self) {
+        let mut in_flight = self.shared.in_flight.subscribe();
+        let _ = in_flight.wait_for(|count| *count == 0).await;
+    }
+}
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        while connections.try_join_next().is_some() {}
+        let shared = Arc::clone(&shared);
+        let service = service_fn(move |request| proxy(Arc::clone(&shared), request));
+        connections.spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+    }
+}
+
+type Answer = Response<Full<Bytes>>;
+
+async fn proxy(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answer, Closed> {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = body.collect().await.map(|body| body.to_bytes()) else {
+        return Err(Closed);
+    };
+    // DynamoDB's JSON protocol names the operation in a header: `DynamoDB_20120810.Query`.
+    let target = parts.headers.get("x-amz-target");
+    let target = target.and_then(|value| value.to_str().ok()).unwrap_or("");
+    let operation = target.rsplit('.').next().unwrap_or(target);
+    let fault = shared.decide(operation);
+
+    if let Some(fault) = fault.filter(|fault| !fault.forwards()) {
+        return Ok(error_answer(fault));
+    }
+    let delay = if fault == Some(Fault::Held) {
+        shared.hold
+    } else {
+        Duration::ZERO
+    };
+    let request = Request::from_parts(parts, Full::new(body));
+    // Forwarded on a task of its own, so it completes even after the client has given
+    // up on it and closed the connection (a held request does exactly that).
+    shared.in_flight.send_modify(|count| *count += 1);
+    let forwarded = tokio::spawn({
+        let shared = Arc::clone(&shared);
+        async move {
+            tokio::time::sleep(delay).await;
+            let answer = forward(shared.upstream, request).await;
+            shared.in_flight.send_modify(|count| *count -= 1);
+            answer
+        }
+    });
+    let answer = forwarded
+        .await
+        .unwrap_or_else(|_| bad_gateway("forward task failed"));
+    match fault {
+        None | Some(Fault::Held) => Ok(answer),
+        Some(Fault::Reset) => Err(Closed),
+        Some(fault) => Ok(error_answer(fault)),
+    }
+}
+
+/// Sends `request` to the table on a fresh connection and returns its answer whole.
+async fn forward(upstream: SocketAddr, request: Request<Full<Bytes>>) -> Answer {
+    let stream = match TcpStream::connect(upstream).await {
+        Ok(stream) => stream,
+        Err(err) => return bad_gateway(&err.to_string()),
+    };
+    let _ = stream.set_nodelay(true);
+    let (mut sender, connection) = match client::conn::http1::handshake(TokioIo::new(stream)).await
+    {
+        Ok(handshake) => handshake,
+        Err(err) => return bad_gateway(&err.to_string()),
+    };
+    tokio::spawn(connection);
+    let response = match sender.send_request(request).await {
+        Ok(response) => response,
+        Err(err) => return bad_gateway(&err.to_string()),
+    };
+    let (mut parts, body) = response.into_parts();
+    let body = match body.collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(err) => return bad_gateway(&err.to_string()),
+    };
+    // The body is whole now: its length, not the upstream's framing, describes it.
+    parts.headers.remove(hyper::header::TRANSFER_ENCODING);
+    parts.headers.remove(hyper::header::CONNECTION);
+    Response::from_parts(parts, Full::new(body))
+}
+
+fn error_answer(fault: Fault) -> Answer {
+    let Some((status, code, message)) = fault.error_response() else {
+        return bad_gateway("no answer for this fault");
+    };
+    // DynamoDB's JSON protocol names the error in `__type`, namespace first;
+    // ThrottlingException comes from the namespace AWS services share.
+    let namespace = match fault {
+        Fault::Throttling => "com.amazon.coral.availability",
+        _ => "com.amazonaws.dynamodb.v20120810",
+    };
+    let body = format!(r#"{{"__type":"{namespace}#{code}","message":"{message}"}}"#);
+    let mut answer = Response::new(Full::new(Bytes::from(body)));
+    *answer.status_mut() = status;
+    let headers = answer.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    headers.insert("x-amzn-requestid", HeaderValue::from_static("FAULTPROXY"));
+    headers.insert("x-amzn-errortype", HeaderValue::from_static(code));
+    answer
+}
+
+fn bad_gateway(reason: &str) -> Answer {
+    let mut answer = Response::new(Full::new(Bytes::from(reason.to_owned())));
+    *answer.status_mut() = StatusCode::BAD_GATEWAY;
+    answer
+}

@@ -17,35 +17,6 @@ use testkit::events::{fixture, with_dispatch_id, with_task_arn, TASK_ARN};
 use testkit::runtime::{FunctionProcess, Output, RuntimeApi};
 use testkit::table::TestTable;
 
-struct Args {
-    events: usize,
-    starts: usize,
-}
-
-fn args() -> Args {
-    let mut args = Args {
-        events: 1000,
-        starts: 20,
-    };
-    let mut words = std::env::args().skip(1);
-    while let Some(word) = words.next() {
-        let mut number = |name: &str| -> usize {
-            let value = words.next().unwrap_or_default();
-            value
-                .parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number, not {value:?}"))
-        };
-        match word.as_str() {
-            "--events" => args.events = number("--events").max(1),
-            "--starts" => args.starts = number("--starts").max(1),
-            // `cargo bench` passes --bench; anything else is a mistake worth stopping on.
-            "--bench" => {}
-            other => panic!("unknown argument {other:?}; use --events N --starts N"),
-        }
-    }
-    args
-}
-
 fn release_binary(name: &str) -> PathBuf {
     testkit::repo_root().join("target/release").join(name)
 }
@@ -244,7 +215,8 @@ fn row(name: &str, summary: &Summary, target: &str) {
 }
 
 fn main() {
-    let args = args();
+    let [events, starts] = bench::options([("events", 1000), ("starts", 20)]);
+    let (events, starts) = (events.max(1), starts.max(1));
     let binary = release_binary("bootstrap");
     assert!(
         binary.exists(),
@@ -257,10 +229,10 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let table = TestTable::new(function::aws::sdk_config_loader()).await;
-        let cold = cold_starts(&binary, &table, args.starts).await;
-        let per_event = per_event(&binary, &table, args.events).await;
+        let cold = cold_starts(&binary, &table, starts).await;
+        let per_event = per_event(&binary, &table, events).await;
         let synth = release_binary("synth");
-        let synth = synth.exists().then(|| synth_runs(&synth, args.starts));
+        let synth = synth.exists().then(|| synth_runs(&synth, starts));
 
         println!("| measure | samples | p50 ms | p95 ms | p99 ms | target |");
         println!("|---|---|---|---|---|---|");
@@ -281,7 +253,7 @@ fn main() {
         );
         println!(
             "- DynamoDB requests for {} events carrying a dispatch ID: {} (target: one UpdateItem each, nothing else)",
-            args.events, per_event.counts
+            events, per_event.counts
         );
         println!(
             "- requests for events found through the GSI: {} (target: one Query and one UpdateItem each)",
@@ -290,7 +262,7 @@ fn main() {
         match per_event.peak_rss_mib {
             Some(mib) => println!(
                 "- function peak RSS after {} events: {mib:.1} MiB (target <= 20 MB)",
-                args.events + per_event.gsi_counts["events"].as_u64().unwrap_or(0) as usize + 1
+                events + per_event.gsi_counts["events"].as_u64().unwrap_or(0) as usize + 1
             ),
             None => println!("- function peak RSS: not available (no /proc)"),
         }

@@ -21,26 +21,9 @@ use reconciler::run::{run, Deps};
 use testkit::ecs::Cluster;
 use testkit::table::TestTable;
 
-fn dispatches() -> usize {
-    let mut args = std::env::args().skip(1);
-    let mut count = 10_000;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--dispatches" => {
-                let value = args.next().unwrap_or_default();
-                count = value
-                    .parse()
-                    .unwrap_or_else(|_| panic!("--dispatches takes a number, not {value:?}"));
-            }
-            "--bench" => {}
-            other => panic!("unknown argument {other:?}; use --dispatches N"),
-        }
-    }
-    count.max(100)
-}
-
 fn main() {
-    let count = dispatches();
+    let [count] = bench::options([("dispatches", 10_000)]);
+    let count = count.max(100);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -79,22 +79,36 @@ impl TestTable {
             .expect("put dispatch");
     }
 
-    /// Writes many RUNNING dispatches, `(dispatch ID, task ARN, createdAt)` each, 25 to a
-    /// `BatchWriteItem` (its most), for tests and benchmarks that need thousands.
+    /// Writes many RUNNING dispatches, `(dispatch ID, task ARN, createdAt)` each, for
+    /// tests and benchmarks that need thousands.
     pub async fn put_running_dispatches(&self, dispatches: &[(String, String, String)]) {
-        for chunk in dispatches.chunks(25) {
+        let records: Vec<Record> = dispatches
+            .iter()
+            .map(|(dispatch_id, task_arn, created_at)| {
+                Record::from([
+                    (attr::DISPATCH_ID.to_owned(), dispatch_id.clone()),
+                    (
+                        attr::STATUS.to_owned(),
+                        contract::status::RUNNING.to_owned(),
+                    ),
+                    (attr::TASK_ARN.to_owned(), task_arn.clone()),
+                    (attr::CREATED_AT.to_owned(), created_at.clone()),
+                ])
+            })
+            .collect();
+        self.put_records(&records).await;
+    }
+
+    /// Writes records of string attributes, 25 to a `BatchWriteItem` (its most).
+    pub async fn put_records(&self, records: &[Record]) {
+        for chunk in records.chunks(25) {
             let requests: Vec<WriteRequest> = chunk
                 .iter()
-                .map(|(dispatch_id, task_arn, created_at)| {
-                    let item = [
-                        (attr::DISPATCH_ID, dispatch_id.as_str()),
-                        (attr::STATUS, contract::status::RUNNING),
-                        (attr::TASK_ARN, task_arn.as_str()),
-                        (attr::CREATED_AT, created_at.as_str()),
-                    ]
-                    .into_iter()
-                    .map(|(name, value)| (name.to_owned(), AttributeValue::S(value.to_owned())))
-                    .collect();
+                .map(|record| {
+                    let item = record
+                        .iter()
+                        .map(|(name, value)| (name.clone(), AttributeValue::S(value.clone())))
+                        .collect();
                     let put = PutRequest::builder().set_item(Some(item)).build();
                     WriteRequest::builder()
                         .put_request(put.expect("an item"))
@@ -107,14 +121,34 @@ impl TestTable {
                 .request_items(&self.name, requests)
                 .send()
                 .await
-                .expect("batch write dispatches");
+                .expect("batch write records");
             let left = output.unprocessed_items().map_or(0, |items| items.len());
             assert_eq!(left, 0, "the local server left writes unprocessed");
         }
     }
 
+    /// Every record, by dispatch ID, read with a paginated consistent `Scan` (a test's
+    /// view of the whole table, never the function's).
+    pub async fn records(&self) -> HashMap<String, Record> {
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.name)
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut records = HashMap::new();
+        while let Some(item) = pages.next().await {
+            let record = plain(item.expect("scan the table"));
+            let id = record.get(attr::DISPATCH_ID).cloned().unwrap_or_default();
+            records.insert(id, record);
+        }
+        records
+    }
+
     /// The whole record, as plain strings (numbers as their text), or `None`.
-    pub async fn get(&self, dispatch_id: &str) -> Option<HashMap<String, String>> {
+    pub async fn get(&self, dispatch_id: &str) -> Option<Record> {
         let output = self
             .client
             .get_item()
@@ -124,17 +158,7 @@ impl TestTable {
             .send()
             .await
             .expect("get dispatch");
-        output.item.map(|item| {
-            item.into_iter()
-                .map(|(name, value)| {
-                    let text = match value {
-                        AttributeValue::S(text) | AttributeValue::N(text) => text,
-                        other => format!("{other:?}"),
-                    };
-                    (name, text)
-                })
-                .collect()
-        })
+        output.item.map(plain)
     }
 
     /// How many records the table holds.
@@ -148,6 +172,21 @@ impl TestTable {
             .expect("scan")
             .count()
     }
+}
+
+/// A record as plain strings (numbers as their text).
+pub type Record = HashMap<String, String>;
+
+fn plain(item: HashMap<String, AttributeValue>) -> Record {
+    item.into_iter()
+        .map(|(name, value)| {
+            let text = match value {
+                AttributeValue::S(text) | AttributeValue::N(text) => text,
+                other => format!("{other:?}"),
+            };
+            (name, text)
+        })
+        .collect()
 }
 
 /// Creates the template's DynamoDB table (keys, indexes, projections, billing) through

@@ -114,14 +114,16 @@ test: tools lint build ## Run every test and check (what CI runs)
 BENCH_SMOKE ?=
 
 .PHONY: bench
-bench: tools build ## Benchmarks: cold start, per-event latency vs a bare SDK client, memory, package, synth, a reconciler run
+bench: tools build ## Benchmarks: cold start, per-event latency vs a bare SDK client, memory, package, synth, a reconciler run, faults, a 10,000-event soak
 ifeq ($(BENCH_SMOKE),)
 	cargo build --locked --release -p synth
 	cargo bench --locked -p bench --bench decide
 	cargo bench --locked -p bench --bench end_to_end -- --events 1000 --starts 25
 	cargo bench --locked -p bench --bench reconcile -- --dispatches 10000
+	cargo bench --locked -p bench --bench reliability -- --events 600 --rate 30 --soak-events 10000
 else
 	cargo test --locked -p bench --bench decide
 	cargo test --locked -p bench --bench end_to_end -- --events 50 --starts 3
 	cargo test --locked -p bench --bench reconcile -- --dispatches 300
+	cargo test --locked -p bench --bench reliability -- --events 40 --soak-events 300
 endif

@@ -4,6 +4,7 @@
 //! - [`table`]: the dispatch table on such a server, created from synth's own definition;
 //! - [`events`]: ECS task state change events, from the fixtures or built;
 //! - [`faults`]: a proxy that fails DynamoDB requests the ways AWS and networks do;
+//! - [`reliability`]: a mixed run of the real binary through faults, and its invariants;
 //! - [`ecs`]: a cluster in moto's ECS, where tests run and stop tasks;
 //! - [`template`]: the synthesized template, and the function's environment read from it;
 //! - [`runtime`]: a local Lambda Runtime API that runs a real `bootstrap` binary;
@@ -13,6 +14,7 @@ pub mod ecs;
 pub mod events;
 pub mod faults;
 pub mod local;
+pub mod reliability;
 pub mod runtime;
 pub mod server;
 pub mod table;

@@ -1,0 +1,609 @@
+//! A mixed run and its invariants: the real function binary, one long-lived process under
+//! the local Runtime API, handed the events a fleet sends (every row of the status table,
+//! duplicates, RUNNING events after their STOPPED one, index lookups, records already
+//! settled or owned by another task, tasks that are no dispatch) in a seeded shuffled
+//! order, each invoked asynchronously as EventBridge does (Lambda's retries included),
+//! through the fault proxy. Afterwards the table, the function's answers and its EMF
+//! metrics are held against what each dispatch should have become.
+//!
+//! What each dispatch should become is written here from the runbook's status table, not
+//! taken from the function, so the run checks the function rather than repeating it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use contract::table::attr;
+use contract::{metrics, resources, DispatchStatus};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+use serde_json::Value;
+
+use crate::events::TaskEvent;
+use crate::faults::{Counts, FaultProxy};
+use crate::runtime::{Delivery, FunctionProcess, InvocationError, Output, RuntimeApi, Stream};
+use crate::table::{Record, TestTable};
+
+/// The error types a fault may end an invocation in: AWS's throttling and server errors
+/// and the SDK's transport failures, all of which a later delivery can get past. Any
+/// other error (a validation error, a dispatch not found, a crash) is a bug here.
+pub const TRANSIENT_ERRORS: [&str; 6] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "InternalServerError",
+    "TimeoutError",
+    "DispatchFailure",
+    "ResponseError",
+];
+
+/// How big a run is and how it is shuffled.
+#[derive(Clone, Copy, Debug)]
+pub struct Mix {
+    /// At least this many events: dispatch stories are added until there are, each
+    /// giving one to four events.
+    pub events: usize,
+    pub seed: u64,
+}
+
+/// What one dispatch record should be after the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Settled by its task's STOPPED event, with this status and exit code.
+    Settles {
+        status: DispatchStatus,
+        exit_code: Option<i64>,
+        task_arn: String,
+    },
+    /// Left exactly as seeded: already terminal, or owned by another task.
+    Unchanged,
+}
+
+/// The records to seed, the events to send, and what each record should become.
+#[derive(Debug, Default)]
+pub struct Scenario {
+    records: Vec<Record>,
+    /// Each event, with the dispatch it concerns (if any).
+    events: Vec<(Value, Option<String>)>,
+    expect: BTreeMap<String, Expect>,
+}
+
+impl Scenario {
+    /// Stories of the kinds below in turn, with seeded duplicates and RUNNING events,
+    /// until there are `mix.events` events, all shuffled.
+    pub fn new(mix: Mix) -> Scenario {
+        let mut rng = StdRng::seed_from_u64(mix.seed);
+        let mut scenario = Scenario::default();
+        let mut index = 0;
+        while scenario.events.len() < mix.events {
+            scenario.story(index, &mut rng);
+            index += 1;
+        }
+        scenario.events.shuffle(&mut rng);
+        // The first event settles its dispatch, so a test that scripts faults for the
+        // first write knows that write lands.
+        let settles = scenario.events.iter().position(|(event, id)| {
+            let stopped = event["detail"]["lastStatus"] == contract::ecs::STOPPED;
+            let expect = id.as_ref().and_then(|id| scenario.expect.get(id));
+            stopped && matches!(expect, Some(Expect::Settles { .. }))
+        });
+        if let Some(index) = settles {
+            scenario.events.swap(0, index);
+        }
+        scenario
+    }
+
+    pub fn events(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn records(&self) -> usize {
+        self.records.len()
+    }
+
+    fn story(&mut self, index: usize, rng: &mut StdRng) {
+        use DispatchStatus::*;
+        let id = format!("mix-{index:05}");
+        let task = format!("arn:aws:ecs:us-east-1:123456789012:task/outpost/{index:032x}");
+        let stopped = TaskEvent::stopped(&task);
+        let settles = |status, exit_code| Expect::Settles {
+            status,
+            exit_code,
+            task_arn: task.clone(),
+        };
+        let timeout = "Dispatch timeout exceeded (3600s)";
+        // (event, whether the event names the dispatch, the record's task ARN and status,
+        // what the record should become)
+        let mine = Some(task.clone());
+        let (event, named, owner, status, expect) = match index % 12 {
+            0 => (stopped, true, mine, "RUNNING", settles(Completed, Some(0))),
+            1 => (
+                stopped.exit_code(Some(1)),
+                true,
+                mine,
+                "RUNNING",
+                settles(Failed, Some(1)),
+            ),
+            2 => (
+                stopped.stop_code("TaskFailedToStart").exit_code(None),
+                true,
+                mine,
+                "RUNNING",
+                settles(Failed, None),
+            ),
+            3 => (
+                stopped
+                    .stop_code("UserInitiated")
+                    .stopped_reason(timeout)
+                    .exit_code(Some(143)),
+                true,
+                mine,
+                "RUNNING",
+                settles(Timeout, Some(143)),
+            ),
+            4 => (
+                stopped
+                    .stop_code("UserInitiated")
+                    .stopped_reason("Cancelled by user")
+                    .exit_code(Some(143)),
+                true,
+                mine,
+                "RUNNING",
+                settles(Cancelled, Some(143)),
+            ),
+            5 => (
+                stopped.stop_code("SpotInterruption"),
+                true,
+                mine,
+                "RUNNING",
+                settles(Failed, Some(0)),
+            ),
+            // Found through the task ARN index: the event names no dispatch.
+            6 => (stopped, false, mine, "RUNNING", settles(Completed, Some(0))),
+            7 => (
+                stopped.exit_code(Some(137)),
+                false,
+                mine,
+                "RUNNING",
+                settles(Failed, Some(137)),
+            ),
+            // The control plane has not written the task ARN yet.
+            8 => (stopped, true, None, "PENDING", settles(Completed, Some(0))),
+            // Already settled: a late or replayed event must change nothing.
+            9 => {
+                let status = DispatchStatus::TERMINAL[index / 12 % 4].as_str();
+                let event = stopped.exit_code(Some(1));
+                (event, true, mine, status, Expect::Unchanged)
+            }
+            // The record belongs to another task (the dispatch was relaunched).
+            10 => {
+                let owner = Some(format!("{task}-relaunched"));
+                (stopped, true, owner, "RUNNING", Expect::Unchanged)
+            }
+            // Not a dispatch at all: no record, and none may be created.
+            _ => {
+                self.push_events(stopped, None, &task, rng);
+                return;
+            }
+        };
+        let mut record = Record::from([
+            (attr::DISPATCH_ID.to_owned(), id.clone()),
+            (attr::STATUS.to_owned(), status.to_owned()),
+            (
+                attr::CREATED_AT.to_owned(),
+                "2026-01-15T19:38:40Z".to_owned(),
+            ),
+        ]);
+        if let Some(owner) = owner {
+            record.insert(attr::TASK_ARN.to_owned(), owner);
+        }
+        self.records.push(record);
+        self.expect.insert(id.clone(), expect);
+        let event = if named { event.dispatch_id(&id) } else { event };
+        self.push_events(event, Some(id), &task, rng);
+    }
+
+    /// The STOPPED event, sometimes delivered twice or three times (EventBridge delivers
+    /// at least once), and sometimes a RUNNING event for the same task, which the shuffle
+    /// may put after the STOPPED one.
+    fn push_events(&mut self, event: TaskEvent, id: Option<String>, task: &str, rng: &mut StdRng) {
+        let copies = match rng.random_range(0..10) {
+            0 => 3,
+            1..=3 => 2,
+            _ => 1,
+        };
+        let event = event.build();
+        for _ in 0..copies {
+            self.events.push((event.clone(), id.clone()));
+        }
+        if rng.random_bool(0.3) {
+            let running = TaskEvent::stopped(task).last_status("RUNNING").build();
+            self.events.push((running, id));
+        }
+    }
+}
+
+/// What a mixed run did, and every invariant it broke (none, if the function is right).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub events: usize,
+    /// Deliveries, Lambda's retries included.
+    pub invocations: usize,
+    /// Events whose last delivery failed: they would rest in the on-failure queue.
+    pub parked: usize,
+    /// Of those, the events whose write had landed anyway (a replay would skip them).
+    pub parked_after_write: usize,
+    /// Failed deliveries, by error type.
+    pub errors: BTreeMap<String, u64>,
+    pub faults: Counts,
+    /// Dispatches whose STOPPED event was acknowledged, left in a non-terminal status.
+    pub lost: Vec<String>,
+    /// Records with a status or exit code other than the status table's, or changed
+    /// although already terminal or owned by another task.
+    pub wrong: Vec<String>,
+    /// Records the run created.
+    pub stray: Vec<String>,
+    /// Dispatches whose `DispatchUpdatesSuccessful` is not exactly one per settle.
+    pub miscount: Vec<String>,
+    /// Errors no later delivery could get past.
+    pub not_transient: Vec<String>,
+    pub settled: usize,
+    /// The function's resident memory after warm-up, at the end, and at its peak, in KiB.
+    pub rss_kib: Option<(u64, u64, u64)>,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// Every broken invariant, one line each.
+    pub fn violations(&self) -> Vec<String> {
+        let named = [
+            ("lost", &self.lost),
+            ("wrong", &self.wrong),
+            ("stray", &self.stray),
+            ("miscount", &self.miscount),
+            ("not transient", &self.not_transient),
+        ];
+        named
+            .iter()
+            .flat_map(|(name, list)| list.iter().map(move |line| format!("{name}: {line}")))
+            .collect()
+    }
+
+    pub fn parked_fraction(&self) -> f64 {
+        self.parked as f64 / self.events.max(1) as f64
+    }
+
+    /// A readable account of the run, for a test's failure message and the benchmarks.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let faults = self.faults.total_faults();
+        let requests = self.faults.total_requests();
+        let _ = writeln!(
+            out,
+            "{} events, {} deliveries, {} dispatches settled in {:.1} s",
+            self.events,
+            self.invocations,
+            self.settled,
+            self.elapsed.as_secs_f64()
+        );
+        let _ = writeln!(
+            out,
+            "faults: {faults} of {requests} DynamoDB requests ({:.1} %)",
+            100.0 * faults as f64 / requests.max(1) as f64
+        );
+        for ((operation, kind), count) in &self.faults.faults {
+            let _ = writeln!(out, "  {operation} {kind}: {count}");
+        }
+        let _ = writeln!(
+            out,
+            "parked: {} of {} events ({:.2} %), {} of them after their write landed",
+            self.parked,
+            self.events,
+            100.0 * self.parked_fraction(),
+            self.parked_after_write
+        );
+        for (error, count) in &self.errors {
+            let _ = writeln!(out, "  failed delivery {error}: {count}");
+        }
+        let _ = writeln!(
+            out,
+            "lost {} / wrong {} / stray {} / miscount {} / not transient {}",
+            self.lost.len(),
+            self.wrong.len(),
+            self.stray.len(),
+            self.miscount.len(),
+            self.not_transient.len()
+        );
+        if let Some((start, end, peak)) = self.rss_kib {
+            let _ = writeln!(
+                out,
+                "RSS: {start} KiB after warm-up, {end} KiB at the end, peak {peak} KiB"
+            );
+        }
+        out
+    }
+}
+
+/// Seeds `scenario` into `table`, starts `binary` against it through `proxy`, sends every
+/// event asynchronously, and checks the invariants. `proxy` decides the faults.
+pub async fn run(
+    binary: &Path,
+    table: &TestTable,
+    proxy: &FaultProxy,
+    scenario: &Scenario,
+) -> Report {
+    table.put_records(&scenario.records).await;
+    let api = RuntimeApi::start(resources::FUNCTION).expect("start the Runtime API");
+    let env: Vec<(String, String)> = crate::template::function_environment()
+        .into_iter()
+        .chain(proxy.env(&table.server))
+        // Warnings and errors only, as a busy fleet would log; the metrics are EMF lines.
+        .chain([("AWS_LAMBDA_LOG_LEVEL".to_owned(), "WARN".to_owned())])
+        .collect();
+    let function = FunctionProcess::spawn(binary, &api, &env, Output::Capture)
+        .expect("start the function binary");
+    let retries = crate::template::async_retry_attempts(resources::FUNCTION);
+
+    let started = Instant::now();
+    let warm = scenario.events.len().min(100);
+    let mut rss_start = None;
+    let mut deliveries = Vec::with_capacity(scenario.events.len());
+    for (index, (event, id)) in scenario.events.iter().enumerate() {
+        if index == warm {
+            rss_start = function.pid().and_then(rss_kib);
+        }
+        let delivery = api.invoke_async(event.clone(), retries).await;
+        deliveries.push((delivery, event, id.clone()));
+    }
+    let rss_end = function.pid().and_then(rss_kib);
+    let peak = function.pid().and_then(peak_rss_kib);
+    let elapsed = started.elapsed();
+    proxy.quiet().await;
+    let (_, output) = function.stop().await;
+
+    let mut report = Report {
+        events: scenario.events.len(),
+        invocations: deliveries.iter().map(|(d, _, _)| d.attempts.len()).sum(),
+        faults: proxy.counts(),
+        elapsed,
+        rss_kib: match (rss_start.or(rss_end), rss_end, peak) {
+            (Some(start), Some(end), Some(peak)) => Some((start, end, peak)),
+            _ => None,
+        },
+        ..Report::default()
+    };
+    let successes = successes_by_dispatch(&output);
+    check(
+        &mut report,
+        scenario,
+        &deliveries,
+        &successes,
+        table.records().await,
+    );
+    report
+}
+
+/// Holds the table, the answers and the metrics against the scenario.
+fn check(
+    report: &mut Report,
+    scenario: &Scenario,
+    deliveries: &[(Delivery, &Value, Option<String>)],
+    successes: &HashMap<String, u64>,
+    after: HashMap<String, Record>,
+) {
+    let mut acknowledged: HashSet<&str> = HashSet::new();
+    let mut parked: HashSet<&str> = HashSet::new();
+    let mut answered_updates: HashMap<&str, u64> = HashMap::new();
+    let mut stopped_acknowledged: HashSet<&str> = HashSet::new();
+    for (delivery, event, id) in deliveries {
+        for error in delivery.errors() {
+            let kind = match error {
+                InvocationError::Function { error_type, .. } => error_type.clone(),
+                other => format!("{other}"),
+            };
+            *report.errors.entry(kind.clone()).or_default() += 1;
+            if !TRANSIENT_ERRORS.contains(&kind.as_str()) {
+                report
+                    .not_transient
+                    .push(format!("{}: {error}", delivery.request_id));
+            }
+        }
+        match delivery.response() {
+            Some(response) => {
+                acknowledged.insert(&delivery.request_id);
+                if response["result"] == "updated" {
+                    let id = response["dispatchId"].as_str().unwrap_or_default();
+                    *answered_updates.entry(id).or_default() += 1;
+                }
+                let stopped = event["detail"]["lastStatus"] == contract::ecs::STOPPED;
+                if let (true, Some(id)) = (stopped, id) {
+                    stopped_acknowledged.insert(id);
+                }
+            }
+            None => {
+                parked.insert(&delivery.request_id);
+                report.parked += 1;
+            }
+        }
+    }
+
+    let seeded: HashMap<&str, &Record> = scenario
+        .records
+        .iter()
+        .map(|record| (record[attr::DISPATCH_ID].as_str(), record))
+        .collect();
+    for id in after.keys() {
+        if !seeded.contains_key(id.as_str()) {
+            report.stray.push(id.clone());
+        }
+    }
+    for (id, expect) in &scenario.expect {
+        let Some(record) = after.get(id) else {
+            report.wrong.push(format!("{id}: the record is gone"));
+            continue;
+        };
+        let counted = successes.get(id).copied().unwrap_or(0);
+        let answered = answered_updates.get(id.as_str()).copied().unwrap_or(0);
+        if counted != answered {
+            report.miscount.push(format!(
+                "{id}: {counted} DispatchUpdatesSuccessful for {answered} updates answered"
+            ));
+        }
+        let status = record.get(attr::STATUS).map(String::as_str).unwrap_or("");
+        match expect {
+            Expect::Unchanged => {
+                let before = seeded[id.as_str()];
+                if record != before {
+                    report
+                        .wrong
+                        .push(format!("{id}: changed {}", changes(before, record)));
+                }
+                if counted != 0 {
+                    report
+                        .miscount
+                        .push(format!("{id}: counted {counted} updates, expected none"));
+                }
+            }
+            Expect::Settles {
+                status: expected,
+                exit_code,
+                task_arn,
+            } => {
+                if !DispatchStatus::is_terminal(status) {
+                    if stopped_acknowledged.contains(id.as_str()) {
+                        report.lost.push(format!("{id}: still {status}"));
+                    }
+                    if counted != 0 {
+                        report
+                            .miscount
+                            .push(format!("{id}: counted {counted}, never settled"));
+                    }
+                    continue;
+                }
+                report.settled += 1;
+                let exit = record
+                    .get(attr::EXIT_CODE)
+                    .and_then(|code| code.parse().ok());
+                let owner = record.get(attr::TASK_ARN);
+                if status != expected.as_str() || exit != *exit_code || owner != Some(task_arn) {
+                    report.wrong.push(format!(
+                        "{id}: {status} exit {exit:?} task {owner:?}, expected {expected} exit {exit_code:?}"
+                    ));
+                }
+                // The write that settled it carries its delivery's request ID.
+                let writer = record.get(attr::UPDATE_REQUEST_ID).map(String::as_str);
+                let writer = writer.unwrap_or_default();
+                let (expected_count, landed_parked) = if acknowledged.contains(writer) {
+                    (1, false)
+                } else if parked.contains(writer) {
+                    (0, true)
+                } else {
+                    report
+                        .wrong
+                        .push(format!("{id}: written by unknown request {writer:?}"));
+                    continue;
+                };
+                report.parked_after_write += usize::from(landed_parked);
+                if counted != expected_count {
+                    report.miscount.push(format!(
+                        "{id}: {counted} DispatchUpdatesSuccessful, expected {expected_count} \
+                         (write by {writer}, {})",
+                        if landed_parked {
+                            "parked"
+                        } else {
+                            "acknowledged"
+                        }
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The attributes that differ between two versions of a record, in name order.
+fn changes(before: &Record, after: &Record) -> String {
+    let names: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let changed = names
+        .into_iter()
+        .filter(|name| before.get(*name) != after.get(*name));
+    let described = changed.map(|name| {
+        let value = |record: &Record| {
+            record
+                .get(name)
+                .map_or("-".to_owned(), |v| format!("{v:?}"))
+        };
+        format!("{name}: {} -> {}", value(before), value(after))
+    });
+    described.collect::<Vec<_>>().join(", ")
+}
+
+/// `DispatchUpdatesSuccessful` by dispatch ID, from the function's EMF lines.
+fn successes_by_dispatch(output: &[crate::runtime::OutputLine]) -> HashMap<String, u64> {
+    let mut successes = HashMap::new();
+    for line in output.iter().filter(|line| line.stream == Stream::Stdout) {
+        let Ok(document) = serde_json::from_str::<Value>(&line.line) else {
+            continue;
+        };
+        if document.get("_aws").is_none() {
+            continue;
+        }
+        let count = document[metrics::UPDATES_SUCCESSFUL].as_u64().unwrap_or(0);
+        if let (Some(id), true) = (document["dispatchId"].as_str(), count > 0) {
+            *successes.entry(id.to_owned()).or_default() += count;
+        }
+    }
+    successes
+}
+
+/// A process's resident memory now, from `/proc` (Linux), in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+/// A process's peak resident memory so far, in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_is_the_same_for_the_same_seed_and_covers_every_story() {
+        let mix = Mix {
+            events: 100,
+            seed: 7,
+        };
+        let (one, two) = (Scenario::new(mix), Scenario::new(mix));
+        assert_eq!(one.events, two.events);
+        assert!((100..104).contains(&one.events()), "{}", one.events());
+        // 11 of every 12 stories have a record.
+        assert!(one.records() > 40);
+        let statuses: HashSet<_> = one
+            .expect
+            .values()
+            .filter_map(|expect| match expect {
+                Expect::Settles { status, .. } => Some(*status),
+                Expect::Unchanged => None,
+            })
+            .collect();
+        assert_eq!(statuses.len(), 4, "every terminal status is reached");
+        let running = one
+            .events
+            .iter()
+            .filter(|(event, _)| event["detail"]["lastStatus"] == "RUNNING");
+        assert!(running.count() > 0);
+        let (first, id) = &one.events[0];
+        assert_eq!(first["detail"]["lastStatus"], "STOPPED");
+        let expect = &one.expect[id.as_ref().unwrap()];
+        assert!(matches!(expect, Expect::Settles { .. }));
+    }
+}

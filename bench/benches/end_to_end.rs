@@ -222,12 +222,7 @@ fn main() {
         binary.exists(),
         "{binary:?} is missing: run `make build` (or `make bench`)"
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    bench::block_on(async {
         let table = TestTable::new(function::aws::sdk_config_loader()).await;
         let cold = cold_starts(&binary, &table, starts).await;
         let per_event = per_event(&binary, &table, events).await;
@@ -236,8 +231,16 @@ fn main() {
 
         println!("| measure | samples | p50 ms | p95 ms | p99 ms | target |");
         println!("|---|---|---|---|---|---|");
-        row("cold start: process start to first /next", &cold, "p50 <= 10 ms");
-        row("per event: function under the Runtime API", &per_event.function, "p50 <= 1.2 x bare");
+        row(
+            "cold start: process start to first /next",
+            &cold,
+            "p50 <= 10 ms",
+        );
+        row(
+            "per event: function under the Runtime API",
+            &per_event.function,
+            "p50 <= 1.2 x bare",
+        );
         row("per event: bare SDK UpdateItem", &per_event.bare, "");
         if let Some(synth) = &synth {
             row("synth: whole process", synth, "<= 20 ms");

@@ -24,12 +24,7 @@ use testkit::table::TestTable;
 fn main() {
     let [count] = bench::options([("dispatches", 10_000)]);
     let count = count.max(100);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    bench::block_on(async {
         let table = TestTable::new(function::aws::sdk_config_loader()).await;
         let cluster =
             Cluster::new(table.server.endpoint(), function::aws::sdk_config_loader()).await;

@@ -49,12 +49,7 @@ async fn mixed_run(events: usize, rate: Option<f64>) -> Report {
 fn main() {
     let [events, rate, soak_events] =
         bench::options([("events", 600), ("rate", 30), ("soak-events", 10_000)]);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    bench::block_on(async {
         let rate = rate.min(100) as f64 / 100.0;
         let harsh = mixed_run(events.max(1), Some(rate)).await;
         println!(

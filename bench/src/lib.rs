@@ -1,5 +1,16 @@
 //! What the benchmarks in `benches/` share (run them with `make bench`).
 
+/// Runs a benchmark's body on a Tokio runtime with two workers, as many as the machine
+/// has cores: the harness, the local Runtime API and the fault proxy share them.
+pub fn block_on<F: std::future::Future>(body: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime")
+        .block_on(body)
+}
+
 /// The benchmark's numeric options (`--name N`), each starting at its default; `cargo
 /// bench` adds `--bench`, which is ignored. Anything else stops the benchmark with the
 /// options it takes, since a typo would otherwise measure the defaults silently.

@@ -20,13 +20,13 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::{client, server::conn::http1, service::service_fn, Request, Response, StatusCode};
+use hyper::{client, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use crate::server::Server;
 
@@ -235,7 +235,10 @@ impl FaultProxy {
             state: Mutex::default(),
             in_flight: watch::Sender::new(0),
         });
-        let server = tokio::spawn(serve(listener, Arc::clone(&shared)));
+        let server = tokio::spawn({
+            let shared = Arc::clone(&shared);
+            crate::http::serve(listener, move |request| proxy(Arc::clone(&shared), request))
+        });
         Ok(FaultProxy {
             shared,
             endpoint,
@@ -289,21 +292,6 @@ impl FaultProxy {
     pub async fn quiet(&self) {
         let mut in_flight = self.shared.in_flight.subscribe();
         let _ = in_flight.wait_for(|count| *count == 0).await;
-    }
-}
-
-async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        while connections.try_join_next().is_some() {}
-        let shared = Arc::clone(&shared);
-        let service = service_fn(move |request| proxy(Arc::clone(&shared), request));
-        connections.spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod ecs;
 pub mod events;
 pub mod faults;
+mod http;
 pub mod local;
 pub mod reliability;
 pub mod runtime;

@@ -18,14 +18,13 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
-use hyper::{server::conn::http1, service::service_fn, Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// How long the function has to answer once it has taken an event. Lambda's default is three
 /// seconds, but a local run starts cold on a busy laptop or CI runner, so this is forgiving.
@@ -143,7 +142,13 @@ impl RuntimeApi {
             failure: watch::Sender::new(None),
             first_poll: watch::Sender::new(None),
         });
-        let server = runtime.spawn(serve(listener, Arc::clone(&shared)));
+        let server = runtime.spawn({
+            let shared = Arc::clone(&shared);
+            crate::http::serve(listener, move |request| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(route(&shared, request).await) }
+            })
+        });
         Ok(Self {
             shared,
             address,
@@ -246,31 +251,6 @@ impl Delivery {
         self.attempts
             .iter()
             .filter_map(|attempt| attempt.as_ref().err())
-    }
-}
-
-/// Accepts connections, each served on its own task because the runtime client keeps a long
-/// poll open on one connection while it posts on another. The tasks live in a `JoinSet`, so
-/// aborting this task when the API is dropped closes every connection too.
-async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            // Accept fails on transient conditions such as running out of file descriptors;
-            // back off rather than spin or stop serving.
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        // Without this, Nagle's algorithm and delayed ACKs can add tens of milliseconds to
-        // every invocation, which the benchmarks would measure.
-        let _ = stream.set_nodelay(true);
-        while connections.try_join_next().is_some() {}
-        let shared = Arc::clone(&shared);
-        let service = service_fn(move |request| {
-            let shared = Arc::clone(&shared);
-            async move { Ok::<_, Infallible>(route(&shared, request).await) }
-        });
-        connections.spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
     }
 }
 

@@ -59,8 +59,9 @@ build: ## Build the functions' release binaries (target/release/bootstrap, targe
 	cargo build --locked -p testkit --bins --examples
 
 .PHONY: templates
-templates: ## Re-render templates/stack.json from synth
+templates: ## Re-render templates/stack.json and templates/bootstrap.json from synth
 	cargo run --locked -q -p synth -- --out templates/stack.json
+	cargo run --locked -q -p synth -- bootstrap --out templates/bootstrap.json
 
 # cargo-insta, pinned to the insta of Cargo.lock, in a project-local folder.
 INSTA_VERSION := 1.49.0
@@ -82,8 +83,12 @@ ARCH ?= arm64
 package: $(TOOLS_STAMP) ## Build for Lambda with cargo-lambda, zip reproducibly into dist/ (ARCH=arm64|x86_64)
 	scripts/package.sh $(ARCH)
 
+.PHONY: bootstrap
+bootstrap: $(TOOLS_STAMP) ## Once per account and region: the code bucket deploys use (stack outpost-dispatch-bootstrap) [BOOTSTRAP_STACK_NAME= AWS_REGION= AWS_PROFILE=]
+	scripts/bootstrap.sh
+
 .PHONY: deploy
-deploy: package ## Deploy to an account: make deploy ARTIFACT_BUCKET=... [STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= ARCH= AWS_REGION= AWS_PROFILE=]
+deploy: package ## Deploy to an account: make deploy [ARTIFACT_BUCKET= (default: the bootstrap bucket) STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= ARCH= AWS_REGION= AWS_PROFILE=]
 	ARCH=$(ARCH) scripts/deploy.sh
 
 .PHONY: local

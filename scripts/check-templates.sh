@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Checks the committed CloudFormation template (templates/stack.json):
+# Checks the committed CloudFormation templates (templates/stack.json and
+# templates/bootstrap.json):
 #
 #   1. cfn-lint: no errors and no warnings;
 #   2. checkov: no failed checks (deliberate exceptions are skipped, with a reason, in
 #      the resource's Metadata);
-#   3. a deploy into moto (our local AWS) through scripts/deploy.sh, the path of
-#      `make deploy`; then the runbook's read-only commands against what was deployed,
-#      each compared with the template (the same JMESPath expression runs over the AWS
-#      answer with `--query` and over the template with `jp.py`); then a second deploy
-#      that must find nothing to change.
+#   3. from an empty moto (our local AWS): the bootstrap stack through
+#      scripts/bootstrap.sh (`make bootstrap`), then the system through scripts/deploy.sh
+#      (`make deploy`), which finds the code bucket by itself; then the runbook's
+#      read-only commands against what was deployed, each compared with the template (the
+#      same JMESPath expression runs over the AWS answer with `--query` and over the
+#      template with `jp.py`); then a second run of both that must find nothing to change.
 #
 #   scripts/check-templates.sh
 #
@@ -21,8 +23,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.venv/tools/bin"
 checkov="$root/.venv/checkov/bin/checkov"
 template="templates/stack.json"
+bootstrap_template="templates/bootstrap.json"
 stack="outpost-dispatch-callback-check"
-bucket="outpost-dispatch-callback-artifacts"
+bootstrap_stack="outpost-dispatch-bootstrap-check"
+aws="$tools/aws"
+# shellcheck source=scripts/cloudformation.sh
+source "$root/scripts/cloudformation.sh"
 
 step() { printf '\n==> %s\n' "$*"; }
 fail() {
@@ -47,21 +53,39 @@ same() {
 
 # The checks that need AWS run inside `testkit with-moto`, which re-runs this script
 # with --deploy (see the end of the file).
+# The code bucket, compared with the bootstrap template. moto 5 applies only a bucket's
+# encryption from a template (not its versioning, public access block, ownership
+# controls, lifecycle rules or bucket policy), so those are checked on the template, by
+# synth's tests, cfn-lint and checkov, and not here.
+bucket_checks() {
+  local template="$bootstrap_template" bucket="$1"
+  "$aws" s3api head-bucket --bucket "$bucket" >/dev/null || fail "bucket $bucket does not exist"
+  same "$bucket encryption" "Resources.ArtifactBucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm" \
+    s3api get-bucket-encryption --bucket "$bucket" \
+    --query 'ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm'
+}
+
 deploy_checks() {
-  local aws="$tools/aws"
   # awscli v1 pins SQS commands to its legacy endpoint and ignores AWS_ENDPOINT_URL for
   # them, so SQS calls name the endpoint explicitly.
   local sqs=(--endpoint-url "$AWS_ENDPOINT_URL")
 
-  step "deploy $template as stack $stack (scripts/deploy.sh, the path of make deploy)"
+  step "bootstrap $bootstrap_template as stack $bootstrap_stack (scripts/bootstrap.sh, the path of make bootstrap)"
+  local bootstrap=(env BOOTSTRAP_STACK_NAME="$bootstrap_stack" BOOTSTRAP_TEMPLATE="$bootstrap_template" "$root/scripts/bootstrap.sh")
+  "${bootstrap[@]}"
+  local bucket
+  bucket="$(stack_resource "$bootstrap_stack" ArtifactBucket)"
+  [[ -n "$bucket" ]] || fail "the bootstrap stack has no bucket"
+  bucket_checks "$bucket"
+
+  step "deploy $template as stack $stack (scripts/deploy.sh, the path of make deploy; no ARTIFACT_BUCKET)"
   # moto never runs the code; the release binaries, packed as `make package` packs them,
   # will do.
   local dir zip reconciler_zip
   dir="$(mktemp -d)"
   zip="$("$tools/python" scripts/package.py target/release/bootstrap "$(text Resources.CallbackFunction.Properties.FunctionName)" x86_64 "$dir")"
   reconciler_zip="$("$tools/python" scripts/package.py target/release/reconciler "$(text Resources.ReconcilerFunction.Properties.FunctionName)" x86_64 "$dir")"
-  "$aws" s3api create-bucket --bucket "$bucket" >/dev/null
-  local deploy=(env STACK_NAME="$stack" ARTIFACT_BUCKET="$bucket" ARCH=x86_64 ZIP="$zip"
+  local deploy=(env STACK_NAME="$stack" BOOTSTRAP_STACK_NAME="$bootstrap_stack" ARCH=x86_64 ZIP="$zip"
     RECONCILER_ZIP="$reconciler_zip" TEMPLATE="$template" "$root/scripts/deploy.sh")
   "${deploy[@]}"
   [[ "$("$aws" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text)" == CREATE_COMPLETE ]] ||
@@ -134,8 +158,11 @@ deploy_checks() {
       sqs get-queue-attributes "${sqs[@]}" --queue-url "$url" --attribute-names All --query Attributes.MessageRetentionPeriod
   done
 
-  step "a second deploy of the same template changes nothing"
+  step "a second bootstrap and a second deploy of the same templates change nothing"
   local output
+  output="$("${bootstrap[@]}" 2>&1)"
+  printf '%s\n' "$output" | sed 's/^/  | /'
+  [[ "$output" == *"No changes to deploy"* ]] || fail "the second bootstrap did not report 'No changes to deploy'"
   output="$("${deploy[@]}" 2>&1)"
   printf '%s\n' "$output" | sed 's/^/  | /'
   [[ "$output" == *"already uploaded"* ]] || fail "the second deploy uploaded the unchanged code again"
@@ -149,18 +176,22 @@ if [[ "${1:-}" == "--deploy" ]]; then
   exit 0
 fi
 
-[[ -f "$template" ]] || fail "$template is missing; run 'make templates'"
+for file in "$template" "$bootstrap_template"; do
+  [[ -f "$file" ]] || fail "$file is missing; run 'make templates'"
+done
 for tool in "$tools/cfn-lint" "$tools/aws" "$tools/jp.py" "$checkov" target/debug/testkit target/release/bootstrap target/release/reconciler; do
   [[ -x "$tool" ]] || fail "$tool is missing; run 'make tools build'"
 done
 
-step "cfn-lint $template (errors and warnings fail)"
-"$tools/cfn-lint" --non-zero-exit-code warning -- "$template"
-printf '  ok: no errors, no warnings\n'
+for file in "$template" "$bootstrap_template"; do
+  step "cfn-lint $file (errors and warnings fail)"
+  "$tools/cfn-lint" --non-zero-exit-code warning -- "$file"
+  printf '  ok: no errors, no warnings\n'
 
-step "checkov $template"
-# --skip-download: checkov would otherwise try to reach Prisma Cloud for guidelines.
-"$checkov" -f "$template" --framework cloudformation --quiet --compact --skip-download
+  step "checkov $file"
+  # --skip-download: checkov would otherwise try to reach Prisma Cloud for guidelines.
+  "$checkov" -f "$file" --framework cloudformation --quiet --compact --skip-download
+done
 
 step "deploy into moto"
 target/debug/testkit with-moto "$root/scripts/check-templates.sh" --deploy

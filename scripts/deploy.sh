@@ -5,7 +5,8 @@
 #   ARTIFACT_BUCKET=my-artifacts scripts/deploy.sh
 #
 # Settings (environment variables; `make deploy VAR=...` passes them through):
-#   ARTIFACT_BUCKET   S3 bucket for the code zip (required; must exist)
+#   ARTIFACT_BUCKET   S3 bucket for the code zips        (default: the bootstrap stack's, see make bootstrap)
+#   BOOTSTRAP_STACK_NAME  the bootstrap stack            (default outpost-dispatch-bootstrap)
 #   STACK_NAME        CloudFormation stack name          (default outpost-dispatch-callback)
 #   ARCH              arm64 or x86_64                    (default arm64)
 #   ZIP               the callback's code zip            (default: the one `make package` made for ARCH)
@@ -26,9 +27,21 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [[ -n "${TEMPLATE:-}" ]] && TEMPLATE="$(realpath -- "$TEMPLATE")"
 cd "$root"
 aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
+# shellcheck source=scripts/cloudformation.sh
+source scripts/cloudformation.sh
 stack="${STACK_NAME:-outpost-dispatch-callback}"
 arch="${ARCH:-arm64}"
-bucket="${ARTIFACT_BUCKET:?set ARTIFACT_BUCKET to the S3 bucket that holds the code zip}"
+bucket="${ARTIFACT_BUCKET:-}"
+if [[ -z "$bucket" ]]; then
+  bootstrap="${BOOTSTRAP_STACK_NAME:-outpost-dispatch-bootstrap}"
+  bucket="$(stack_output "$bootstrap" ArtifactBucketName || true)"
+  [[ -n "$bucket" ]] || bucket="$(stack_resource "$bootstrap" ArtifactBucket 2>/dev/null || true)"
+  [[ -n "$bucket" ]] || {
+    echo "deploy: no ARTIFACT_BUCKET given and no bootstrap stack $bootstrap found; run 'make bootstrap' first" >&2
+    exit 2
+  }
+  echo "==> code bucket $bucket (from stack $bootstrap)" >&2
+fi
 # The zip of one function: given, or the one `make package` made for ARCH.
 zip_of() {
   local given="$1" label="$2"
@@ -68,22 +81,4 @@ parameters=("CodeBucket=$bucket" "CodeKey=$key" "ReconcilerCodeKey=$reconciler_k
 [[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
 [[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
 
-echo "==> aws cloudformation deploy --stack-name $stack"
-status=0
-output="$("$aws" cloudformation deploy \
-  --template-file "$template" \
-  --stack-name "$stack" \
-  --capabilities CAPABILITY_NAMED_IAM \
-  --no-fail-on-empty-changeset \
-  --parameter-overrides "${parameters[@]}" 2>&1)" || status=$?
-printf '%s\n' "$output" | sed 's/^/    /'
-if [[ $status -ne 0 ]]; then
-  # moto refuses an empty change set outright where AWS creates one and marks it FAILED;
-  # both mean the same thing.
-  if [[ "$output" == *"No updates are to be performed"* ]]; then
-    echo "    No changes to deploy. Stack $stack is up to date (moto's answer was: No updates are to be performed)"
-  else
-    echo "deploy: aws cloudformation deploy failed (exit status $status)" >&2
-    exit "$status"
-  fi
-fi
+cfn_deploy "$stack" "$template" "${parameters[@]}"

@@ -2,8 +2,9 @@
 # The whole system on this machine, end to end:
 #
 #   1. start moto's server on loopback (our local AWS);
-#   2. package the function's release binary and deploy the synthesized template into
-#      moto through the same deploy path as a real account (scripts/deploy.sh);
+#   2. package the function's release binary, then bootstrap and deploy the synthesized
+#      templates into moto through the same path as a real account (scripts/bootstrap.sh,
+#      scripts/deploy.sh);
 #   3. seed RUNNING dispatch records (examples/local/dispatches.json);
 #   4. run the real function binary under a local Lambda Runtime API, with the deployed
 #      function's own environment, fed with the sample ECS events in examples/local/events/
@@ -21,6 +22,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 aws="$root/.venv/tools/bin/aws"
+# shellcheck source=scripts/cloudformation.sh
+source scripts/cloudformation.sh
 stack="${STACK_NAME:-outpost-dispatch-callback}"
 # The paths below name target/; a CARGO_TARGET_DIR elsewhere would leave them stale.
 export CARGO_TARGET_DIR="$root/target"
@@ -51,21 +54,16 @@ echo "    $zip"
 echo "    $reconciler_zip"
 
 echo
-"$aws" s3api create-bucket --bucket outpost-local-artifacts >/dev/null
-STACK_NAME="$stack" ARTIFACT_BUCKET=outpost-local-artifacts ARCH="$arch" ZIP="$zip" RECONCILER_ZIP="$reconciler_zip" scripts/deploy.sh
+scripts/bootstrap.sh
+STACK_NAME="$stack" ARCH="$arch" ZIP="$zip" RECONCILER_ZIP="$reconciler_zip" scripts/deploy.sh
 
 echo
 echo "==> the deployed function's name and environment (from stack $stack)"
-# moto leaves a stack's Outputs empty after a change-set deploy (and fails
-# describe-stack-resource), so the function is found by its logical ID among the stack's
-# resources.
-function="$("$aws" cloudformation list-stack-resources --stack-name "$stack" --output text \
-  --query "StackResourceSummaries[?LogicalResourceId=='CallbackFunction'].PhysicalResourceId")"
+function="$(stack_resource "$stack" CallbackFunction)"
 "$aws" lambda get-function-configuration --function-name "$function" \
   --query Environment.Variables --output json >dist/local/environment.json
 echo "    $function: $(tr -d ' \n' <dist/local/environment.json)"
-reconciler="$("$aws" cloudformation list-stack-resources --stack-name "$stack" --output text \
-  --query "StackResourceSummaries[?LogicalResourceId=='ReconcilerFunction'].PhysicalResourceId")"
+reconciler="$(stack_resource "$stack" ReconcilerFunction)"
 "$aws" lambda get-function-configuration --function-name "$reconciler" \
   --query Environment.Variables --output json >dist/local/reconciler-environment.json
 echo "    $reconciler: $(tr -d ' \n' <dist/local/reconciler-environment.json)"

@@ -2,6 +2,9 @@
 
 /// The CloudFormation stack `make deploy` creates, and the tools look up by default.
 pub const STACK: &str = "outpost-dispatch-callback";
+/// The CloudFormation stack `make bootstrap` creates once per account and region: the
+/// bucket that holds the functions' code.
+pub const BOOTSTRAP_STACK: &str = "outpost-dispatch-bootstrap";
 /// The callback function.
 pub const FUNCTION: &str = "outpost-dispatch-callback";
 /// The scheduled function that settles what the event path lost.

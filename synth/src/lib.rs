@@ -1,7 +1,9 @@
 //! Builds the CloudFormation template of the outpost-dispatch-callback system from typed
 //! Rust structs. `main.rs` is the command line; [`render()`] is the core, and
-//! [`stack::table::dispatch_table`] gives the table definition alone.
+//! [`stack::table::dispatch_table`] gives the table definition alone; [`bootstrap`] is the
+//! small stack that must exist first.
 
+pub mod bootstrap;
 pub mod cfn;
 pub mod config;
 mod error;
@@ -10,4 +12,4 @@ pub mod stack;
 
 pub use config::Config;
 pub use error::SynthError;
-pub use render::render;
+pub use render::{render, render_bootstrap};

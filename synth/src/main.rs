@@ -7,19 +7,31 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use synth::cfn::Scalar;
-use synth::{render, Config, SynthError};
+use synth::{render, render_bootstrap, Config, SynthError};
 
 /// Prints the CloudFormation template of the outpost-dispatch-callback stack (EventBridge
 /// rule, Lambda function, DynamoDB table, IAM role, log group, SQS queues, alarms and
-/// dashboard), as JSON, with every name and threshold from the runbook.
+/// dashboard), as JSON, with every name and threshold from the runbook; or the bootstrap
+/// stack's (the code bucket, created once per account and region).
 #[derive(Debug, Parser)]
 #[command(name = "synth", version)]
 struct Cli {
+    /// Which template to print.
+    #[arg(value_enum, default_value_t = Which::Stack)]
+    template: Which,
     /// Write the template to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Which {
+    /// The system (templates/stack.json).
+    Stack,
+    /// The bootstrap stack (templates/bootstrap.json).
+    Bootstrap,
 }
 
 fn main() -> ExitCode {
@@ -38,7 +50,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<(), SynthError> {
-    let text = render(&Config::runbook());
+    let text = match cli.template {
+        Which::Stack => render(&Config::runbook()),
+        Which::Bootstrap => render_bootstrap(),
+    };
     match &cli.out {
         Some(path) => std::fs::write(path, text).map_err(|source| SynthError::Write {
             path: path.clone(),

@@ -1,6 +1,7 @@
-//! The rendered template: insta snapshots, one per resource, so a pull request names what
-//! changed (what reviewers read), and the committed `templates/stack.json` (what
-//! `aws cloudformation deploy` reads), which must be exactly what `synth` prints.
+//! The rendered templates (the system's and the bootstrap stack's): insta snapshots, one
+//! per resource, so a pull request names what changed (what reviewers read), and the
+//! committed `templates/*.json` (what `aws cloudformation deploy` reads), which must be
+//! exactly what `synth` prints.
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -13,9 +14,35 @@ use similar::TextDiff;
 use synth::cfn::{Condition, Output, Parameter, Template};
 use synth::Config;
 
-/// The snapshot of everything but the resources. Logical IDs are alphanumeric, so no
-/// resource's snapshot can take this name.
-const REST: &str = "stack-parameters-outputs";
+/// The snapshot of everything but the resources, after a template's prefix. Logical IDs
+/// are alphanumeric, so no resource's snapshot can take this name.
+const REST: &str = "parameters-outputs";
+
+/// Each template: its snapshots' prefix, its committed file, `synth`'s arguments for it,
+/// and the template itself.
+struct Rendered {
+    prefix: &'static str,
+    file: &'static str,
+    args: &'static [&'static str],
+    template: Template,
+}
+
+fn templates() -> [Rendered; 2] {
+    [
+        Rendered {
+            prefix: "stack",
+            file: "templates/stack.json",
+            args: &[],
+            template: synth::stack::build(&Config::runbook()),
+        },
+        Rendered {
+            prefix: "bootstrap",
+            file: "templates/bootstrap.json",
+            args: &["bootstrap"],
+            template: synth::bootstrap::build(),
+        },
+    ]
+}
 
 /// The repository's root: snapshots and templates live beside the crates, not in them.
 fn repository_root() -> PathBuf {
@@ -32,13 +59,9 @@ fn snapshot_settings() -> insta::Settings {
     settings
 }
 
-fn template() -> Template {
-    synth::stack::build(&Config::runbook())
-}
-
-/// The snapshot name of a resource.
-fn snapshot_name(logical_id: &str) -> String {
-    format!("stack-{logical_id}")
+/// The snapshot name of a resource or of the rest.
+fn snapshot_name(prefix: &str, name: &str) -> String {
+    format!("{prefix}-{name}")
 }
 
 /// The template's sections other than `Resources`, in the template's order.
@@ -89,23 +112,24 @@ fn readable(resource: &impl Serialize) -> Option<Value> {
 
 #[test]
 fn template_snapshots_one_per_resource() {
-    let template = template();
-    let mut snapshots: Vec<(String, String)> = template
-        .resources
-        .iter()
-        .map(|(logical_id, resource)| {
+    let mut snapshots: Vec<(String, String)> = Vec::new();
+    for Rendered {
+        prefix, template, ..
+    } in templates()
+    {
+        snapshots.extend(template.resources.iter().map(|(logical_id, resource)| {
             let text = readable(resource).map_or_else(|| pretty(resource), |value| pretty(&value));
-            (snapshot_name(logical_id), text)
-        })
-        .collect();
-    let rest = Rest {
-        format_version: template.format_version,
-        description: &template.description,
-        parameters: &template.parameters,
-        conditions: &template.conditions,
-        outputs: &template.outputs,
-    };
-    snapshots.push((REST.to_owned(), pretty(&rest)));
+            (snapshot_name(prefix, logical_id), text)
+        }));
+        let rest = Rest {
+            format_version: template.format_version,
+            description: &template.description,
+            parameters: &template.parameters,
+            conditions: &template.conditions,
+            outputs: &template.outputs,
+        };
+        snapshots.push((snapshot_name(prefix, REST), pretty(&rest)));
+    }
 
     // Every snapshot is compared before failing, so the failure lists all that changed.
     let settings = snapshot_settings();
@@ -126,8 +150,8 @@ fn template_snapshots_one_per_resource() {
 
 /// insta never deletes a snapshot nothing asserts any more; this test names them.
 #[test]
-fn every_stack_snapshot_is_of_a_resource_the_template_has() {
-    let template = template();
+fn every_snapshot_is_of_a_resource_its_template_has() {
+    let templates = templates();
     let folder = repository_root().join("snapshots");
     let mut stale = Vec::new();
     for entry in std::fs::read_dir(&folder).expect("snapshots/ is readable") {
@@ -136,16 +160,21 @@ fn every_stack_snapshot_is_of_a_resource_the_template_has() {
         let Some(name) = file.strip_suffix(".snap") else {
             continue;
         };
-        let Some(logical_id) = name.strip_prefix("stack-") else {
-            continue;
+        let owner = templates.iter().find_map(|rendered| {
+            let id = name.strip_prefix(rendered.prefix)?.strip_prefix('-')?;
+            Some((rendered, id))
+        });
+        let known = match owner {
+            Some((rendered, id)) => id == REST || rendered.template.resources.contains_key(id),
+            None => false,
         };
-        if name != REST && !template.resources.contains_key(logical_id) {
+        if !known {
             stale.push(format!("snapshots/{file}"));
         }
     }
     assert!(
         stale.is_empty(),
-        "the template has no resource for these snapshots; delete them: {}",
+        "no template has a resource for these snapshots; delete them: {}",
         stale.join(", ")
     );
 }
@@ -164,24 +193,27 @@ fn run_synth(args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("synth prints UTF-8")
 }
 
-/// What the README's `cargo run -p synth > stack.json` gives must be the committed file.
+/// What the README's `cargo run -p synth > stack.json` gives must be the committed file,
+/// and the same for the bootstrap template.
 #[test]
-fn committed_template_is_what_synth_prints() {
-    let path = repository_root().join("templates/stack.json");
-    let committed = std::fs::read_to_string(&path).unwrap_or_else(|err| {
-        panic!(
-            "cannot read {}: {err}; run `make templates`",
-            path.display()
-        )
-    });
-    let printed = run_synth(&[]);
-    if committed != printed {
-        let diff = TextDiff::from_lines(&committed, &printed)
-            .unified_diff()
-            .context_radius(3)
-            .header("templates/stack.json", "synth output")
-            .to_string();
-        panic!("templates/stack.json is stale; run `make templates` to refresh it.\n{diff}");
+fn committed_templates_are_what_synth_prints() {
+    for Rendered { file, args, .. } in templates() {
+        let path = repository_root().join(file);
+        let committed = std::fs::read_to_string(&path).unwrap_or_else(|err| {
+            panic!(
+                "cannot read {}: {err}; run `make templates`",
+                path.display()
+            )
+        });
+        let printed = run_synth(args);
+        if committed != printed {
+            let diff = TextDiff::from_lines(&committed, &printed)
+                .unified_diff()
+                .context_radius(3)
+                .header(file, "synth output")
+                .to_string();
+            panic!("{file} is stale; run `make templates` to refresh it.\n{diff}");
+        }
     }
 }
 

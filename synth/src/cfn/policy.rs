@@ -32,9 +32,7 @@ impl PolicyDocument {
 #[serde(rename_all = "PascalCase")]
 pub struct Statement {
     sid: String,
-    /// Always `Allow`: our policies only grant, and grant nothing broader than they mean,
-    /// so no statement needs a `Deny` to carve out an exception.
-    effect: &'static str,
+    effect: Effect,
     #[serde(skip_serializing_if = "Option::is_none")]
     principal: Option<Principal>,
     action: Vec<&'static str>,
@@ -49,11 +47,20 @@ impl Statement {
     pub fn allow(sid: &str, action: &[&'static str], resource: Vec<Expr>) -> Self {
         Statement {
             sid: sid.to_owned(),
-            effect: "Allow",
+            effect: Effect::Allow,
             principal: None,
             action: action.to_vec(),
             resource,
             condition: BTreeMap::new(),
+        }
+    }
+
+    /// Denies `action` on `resource`: a guard that no grant can override, such as
+    /// refusing requests that do not use TLS.
+    pub fn deny(sid: &str, action: &[&'static str], resource: Vec<Expr>) -> Self {
+        Statement {
+            effect: Effect::Deny,
+            ..Statement::allow(sid, action, resource)
         }
     }
 
@@ -75,16 +82,32 @@ impl Statement {
     }
 }
 
-/// A principal given by an AWS service, e.g. `lambda.amazonaws.com`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+enum Effect {
+    Allow,
+    Deny,
+}
+
+/// Who a statement applies to: an AWS service, or (in a `Deny` guard) anyone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Principal {
-    #[serde(rename = "Service")]
-    service: &'static str,
+#[serde(untagged)]
+pub enum Principal {
+    /// `{"Service": "lambda.amazonaws.com"}`.
+    Service {
+        #[serde(rename = "Service")]
+        service: &'static str,
+    },
+    /// `"*"`.
+    Anyone(&'static str),
 }
 
 impl Principal {
     pub fn service(service: &'static str) -> Self {
-        Principal { service }
+        Principal::Service { service }
+    }
+
+    pub fn anyone() -> Self {
+        Principal::Anyone("*")
     }
 }
 
@@ -92,6 +115,7 @@ impl Principal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum ConditionOperator {
     ArnEquals,
+    Bool,
     ArnLike,
     StringEquals,
 }

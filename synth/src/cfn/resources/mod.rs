@@ -9,6 +9,7 @@ pub mod events;
 pub mod iam;
 pub mod lambda;
 pub mod logs;
+pub mod s3;
 pub mod sqs;
 
 use serde::Serialize;
@@ -53,6 +54,8 @@ resource_types! {
     EventInvokeConfig(lambda::EventInvokeConfig) => "AWS::Lambda::EventInvokeConfig",
     Permission(lambda::Permission) => "AWS::Lambda::Permission",
     LogGroup(logs::LogGroup) => "AWS::Logs::LogGroup",
+    Bucket(s3::Bucket) => "AWS::S3::Bucket",
+    BucketPolicy(s3::BucketPolicy) => "AWS::S3::BucketPolicy",
     Queue(sqs::Queue) => "AWS::SQS::Queue",
     QueuePolicy(sqs::QueuePolicy) => "AWS::SQS::QueuePolicy",
 }

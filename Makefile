@@ -69,6 +69,17 @@ INSTA := .tools/bin/cargo-insta
 $(INSTA):
 	cargo install --locked --quiet --root .tools cargo-insta --version $(INSTA_VERSION)
 
+# What this change makes CloudFormation do, by resource, against the merge base with main
+# (or DIFF_BASE=<git ref>): replacements, removals and wider access fail unless the change
+# acknowledges them in templates/acknowledged-changes.txt. CI runs it in `make test`.
+DIFF_BASE ?=
+DIFF_FLAGS = $(if $(DIFF_BASE),--base-ref $(DIFF_BASE)) --fail-on replace,remove,widen
+
+.PHONY: diff
+diff: ## What this change does to both stacks, by resource; fails on an unacknowledged replace, remove or widen [DIFF_BASE=<git ref>]
+	cargo run --locked -q -p synth -- diff --template stack $(DIFF_FLAGS)
+	cargo run --locked -q -p synth -- diff --template bootstrap $(DIFF_FLAGS)
+
 .PHONY: snapshots
 snapshots: $(INSTA) ## Run synth's snapshot tests and review what changed, one snapshot per resource
 	PATH="$(CURDIR)/.tools/bin:$$PATH" cargo insta test --locked -p synth --review
@@ -108,6 +119,7 @@ check: lint ## The fast inner loop: lint, unit tests, snapshot and contract test
 .PHONY: test
 test: tools lint build ## Run every test and check (what CI runs)
 	CALLBACK_BINARY=$(CALLBACK_BINARY) INSTA_UPDATE=no cargo test --locked --workspace
+	$(MAKE) --no-print-directory diff
 	scripts/check-templates.sh
 	scripts/local.sh --check
 	scripts/check-package.sh arm64

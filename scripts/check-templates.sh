@@ -2,7 +2,9 @@
 # Checks the committed CloudFormation templates (templates/stack.json and
 # templates/bootstrap.json):
 #
-#   1. cfn-lint: no errors and no warnings;
+#   1. synth/data/create-only-properties.json (what `synth diff` calls a replacement)
+#      matches the CloudFormation resource schemas of the pinned cfn-lint; cfn-lint: no
+#      errors and no warnings;
 #   2. checkov: no failed checks (deliberate exceptions are skipped, with a reason, in
 #      the resource's Metadata);
 #   3. from an empty moto (our local AWS): the bootstrap stack through
@@ -182,6 +184,9 @@ done
 for tool in "$tools/cfn-lint" "$tools/aws" "$tools/jp.py" "$checkov" target/debug/testkit target/release/bootstrap target/release/reconciler; do
   [[ -x "$tool" ]] || fail "$tool is missing; run 'make tools build'"
 done
+
+step "synth diff's table of create-only properties is the one cfn-lint's schemas give"
+"$tools/python" scripts/create_only_properties.py --check
 
 for file in "$template" "$bootstrap_template"; do
   step "cfn-lint $file (errors and warnings fail)"

@@ -12,4 +12,13 @@ pub enum SynthError {
 
     #[error("cannot write the template to standard output: {0}")]
     Stdout(io::Error),
+
+    #[error("cannot read {what}: {source}")]
+    Read { what: String, source: io::Error },
+
+    #[error("no base template to compare with ({what}): {reason}")]
+    Base { what: String, reason: String },
+
+    #[error("{0}")]
+    Acknowledgements(String),
 }

@@ -6,6 +6,7 @@
 pub mod bootstrap;
 pub mod cfn;
 pub mod config;
+pub mod diff;
 mod error;
 mod render;
 pub mod stack;

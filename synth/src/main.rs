@@ -7,23 +7,57 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use synth::cfn::Scalar;
+use synth::diff::{self, inputs, Acknowledgements, CreateOnly, Finding};
 use synth::{render, render_bootstrap, Config, SynthError};
 
 /// Prints the CloudFormation template of the outpost-dispatch-callback stack (EventBridge
 /// rule, Lambda function, DynamoDB table, IAM role, log group, SQS queues, alarms and
 /// dashboard), as JSON, with every name and threshold from the runbook; or the bootstrap
-/// stack's (the code bucket, created once per account and region).
+/// stack's (the code bucket, created once per account and region); or what a change to
+/// either would make CloudFormation do.
 #[derive(Debug, Parser)]
-#[command(name = "synth", version)]
+#[command(name = "synth", version, args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// Which template to print.
-    #[arg(value_enum, default_value_t = Which::Stack)]
-    template: Which,
+    #[command(subcommand)]
+    command: Option<Cmd>,
     /// Write the template to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Print the system's template (what `synth` alone does).
+    Stack {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Print the bootstrap stack's template.
+    Bootstrap {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Compare the template built from this source with a base: per resource, added,
+    /// removed or modified (with the property paths), whether CloudFormation replaces it,
+    /// whether access widens, and what happens to a stateful resource's data.
+    Diff {
+        /// Which template to compare.
+        #[arg(long, value_enum, default_value_t = Which::Stack)]
+        template: Which,
+        /// Compare with this template file.
+        #[arg(long, value_name = "FILE", conflicts_with = "base_ref")]
+        base: Option<PathBuf>,
+        /// Compare with the committed template at this git ref (default: the merge base
+        /// of HEAD and main).
+        #[arg(long, value_name = "GIT_REF")]
+        base_ref: Option<String>,
+        /// Exit 1 on these findings unless templates/acknowledged-changes.txt gains a line
+        /// for them in this change: replace, remove, widen (comma-separated).
+        #[arg(long, value_name = "FINDINGS", value_delimiter = ',', value_parser = finding)]
+        fail_on: Vec<Finding>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -34,27 +68,56 @@ enum Which {
     Bootstrap,
 }
 
+impl Which {
+    fn file(self) -> &'static str {
+        match self {
+            Which::Stack => "templates/stack.json",
+            Which::Bootstrap => "templates/bootstrap.json",
+        }
+    }
+
+    fn render(self) -> String {
+        match self {
+            Which::Stack => render(&Config::runbook()),
+            Which::Bootstrap => render_bootstrap(),
+        }
+    }
+}
+
+fn finding(text: &str) -> Result<Finding, String> {
+    Finding::parse(text).ok_or_else(|| format!("`{text}` is not one of replace, remove, widen"))
+}
+
 fn main() -> ExitCode {
     let command = Cli::command().after_help(parameters_help());
     let cli = match Cli::from_arg_matches(&command.get_matches()) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    let result = match cli.command {
+        None => print(Which::Stack, cli.out.as_ref()),
+        Some(Cmd::Stack { out }) => print(Which::Stack, out.as_ref()),
+        Some(Cmd::Bootstrap { out }) => print(Which::Bootstrap, out.as_ref()),
+        Some(Cmd::Diff {
+            template,
+            base,
+            base_ref,
+            fail_on,
+        }) => compare(template, base, base_ref.as_deref(), &fail_on),
+    };
+    match result {
+        Ok(code) => code,
         Err(err) => {
             eprintln!("synth: {err}");
-            ExitCode::FAILURE
+            // 2: could not compare or write, as distinct from 1, a change `--fail-on` stops.
+            ExitCode::from(2)
         }
     }
 }
 
-fn run(cli: &Cli) -> Result<(), SynthError> {
-    let text = match cli.template {
-        Which::Stack => render(&Config::runbook()),
-        Which::Bootstrap => render_bootstrap(),
-    };
-    match &cli.out {
+fn print(which: Which, out: Option<&PathBuf>) -> Result<ExitCode, SynthError> {
+    let text = which.render();
+    match out {
         Some(path) => std::fs::write(path, text).map_err(|source| SynthError::Write {
             path: path.clone(),
             source,
@@ -63,7 +126,36 @@ fn run(cli: &Cli) -> Result<(), SynthError> {
             .lock()
             .write_all(text.as_bytes())
             .map_err(SynthError::Stdout),
+    }?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compare(
+    which: Which,
+    base: Option<PathBuf>,
+    base_ref: Option<&str>,
+    fail_on: &[Finding],
+) -> Result<ExitCode, SynthError> {
+    let repository = inputs::repository();
+    let base = inputs::base(&repository, which.file(), base.as_deref(), base_ref)?;
+    let head: serde_json::Value =
+        serde_json::from_str(&which.render()).expect("synth renders JSON");
+    let changes = diff::diff(&base.template, &head, &CreateOnly::committed());
+    let acknowledged = Acknowledgements::added(
+        &base.acknowledgements,
+        &inputs::head_acknowledgements(&repository),
+    )
+    .map_err(SynthError::Acknowledgements)?;
+    let (report, blocking) = diff::report::render(&changes, fail_on, &acknowledged);
+    println!("{} against {}:", which.file(), base.label);
+    print!("{report}");
+    if blocking.is_empty() {
+        return Ok(ExitCode::SUCCESS);
     }
+    for line in &blocking {
+        eprintln!("synth diff: FAIL: {line}");
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 /// Lists the template's parameters for `--help`, from the template itself.

@@ -1,0 +1,181 @@
+//! Who may do what, read out of the policies in a resource, so a change can be told to
+//! widen access (a new action, resource or principal allowed, or a guard denied no more).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_json::Value;
+
+/// One action on one resource for one principal, allowed or denied.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grant {
+    pub allow: bool,
+    pub action: String,
+    pub resource: String,
+    pub principal: String,
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let effect = if self.allow { "allow" } else { "deny" };
+        write!(f, "{effect} {} on {}", self.action, self.resource)?;
+        if !self.principal.is_empty() {
+            write!(f, " to {}", self.principal)?;
+        }
+        Ok(())
+    }
+}
+
+/// How a change moves access: grants that appear and grants that go.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessChange {
+    pub added: Vec<Grant>,
+    pub dropped: Vec<Grant>,
+}
+
+impl AccessChange {
+    /// A new allow, or a deny that went away.
+    pub fn widens(&self) -> bool {
+        self.added.iter().any(|grant| grant.allow) || self.dropped.iter().any(|grant| !grant.allow)
+    }
+}
+
+/// The access change between two versions of a resource (`None` where it does not exist).
+pub fn access_change(kind: &str, before: Option<&Value>, after: Option<&Value>) -> AccessChange {
+    let grants = |resource: Option<&Value>| resource.map(|r| grants(kind, r)).unwrap_or_default();
+    let (before, after) = (grants(before), grants(after));
+    AccessChange {
+        added: after.difference(&before).cloned().collect(),
+        dropped: before.difference(&after).cloned().collect(),
+    }
+}
+
+/// Every grant a resource makes, for the resource types that grant access.
+fn grants(kind: &str, resource: &Value) -> BTreeSet<Grant> {
+    let properties = &resource["Properties"];
+    let mut documents: Vec<&Value> = Vec::new();
+    match kind {
+        "AWS::IAM::Role" => {
+            documents.push(&properties["AssumeRolePolicyDocument"]);
+            let policies = properties["Policies"].as_array().into_iter().flatten();
+            documents.extend(policies.map(|policy| &policy["PolicyDocument"]));
+        }
+        "AWS::SQS::QueuePolicy" | "AWS::S3::BucketPolicy" => {
+            documents.push(&properties["PolicyDocument"]);
+        }
+        // A permission is one allow: its action, on its function, to its principal.
+        "AWS::Lambda::Permission" => {
+            let source = match properties.get("SourceArn") {
+                Some(arn) => format!(" from {}", text(arn)),
+                None => String::new(),
+            };
+            return BTreeSet::from([Grant {
+                allow: true,
+                action: text(&properties["Action"]),
+                resource: text(&properties["FunctionName"]),
+                principal: format!("{}{source}", text(&properties["Principal"])),
+            }]);
+        }
+        _ => {}
+    }
+    documents.into_iter().flat_map(statement_grants).collect()
+}
+
+fn statement_grants(document: &Value) -> Vec<Grant> {
+    let statements = match &document["Statement"] {
+        Value::Array(list) => list.iter().collect(),
+        Value::Null => Vec::new(),
+        single => vec![single],
+    };
+    let mut grants = Vec::new();
+    for statement in statements {
+        let allow = statement["Effect"] != "Deny";
+        let principal = statement.get("Principal").map(text).unwrap_or_default();
+        let condition = statement.get("Condition").map(text);
+        let principal = match condition {
+            Some(condition) => format!("{principal} when {condition}").trim().to_owned(),
+            None => principal,
+        };
+        let resources = list(&statement["Resource"]);
+        let resources = if resources.is_empty() {
+            vec![String::from("*")]
+        } else {
+            resources
+        };
+        for action in list(&statement["Action"]) {
+            for resource in &resources {
+                grants.push(Grant {
+                    allow,
+                    action: action.clone(),
+                    resource: resource.clone(),
+                    principal: principal.clone(),
+                });
+            }
+        }
+    }
+    grants
+}
+
+/// A value or each value of a list, as text.
+fn list(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().map(text).collect(),
+        Value::Null => Vec::new(),
+        other => vec![text(other)],
+    }
+}
+
+/// A string as itself; anything else (an intrinsic function) as compact JSON.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn role(actions: &[&str]) -> Value {
+        json!({"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"}, "Action": ["sts:AssumeRole"]}]},
+        "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": actions, "Resource": [{"Fn::GetAtt": ["T", "Arn"]}]}
+        ]}}]}})
+    }
+
+    #[test]
+    fn a_new_action_widens_and_a_dropped_one_does_not() {
+        let before = role(&["dynamodb:UpdateItem"]);
+        let after = role(&["dynamodb:UpdateItem", "dynamodb:DeleteItem"]);
+        let change = access_change("AWS::IAM::Role", Some(&before), Some(&after));
+        assert!(change.widens());
+        assert_eq!(
+            change.added[0].to_string(),
+            r#"allow dynamodb:DeleteItem on {"Fn::GetAtt":["T","Arn"]}"#
+        );
+        let narrower = access_change("AWS::IAM::Role", Some(&after), Some(&before));
+        assert!(!narrower.widens());
+        assert_eq!(narrower.dropped.len(), 1);
+    }
+
+    #[test]
+    fn losing_a_deny_widens_and_a_new_permission_widens() {
+        let guard = json!({"Type": "AWS::S3::BucketPolicy", "Properties": {"PolicyDocument": {
+            "Statement": [{"Effect": "Deny", "Principal": "*", "Action": ["s3:*"], "Resource": ["b"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}});
+        assert!(access_change("AWS::S3::BucketPolicy", Some(&guard), None).widens());
+        assert!(!access_change("AWS::S3::BucketPolicy", None, Some(&guard)).widens());
+        let permission = json!({"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "F"},
+            "Principal": "events.amazonaws.com", "SourceArn": {"Fn::GetAtt": ["R", "Arn"]}}});
+        let added = access_change("AWS::Lambda::Permission", None, Some(&permission));
+        assert!(added.widens());
+        assert!(added.added[0]
+            .to_string()
+            .contains("to events.amazonaws.com from"));
+    }
+}

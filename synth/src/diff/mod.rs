@@ -1,0 +1,210 @@
+//! `synth diff`: what a template change will make CloudFormation do, resource by
+//! resource, before anyone deploys it.
+//!
+//! A snapshot diff shows what changed; this says what it means: which resources are
+//! added, removed or modified (with the property paths), which modification **replaces**
+//! its resource (from the resource schemas' `createOnlyProperties`, committed in
+//! `synth/data/create-only-properties.json`), which widens access, and which touches a
+//! stateful resource, with what would happen to its data. Pure functions of two template
+//! documents; `main.rs` reads them and `report` words the result.
+
+mod access;
+mod acknowledgements;
+pub mod inputs;
+mod paths;
+pub mod report;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+pub use access::{AccessChange, Grant};
+pub use acknowledgements::{Acknowledgement, Acknowledgements};
+
+/// The resource types that hold data: every change to one is flagged.
+pub const STATEFUL: [&str; 4] = [
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::Logs::LogGroup",
+    "AWS::S3::Bucket",
+];
+
+/// Properties whose change replaces the resource though its registry schema does not
+/// list them as create-only: the CloudFormation reference says "Update requires:
+/// Replacement" for a table's `KeySchema`, and DynamoDB cannot change a key in place.
+const DOCUMENTED_REPLACEMENTS: [(&str, &str); 1] = [("AWS::DynamoDB::Table", "KeySchema")];
+
+/// The create-only properties of each resource type our templates use.
+#[derive(Clone, Debug)]
+pub struct CreateOnly {
+    types: BTreeMap<String, Vec<String>>,
+}
+
+impl CreateOnly {
+    /// The committed table (`scripts/create_only_properties.py` writes it from cfn-lint's
+    /// schemas; `make test` checks it is fresh), plus [`DOCUMENTED_REPLACEMENTS`].
+    pub fn committed() -> CreateOnly {
+        let text = include_str!("../../data/create-only-properties.json");
+        let document: Value = serde_json::from_str(text).expect("the committed table is JSON");
+        let mut types: BTreeMap<String, Vec<String>> =
+            serde_json::from_value(document["types"].clone()).expect("types: names to lists");
+        for (kind, property) in DOCUMENTED_REPLACEMENTS {
+            types
+                .entry(kind.to_owned())
+                .or_default()
+                .push(property.to_owned());
+        }
+        CreateOnly { types }
+    }
+
+    pub fn knows(&self, kind: &str) -> bool {
+        self.types.contains_key(kind)
+    }
+
+    fn replaces(&self, kind: &str, property: &str) -> bool {
+        self.types
+            .get(kind)
+            .is_some_and(|properties| properties.iter().any(|p| p == property))
+    }
+}
+
+/// What happens to one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    Add,
+    Remove,
+    Modify,
+}
+
+/// What `--fail-on` can stop a change for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Finding {
+    Replace,
+    Remove,
+    Widen,
+}
+
+impl Finding {
+    pub const ALL: [Finding; 3] = [Finding::Replace, Finding::Remove, Finding::Widen];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Finding::Replace => "replace",
+            Finding::Remove => "remove",
+            Finding::Widen => "widen",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Finding> {
+        Finding::ALL
+            .into_iter()
+            .find(|finding| finding.as_str() == text)
+    }
+}
+
+/// One resource's change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub logical_id: String,
+    /// The resource type (the new one, for a resource whose type changed).
+    pub kind: String,
+    pub action: Action,
+    /// The paths that changed (`Properties.KeySchema[0].AttributeName`, `DeletionPolicy`).
+    pub paths: Vec<String>,
+    /// The changed properties that make CloudFormation replace the resource (`Type` for
+    /// a changed type); empty when it is updated in place.
+    pub replaced_by: Vec<String>,
+    pub access: AccessChange,
+    pub stateful: bool,
+    /// Whether the resource as it is now outlives removal and replacement (`Retain`).
+    pub retained: bool,
+    /// Its fixed physical name, if it has one (`outpost-dispatches`).
+    pub name: Option<String>,
+}
+
+impl Change {
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if !self.replaced_by.is_empty() {
+            findings.push(Finding::Replace);
+        }
+        if self.action == Action::Remove {
+            findings.push(Finding::Remove);
+        }
+        if self.access.widens() {
+            findings.push(Finding::Widen);
+        }
+        findings
+    }
+}
+
+/// Every resource that differs between `before` and `after` (template documents), in
+/// logical ID order.
+pub fn diff(before: &Value, after: &Value, create_only: &CreateOnly) -> Vec<Change> {
+    let empty = serde_json::Map::new();
+    let resources = |template: &Value| template["Resources"].as_object().unwrap_or(&empty).clone();
+    let (old, new) = (resources(before), resources(after));
+    let mut ids: Vec<&String> = old.keys().chain(new.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .filter_map(|id| change(id, old.get(id), new.get(id), create_only))
+        .collect()
+}
+
+fn change(
+    logical_id: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    create_only: &CreateOnly,
+) -> Option<Change> {
+    let (action, paths) = match (before, after) {
+        (Some(a), Some(b)) if a == b => return None,
+        (Some(a), Some(b)) => (Action::Modify, paths::changed_paths("", a, b)),
+        (None, Some(_)) => (Action::Add, Vec::new()),
+        (Some(_), None) => (Action::Remove, Vec::new()),
+        (None, None) => return None,
+    };
+    let kind = kind_of(after).or(kind_of(before)).unwrap_or("").to_owned();
+    let mut replaced_by: Vec<String> = Vec::new();
+    if action == Action::Modify {
+        if kind_of(before) != kind_of(after) {
+            replaced_by.push("Type".to_owned());
+        }
+        for property in paths.iter().filter_map(|path| paths::property(path)) {
+            if create_only.replaces(&kind, property) && !replaced_by.iter().any(|p| p == property) {
+                replaced_by.push(property.to_owned());
+            }
+        }
+    }
+    let current = before.or(after).expect("one side exists");
+    let name = [
+        "TableName",
+        "QueueName",
+        "LogGroupName",
+        "BucketName",
+        "FunctionName",
+        "Name",
+    ]
+    .iter()
+    .find_map(|key| current["Properties"][key].as_str())
+    .map(str::to_owned);
+    Some(Change {
+        logical_id: logical_id.to_owned(),
+        access: access::access_change(&kind, before, after),
+        stateful: STATEFUL.contains(&kind.as_str()),
+        retained: current["DeletionPolicy"] == "Retain",
+        kind,
+        action,
+        paths,
+        replaced_by,
+        name,
+    })
+}
+
+fn kind_of(resource: Option<&Value>) -> Option<&str> {
+    resource.and_then(|r| r["Type"].as_str())
+}
+
+#[cfg(test)]
+mod tests;

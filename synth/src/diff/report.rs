@@ -1,0 +1,144 @@
+//! `synth diff`'s words: one block per changed resource, a summary, and the verdict of
+//! `--fail-on`.
+
+use std::fmt::Write as _;
+
+use super::{Acknowledgements, Action, Change, Finding};
+
+/// The report of `changes`, and the findings `fail_on` stops that `acknowledged` does not
+/// cover, one line each (empty: the change may go ahead).
+pub fn render(
+    changes: &[Change],
+    fail_on: &[Finding],
+    acknowledged: &Acknowledgements,
+) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut blocking = Vec::new();
+    for change in changes {
+        let sign = match change.action {
+            Action::Add => '+',
+            Action::Remove => '-',
+            Action::Modify => '~',
+        };
+        let mut tags: Vec<&str> = change.findings().iter().map(|f| f.as_str()).collect();
+        if change.stateful {
+            tags.push("stateful");
+        }
+        let _ = writeln!(
+            out,
+            "{sign} {} ({}){}",
+            change.logical_id,
+            change.kind,
+            if tags.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", tags.join(", "))
+            }
+        );
+        for path in &change.paths {
+            let replaces = change
+                .replaced_by
+                .iter()
+                .any(|property| super::paths::property(path) == Some(property.as_str()));
+            let note = if replaces {
+                "  (replaces the resource)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "    {path}{note}");
+        }
+        for grant in &change.access.added {
+            let _ = writeln!(out, "    access + {grant}");
+        }
+        for grant in &change.access.dropped {
+            let _ = writeln!(out, "    access - {grant}");
+        }
+        if let Some(consequence) = consequence(change) {
+            let _ = writeln!(out, "    data: {consequence}");
+        }
+        for finding in change.findings() {
+            if !fail_on.contains(&finding) {
+                continue;
+            }
+            match acknowledged.find(&change.logical_id, finding) {
+                Some(ack) => {
+                    let _ = writeln!(
+                        out,
+                        "    acknowledged ({}): {}",
+                        finding.as_str(),
+                        ack.reason
+                    );
+                }
+                None => blocking.push(format!(
+                    "{} would {}.{} If that is intended, add the line `{} {} <why>` to {}.",
+                    change.logical_id,
+                    verb(finding),
+                    consequence(change).map_or(String::new(), |c| format!(" {c}")),
+                    change.logical_id,
+                    finding.as_str(),
+                    super::acknowledgements::FILE,
+                )),
+            }
+        }
+    }
+    let count = |finding| {
+        changes
+            .iter()
+            .filter(|c| c.findings().contains(&finding))
+            .count()
+    };
+    let _ = writeln!(
+        out,
+        "{} resources changed: {} replaced, {} removed, {} widening access, {} stateful",
+        changes.len(),
+        count(Finding::Replace),
+        count(Finding::Remove),
+        count(Finding::Widen),
+        changes.iter().filter(|c| c.stateful).count()
+    );
+    (out, blocking)
+}
+
+fn verb(finding: Finding) -> &'static str {
+    match finding {
+        Finding::Replace => "be replaced",
+        Finding::Remove => "be removed from the stack",
+        Finding::Widen => "widen access",
+    }
+}
+
+/// What a replacement or removal does to a stateful resource's data, in words.
+fn consequence(change: &Change) -> Option<String> {
+    if !change.stateful {
+        return None;
+    }
+    let what = match &change.name {
+        Some(name) => format!("`{name}`"),
+        None => "it".to_owned(),
+    };
+    if !change.replaced_by.is_empty() {
+        let fixed = if change.name.is_some() {
+            format!(
+                " With the fixed name {what} the update fails: CloudFormation creates the \
+                 new resource before it lets go of the old one, and the name is taken."
+            )
+        } else {
+            String::new()
+        };
+        let old = if change.retained {
+            "the old one and its data are left outside the stack (Retain), and the stack \
+             points at a new, empty one"
+        } else {
+            "the old one is deleted with its data after a new, empty one is created"
+        };
+        return Some(format!("{what} would be replaced: {old}.{fixed}"));
+    }
+    if change.action == Action::Remove {
+        return Some(if change.retained {
+            format!("{what} would leave the stack but stay in the account (Retain).")
+        } else {
+            format!("{what} would be deleted with everything in it.")
+        });
+    }
+    None
+}

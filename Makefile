@@ -99,8 +99,12 @@ bootstrap: $(TOOLS_STAMP) ## Once per account and region: the code bucket deploy
 	scripts/bootstrap.sh
 
 .PHONY: deploy
-deploy: package ## Deploy to an account: make deploy [ARTIFACT_BUCKET= (default: the bootstrap bucket) STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= ARCH= AWS_REGION= AWS_PROFILE=]
+deploy: package ## Deploy to an account; asks before replacing or removing data: make deploy [ARTIFACT_BUCKET= (default: the bootstrap bucket) STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= ARCH= AWS_REGION= AWS_PROFILE= YES=1]
 	ARCH=$(ARCH) scripts/deploy.sh
+
+.PHONY: plan
+plan: $(TOOLS_STAMP) ## What make deploy would change, as a table, changing nothing [STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= AWS_REGION= AWS_PROFILE=]
+	scripts/plan.sh
 
 .PHONY: local
 local: $(TOOLS_STAMP) ## Run the whole system on this machine: moto, the deployed stack, the real binary, sample events

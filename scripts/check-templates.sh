@@ -87,8 +87,9 @@ deploy_checks() {
   dir="$(mktemp -d)"
   zip="$("$tools/python" scripts/package.py target/release/bootstrap "$(text Resources.CallbackFunction.Properties.FunctionName)" x86_64 "$dir")"
   reconciler_zip="$("$tools/python" scripts/package.py target/release/reconciler "$(text Resources.ReconcilerFunction.Properties.FunctionName)" x86_64 "$dir")"
-  local deploy=(env STACK_NAME="$stack" BOOTSTRAP_STACK_NAME="$bootstrap_stack" ARCH=x86_64 ZIP="$zip"
-    RECONCILER_ZIP="$reconciler_zip" TEMPLATE="$template" "$root/scripts/deploy.sh")
+  local deploy_env=(STACK_NAME="$stack" BOOTSTRAP_STACK_NAME="$bootstrap_stack" ARCH=x86_64 ZIP="$zip"
+    RECONCILER_ZIP="$reconciler_zip")
+  local deploy=(env "${deploy_env[@]}" TEMPLATE="$template" "$root/scripts/deploy.sh")
   "${deploy[@]}"
   [[ "$("$aws" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text)" == CREATE_COMPLETE ]] ||
     fail "stack $stack is not CREATE_COMPLETE"
@@ -170,6 +171,34 @@ deploy_checks() {
   [[ "$output" == *"already uploaded"* ]] || fail "the second deploy uploaded the unchanged code again"
   [[ "$output" == *"No changes to deploy"* ]] || fail "the second deploy did not report 'No changes to deploy'"
   printf '  ok: code not uploaded again; no changes to deploy\n'
+
+  # A change that would drop the table and the queues: the system stack given the
+  # bootstrap template (moto's change sets carry no replacement data, so a removal is
+  # the dangerous change moto can show; replacements are tested on AWS-shaped answers in
+  # synth's change_set tests).
+  step "make plan shows a change that removes data, flags it, and changes nothing"
+  local before after status=0
+  before="$("$aws" cloudformation list-stack-resources --stack-name "$stack" --query 'length(StackResourceSummaries)')"
+  output="$(env STACK_NAME="$stack" TEMPLATE="$bootstrap_template" "$root/scripts/plan.sh" 2>&1)" || status=$?
+  printf '%s\n' "$output" | sed 's/^/  | /'
+  [[ $status -eq 1 ]] || fail "plan exited $status, not 1, for a change that removes the table"
+  [[ "$output" == *"Remove  DispatchTable"*"AWS::DynamoDB::Table"*"!"* ]] || fail "the plan does not flag the table's removal"
+  # moto lists executed change sets too, and other stacks' (AWS deletes them on execution).
+  [[ "$("$aws" cloudformation list-change-sets --stack-name "$stack" \
+    --query "length(Summaries[?StackName=='$stack' && ExecutionStatus=='AVAILABLE'])")" == 0 ]] ||
+    fail "the plan left its change set behind"
+  after="$("$aws" cloudformation list-stack-resources --stack-name "$stack" --query 'length(StackResourceSummaries)')"
+  [[ "$before" == "$after" ]] || fail "the plan changed the stack ($before resources, now $after)"
+  printf '  ok: exit 1, the removal flagged, the change set deleted, the stack unchanged\n'
+
+  step "make deploy refuses the same change without YES=1"
+  status=0
+  output="$(env "${deploy_env[@]}" TEMPLATE="$bootstrap_template" "$root/scripts/deploy.sh" </dev/null 2>&1)" || status=$?
+  printf '%s\n' "$output" | sed 's/^/  | /'
+  [[ $status -eq 1 && "$output" == *"not executed"*"YES=1"* ]] || fail "deploy did not refuse (exit $status)"
+  after="$("$aws" cloudformation list-stack-resources --stack-name "$stack" --query 'length(StackResourceSummaries)')"
+  [[ "$before" == "$after" ]] || fail "the refused deploy changed the stack"
+  printf '  ok: refused, the stack unchanged\n'
 }
 
 cd "$root"

@@ -1,31 +1,93 @@
 # Shell helpers for the scripts that deploy and read stacks; sourced, never run.
-# They use "$aws" (the AWS CLI) from the sourcing script.
+# They use "$aws" (the AWS CLI) and "$root" (the repository) from the sourcing script.
 
-# cfn_deploy STACK TEMPLATE [KEY=VALUE ...]: `aws cloudformation deploy` with named IAM
-# capabilities, its output indented; a template with nothing to change is success.
-cfn_deploy() {
+# cfn_change_set STACK TEMPLATE [KEY=VALUE ...]: creates a change set for TEMPLATE with
+# `aws cloudformation deploy --no-execute-changeset` (which keeps the stack's other
+# parameter values, and creates the stack in REVIEW_IN_PROGRESS if it does not exist),
+# and sets CHANGE_SET to its ARN, or to nothing when there is nothing to change.
+cfn_change_set() {
   local stack="$1" template="$2" status=0 output
   shift 2
   local overrides=()
   (($# > 0)) && overrides=(--parameter-overrides "$@")
-  echo "==> aws cloudformation deploy --stack-name $stack"
+  echo "==> change set for stack $stack"
   output="$("$aws" cloudformation deploy \
     --template-file "$template" \
     --stack-name "$stack" \
     --capabilities CAPABILITY_NAMED_IAM \
     --no-fail-on-empty-changeset \
+    --no-execute-changeset \
     "${overrides[@]}" 2>&1)" || status=$?
-  printf '%s\n' "$output" | sed 's/^/    /'
+  CHANGE_SET=""
   if [[ $status -ne 0 ]]; then
+    printf '%s\n' "$output" | sed 's/^/    /'
     # moto refuses an empty change set outright where AWS creates one and marks it
     # FAILED; both mean the same thing.
     if [[ "$output" == *"No updates are to be performed"* ]]; then
       echo "    No changes to deploy. Stack $stack is up to date (moto's answer was: No updates are to be performed)"
-    else
-      echo "deploy: aws cloudformation deploy of $stack failed (exit status $status)" >&2
-      return "$status"
+      return 0
+    fi
+    echo "deploy: could not create a change set for $stack (exit status $status)" >&2
+    return "$status"
+  fi
+  CHANGE_SET="$(sed -n 's/.*--change-set-name \(arn:[^ ]*\).*/\1/p' <<<"$output" | head -n 1)"
+  [[ -n "$CHANGE_SET" ]] || printf '%s\n' "$output" | sed 's/^/    /'
+}
+
+# cfn_show_change_set: prints the table of CHANGE_SET (action, logical ID, type,
+# replacement, properties); returns 1 when it replaces or removes a stateful resource.
+cfn_show_change_set() {
+  local described
+  described="$(mktemp)"
+  "$aws" cloudformation describe-change-set --change-set-name "$CHANGE_SET" --output json >"$described"
+  local status=0
+  (cd "$root" && cargo run --locked -q -p synth -- change-set --file "$described") | sed 's/^/    /' || status=$?
+  rm -f "$described"
+  return "$status"
+}
+
+# cfn_discard_change_set STACK: deletes CHANGE_SET, and the stack too if the change set
+# was its first (a stack in REVIEW_IN_PROGRESS has never been deployed).
+cfn_discard_change_set() {
+  "$aws" cloudformation delete-change-set --change-set-name "$CHANGE_SET" >/dev/null
+  local state
+  state="$("$aws" cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true)"
+  if [[ "$state" == REVIEW_IN_PROGRESS ]]; then
+    "$aws" cloudformation delete-stack --stack-name "$1"
+  fi
+}
+
+# cfn_deploy STACK TEMPLATE [KEY=VALUE ...]: a change set, its table, a confirmation when
+# it replaces or removes a stateful resource (YES=1 gives it; without a terminal and
+# without YES=1 it is refused), then executes it and waits for the stack. A template
+# with nothing to change is success.
+cfn_deploy() {
+  local stack="$1"
+  cfn_change_set "$@"
+  [[ -n "$CHANGE_SET" ]] || return 0
+  local dangerous=0
+  cfn_show_change_set || dangerous=$?
+  if [[ $dangerous -gt 1 ]]; then
+    echo "deploy: cannot read the change set of $stack" >&2
+    return "$dangerous"
+  fi
+  if [[ $dangerous -eq 1 && "${YES:-}" != 1 ]]; then
+    local answer=""
+    if [[ -t 0 ]]; then
+      read -r -p "    This change replaces or removes data. Type the stack name ($stack) to execute it: " answer
+    fi
+    if [[ "$answer" != "$stack" ]]; then
+      cfn_discard_change_set "$stack"
+      echo "deploy: not executed: the change set replaces or removes a stateful resource; rerun with YES=1 to execute it" >&2
+      return 1
     fi
   fi
+  local state wait=stack-update-complete
+  state="$("$aws" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text)"
+  [[ "$state" == REVIEW_IN_PROGRESS ]] && wait=stack-create-complete
+  "$aws" cloudformation execute-change-set --change-set-name "$CHANGE_SET"
+  "$aws" cloudformation wait "$wait" --stack-name "$stack"
+  echo "    Successfully created/updated stack - $stack"
 }
 
 # stack_output STACK KEY: an output's value, or nothing when the stack lacks it.

@@ -21,4 +21,7 @@ pub enum SynthError {
 
     #[error("{0}")]
     Acknowledgements(String),
+
+    #[error("cannot read {what}: {reason}")]
+    Parse { what: String, reason: String },
 }

@@ -5,6 +5,7 @@
 
 pub mod bootstrap;
 pub mod cfn;
+pub mod change_set;
 pub mod config;
 pub mod diff;
 mod error;

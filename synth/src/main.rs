@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use synth::cfn::Scalar;
+use synth::change_set::ChangeSet;
 use synth::diff::{self, inputs, Acknowledgements, CreateOnly, Finding};
 use synth::{render, render_bootstrap, Config, SynthError};
 
@@ -58,6 +59,13 @@ enum Cmd {
         #[arg(long, value_name = "FINDINGS", value_delimiter = ',', value_parser = finding)]
         fail_on: Vec<Finding>,
     },
+    /// Show a change set (the JSON `aws cloudformation describe-change-set` prints, on
+    /// standard input or from FILE) as a table: action, logical ID, type, replacement,
+    /// properties. Exits 1 when it replaces or removes a stateful resource.
+    ChangeSet {
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -104,6 +112,7 @@ fn main() -> ExitCode {
             base_ref,
             fail_on,
         }) => compare(template, base, base_ref.as_deref(), &fail_on),
+        Some(Cmd::ChangeSet { file }) => change_set(file),
     };
     match result {
         Ok(code) => code,
@@ -128,6 +137,30 @@ fn print(which: Which, out: Option<&PathBuf>) -> Result<ExitCode, SynthError> {
             .map_err(SynthError::Stdout),
     }?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn change_set(file: Option<PathBuf>) -> Result<ExitCode, SynthError> {
+    let (what, text) = match &file {
+        Some(path) => (path.display().to_string(), std::fs::read_to_string(path)),
+        None => (
+            "standard input".to_owned(),
+            std::io::read_to_string(std::io::stdin()),
+        ),
+    };
+    let text = text.map_err(|source| SynthError::Read {
+        what: what.clone(),
+        source,
+    })?;
+    let change_set = ChangeSet::parse(&text).map_err(|err| SynthError::Parse {
+        what,
+        reason: format!("not a DescribeChangeSet answer: {err}"),
+    })?;
+    print!("{}", change_set.table());
+    Ok(if change_set.dangerous().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn compare(

@@ -1,4 +1,5 @@
-//! `synth diff` as CI runs it: the real binary, its exit codes and what it says.
+//! `synth diff` (as CI runs it) and `synth change-set` (as `make plan` and `make deploy`
+//! run it): the real binary, its exit codes and what it says.
 
 use std::process::{Command, Output};
 
@@ -80,4 +81,44 @@ fn the_same_template_passes_and_bad_input_exits_2() {
     assert!(
         String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/stack.json")
     );
+}
+
+#[test]
+fn a_change_set_that_removes_the_table_exits_1_and_a_harmless_one_0() {
+    let write = |name: &str, text: &str| {
+        let path =
+            std::env::temp_dir().join(format!("synth-cs-{name}-{}.json", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let removing = write(
+        "remove",
+        r#"{"Changes": [{"Type": "Resource", "ResourceChange": {"Action": "Remove",
+            "LogicalResourceId": "DispatchTable", "PhysicalResourceId": "outpost-dispatches",
+            "ResourceType": "AWS::DynamoDB::Table", "Scope": [], "Details": []}}],
+            "Status": "CREATE_COMPLETE"}"#,
+    );
+    let output = synth(&["change-set", "--file", removing.to_str().unwrap()]);
+    std::fs::remove_file(&removing).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Remove  DispatchTable  AWS::DynamoDB::Table  - !"),
+        "{stdout}"
+    );
+
+    let alarm = write(
+        "alarm",
+        r#"{"Changes": [{"ResourceChange": {"Action": "Modify", "Replacement": "False",
+            "LogicalResourceId": "CallbackErrorsAlarm", "ResourceType": "AWS::CloudWatch::Alarm",
+            "Details": [{"Target": {"Name": "Threshold", "RequiresRecreation": "Never"}}]}}]}"#,
+    );
+    let output = synth(&["change-set", "--file", alarm.to_str().unwrap()]);
+    std::fs::remove_file(&alarm).unwrap();
+    assert_eq!(output.status.code(), Some(0));
+
+    let garbage = write("garbage", "not json");
+    let output = synth(&["change-set", "--file", garbage.to_str().unwrap()]);
+    std::fs::remove_file(&garbage).unwrap();
+    assert_eq!(output.status.code(), Some(2));
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# What a deploy would change, without changing anything: a change set for the
+# synthesized template, printed as a table (action, logical ID, type, replacement,
+# properties), then deleted, and the stack too if the change set was its first.
+#
+#   scripts/plan.sh          (what `make plan` runs)
+#
+# Settings (environment variables; `make plan VAR=...` passes them through):
+#   STACK_NAME        the stack                          (default outpost-dispatch-callback)
+#   CLUSTER_ARN, ALARM_TOPIC_ARN                         as for make deploy
+#   TEMPLATE          template file                      (default: synthesized from source)
+#   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
+#
+# The code is not packaged: a deployed stack keeps its code keys, so the plan shows the
+# infrastructure change; a stack that does not exist yet is planned with placeholder code
+# keys (a change set never reads the code). Exits 1 when the change replaces or removes a
+# stateful resource (what make deploy would ask about), 0 otherwise.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+[[ -n "${TEMPLATE:-}" ]] && TEMPLATE="$(realpath -- "$TEMPLATE")"
+cd "$root"
+aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
+# shellcheck source=scripts/cloudformation.sh
+source scripts/cloudformation.sh
+stack="${STACK_NAME:-outpost-dispatch-callback}"
+
+template="${TEMPLATE:-}"
+if [[ -z "$template" ]]; then
+  mkdir -p dist
+  cargo run --locked -q -p synth -- --out dist/stack.json
+  template=dist/stack.json
+fi
+
+parameters=()
+if ! "$aws" cloudformation describe-stacks --stack-name "$stack" >/dev/null 2>&1; then
+  echo "==> stack $stack does not exist yet: planned with placeholder code keys"
+  parameters+=("CodeBucket=plan-only" "CodeKey=plan-only" "ReconcilerCodeKey=plan-only")
+fi
+[[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
+[[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
+
+cfn_change_set "$stack" "$template" "${parameters[@]}"
+[[ -n "$CHANGE_SET" ]] || exit 0
+dangerous=0
+cfn_show_change_set || dangerous=$?
+cfn_discard_change_set "$stack"
+echo "==> change set deleted; nothing was changed"
+exit "$dangerous"

@@ -106,6 +106,10 @@ deploy: package ## Deploy to an account; asks before replacing or removing data:
 plan: $(TOOLS_STAMP) ## What make deploy would change, as a table, changing nothing [STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= AWS_REGION= AWS_PROFILE=]
 	scripts/plan.sh
 
+.PHONY: adopt
+adopt: package ## Adopt the running system (table, log group, rule) into the stack: import, retire the old function, deploy, check [STACK_NAME= YES=1 DRY_RUN=1 ...]
+	ARCH=$(ARCH) scripts/adopt.sh
+
 .PHONY: local
 local: $(TOOLS_STAMP) ## Run the whole system on this machine: moto, the deployed stack, the real binary, sample events
 	scripts/local.sh

@@ -199,6 +199,36 @@ deploy_checks() {
   after="$("$aws" cloudformation list-stack-resources --stack-name "$stack" --query 'length(StackResourceSummaries)')"
   [[ "$before" == "$after" ]] || fail "the refused deploy changed the stack"
   printf '  ok: refused, the stack unchanged\n'
+
+  # moto has no IMPORT change sets: the adoption's pre-checks run for real against the
+  # resources deployed above (they carry the runbook's names), the documents are
+  # generated, and every command that would change the account is printed, not run.
+  step "make adopt, dry run: pre-checks, the import documents, the commands"
+  local adopted="outpost-dispatch-adopt-check"
+  # moto does not apply the template's point-in-time recovery, which lets the pre-check
+  # be seen refusing a table without it; then it is turned on as the message says.
+  status=0
+  output="$(env STACK_NAME="$adopted" DRY_RUN=1 "$root/scripts/adopt.sh" </dev/null 2>&1)" || status=$?
+  [[ $status -eq 1 && "$output" == *"point-in-time recovery is DISABLED"* ]] ||
+    fail "adopt did not refuse a table without point-in-time recovery (exit $status)"
+  printf '  ok: refused a table without point-in-time recovery\n'
+  "$aws" dynamodb update-continuous-backups --table-name "$(text Resources.DispatchTable.Properties.TableName)" \
+    --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true >/dev/null
+  status=0
+  output="$(env STACK_NAME="$adopted" DRY_RUN=1 "$root/scripts/adopt.sh" </dev/null 2>&1)" || status=$?
+  printf '%s\n' "$output" | sed 's/^/  | /'
+  [[ $status -eq 0 ]] || fail "the adoption's dry run failed (exit $status)"
+  [[ "$output" == *"point-in-time recovery ENABLED"* ]] || fail "the dry run did not check point-in-time recovery"
+  [[ "$output" == *"would run:"*"create-change-set"*"--change-set-type IMPORT"* ]] || fail "the dry run does not import"
+  [[ "$output" == *"would run:"*"lambda delete-function"* ]] || fail "the dry run does not retire the old function"
+  "$aws" cloudformation describe-stacks --stack-name "$adopted" >/dev/null 2>&1 && fail "the dry run created a stack"
+  printf '  ok: pre-checks passed, the import and the retirement printed, nothing created\n'
+
+  step "make adopt refuses a stack that exists, before anything else"
+  status=0
+  output="$(env STACK_NAME="$stack" DRY_RUN=1 "$root/scripts/adopt.sh" </dev/null 2>&1)" || status=$?
+  [[ $status -eq 1 && "$output" == *"already exists"* ]] || fail "adopt did not refuse an existing stack (exit $status)"
+  printf '  ok: refused: %s\n' "$(tail -n 1 <<<"$output")"
 }
 
 cd "$root"

@@ -181,3 +181,33 @@ async fn a_long_reason_is_cut_and_a_missing_stopped_at_falls_back_to_the_event_t
     assert_eq!(record["stoppedReason"].len(), 1024);
     assert_eq!(record["endedAt"], "2026-01-15T19:39:32Z");
 }
+
+/// `make adopt`'s last step sends `examples/adopt/stopped-event.json`, its placeholders
+/// filled in, to the deployed function and expects COMPLETED.
+#[tokio::test]
+async fn the_adopt_check_event_settles_its_dispatch() {
+    let table = table().await;
+    let (dispatch, task) = (
+        "adopt-check-1",
+        "arn:aws:ecs:us-east-1:000000000000:task/adopt-check/adopt-check-1",
+    );
+    table.put_dispatch(dispatch, "RUNNING", Some(task)).await;
+    let text =
+        std::fs::read_to_string(testkit::repo_root().join("examples/adopt/stopped-event.json"))
+            .expect("the adopt check event");
+    let text = text
+        .replace("@DISPATCH_ID@", dispatch)
+        .replace("@TASK_ARN@", task);
+    let event = serde_json::from_str(&text).expect("the adopt check event is JSON");
+    let config = Config::defaults();
+    let result = process(
+        event,
+        &store(&table),
+        &config,
+        &testkit::request_id(),
+        chrono::Utc::now(),
+    )
+    .await;
+    assert!(matches!(result, Ok(Outcome::Updated { .. })), "{result:?}");
+    assert_eq!(table.get(dispatch).await.unwrap()["status"], "COMPLETED");
+}

@@ -3,6 +3,7 @@
 //! [`stack::table::dispatch_table`] gives the table definition alone; [`bootstrap`] is the
 //! small stack that must exist first.
 
+pub mod adopt;
 pub mod bootstrap;
 pub mod cfn;
 pub mod change_set;

@@ -59,6 +59,12 @@ enum Cmd {
         #[arg(long, value_name = "FINDINGS", value_delimiter = ',', value_parser = finding)]
         fail_on: Vec<Finding>,
     },
+    /// Write what `make adopt` imports the running system with: DIR/import-template.json
+    /// (the table, log group and rule, retained) and DIR/resources-to-import.json.
+    Adopt {
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+    },
     /// Show a change set (the JSON `aws cloudformation describe-change-set` prints, on
     /// standard input or from FILE) as a table: action, logical ID, type, replacement,
     /// properties. Exits 1 when it replaces or removes a stateful resource.
@@ -113,6 +119,7 @@ fn main() -> ExitCode {
             fail_on,
         }) => compare(template, base, base_ref.as_deref(), &fail_on),
         Some(Cmd::ChangeSet { file }) => change_set(file),
+        Some(Cmd::Adopt { out_dir }) => adopt(&out_dir),
     };
     match result {
         Ok(code) => code,
@@ -136,6 +143,28 @@ fn print(which: Which, out: Option<&PathBuf>) -> Result<ExitCode, SynthError> {
             .write_all(text.as_bytes())
             .map_err(SynthError::Stdout),
     }?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn adopt(dir: &std::path::Path) -> Result<ExitCode, SynthError> {
+    let stack = serde_json::to_value(synth::stack::build(&Config::runbook()))
+        .expect("the template serializes");
+    let documents = [
+        (
+            "import-template.json",
+            synth::adopt::import_template(&stack),
+        ),
+        (
+            "resources-to-import.json",
+            synth::adopt::resources_to_import(&stack),
+        ),
+    ];
+    for (name, document) in documents {
+        let path = dir.join(name);
+        let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
+        text.push('\n');
+        std::fs::write(&path, text).map_err(|source| SynthError::Write { path, source })?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -21,13 +21,7 @@ aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 source scripts/cloudformation.sh
 stack="${BOOTSTRAP_STACK_NAME:-outpost-dispatch-bootstrap}"
 
-template="${BOOTSTRAP_TEMPLATE:-}"
-if [[ -z "$template" ]]; then
-  echo "==> bootstrap template (synthesized from source)"
-  mkdir -p dist
-  cargo run --locked -q -p synth -- bootstrap --out dist/bootstrap.json
-  template=dist/bootstrap.json
-fi
+template="$(template_file bootstrap "${BOOTSTRAP_TEMPLATE:-}")"
 cfn_deploy "$stack" "$template"
 
 bucket="$(stack_output "$stack" ArtifactBucketName || true)"

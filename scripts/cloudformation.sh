@@ -1,6 +1,20 @@
 # Shell helpers for the scripts that deploy and read stacks; sourced, never run.
 # They use "$aws" (the AWS CLI) and "$root" (the repository) from the sourcing script.
 
+# template_file WHICH GIVEN: GIVEN if set, else the `stack` or `bootstrap` template
+# synthesized from source into dist/WHICH.json; prints the path.
+template_file() {
+  local which="$1" given="$2"
+  if [[ -n "$given" ]]; then
+    printf '%s' "$given"
+    return
+  fi
+  echo "==> $which template (synthesized from source)" >&2
+  mkdir -p "$root/dist"
+  (cd "$root" && cargo run --locked -q -p synth -- "$which" --out "dist/$which.json")
+  printf '%s' "$root/dist/$which.json"
+}
+
 # cfn_change_set STACK TEMPLATE [KEY=VALUE ...]: creates a change set for TEMPLATE with
 # `aws cloudformation deploy --no-execute-changeset` (which keeps the stack's other
 # parameter values, and creates the stack in REVIEW_IN_PROGRESS if it does not exist),

@@ -68,13 +68,7 @@ reconciler_zip="$(zip_of "${RECONCILER_ZIP:-}" reconciler)"
 key="$(upload "$callback_zip")"
 reconciler_key="$(upload "$reconciler_zip")"
 
-template="${TEMPLATE:-}"
-if [[ -z "$template" ]]; then
-  echo "==> template (synthesized from source)"
-  mkdir -p dist
-  cargo run --locked -q -p synth -- --out dist/stack.json
-  template=dist/stack.json
-fi
+template="$(template_file stack "${TEMPLATE:-}")"
 echo "    template $template"
 
 parameters=("CodeBucket=$bucket" "CodeKey=$key" "ReconcilerCodeKey=$reconciler_key" "Architecture=$arch")

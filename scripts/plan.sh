@@ -25,12 +25,7 @@ aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 source scripts/cloudformation.sh
 stack="${STACK_NAME:-outpost-dispatch-callback}"
 
-template="${TEMPLATE:-}"
-if [[ -z "$template" ]]; then
-  mkdir -p dist
-  cargo run --locked -q -p synth -- --out dist/stack.json
-  template=dist/stack.json
-fi
+template="$(template_file stack "${TEMPLATE:-}")"
 
 parameters=()
 if ! "$aws" cloudformation describe-stacks --stack-name "$stack" >/dev/null 2>&1; then

@@ -27,6 +27,12 @@
 #
 # Settings: STACK_NAME (default outpost-dispatch-callback), YES=1 (do not ask), and
 # everything scripts/deploy.sh reads (ARTIFACT_BUCKET, ARCH, CLUSTER_ARN, ...).
+#
+# The import describes the resources as they exist (names, keys, indexes, billing mode);
+# CloudFormation changes nothing on import and compares templates afterwards, so the
+# deploy in 4 applies everything else: deletion protection, point-in-time recovery,
+# retention, the rule's state, retry policy and targets, and our event pattern in place
+# of the running one (which the import template carries, a rule needing one).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -62,7 +68,7 @@ run() {
 confirm() {
   [[ -n "$dry_run" || "${YES:-}" == 1 ]] && return 0
   local answer=""
-  [[ -t 0 ]] && read -r -p "    $1 Type yes to go on: " answer
+  if [[ -t 0 ]]; then read -r -p "    $1 Type yes to go on: " answer || true; fi
   [[ "$answer" == yes ]] || fail "stopped before: $1 (nothing after this was done; YES=1 skips the questions)"
 }
 
@@ -72,9 +78,8 @@ rule="$(text Resources.CompletionRule.Properties.Name)"
 function="$(text Resources.CallbackFunction.Properties.FunctionName)"
 
 step "1. pre-checks (read-only)"
-if "$aws" cloudformation describe-stacks --stack-name "$stack" >/dev/null 2>&1; then
-  fail "stack $stack already exists: the system is adopted or deployed already (use make deploy)"
-fi
+state="$(stack_state "$stack")"
+[[ -z "$state" ]] || fail "stack $stack already exists ($state): the system is adopted or deployed already (use make deploy)"
 printf '  ok: no stack %s yet\n' "$stack"
 "$aws" dynamodb describe-table --table-name "$table" >/dev/null 2>&1 || fail "table $table does not exist"
 expected="$("$tools/jp.py" Resources.DispatchTable.Properties.KeySchema <"$template" | normal)"
@@ -86,6 +91,12 @@ expected="$("$tools/jp.py" "Resources.DispatchTable.Properties.GlobalSecondaryIn
 actual="$("$aws" dynamodb describe-table --table-name "$table" --query "Table.GlobalSecondaryIndexes | $indexes" --output json | normal)"
 [[ "$actual" == "$expected" ]] || fail "table $table has the indexes $actual, the template $expected"
 printf '  ok: %s indexes %s\n' "$table" "$actual"
+expected="$(text Resources.DispatchTable.Properties.BillingMode)"
+actual="$("$aws" dynamodb describe-table --table-name "$table" --query Table.BillingModeSummary.BillingMode --output text)"
+# A table created on demand before billing-mode summaries existed reports none.
+[[ "$actual" == "$expected" || ( "$actual" == None && "$expected" == PROVISIONED ) ]] ||
+  fail "table $table bills $actual, the template $expected: change one of them first"
+printf '  ok: %s billing mode %s\n' "$table" "$actual"
 pitr="$("$aws" dynamodb describe-continuous-backups --table-name "$table" --output text \
   --query ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus)"
 [[ "$pitr" == ENABLED ]] ||
@@ -94,10 +105,16 @@ printf '  ok: %s point-in-time recovery ENABLED\n' "$table"
 "$aws" logs describe-log-groups --log-group-name-prefix "$log_group" --query 'logGroups[0].logGroupName' --output text |
   grep -qx -- "$log_group" || fail "log group $log_group does not exist"
 printf '  ok: log group %s\n' "$log_group"
-"$aws" events describe-rule --name "$rule" >/dev/null 2>&1 || fail "rule $rule does not exist"
+rule_arn="$("$aws" events describe-rule --name "$rule" --query Arn --output text 2>/dev/null)" || fail "rule $rule does not exist"
 printf '  ok: rule %s, targets: %s\n' "$rule" \
   "$("$aws" events list-targets-by-rule --rule "$rule" --query 'Targets[].[Id, Arn]' --output text | tr '\t\n' ' ,')"
-old_runtime="$("$aws" lambda get-function-configuration --function-name "$function" --query Runtime --output text 2>/dev/null || true)"
+old_runtime=""
+if ! old_runtime="$("$aws" lambda get-function-configuration --function-name "$function" --query Runtime --output text 2>&1)"; then
+  # Only a function that is not there is nothing to retire; anything else (a denied or
+  # throttled call) must not let the import go ahead and the deploy fail on its name.
+  [[ "$old_runtime" == *ResourceNotFoundException* ]] || fail "cannot read function $function: $old_runtime"
+  old_runtime=""
+fi
 if [[ -n "$old_runtime" ]]; then
   printf '  ok: old function %s (%s) will be retired\n' "$function" "$old_runtime"
 else
@@ -106,18 +123,18 @@ fi
 
 step "the import documents (synth adopt)"
 mkdir -p "$dir/old-function"
-cargo run --locked -q -p synth -- adopt --out-dir "$dir"
+pattern="$("$aws" events describe-rule --name "$rule" --query EventPattern --output text)"
+cargo run --locked -q -p synth -- adopt --out-dir "$dir" --rule-arn "$rule_arn" --rule-event-pattern "$pattern"
+"$tools/cfn-lint" --non-zero-exit-code warning -- "$dir/import-template.json"
 printf '  %s\n' "$dir/import-template.json" "$dir/resources-to-import.json"
 sed 's/^/    /' "$dir/resources-to-import.json"
 
 step "2. import the table, the log group and the rule into stack $stack (retained)"
 confirm "Import them with an IMPORT change set?"
 change_set="adopt-$(date -u +%Y%m%d%H%M%S)"
-parameters=()
-[[ -n "${CLUSTER_ARN:-}" ]] && parameters=(--parameters "ParameterKey=ClusterArn,ParameterValue=$CLUSTER_ARN")
 run "$aws" cloudformation create-change-set --stack-name "$stack" --change-set-name "$change_set" \
   --change-set-type IMPORT --template-body "file://$dir/import-template.json" \
-  --resources-to-import "file://$dir/resources-to-import.json" "${parameters[@]}"
+  --resources-to-import "file://$dir/resources-to-import.json"
 run "$aws" cloudformation wait change-set-create-complete --stack-name "$stack" --change-set-name "$change_set"
 if [[ -z "$dry_run" ]]; then
   CHANGE_SET="$("$aws" cloudformation describe-change-set --stack-name "$stack" --change-set-name "$change_set" --query ChangeSetId --output text)"
@@ -140,6 +157,7 @@ confirm "Deploy the whole stack now?"
 run env STACK_NAME="$stack" scripts/deploy.sh
 
 step "5. a test dispatch settled end to end"
+confirm "Put a test dispatch in $table, settle it through the deployed function, then delete it?"
 dispatch="adopt-check-$(date -u +%Y%m%d%H%M%S)"
 task="arn:aws:ecs:${AWS_REGION:-us-east-1}:000000000000:task/adopt-check/$dispatch"
 item="{\"dispatchId\":{\"S\":\"$dispatch\"},\"status\":{\"S\":\"RUNNING\"},\"taskArn\":{\"S\":\"$task\"},\"createdAt\":{\"S\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}}"

@@ -1,6 +1,10 @@
 # Shell helpers for the scripts that deploy and read stacks; sourced, never run.
 # They use "$aws" (the AWS CLI) and "$root" (the repository) from the sourcing script.
 
+# A failure inside $(...) stops the script too (bash turns errexit off there otherwise),
+# so a failed synth or upload can never hand on a stale file or key.
+shopt -s inherit_errexit 2>/dev/null || true
+
 # template_file WHICH GIVEN: GIVEN if set, else the `stack` or `bootstrap` template
 # synthesized from source into dist/WHICH.json; prints the path.
 template_file() {
@@ -11,7 +15,7 @@ template_file() {
   fi
   echo "==> $which template (synthesized from source)" >&2
   mkdir -p "$root/dist"
-  (cd "$root" && cargo run --locked -q -p synth -- "$which" --out "dist/$which.json")
+  (cd "$root" && cargo run --locked -q -p synth -- "$which" --out "dist/$which.json") || return
   printf '%s' "$root/dist/$which.json"
 }
 
@@ -23,7 +27,7 @@ cfn_change_set() {
   local stack="$1" template="$2" status=0 output
   shift 2
   local overrides=()
-  (($# > 0)) && overrides=(--parameter-overrides "$@")
+  if (($# > 0)); then overrides=(--parameter-overrides "$@"); fi
   echo "==> change set for stack $stack"
   output="$("$aws" cloudformation deploy \
     --template-file "$template" \
@@ -31,7 +35,7 @@ cfn_change_set() {
     --capabilities CAPABILITY_NAMED_IAM \
     --no-fail-on-empty-changeset \
     --no-execute-changeset \
-    "${overrides[@]}" 2>&1)" || status=$?
+    ${overrides[@]+"${overrides[@]}"} 2>&1)" || status=$?
   CHANGE_SET=""
   if [[ $status -ne 0 ]]; then
     printf '%s\n' "$output" | sed 's/^/    /'
@@ -82,13 +86,14 @@ cfn_deploy() {
   local dangerous=0
   cfn_show_change_set || dangerous=$?
   if [[ $dangerous -gt 1 ]]; then
+    cfn_discard_change_set "$stack"
     echo "deploy: cannot read the change set of $stack" >&2
     return "$dangerous"
   fi
   if [[ $dangerous -eq 1 && "${YES:-}" != 1 ]]; then
     local answer=""
     if [[ -t 0 ]]; then
-      read -r -p "    This change replaces or removes data. Type the stack name ($stack) to execute it: " answer
+      read -r -p "    This change replaces or removes data. Type the stack name ($stack) to execute it: " answer || true
     fi
     if [[ "$answer" != "$stack" ]]; then
       cfn_discard_change_set "$stack"
@@ -102,6 +107,19 @@ cfn_deploy() {
   "$aws" cloudformation execute-change-set --change-set-name "$CHANGE_SET"
   "$aws" cloudformation wait "$wait" --stack-name "$stack"
   echo "    Successfully created/updated stack - $stack"
+}
+
+# stack_state STACK: the stack's status, or nothing when it does not exist. A stack in
+# REVIEW_IN_PROGRESS (a first change set that was never executed) was never deployed, and
+# counts as absent.
+stack_state() {
+  local state
+  state="$("$aws" cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>&1)" || {
+    [[ "$state" == *"does not exist"* ]] && return 0
+    echo "cannot read stack $1: $state" >&2
+    return 1
+  }
+  [[ "$state" == REVIEW_IN_PROGRESS ]] || printf '%s' "$state"
 }
 
 # stack_output STACK KEY: an output's value, or nothing when the stack lacks it.

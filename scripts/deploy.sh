@@ -58,7 +58,7 @@ upload() {
   if "$aws" s3api head-object --bucket "$bucket" --key "$key" >/dev/null 2>&1; then
     echo "    already uploaded (same content hash): not uploading" >&2
   else
-    "$aws" s3api put-object --bucket "$bucket" --key "$key" --body "$zip" >/dev/null
+    "$aws" s3api put-object --bucket "$bucket" --key "$key" --body "$zip" >/dev/null || exit
     echo "    uploaded $(wc -c <"$zip") bytes" >&2
   fi
   printf '%s' "$key"

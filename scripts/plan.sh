@@ -28,14 +28,14 @@ stack="${STACK_NAME:-outpost-dispatch-callback}"
 template="$(template_file stack "${TEMPLATE:-}")"
 
 parameters=()
-if ! "$aws" cloudformation describe-stacks --stack-name "$stack" >/dev/null 2>&1; then
+if [[ -z "$(stack_state "$stack")" ]]; then
   echo "==> stack $stack does not exist yet: planned with placeholder code keys"
   parameters+=("CodeBucket=plan-only" "CodeKey=plan-only" "ReconcilerCodeKey=plan-only")
 fi
 [[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
 [[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
 
-cfn_change_set "$stack" "$template" "${parameters[@]}"
+cfn_change_set "$stack" "$template" ${parameters[@]+"${parameters[@]}"}
 [[ -n "$CHANGE_SET" ]] || exit 0
 dangerous=0
 cfn_show_change_set || dangerous=$?

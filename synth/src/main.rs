@@ -60,10 +60,17 @@ enum Cmd {
         fail_on: Vec<Finding>,
     },
     /// Write what `make adopt` imports the running system with: DIR/import-template.json
-    /// (the table, log group and rule, retained) and DIR/resources-to-import.json.
+    /// (the table, log group and rule, retained, described as they exist) and
+    /// DIR/resources-to-import.json.
     Adopt {
         #[arg(long, value_name = "DIR")]
         out_dir: PathBuf,
+        /// The running rule's ARN, its identifier in the import.
+        #[arg(long, value_name = "ARN")]
+        rule_arn: String,
+        /// The running rule's event pattern (JSON), as `aws events describe-rule` gives it.
+        #[arg(long, value_name = "JSON")]
+        rule_event_pattern: String,
     },
     /// Show a change set (the JSON `aws cloudformation describe-change-set` prints, on
     /// standard input or from FILE) as a table: action, logical ID, type, replacement,
@@ -119,7 +126,11 @@ fn main() -> ExitCode {
             fail_on,
         }) => compare(template, base, base_ref.as_deref(), &fail_on),
         Some(Cmd::ChangeSet { file }) => change_set(file),
-        Some(Cmd::Adopt { out_dir }) => adopt(&out_dir),
+        Some(Cmd::Adopt {
+            out_dir,
+            rule_arn,
+            rule_event_pattern,
+        }) => adopt(&out_dir, &rule_arn, &rule_event_pattern),
     };
     match result {
         Ok(code) => code,
@@ -146,17 +157,22 @@ fn print(which: Which, out: Option<&PathBuf>) -> Result<ExitCode, SynthError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn adopt(dir: &std::path::Path) -> Result<ExitCode, SynthError> {
+fn adopt(dir: &std::path::Path, rule_arn: &str, pattern: &str) -> Result<ExitCode, SynthError> {
     let stack = serde_json::to_value(synth::stack::build(&Config::runbook()))
         .expect("the template serializes");
+    let pattern: serde_json::Value =
+        serde_json::from_str(pattern).map_err(|err| SynthError::Parse {
+            what: "--rule-event-pattern".to_owned(),
+            reason: err.to_string(),
+        })?;
     let documents = [
         (
             "import-template.json",
-            synth::adopt::import_template(&stack),
+            synth::adopt::import_template(&stack, &pattern),
         ),
         (
             "resources-to-import.json",
-            synth::adopt::resources_to_import(&stack),
+            synth::adopt::resources_to_import(&stack, rule_arn),
         ),
     ];
     for (name, document) in documents {

@@ -60,15 +60,19 @@ fn grants(kind: &str, resource: &Value) -> BTreeSet<Grant> {
             let policies = properties["Policies"].as_array().into_iter().flatten();
             documents.extend(policies.map(|policy| &policy["PolicyDocument"]));
         }
-        "AWS::SQS::QueuePolicy" | "AWS::S3::BucketPolicy" => {
+        "AWS::SQS::QueuePolicy"
+        | "AWS::S3::BucketPolicy"
+        | "AWS::IAM::Policy"
+        | "AWS::IAM::ManagedPolicy" => {
             documents.push(&properties["PolicyDocument"]);
         }
-        // A permission is one allow: its action, on its function, to its principal.
+        // A permission is one allow: its action, on its function, to its principal, as
+        // narrowed by its source (losing one widens it).
         "AWS::Lambda::Permission" => {
-            let source = match properties.get("SourceArn") {
-                Some(arn) => format!(" from {}", text(arn)),
-                None => String::new(),
-            };
+            let source: String = ["SourceArn", "SourceAccount", "PrincipalOrgID"]
+                .iter()
+                .filter_map(|key| Some(format!(" {key} {}", text(properties.get(*key)?))))
+                .collect();
             return BTreeSet::from([Grant {
                 allow: true,
                 action: text(&properties["Action"]),
@@ -78,7 +82,17 @@ fn grants(kind: &str, resource: &Value) -> BTreeSet<Grant> {
         }
         _ => {}
     }
-    documents.into_iter().flat_map(statement_grants).collect()
+    let mut grants: BTreeSet<Grant> = documents.into_iter().flat_map(statement_grants).collect();
+    // A managed policy attached to a role grants whatever it holds: each is one grant.
+    for arn in list(&properties["ManagedPolicyArns"]) {
+        grants.insert(Grant {
+            allow: true,
+            action: "the managed policy".to_owned(),
+            resource: arn,
+            principal: String::new(),
+        });
+    }
+    grants
 }
 
 fn statement_grants(document: &Value) -> Vec<Grant> {
@@ -96,13 +110,24 @@ fn statement_grants(document: &Value) -> Vec<Grant> {
             Some(condition) => format!("{principal} when {condition}").trim().to_owned(),
             None => principal,
         };
-        let resources = list(&statement["Resource"]);
-        let resources = if resources.is_empty() {
-            vec![String::from("*")]
-        } else {
-            resources
-        };
-        for action in list(&statement["Action"]) {
+        // `NotAction` and `NotResource` grant everything but what they name: kept as
+        // their own grants, so adding or changing one shows as new access.
+        let mut resources = list(&statement["Resource"]);
+        resources.extend(
+            list(&statement["NotResource"])
+                .into_iter()
+                .map(|r| format!("everything but {r}")),
+        );
+        if resources.is_empty() {
+            resources.push(String::from("*"));
+        }
+        let mut actions = list(&statement["Action"]);
+        actions.extend(
+            list(&statement["NotAction"])
+                .into_iter()
+                .map(|a| format!("everything but {a}")),
+        );
+        for action in actions {
             for resource in &resources {
                 grants.push(Grant {
                     allow,
@@ -176,6 +201,30 @@ mod tests {
         assert!(added.widens());
         assert!(added.added[0]
             .to_string()
-            .contains("to events.amazonaws.com from"));
+            .contains("to events.amazonaws.com SourceArn"));
+    }
+
+    #[test]
+    fn managed_policies_not_actions_and_lost_source_conditions_widen() {
+        let before = role(&["dynamodb:UpdateItem"]);
+        let mut admin = before.clone();
+        admin["Properties"]["ManagedPolicyArns"] =
+            json!(["arn:aws:iam::aws:policy/AdministratorAccess"]);
+        assert!(access_change("AWS::IAM::Role", Some(&before), Some(&admin)).widens());
+
+        let mut not_action = before.clone();
+        not_action["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0] =
+            json!({"Effect": "Allow", "NotAction": ["iam:*"], "Resource": ["*"]});
+        assert!(access_change("AWS::IAM::Role", Some(&before), Some(&not_action)).widens());
+
+        let narrow = json!({"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": "F",
+            "Principal": "s3.amazonaws.com", "SourceAccount": "111122223333"}});
+        let mut open = narrow.clone();
+        open["Properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("SourceAccount");
+        assert!(access_change("AWS::Lambda::Permission", Some(&narrow), Some(&open)).widens());
     }
 }

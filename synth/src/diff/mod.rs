@@ -31,8 +31,12 @@ pub const STATEFUL: [&str; 4] = [
 
 /// Properties whose change replaces the resource though its registry schema does not
 /// list them as create-only: the CloudFormation reference says "Update requires:
-/// Replacement" for a table's `KeySchema`, and DynamoDB cannot change a key in place.
-const DOCUMENTED_REPLACEMENTS: [(&str, &str); 1] = [("AWS::DynamoDB::Table", "KeySchema")];
+/// Replacement" for a table's `KeySchema` and `LocalSecondaryIndexes`, which DynamoDB
+/// cannot change on an existing table.
+const DOCUMENTED_REPLACEMENTS: [(&str, &str); 2] = [
+    ("AWS::DynamoDB::Table", "KeySchema"),
+    ("AWS::DynamoDB::Table", "LocalSecondaryIndexes"),
+];
 
 /// The create-only properties of each resource type our templates use.
 #[derive(Clone, Debug)]
@@ -116,8 +120,10 @@ pub struct Change {
     pub replaced_by: Vec<String>,
     pub access: AccessChange,
     pub stateful: bool,
-    /// Whether the resource as it is now outlives removal and replacement (`Retain`).
+    /// Whether the resource as it is now outlives its removal (`DeletionPolicy: Retain`).
     pub retained: bool,
+    /// Whether it outlives its replacement (`UpdateReplacePolicy: Retain`).
+    pub retained_on_replace: bool,
     /// Its fixed physical name, if it has one (`outpost-dispatches`).
     pub name: Option<String>,
 }
@@ -171,9 +177,21 @@ fn change(
         if kind_of(before) != kind_of(after) {
             replaced_by.push("Type".to_owned());
         }
-        for property in paths.iter().filter_map(|path| paths::property(path)) {
-            if create_only.replaces(&kind, property) && !replaced_by.iter().any(|p| p == property) {
-                replaced_by.push(property.to_owned());
+        // Compared property by property, not from the paths, so a `Properties` block
+        // added or removed as a whole counts for each property in it.
+        let properties = |resource: Option<&Value>| {
+            resource
+                .and_then(|r| r["Properties"].as_object())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let (old, new) = (properties(before), properties(after));
+        let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            if old.get(name) != new.get(name) && create_only.replaces(&kind, name) {
+                replaced_by.push(name.clone());
             }
         }
     }
@@ -194,6 +212,7 @@ fn change(
         access: access::access_change(&kind, before, after),
         stateful: STATEFUL.contains(&kind.as_str()),
         retained: current["DeletionPolicy"] == "Retain",
+        retained_on_replace: current["UpdateReplacePolicy"] == "Retain",
         kind,
         action,
         paths,

@@ -125,7 +125,7 @@ fn consequence(change: &Change) -> Option<String> {
         } else {
             String::new()
         };
-        let old = if change.retained {
+        let old = if change.retained_on_replace {
             "the old one and its data are left outside the stack (Retain), and the stack \
              points at a new, empty one"
         } else {

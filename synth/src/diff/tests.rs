@@ -118,3 +118,13 @@ fn a_new_action_on_the_role_widens_access() {
     );
     assert!(blocking.is_empty(), "widen is not failed on here");
 }
+
+#[test]
+fn a_local_index_added_to_the_table_replaces_it() {
+    let changes = diff_of(|t| {
+        t["Resources"]["DispatchTable"]["Properties"]["LocalSecondaryIndexes"] = json!([{
+            "IndexName": "by-created", "KeySchema": [], "Projection": {"ProjectionType": "KEYS_ONLY"}
+        }]);
+    });
+    assert_eq!(only(&changes).replaced_by, ["LocalSecondaryIndexes"]);
+}

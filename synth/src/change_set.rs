@@ -182,34 +182,39 @@ mod tests {
 
     /// The shape `aws cloudformation describe-change-set` prints on AWS (moto's change
     /// sets carry no `Replacement` or `Details`, so this is the only way to test them).
-    const REPLACING_THE_TABLE: &str = r#"{
-        "Changes": [
-            {"Type": "Resource", "ResourceChange": {
-                "Action": "Modify", "LogicalResourceId": "DispatchTable",
-                "PhysicalResourceId": "outpost-dispatches", "ResourceType": "AWS::DynamoDB::Table",
-                "Replacement": "True", "Scope": ["Properties"],
-                "Details": [{"Target": {"Attribute": "Properties", "Name": "KeySchema",
-                    "RequiresRecreation": "Always"}, "Evaluation": "Static",
-                    "ChangeSource": "DirectModification"}]}},
-            {"Type": "Resource", "ResourceChange": {
-                "Action": "Modify", "LogicalResourceId": "CallbackFunction",
-                "PhysicalResourceId": "outpost-dispatch-callback", "ResourceType": "AWS::Lambda::Function",
-                "Replacement": "False", "Scope": ["Properties"],
-                "Details": [{"Target": {"Attribute": "Properties", "Name": "Code",
-                    "RequiresRecreation": "Never"}, "Evaluation": "Static",
-                    "ChangeSource": "DirectModification"}]}},
-            {"Type": "Resource", "ResourceChange": {
-                "Action": "Add", "LogicalResourceId": "NewAlarm",
-                "ResourceType": "AWS::CloudWatch::Alarm", "Scope": [], "Details": []}}
-        ],
-        "ChangeSetName": "plan-1", "StackName": "outpost-dispatch-callback",
-        "ExecutionStatus": "AVAILABLE", "Status": "CREATE_COMPLETE",
-        "Capabilities": ["CAPABILITY_NAMED_IAM"], "IncludeNestedStacks": false
-    }"#;
+    fn replacing_the_table() -> String {
+        serde_json::json!({
+            "Changes": [
+                {"Type": "Resource", "ResourceChange": {
+                    "Action": "Modify", "LogicalResourceId": "DispatchTable",
+                    "PhysicalResourceId": contract::table::NAME,
+                    "ResourceType": "AWS::DynamoDB::Table",
+                    "Replacement": "True", "Scope": ["Properties"],
+                    "Details": [{"Target": {"Attribute": "Properties", "Name": "KeySchema",
+                        "RequiresRecreation": "Always"}, "Evaluation": "Static",
+                        "ChangeSource": "DirectModification"}]}},
+                {"Type": "Resource", "ResourceChange": {
+                    "Action": "Modify", "LogicalResourceId": "CallbackFunction",
+                    "PhysicalResourceId": contract::resources::FUNCTION,
+                    "ResourceType": "AWS::Lambda::Function",
+                    "Replacement": "False", "Scope": ["Properties"],
+                    "Details": [{"Target": {"Attribute": "Properties", "Name": "Code",
+                        "RequiresRecreation": "Never"}, "Evaluation": "Static",
+                        "ChangeSource": "DirectModification"}]}},
+                {"Type": "Resource", "ResourceChange": {
+                    "Action": "Add", "LogicalResourceId": "NewAlarm",
+                    "ResourceType": "AWS::CloudWatch::Alarm", "Scope": [], "Details": []}}
+            ],
+            "ChangeSetName": "plan-1", "StackName": contract::resources::STACK,
+            "ExecutionStatus": "AVAILABLE", "Status": "CREATE_COMPLETE",
+            "Capabilities": ["CAPABILITY_NAMED_IAM"], "IncludeNestedStacks": false
+        })
+        .to_string()
+    }
 
     #[test]
     fn a_replaced_table_is_shown_and_dangerous() {
-        let change_set = ChangeSet::parse(REPLACING_THE_TABLE).unwrap();
+        let change_set = ChangeSet::parse(&replacing_the_table()).unwrap();
         let table = change_set.table();
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(

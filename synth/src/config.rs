@@ -184,22 +184,16 @@ impl Config {
                 retention_seconds: FOURTEEN_DAYS,
             },
             function_alarms: vec![
-                AlarmConfig {
-                    logical_id: "CallbackErrorsAlarm",
-                    name: alarms::ERRORS,
-                    description: format!(
+                any_in_five_minutes(
+                    "CallbackErrorsAlarm",
+                    alarms::ERRORS,
+                    format!(
                         "Lambda errors occurred. Runbook: Alarm: {}.",
                         alarms::ERRORS
                     ),
-                    namespace: LAMBDA_NAMESPACE,
-                    metric: "Errors",
-                    statistic: AlarmStatistic::Statistic(Statistic::Sum),
-                    period_seconds: 300,
-                    evaluation_periods: 1,
-                    threshold: 0.0,
-                    comparison: ComparisonOperator::GreaterThanThreshold,
-                    treat_missing_data: TreatMissingData::NotBreaching,
-                },
+                    LAMBDA_NAMESPACE,
+                    "Errors",
+                ),
                 AlarmConfig {
                     logical_id: "CallbackDurationAlarm",
                     name: alarms::DURATION,
@@ -299,8 +293,6 @@ impl Default for Config {
     }
 }
 
-/// An alarm that fires as soon as one message waits in a queue: every message there is
-/// a dispatch whose status will not settle without an operator.
 /// An alarm that fires as soon as a five-minute sum of `metric` is above zero.
 fn any_in_five_minutes(
     logical_id: &'static str,
@@ -324,6 +316,8 @@ fn any_in_five_minutes(
     }
 }
 
+/// An alarm that fires as soon as one message waits in a queue: every message there is
+/// a dispatch whose status will not settle without an operator.
 fn queue_alarm(logical_id: &'static str, name: &'static str, description: String) -> AlarmConfig {
     AlarmConfig {
         logical_id,

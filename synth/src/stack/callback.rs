@@ -7,16 +7,13 @@ use contract::{env, metrics, resources, table};
 
 use crate::cfn::resources::dynamodb::Table;
 use crate::cfn::resources::iam::Role;
-use crate::cfn::resources::lambda::{
-    Code, DestinationConfig, Environment, EventInvokeConfig, Function, LogFormat, LoggingConfig,
-    OnFailure,
-};
+use crate::cfn::resources::lambda::{DestinationConfig, EventInvokeConfig, Function, OnFailure};
 use crate::cfn::resources::logs::LogGroup;
 use crate::cfn::resources::sqs::Queue;
 use crate::cfn::{Attributes, CheckovSkip, ConditionOperator, Expr, Id, Statement, Template};
 use crate::config::Config;
 
-use super::lambda;
+use super::lambda::{self, FunctionSpec};
 use super::parameters::Parameters;
 use super::queue;
 
@@ -100,36 +97,24 @@ fn function(
             Expr::lit(env::metrics_sink::EMF),
         ),
     ]);
-    Function {
-        function_name: resources::FUNCTION.to_owned(),
-        description: format!(
-            "Settles the dispatch in {} when its ECS task stops (rule {}).",
-            table::NAME,
-            resources::RULE
-        ),
-        runtime: config.function.runtime,
-        handler: config.function.handler.to_owned(),
-        architectures: vec![parameters.architecture.value()],
-        memory_size: config.function.memory_mb,
-        timeout: config.function.timeout_seconds,
-        // No reservation: new accounts have too little concurrency to reserve any.
-        reserved_concurrent_executions: None,
-        code: Code {
-            s3_bucket: parameters.code_bucket.value(),
-            s3_key: parameters.code_key.value(),
+    lambda::function(
+        config,
+        parameters,
+        FunctionSpec {
+            name: resources::FUNCTION,
+            description: format!(
+                "Settles the dispatch in {} when its ECS task stops (rule {}).",
+                table::NAME,
+                resources::RULE
+            ),
+            memory_mb: config.function.memory_mb,
+            timeout_seconds: config.function.timeout_seconds,
+            code_key: parameters.code_key.clone(),
+            variables,
         },
-        role: role.arn(),
-        environment: Environment { variables },
-        // Text, not JSON: in JSON format Lambda writes its own lines (INIT_START, REPORT)
-        // as JSON records, so the runbook's `--filter-pattern "INIT_START"` finds nothing;
-        // and JSON format's log-level filtering would drop the metrics' EMF lines, which
-        // carry no level (Lambda counts them as INFO). The function's own lines are JSON
-        // either way: it writes them so.
-        logging_config: LoggingConfig {
-            log_format: LogFormat::Text,
-            log_group: log_group.name(),
-        },
-    }
+        role,
+        log_group,
+    )
 }
 
 /// The function's execution role: exactly the calls the function makes, on exactly the

@@ -1,13 +1,68 @@
-//! What every function of the stack has: its log group, and an execution role that
-//! Lambda may assume, with the function's own statements and its logs.
+//! What every function of the stack has: its log group, an execution role that Lambda
+//! may assume, with the function's own statements and its logs, and the settings every
+//! function shares (runtime, handler, architecture, code bucket, log format).
+
+use std::collections::BTreeMap;
 
 use crate::cfn::resources::iam::{InlinePolicy, Role};
+use crate::cfn::resources::lambda::{Code, Environment, Function, LogFormat, LoggingConfig};
 use crate::cfn::resources::logs::LogGroup;
 use crate::cfn::{
-    Attributes, CheckovSkip, Expr, Id, PolicyDocument, Principal, Statement, Template,
+    Attributes, CheckovSkip, Expr, Id, ParameterId, PolicyDocument, Principal, Statement, Template,
 };
+use crate::config::Config;
 
 use super::parameters::Parameters;
+
+/// What one function of the stack has of its own.
+pub(super) struct FunctionSpec {
+    pub name: &'static str,
+    pub description: String,
+    pub memory_mb: u32,
+    pub timeout_seconds: u32,
+    /// The parameter that names its code zip in the code bucket.
+    pub code_key: ParameterId,
+    /// What it reads at start-up; `contract::env` names each variable.
+    pub variables: BTreeMap<String, Expr>,
+}
+
+/// A function of the stack: `spec`, with the settings every function shares.
+pub(super) fn function(
+    config: &Config,
+    parameters: &Parameters,
+    spec: FunctionSpec,
+    role: &Id<Role>,
+    log_group: &Id<LogGroup>,
+) -> Function {
+    Function {
+        function_name: spec.name.to_owned(),
+        description: spec.description,
+        runtime: config.function.runtime,
+        handler: config.function.handler.to_owned(),
+        architectures: vec![parameters.architecture.value()],
+        memory_size: spec.memory_mb,
+        timeout: spec.timeout_seconds,
+        // No reservation: new accounts have too little concurrency to reserve any.
+        reserved_concurrent_executions: None,
+        code: Code {
+            s3_bucket: parameters.code_bucket.value(),
+            s3_key: spec.code_key.value(),
+        },
+        role: role.arn(),
+        environment: Environment {
+            variables: spec.variables,
+        },
+        // Text, not JSON: in JSON format Lambda writes its own lines (INIT_START, REPORT)
+        // as JSON records, so the runbook's `--filter-pattern "INIT_START"` finds nothing;
+        // and JSON format's log-level filtering would drop the metrics' EMF lines, which
+        // carry no level (Lambda counts them as INFO). The functions' own lines are JSON
+        // either way: they write them so.
+        logging_config: LoggingConfig {
+            log_format: LogFormat::Text,
+            log_group: log_group.name(),
+        },
+    }
+}
 
 /// The function's log group, named as Lambda would name it, with the stack's retention.
 pub(super) fn log_group(

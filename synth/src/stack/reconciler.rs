@@ -9,14 +9,12 @@ use contract::{resources, table};
 use crate::cfn::resources::dynamodb::Table;
 use crate::cfn::resources::events::{Rule, RuleState, Target};
 use crate::cfn::resources::iam::Role;
-use crate::cfn::resources::lambda::{
-    Code, Environment, EventInvokeConfig, Function, LogFormat, LoggingConfig, Permission,
-};
+use crate::cfn::resources::lambda::{EventInvokeConfig, Function, Permission};
 use crate::cfn::resources::logs::LogGroup;
 use crate::cfn::{Attributes, CheckovSkip, ConditionOperator, Expr, Id, Statement, Template};
 use crate::config::Config;
 
-use super::lambda;
+use super::lambda::{self, FunctionSpec};
 use super::parameters::Parameters;
 
 /// What other components wire to.
@@ -127,30 +125,23 @@ fn function(
             reconciler.max_records.value(),
         ),
     ]);
-    Function {
-        function_name: resources::RECONCILER.to_owned(),
-        description: format!(
-            "Settles the dispatches in {} whose ECS task stopped without a usable event.",
-            table::NAME
-        ),
-        runtime: config.function.runtime,
-        handler: config.function.handler.to_owned(),
-        architectures: vec![parameters.architecture.value()],
-        memory_size: config.reconciler.memory_mb,
-        timeout: config.reconciler.timeout_seconds,
-        reserved_concurrent_executions: None,
-        code: Code {
-            s3_bucket: parameters.code_bucket.value(),
-            s3_key: reconciler.code_key.value(),
+    lambda::function(
+        config,
+        parameters,
+        FunctionSpec {
+            name: resources::RECONCILER,
+            description: format!(
+                "Settles the dispatches in {} whose ECS task stopped without a usable event.",
+                table::NAME
+            ),
+            memory_mb: config.reconciler.memory_mb,
+            timeout_seconds: config.reconciler.timeout_seconds,
+            code_key: reconciler.code_key.clone(),
+            variables,
         },
-        role: role.arn(),
-        environment: Environment { variables },
-        // Text, as the callback's: the same log searches work on both.
-        logging_config: LoggingConfig {
-            log_format: LogFormat::Text,
-            log_group: log_group.name(),
-        },
-    }
+        role,
+        log_group,
+    )
 }
 
 /// Exactly the calls the reconciler makes, on exactly what it makes them on.

@@ -150,7 +150,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
     for i in 0..events {
         let settlement = Settlement {
             dispatch_id: format!("bare-{i}"),
-            task_arn: TASK_ARN.to_owned(),
+            task_arn: Some(TASK_ARN.to_owned()),
             status: DispatchStatus::Completed,
             ended_at: "2026-01-15T19:39:31Z".to_owned(),
             exit_code: Some(0),
@@ -159,6 +159,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
             ecs_version: Some(5),
             updated_at: "2026-01-15T19:39:32Z".to_owned(),
             request_id: format!("bare-request-{i}"),
+            audit: None,
         };
         let started = Instant::now();
         store.settle(&settlement).await.expect("bare UpdateItem");

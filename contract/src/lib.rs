@@ -14,6 +14,7 @@ pub mod ecs;
 pub mod env;
 pub mod logs;
 pub mod metrics;
+pub mod outputs;
 pub mod resources;
 pub mod status;
 pub mod table;

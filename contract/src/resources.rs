@@ -39,4 +39,15 @@ pub mod alarms {
     pub const RECONCILER_SETTLED: &str = "outpost-dispatch-reconciler-settled";
     /// The reconciler itself failed.
     pub const RECONCILER_ERRORS: &str = "outpost-dispatch-reconciler-errors";
+
+    /// Every alarm of the stack.
+    pub const ALL: [&str; 7] = [
+        ERRORS,
+        DURATION,
+        THROTTLES,
+        FAILURES_WAITING,
+        DEAD_LETTERS_WAITING,
+        RECONCILER_SETTLED,
+        RECONCILER_ERRORS,
+    ];
 }

@@ -43,4 +43,8 @@ pub mod attr {
     /// The Lambda request ID of the invocation that settled the record. It tells our own
     /// write, retried by the SDK after its response was lost, from another delivery's.
     pub const UPDATE_REQUEST_ID: &str = "updateRequestId";
+    /// Who settled the record by hand (`outpost-ops settle`): the caller's ARN from STS.
+    pub const SETTLED_BY: &str = "settledBy";
+    /// Why the record was settled by hand, as the operator wrote it.
+    pub const SETTLE_REASON: &str = "settleReason";
 }

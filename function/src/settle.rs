@@ -12,8 +12,8 @@ use crate::dispatch_id::DispatchId;
 use crate::error::CallbackError;
 use crate::event::StoppedTask;
 use crate::outcome::{Outcome, SkipReason};
-use crate::status::decide;
-use crate::store::{DispatchStore, SettleOutcome, Settlement};
+use crate::status::{decide, DispatchStatus};
+use crate::store::{Audit, DispatchStore, SettleOutcome, Settlement};
 use crate::timefmt::record_timestamp;
 
 /// The longest `stoppedReason` written; ECS reasons can carry whole error dumps.
@@ -33,7 +33,7 @@ pub async fn settle<S: DispatchStore>(
     let decision = decide(&task.detail, &config.worker_container);
     let settlement = Settlement {
         dispatch_id: dispatch_id.as_str().to_owned(),
-        task_arn: task.task_arn.clone(),
+        task_arn: Some(task.task_arn.clone()),
         status: decision.status,
         ended_at: record_timestamp(task.stopped_at),
         exit_code: decision.exit_code,
@@ -42,12 +42,13 @@ pub async fn settle<S: DispatchStore>(
         ecs_version: task.detail.version,
         updated_at: record_timestamp(now),
         request_id: request_id.to_owned(),
+        audit: None,
     };
 
     let skipped = |reason| Outcome::Skipped {
         reason,
         dispatch_id: Some(settlement.dispatch_id.clone()),
-        task_arn: Some(settlement.task_arn.clone()),
+        task_arn: Some(task.task_arn.clone()),
     };
     match store.settle(&settlement).await? {
         SettleOutcome::Updated => {
@@ -60,7 +61,7 @@ pub async fn settle<S: DispatchStore>(
             );
             Ok(Outcome::Updated {
                 dispatch_id: settlement.dispatch_id,
-                task_arn: settlement.task_arn,
+                task_arn: task.task_arn.clone(),
                 status: decision.status,
                 exit_code: decision.exit_code,
                 stopped_at: task.stopped_at,
@@ -82,11 +83,46 @@ pub async fn settle<S: DispatchStore>(
         }
         SettleOutcome::NotFound => Err(CallbackError::DispatchNotFound {
             dispatch_id: settlement.dispatch_id,
-            task_arn: settlement.task_arn,
+            task_arn: task.task_arn.clone(),
         }),
         SettleOutcome::Unexplained { record } => Err(CallbackError::UnexplainedConflict {
             dispatch_id: settlement.dispatch_id,
             record,
+        }),
+    }
+}
+
+/// What an operator asks for when settling a dispatch by hand (`outpost-ops settle`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ByHand {
+    pub dispatch_id: String,
+    /// The record's task, as read before asking: the write is conditional on it, so a
+    /// record that changed owner in between is not settled.
+    pub task_arn: Option<String>,
+    pub status: DispatchStatus,
+    pub audit: Audit,
+}
+
+/// The settlement of a dispatch by hand: the same conditional write as the callback's
+/// (never over a terminal status, never creating a record, never another task's), ended
+/// and stamped `now`, with who did it and why. `request_id` identifies this settle, so a
+/// write retried by the SDK after a lost response is recognised as its own.
+pub fn by_hand(order: &ByHand, request_id: &str, now: DateTime<Utc>) -> Settlement {
+    let now = record_timestamp(now);
+    Settlement {
+        dispatch_id: order.dispatch_id.clone(),
+        task_arn: order.task_arn.clone(),
+        status: order.status,
+        ended_at: now.clone(),
+        exit_code: None,
+        stop_code: None,
+        stopped_reason: None,
+        ecs_version: None,
+        updated_at: now,
+        request_id: request_id.to_owned(),
+        audit: Some(Audit {
+            settled_by: truncate_reason(&order.audit.settled_by),
+            reason: truncate_reason(&order.audit.reason),
         }),
     }
 }

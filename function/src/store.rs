@@ -25,7 +25,9 @@ pub use error::{Attempts, Call, StoreError};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settlement {
     pub dispatch_id: String,
-    pub task_arn: String,
+    /// The task that stopped. `None` only for a settle by hand of a dispatch that names no
+    /// task: then the record must name none either.
+    pub task_arn: Option<String>,
     pub status: DispatchStatus,
     pub ended_at: String,
     pub exit_code: Option<i64>,
@@ -33,8 +35,19 @@ pub struct Settlement {
     pub stopped_reason: Option<String>,
     pub ecs_version: Option<u64>,
     pub updated_at: String,
-    /// The Lambda request ID of this invocation.
+    /// The Lambda request ID of this invocation (or a settle by hand's own ID).
     pub request_id: String,
+    /// Who settled the dispatch by hand, and why; `None` for the callback and reconciler.
+    pub audit: Option<Audit>,
+}
+
+/// The record of a settle by hand (`outpost-ops settle`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Audit {
+    /// The caller's ARN, as STS reports it.
+    pub settled_by: String,
+    /// Why, in the operator's words.
+    pub reason: String,
 }
 
 /// How a settle attempt ended, told apart from the record DynamoDB returned when the
@@ -94,6 +107,18 @@ impl DynamoStore {
 const SETTLE_CONDITION: &str = "attribute_exists(#id) \
      AND NOT (#status IN (:t0, :t1, :t2, :t3)) \
      AND (attribute_not_exists(#taskArn) OR #taskArn = :taskArn)";
+/// The same condition for a settlement that names no task: the record must name none.
+const SETTLE_CONDITION_NO_TASK: &str = "attribute_exists(#id) \
+     AND NOT (#status IN (:t0, :t1, :t2, :t3)) \
+     AND attribute_not_exists(#taskArn)";
+
+/// The condition a settlement is written under.
+fn settle_condition(settlement: &Settlement) -> &'static str {
+    match settlement.task_arn {
+        Some(_) => SETTLE_CONDITION,
+        None => SETTLE_CONDITION_NO_TASK,
+    }
+}
 
 impl DispatchStore for DynamoStore {
     async fn dispatch_ids_for_task(&self, task_arn: &str) -> Result<Vec<String>, StoreError> {
@@ -133,7 +158,7 @@ impl DispatchStore for DynamoStore {
                 AttributeValue::S(settlement.dispatch_id.clone()),
             )
             .update_expression(update_expression)
-            .condition_expression(SETTLE_CONDITION)
+            .condition_expression(settle_condition(settlement))
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -206,10 +231,14 @@ fn settle_expression(
     let mut fields: Vec<(&str, AttributeValue)> = vec![
         (attr::STATUS, string(s.status.as_str())),
         (attr::ENDED_AT, string(&s.ended_at)),
-        (attr::TASK_ARN, string(&s.task_arn)),
+    ];
+    if let Some(task_arn) = &s.task_arn {
+        fields.push((attr::TASK_ARN, string(task_arn)));
+    }
+    fields.extend([
         (attr::UPDATED_AT, string(&s.updated_at)),
         (attr::UPDATE_REQUEST_ID, string(&s.request_id)),
-    ];
+    ]);
     if let Some(code) = s.exit_code {
         fields.push((attr::EXIT_CODE, AttributeValue::N(code.to_string())));
     }
@@ -221,6 +250,10 @@ fn settle_expression(
     }
     if let Some(version) = s.ecs_version {
         fields.push((attr::ECS_VERSION, AttributeValue::N(version.to_string())));
+    }
+    if let Some(audit) = &s.audit {
+        fields.push((attr::SETTLED_BY, string(&audit.settled_by)));
+        fields.push((attr::SETTLE_REASON, string(&audit.reason)));
     }
 
     let mut names = HashMap::from([
@@ -263,9 +296,11 @@ pub fn explain_conflict(
         };
     }
     match text(attr::TASK_ARN) {
-        Some(owner) if *owner != settlement.task_arn => SettleOutcome::OwnedByOtherTask {
-            owner: owner.clone(),
-        },
+        Some(owner) if Some(owner) != settlement.task_arn.as_ref() => {
+            SettleOutcome::OwnedByOtherTask {
+                owner: owner.clone(),
+            }
+        }
         _ => SettleOutcome::Unexplained {
             record: format!("{item:?}"),
         },
@@ -286,7 +321,7 @@ mod tests {
     fn settlement() -> Settlement {
         Settlement {
             dispatch_id: "d".into(),
-            task_arn: "arn".into(),
+            task_arn: Some("arn".into()),
             status: DispatchStatus::Failed,
             ended_at: "2020-01-01T00:00:00Z".into(),
             exit_code: None,
@@ -295,6 +330,7 @@ mod tests {
             ecs_version: Some(3),
             updated_at: "2020-01-01T00:00:01Z".into(),
             request_id: "req-1".into(),
+            audit: None,
         }
     }
 
@@ -357,5 +393,39 @@ mod tests {
         assert_eq!(values[":t2"], AttributeValue::S("TIMEOUT".into()));
         // Four terminal statuses and seven assignments.
         assert_eq!(values.len(), 4 + 7);
+        assert_eq!(settle_condition(&settlement()), SETTLE_CONDITION);
+    }
+
+    #[test]
+    fn a_settle_by_hand_records_who_and_why_and_names_no_task_it_does_not_know() {
+        let by_hand = Settlement {
+            task_arn: None,
+            exit_code: None,
+            stop_code: None,
+            ecs_version: None,
+            audit: Some(Audit {
+                settled_by: "arn:aws:sts::1:assumed-role/oncall/ana".into(),
+                reason: "task lost in a region outage".into(),
+            }),
+            ..settlement()
+        };
+        let (expression, names, values) = settle_expression(&by_hand);
+        assert_eq!(
+            expression,
+            "SET #status = :status, #endedAt = :endedAt, #updatedAt = :updatedAt, \
+             #updateRequestId = :updateRequestId, #settledBy = :settledBy, \
+             #settleReason = :settleReason"
+        );
+        // The condition still names `#taskArn`: the record must have no task either.
+        assert!(names.contains_key("#taskArn") && !values.contains_key(":taskArn"));
+        assert_eq!(settle_condition(&by_hand), SETTLE_CONDITION_NO_TASK);
+        // A record that names a task is not this settlement's.
+        let owned = item(&[("status", "RUNNING"), ("taskArn", "arn")]);
+        assert_eq!(
+            explain_conflict(Some(&owned), &by_hand),
+            SettleOutcome::OwnedByOtherTask {
+                owner: "arn".into()
+            }
+        );
     }
 }

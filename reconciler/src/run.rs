@@ -46,11 +46,47 @@ pub struct Report {
     pub unchecked: usize,
     /// What went wrong, one line each.
     pub errors: Vec<String>,
+    /// Each dispatch settled (or, in a dry run, that would be), in the order examined.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dispatches: Vec<Settled>,
+    /// Nothing was written: `settled` and `dispatches` say what a run would settle.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+}
+
+/// One dispatch a run settled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settled {
+    pub dispatch_id: String,
+    pub task_arn: String,
+    pub status: String,
+    pub stop_code: Option<String>,
+}
+
+/// Whether a run writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Settle what it finds (the scheduled run).
+    Settle,
+    /// Decide as a run would, write nothing (`outpost-ops reconcile --dry-run`).
+    DryRun,
 }
 
 impl Report {
     pub fn settled_total(&self) -> usize {
         self.settled.values().sum()
+    }
+
+    /// Counts one settled dispatch, and lists it.
+    fn record(&mut self, candidate: &Candidate, task: &function::event::StoppedTask, status: &str) {
+        *self.settled.entry(status.to_owned()).or_default() += 1;
+        self.dispatches.push(Settled {
+            dispatch_id: candidate.dispatch_id.clone(),
+            task_arn: task.task_arn.clone(),
+            status: status.to_owned(),
+            stop_code: task.detail.stop_code.clone(),
+        });
     }
 }
 
@@ -75,8 +111,21 @@ pub async fn run(
     request_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Report, NothingChecked> {
+    run_in(Mode::Settle, deps, request_id, now).await
+}
+
+/// [`run`], or its dry run: the same listing, questions and decisions, without a write.
+pub async fn run_in(
+    mode: Mode,
+    deps: &Deps,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Report, NothingChecked> {
     let settings = &deps.settings;
-    let mut report = Report::default();
+    let mut report = Report {
+        dry_run: mode == Mode::DryRun,
+        ..Report::default()
+    };
     let mut candidates: Vec<Candidate> = Vec::new();
     for status in &settings.statuses {
         let room = settings.max_records - candidates.len();
@@ -138,6 +187,11 @@ pub async fn run(
             report.task_missing += 1;
         }
         match verdict(candidate, answer, now, settings.max_age) {
+            Verdict::Settle(task) if mode == Mode::DryRun => {
+                let status =
+                    function::status::decide(&task.detail, &deps.config.worker_container).status;
+                report.record(candidate, &task, status.as_str());
+            }
             Verdict::Settle(task) => {
                 settle(deps, candidate, &task, request_id, now, &mut report).await
             }
@@ -156,7 +210,8 @@ pub async fn run(
         task_missing = report.task_missing,
         no_task = report.no_task,
         unchecked = report.unchecked,
-        "reconciler run done"
+        "{}",
+        logs::RECONCILER_RUN_DONE
     );
     Ok(report)
 }
@@ -189,10 +244,7 @@ async fn settle(
     .await;
     match settled {
         Ok(Outcome::Updated { status, .. }) => {
-            *report
-                .settled
-                .entry(status.as_str().to_owned())
-                .or_default() += 1;
+            report.record(candidate, task, status.as_str());
             info!(
                 dispatch_id = %candidate.dispatch_id,
                 task_arn = %task.task_arn,

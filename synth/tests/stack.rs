@@ -860,3 +860,40 @@ fn the_table_definition_is_the_templates() {
         *properties(&template(), "DispatchTable")
     );
 }
+
+#[test]
+fn every_output_a_tool_reads_names_its_resource() {
+    // `outpost-ops` finds each resource by the output's key, or by the logical ID where
+    // an output is missing: both must name the same resource.
+    let template = template();
+    for output in contract::outputs::ALL {
+        let value = &template["Outputs"][output.key]["Value"];
+        resource(&template, output.logical_id);
+        assert_eq!(
+            value,
+            &reference(output.logical_id),
+            "output {} should be the Ref of {}",
+            output.key,
+            output.logical_id
+        );
+    }
+}
+
+#[test]
+fn the_contract_lists_every_alarm_of_the_stack() {
+    // `outpost-ops health` falls back to this list where a stack's alarms have no name.
+    let template = template();
+    let mut in_template: Vec<String> = resources_of_type(&template, "AWS::CloudWatch::Alarm")
+        .iter()
+        .map(|(_, alarm)| {
+            alarm["Properties"]["AlarmName"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    in_template.sort();
+    let mut listed: Vec<&str> = contract::resources::alarms::ALL.to_vec();
+    listed.sort();
+    assert_eq!(in_template, listed);
+}

@@ -115,9 +115,10 @@ impl DispatchStore for MemoryStore {
             .get(attr::STATUS)
             .and_then(|status| status.as_s().ok())
             .is_some_and(|status| DispatchStatus::is_terminal(status));
-        let ours = match item.get(attr::TASK_ARN) {
-            None => true,
-            Some(owner) => *owner == text(&settlement.task_arn),
+        let ours = match (item.get(attr::TASK_ARN), &settlement.task_arn) {
+            (None, _) => true,
+            (Some(owner), Some(arn)) => *owner == text(arn),
+            (Some(_), None) => false,
         };
         if terminal || !ours {
             return Ok(explain_conflict(Some(item), settlement));

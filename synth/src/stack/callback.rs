@@ -1,6 +1,7 @@
 //! The callback function: its log group, execution role, asynchronous invocation settings
 //! and the queue that catches the events it failed on.
 
+use contract::outputs;
 use std::collections::BTreeMap;
 
 use contract::{env, metrics, resources, table};
@@ -34,17 +35,21 @@ pub(super) fn add(
 ) -> Callback {
     let log_group = lambda::log_group(
         template,
-        "CallbackLogGroup",
+        outputs::LOG_GROUP_NAME.logical_id,
         resources::LOG_GROUP,
         parameters,
     );
-    let failure_queue = queue::add(template, "CallbackFailureQueue", &config.failure_queue);
+    let failure_queue = queue::add(
+        template,
+        outputs::FAILURE_QUEUE_URL.logical_id,
+        &config.failure_queue,
+    );
     let role = template.add(
         "CallbackRole",
         role(config, table, &log_group, &failure_queue),
     );
     let function = template.add_with(
-        "CallbackFunction",
+        outputs::FUNCTION_NAME.logical_id,
         function(config, parameters, table, &role, &log_group),
         // No explicit DependsOn on the log group: the `Ref` in LoggingConfig already makes
         // CloudFormation create the group first (cfn-lint flags a DependsOn as redundant,

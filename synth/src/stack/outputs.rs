@@ -1,5 +1,7 @@
 //! The quick reference card of the runbook, as outputs.
 
+use contract::outputs;
+
 use crate::cfn::resources::cloudwatch::Dashboard;
 use crate::cfn::resources::dynamodb::Table;
 use crate::cfn::resources::sqs::Queue;
@@ -18,17 +20,17 @@ pub(super) fn add(
     dashboard: &Id<Dashboard>,
 ) {
     template.output(
-        "ReconcilerFunctionName",
+        outputs::RECONCILER_FUNCTION_NAME.key,
         "Name of the reconciler function.",
         reconciler.function.name(),
     );
     template.output(
-        "ReconcilerLogGroupName",
+        outputs::RECONCILER_LOG_GROUP_NAME.key,
         "Log group of the reconciler function.",
         reconciler.log_group.name(),
     );
     template.output(
-        "ReconcilerScheduleName",
+        outputs::RECONCILER_SCHEDULE_NAME.key,
         "Name of the reconciler's schedule rule.",
         reconciler.schedule.name(),
     );
@@ -39,7 +41,7 @@ pub(super) fn add(
         function.arn(),
     );
     template.output(
-        "FunctionName",
+        outputs::FUNCTION_NAME.key,
         "Name of the callback function.",
         function.name(),
     );
@@ -49,14 +51,18 @@ pub(super) fn add(
         completion.rule.arn(),
     );
     template.output(
-        "RuleName",
+        outputs::RULE_NAME.key,
         "Name of the ECS task completion rule.",
         completion.rule.name(),
     );
     template.output("TableArn", "ARN of the dispatch table.", table.arn());
-    template.output("TableName", "Name of the dispatch table.", table.name());
     template.output(
-        "LogGroupName",
+        outputs::TABLE_NAME.key,
+        "Name of the dispatch table.",
+        table.name(),
+    );
+    template.output(
+        outputs::LOG_GROUP_NAME.key,
         "Log group of the callback function.",
         callback.log_group.name(),
     );
@@ -72,27 +78,20 @@ pub(super) fn add(
     );
     queue(
         template,
-        "Failure",
+        (outputs::FAILURE_QUEUE_URL.key, "FailureQueueArn"),
         &callback.failure_queue,
         "the function's on-failure destination",
     );
     queue(
         template,
-        "DeadLetter",
+        (outputs::DEAD_LETTER_QUEUE_URL.key, "DeadLetterQueueArn"),
         &completion.dead_letter_queue,
         "the rule's dead-letter queue",
     );
 }
 
-fn queue(template: &mut Template, prefix: &str, queue: &Id<Queue>, what: &str) {
-    template.output(
-        &format!("{prefix}QueueUrl"),
-        &format!("URL of {what}."),
-        queue.url(),
-    );
-    template.output(
-        &format!("{prefix}QueueArn"),
-        &format!("ARN of {what}."),
-        queue.arn(),
-    );
+/// A queue's URL and ARN, under the given (URL, ARN) output keys.
+fn queue(template: &mut Template, (url, arn): (&str, &str), queue: &Id<Queue>, what: &str) {
+    template.output(url, &format!("URL of {what}."), queue.url());
+    template.output(arn, &format!("ARN of {what}."), queue.arn());
 }

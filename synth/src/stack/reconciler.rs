@@ -1,6 +1,7 @@
 //! The reconciler: a scheduled function that settles the dispatches whose task stopped
 //! without a usable event, its log group, its least-privilege role and its schedule.
 
+use contract::outputs;
 use std::collections::BTreeMap;
 
 use contract::env::{self, reconciler as vars};
@@ -32,7 +33,7 @@ pub(super) fn add(
 ) -> Reconciler {
     let log_group = lambda::log_group(
         template,
-        "ReconcilerLogGroup",
+        outputs::RECONCILER_LOG_GROUP_NAME.logical_id,
         resources::RECONCILER_LOG_GROUP,
         parameters,
     );
@@ -41,7 +42,7 @@ pub(super) fn add(
         role(config, parameters, table, &log_group),
     );
     let function = template.add_with(
-        "ReconcilerFunction",
+        outputs::RECONCILER_FUNCTION_NAME.logical_id,
         function(config, parameters, table, &role, &log_group),
         Attributes::default().checkov_skips(CHECKOV_SKIPS),
     );
@@ -58,7 +59,7 @@ pub(super) fn add(
         },
     );
     let schedule = template.add(
-        "ReconcilerSchedule",
+        outputs::RECONCILER_SCHEDULE_NAME.logical_id,
         Rule {
             name: resources::RECONCILER_SCHEDULE.to_owned(),
             description: format!("Runs {} on a schedule.", resources::RECONCILER),

@@ -1,6 +1,7 @@
 //! The EventBridge rule that sends stopped ECS tasks to the function, its permission to
 //! invoke it, and the dead-letter queue for events it could not deliver.
 
+use contract::outputs;
 use contract::{ecs, resources};
 
 use crate::cfn::resources::events::{
@@ -28,11 +29,11 @@ pub(super) fn add(
 ) -> Completion {
     let dead_letter_queue = queue::add(
         template,
-        "CompletionDeadLetterQueue",
+        outputs::DEAD_LETTER_QUEUE_URL.logical_id,
         &config.dead_letter_queue,
     );
     let rule = template.add(
-        "CompletionRule",
+        outputs::RULE_NAME.logical_id,
         rule(config, parameters, function, &dead_letter_queue),
     );
     template.add(

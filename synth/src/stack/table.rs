@@ -1,5 +1,6 @@
 //! The dispatch table: the only state of the system.
 
+use contract::outputs;
 use std::collections::BTreeSet;
 
 use contract::table;
@@ -12,7 +13,11 @@ use crate::cfn::{Attributes, CheckovSkip, Id, Template};
 use crate::config::{Config, IndexConfig};
 
 pub(super) fn add(template: &mut Template, config: &Config) -> Id<Table> {
-    template.add_with("DispatchTable", dispatch_table(config), table_attributes())
+    template.add_with(
+        outputs::TABLE_NAME.logical_id,
+        dispatch_table(config),
+        table_attributes(),
+    )
 }
 
 /// The table's properties, as the template declares them. Test support creates the same

@@ -1,0 +1,241 @@
+//! `outpost-ops replay`: parked events back to the function. Each message's original
+//! event is re-invoked asynchronously (as EventBridge invokes it), and the message is
+//! deleted only once Lambda accepted that invoke; anything else stays in the queue.
+//! SQS's own redrive (`StartMessageMoveTask`) cannot move messages whose source is
+//! Lambda, so this is the replay path. The callback is idempotent: replaying an event
+//! whose dispatch was settled meanwhile is a counted skip.
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::InvocationType;
+use clap::Args;
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::{OpsError, Result};
+use crate::output::{self, or_dash, Report, Table};
+use crate::parked::{self, Parked, Queue};
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The queue to replay from.
+    #[arg(long, value_enum, default_value_t = Queue::Failures)]
+    pub from: Queue,
+    /// Only this dispatch's events.
+    #[arg(long)]
+    pub dispatch: Option<String>,
+    /// Show what would be replayed; invoke and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The most messages read.
+    #[arg(long, default_value_t = 100)]
+    pub max: usize,
+}
+
+/// What happened to one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Fate {
+    /// Invoked, accepted, deleted.
+    Replayed,
+    /// Dry run: would be replayed.
+    WouldReplay,
+    /// Another dispatch's (`--dispatch`): left in the queue.
+    Skipped,
+    /// Holds no event, or names a function not of this stack: left in the queue.
+    NotReplayable,
+    /// Lambda did not accept the invoke: left in the queue.
+    Failed,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replayed {
+    #[serde(flatten)]
+    pub parked: Parked,
+    pub fate: Fate,
+    /// Why it failed or was not replayable.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayReport {
+    pub queue: String,
+    pub dry_run: bool,
+    pub messages: Vec<Replayed>,
+}
+
+pub async fn exec(ctx: &Context, args: ReplayArgs) -> Result<ReplayReport> {
+    if args.max == 0 {
+        return Err(OpsError::Usage("--max must be at least 1".into()));
+    }
+    let url = match args.from {
+        Queue::Failures => &ctx.names.failure_queue_url,
+        Queue::Dlq => &ctx.names.dead_letter_queue_url,
+    };
+    let sqs = ctx.sqs();
+    ctx.progress
+        .step(&format!("reading {}", parked::queue_name(url)));
+    let messages = parked::receive(&sqs, url, args.max).await?;
+    let lambda = ctx.lambda();
+    let mut report = ReplayReport {
+        queue: parked::queue_name(url).to_owned(),
+        dry_run: args.dry_run,
+        messages: Vec::new(),
+    };
+    let mut keep: Vec<String> = Vec::new();
+    for (i, message) in messages.iter().enumerate() {
+        let parked = parked::parse(args.from, message);
+        let (fate, detail) = if args.dispatch.is_some() && parked.dispatch_id != args.dispatch {
+            (Fate::Skipped, None)
+        } else {
+            match (&parked.event, target(ctx, &parked)) {
+                (None, _) => (Fate::NotReplayable, Some(parked.error.clone())),
+                (_, Err(why)) => (Fate::NotReplayable, Some(why)),
+                (Some(_), Ok(_)) if args.dry_run => (Fate::WouldReplay, None),
+                (Some(event), Ok(function)) => {
+                    ctx.progress
+                        .step(&format!("replaying {}/{}", i + 1, messages.len()));
+                    match invoke(&lambda, &function, event).await {
+                        Ok(()) => match parked::delete(&sqs, url, &parked.receipt_handle).await {
+                            Ok(()) => (Fate::Replayed, None),
+                            // Invoked but not deleted: it would be replayed again, which the
+                            // callback takes as a duplicate. Said, not hidden.
+                            Err(err) => (
+                                Fate::Failed,
+                                Some(format!("invoked, but not deleted: {err}")),
+                            ),
+                        },
+                        Err(why) => (Fate::Failed, Some(why)),
+                    }
+                }
+            }
+        };
+        if fate != Fate::Replayed {
+            keep.push(parked.receipt_handle.clone());
+        }
+        report.messages.push(Replayed {
+            parked,
+            fate,
+            detail,
+        });
+    }
+    // What was not replayed is visible again at once, for the next command.
+    let handles: Vec<&str> = keep.iter().map(String::as_str).collect();
+    parked::release(&sqs, url, &handles).await?;
+    Ok(report)
+}
+
+/// The function to invoke: the one the failure record names, if it is one of this
+/// stack's; the callback for the rule's dead letters.
+fn target(ctx: &Context, parked: &Parked) -> Result<String, String> {
+    let Some(arn) = &parked.function else {
+        return Ok(ctx.names.function.clone());
+    };
+    let name = function_name(arn);
+    if name == ctx.names.function || name == ctx.names.reconciler {
+        Ok(arn.clone())
+    } else {
+        Err(format!(
+            "the record names {arn}, not a function of stack {}",
+            ctx.names.stack
+        ))
+    }
+}
+
+/// The function name in a function ARN, with or without a qualifier.
+fn function_name(arn: &str) -> &str {
+    arn.split(':').nth(6).unwrap_or(arn)
+}
+
+/// One asynchronous invoke; `Ok` when Lambda accepted it (202).
+async fn invoke(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    event: &serde_json::Value,
+) -> Result<(), String> {
+    let output = client
+        .invoke()
+        .function_name(function)
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(event.to_string()))
+        .send()
+        .await
+        .map_err(|err| crate::error::aws("Invoke", function)(err).to_string())?;
+    match output.status_code() {
+        202 => Ok(()),
+        other => Err(format!(
+            "Invoke on {function} answered {other}, not 202 (accepted)"
+        )),
+    }
+}
+
+impl Report for ReplayReport {
+    fn render(&self) -> String {
+        let mut table = Table::new(&["MESSAGE", "DISPATCH", "ERROR", "RESULT"]);
+        for m in &self.messages {
+            let fate = match m.fate {
+                Fate::Replayed => "replayed, deleted".to_owned(),
+                Fate::WouldReplay => "would replay".to_owned(),
+                Fate::Skipped => "skipped (other dispatch)".to_owned(),
+                Fate::NotReplayable => format!("left: {}", m.detail.as_deref().unwrap_or("")),
+                Fate::Failed => format!("left: {}", m.detail.as_deref().unwrap_or("")),
+            };
+            table.row(vec![
+                m.parked.message_id.clone(),
+                or_dash(m.parked.dispatch_id.as_deref()),
+                m.parked.error.clone(),
+                fate,
+            ]);
+        }
+        let mut text = format!(
+            "Parked in {}{}:\n\n",
+            self.queue,
+            if self.dry_run {
+                " (dry run: nothing invoked or deleted)"
+            } else {
+                ""
+            }
+        );
+        text.push_str(if table.is_empty() { "  none\n" } else { "" });
+        if !table.is_empty() {
+            text.push_str(&table.render());
+        }
+        let count = |fate| self.messages.iter().filter(|m| m.fate == fate).count();
+        let summary = if self.dry_run {
+            format!("{} message(s) would be replayed", count(Fate::WouldReplay))
+        } else {
+            format!(
+                "{} replayed and deleted, {} failed, {} not replayable, {} skipped",
+                count(Fate::Replayed),
+                count(Fate::Failed),
+                count(Fate::NotReplayable),
+                count(Fate::Skipped)
+            )
+        };
+        text + &output::verdict(self.found_problem(), &summary)
+    }
+
+    fn found_problem(&self) -> bool {
+        self.messages
+            .iter()
+            .any(|m| matches!(m.fate, Fate::Failed | Fate::NotReplayable))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_function_arn_names_its_function_with_or_without_qualifier() {
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:1:function:cb:$LATEST"),
+            "cb"
+        );
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:1:function:cb"),
+            "cb"
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! `outpost-ops stuck`: the runbook's "Scan for stuck RUNNING dispatches", as a Query of
+//! `status-createdAt-index` (oldest first, never a Scan), with each task's state.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::Args;
+use reconciler::index::StatusIndex;
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::{OpsError, Result};
+use crate::output::{self, or_dash, Report, Table};
+use crate::tasks::{self, TaskState};
+
+#[derive(Debug, Args)]
+pub struct StuckArgs {
+    /// Only dispatches created longer ago than this (30m, 1h, 2d).
+    #[arg(long, default_value = "1h", value_parser = crate::cli::duration)]
+    pub older_than: Duration,
+    /// The non-terminal status to list; repeat for several.
+    #[arg(long = "status", default_value = contract::status::RUNNING)]
+    pub statuses: Vec<String>,
+    /// The most dispatches listed.
+    #[arg(long, default_value_t = 1000)]
+    pub limit: usize,
+    /// Do not ask ECS about the tasks.
+    #[arg(long)]
+    pub no_tasks: bool,
+}
+
+/// What `stuck` found.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StuckReport {
+    pub table: String,
+    pub index: String,
+    pub created_before: String,
+    pub dispatches: Vec<StuckDispatch>,
+    /// The listing stopped at `--limit`: there may be more.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StuckDispatch {
+    pub dispatch_id: String,
+    pub status: String,
+    pub created_at: String,
+    pub age: String,
+    pub task_arn: Option<String>,
+    /// What ECS says of the task (absent with `--no-tasks` or without a task).
+    pub task: Option<TaskState>,
+    /// What to do, in the runbook's words.
+    pub next: String,
+}
+
+pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
+    if let Some(terminal) = args
+        .statuses
+        .iter()
+        .find(|s| contract::DispatchStatus::is_terminal(s))
+    {
+        return Err(OpsError::Usage(format!(
+            "--status {terminal} is terminal: a settled dispatch is never stuck"
+        )));
+    }
+    let now = Utc::now();
+    let before = now
+        - chrono::Duration::from_std(args.older_than)
+            .map_err(|err| OpsError::Usage(err.to_string()))?;
+    let index = StatusIndex {
+        client: ctx.dynamodb(),
+        table: ctx.names.table.clone(),
+        index: contract::table::STATUS_INDEX.name.to_owned(),
+        page_size: reconciler::index::PAGE_SIZE,
+    };
+    let mut found = Vec::new();
+    let mut truncated = false;
+    for status in &args.statuses {
+        ctx.progress
+            .step(&format!("querying {} for {status}", index.index));
+        let room = args.limit.saturating_sub(found.len());
+        // One more than the room tells a full listing from a cut one.
+        let listing = index.list(status, before, room + 1).await;
+        if let Some(err) = listing.error {
+            return Err(OpsError::Aws {
+                operation: "Query",
+                resource: ctx.names.table.clone(),
+                message: err.to_string(),
+            });
+        }
+        let mut candidates = listing.candidates;
+        if candidates.len() > room {
+            candidates.truncate(room);
+            truncated = true;
+        }
+        found.extend(candidates.into_iter().map(|c| (status.clone(), c)));
+    }
+    let states = if args.no_tasks {
+        Default::default()
+    } else {
+        ctx.progress
+            .step(&format!("asking ECS about {} tasks", found.len()));
+        let arns: Vec<String> = found
+            .iter()
+            .filter_map(|(_, c)| c.task_arn.clone())
+            .collect();
+        tasks::describe(&ctx.ecs(), &arns).await?
+    };
+    let dispatches = found
+        .into_iter()
+        .map(|(status, candidate)| {
+            let task = candidate
+                .task_arn
+                .as_ref()
+                .and_then(|arn| states.get(arn))
+                .cloned();
+            let next = next_step(
+                &candidate.dispatch_id,
+                candidate.task_arn.is_some(),
+                task.as_ref(),
+                args.no_tasks,
+            );
+            StuckDispatch {
+                age: age(now - candidate.created_at),
+                created_at: function::timefmt::record_timestamp(candidate.created_at),
+                dispatch_id: candidate.dispatch_id,
+                status,
+                task_arn: candidate.task_arn,
+                task,
+                next,
+            }
+        })
+        .collect();
+    Ok(StuckReport {
+        table: ctx.names.table.clone(),
+        index: index.index,
+        created_before: function::timefmt::record_timestamp(before),
+        dispatches,
+        truncated,
+    })
+}
+
+/// What to do with one stuck dispatch.
+fn next_step(
+    dispatch_id: &str,
+    has_task: bool,
+    task: Option<&TaskState>,
+    no_tasks: bool,
+) -> String {
+    match task {
+        _ if !has_task => format!("names no task: `outpost-ops diagnose {dispatch_id}`"),
+        _ if no_tasks => format!("`outpost-ops diagnose {dispatch_id}`"),
+        Some(task) if task.stopped() || task.missing => {
+            "task stopped: `outpost-ops reconcile` settles it".to_owned()
+        }
+        Some(_) => "task still running: wait".to_owned(),
+        None => format!("task not checked: `outpost-ops diagnose {dispatch_id}`"),
+    }
+}
+
+/// `3h12m`, `2d4h`: an age at a glance.
+pub fn age(elapsed: chrono::Duration) -> String {
+    let minutes = elapsed.num_minutes().max(0);
+    match (minutes / 1440, minutes % 1440 / 60, minutes % 60) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h{m:02}m"),
+        (d, h, _) => format!("{d}d{h}h"),
+    }
+}
+
+impl Report for StuckReport {
+    fn render(&self) -> String {
+        let mut table = Table::new(&[
+            "DISPATCH",
+            "STATUS",
+            "CREATED",
+            "AGE",
+            "TASK",
+            "TASK STATE",
+            "NEXT",
+        ]);
+        for d in &self.dispatches {
+            table.row(vec![
+                d.dispatch_id.clone(),
+                d.status.clone(),
+                d.created_at.clone(),
+                d.age.clone(),
+                or_dash(d.task_arn.as_deref().map(tasks::short)),
+                or_dash(d.task.as_ref().map(TaskState::summary)),
+                d.next.clone(),
+            ]);
+        }
+        let mut text = format!(
+            "Dispatches created before {} (Query of {} on {}):\n\n",
+            self.created_before, self.index, self.table
+        );
+        if table.is_empty() {
+            text.push_str("  none\n");
+        } else {
+            text.push_str(&table.render());
+        }
+        let count = self.dispatches.len();
+        text + &output::verdict(
+            self.found_problem(),
+            &match (count, self.truncated) {
+                (0, _) => "no stuck dispatch".to_owned(),
+                (n, false) => format!("{n} stuck dispatch(es)"),
+                (n, true) => format!("at least {n} stuck dispatches (raise --limit to see more)"),
+            },
+        )
+    }
+
+    fn found_problem(&self) -> bool {
+        !self.dispatches.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_at_a_glance() {
+        let minutes = chrono::Duration::minutes;
+        assert_eq!(age(minutes(7)), "7m");
+        assert_eq!(age(minutes(192)), "3h12m");
+        assert_eq!(age(minutes(3 * 1440 + 125)), "3d2h");
+    }
+}

@@ -1,0 +1,50 @@
+//! What can stop a subcommand from running (exit code 2). Problems it finds are not
+//! errors: they are its report, with exit code 1.
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+/// A subcommand could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    /// An AWS call failed after the SDK's retries.
+    #[error("{operation} on {resource} failed: {message}")]
+    Aws {
+        operation: &'static str,
+        resource: String,
+        message: String,
+    },
+    /// The stack is missing, or lacks what the tool reads from it.
+    #[error("stack {stack}: {message}")]
+    Stack { stack: String, message: String },
+    /// The arguments cannot be acted on.
+    #[error("{0}")]
+    Usage(String),
+    /// Reading the terminal or writing the output failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Turns an SDK error into [`OpsError::Aws`]: the service's code and message when it sent
+/// them, else the whole error chain (a timeout, a refused connection).
+pub fn aws<E>(operation: &'static str, resource: impl Into<String>) -> impl FnOnce(E) -> OpsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let resource = resource.into();
+    move |err| {
+        let message = match (err.code(), err.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_owned(),
+            _ => DisplayErrorContext(&err).to_string(),
+        };
+        OpsError::Aws {
+            operation,
+            resource,
+            message,
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = OpsError> = std::result::Result<T, E>;

@@ -1,0 +1,71 @@
+//! `outpost-ops`: the runbook's sections as subcommands.
+//!
+//! `main` parses and hands over to [`run`]; each subcommand is one file in `commands/`
+//! with its options and an `exec` that returns a report ([`output::Report`]). The
+//! readers of AWS state they share are `stack` (names), `records`, `tasks`, `parked`
+//! (the queues) and `logs`.
+
+pub mod cli;
+pub mod commands;
+pub mod confirm;
+pub mod context;
+pub mod error;
+pub mod logs;
+pub mod output;
+pub mod parked;
+pub mod progress;
+pub mod records;
+pub mod stack;
+pub mod tasks;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+use context::Context;
+use output::finish;
+
+/// Runs one command line; returns its exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    let format = cli.global.output;
+    let ctx = match Context::connect(&cli.global).await {
+        Ok(ctx) => ctx,
+        Err(err) => {
+            progress::Progress::on_terminal().done();
+            return output::could_not_run(format, &err.to_string());
+        }
+    };
+    match cli.command {
+        Command::Health(args) => finish(
+            format,
+            ctx.progress,
+            commands::health::exec(&ctx, args).await,
+        ),
+        Command::Diagnose(args) => finish(
+            format,
+            ctx.progress,
+            commands::diagnose::exec(&ctx, args).await,
+        ),
+        Command::Stuck(args) => finish(
+            format,
+            ctx.progress,
+            commands::stuck::exec(&ctx, args).await,
+        ),
+        Command::Settle(args) => finish(
+            format,
+            ctx.progress,
+            commands::settle::exec(&ctx, args).await,
+        ),
+        Command::Replay(args) => finish(
+            format,
+            ctx.progress,
+            commands::replay::exec(&ctx, args).await,
+        ),
+        Command::Rule(args) => finish(format, ctx.progress, commands::rule::exec(&ctx, args).await),
+        Command::Logs(args) => finish(format, ctx.progress, commands::logs::exec(&ctx, args).await),
+        Command::Reconcile(args) => finish(
+            format,
+            ctx.progress,
+            commands::reconcile::exec(&ctx, args).await,
+        ),
+    }
+}

@@ -1,0 +1,330 @@
+//! Events parked in the two queues, read from their messages.
+//!
+//! - The function's on-failure destination holds Lambda's envelope: `requestContext`
+//!   (the function, the condition, the attempts), `requestPayload` (the original event)
+//!   and `responsePayload` (the function's last error).
+//! - The rule's dead-letter queue holds the event itself; EventBridge says why in the
+//!   message attributes (`ERROR_CODE`, `ERROR_MESSAGE`).
+
+use std::collections::HashMap;
+
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue, QueueAttributeName,
+};
+use function::event::{classify, Classified};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{aws, Result};
+
+/// Which queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Queue {
+    /// The function's on-failure destination: events that failed every Lambda retry.
+    Failures,
+    /// The rule's dead-letter queue: events EventBridge could not deliver.
+    Dlq,
+}
+
+impl Queue {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Queue::Failures => "the function's failure queue",
+            Queue::Dlq => "the rule's dead-letter queue",
+        }
+    }
+}
+
+/// One parked event.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Parked {
+    pub queue: Queue,
+    pub message_id: String,
+    /// The dispatch the event names, if it names one the callback can read.
+    pub dispatch_id: Option<String>,
+    pub task_arn: Option<String>,
+    /// The function the event was for (the failure queue says; the DLQ's is the rule's
+    /// target, the callback).
+    pub function: Option<String>,
+    /// Why it was parked, in AWS's words.
+    pub error: String,
+    /// How often Lambda tried it, when the envelope says.
+    pub attempts: Option<u64>,
+    /// The original event; `None` when the message holds none that can be replayed.
+    pub event: Option<Value>,
+    #[serde(skip)]
+    pub receipt_handle: String,
+}
+
+/// Reads one message of `queue`. Pure: unit tested on AWS-shaped messages.
+pub fn parse(queue: Queue, message: &Message) -> Parked {
+    let body = message.body().unwrap_or_default();
+    let json: Option<Value> = serde_json::from_str(body).ok();
+    let attributes = message.message_attributes();
+    let (event, function, error, attempts) = match (queue, &json) {
+        (Queue::Failures, Some(envelope)) if envelope.get("requestContext").is_some() => {
+            let context = &envelope["requestContext"];
+            let response = &envelope["responsePayload"];
+            let error = match (
+                response["errorType"].as_str(),
+                response["errorMessage"].as_str(),
+            ) {
+                (Some(kind), Some(text)) => format!("{kind}: {text}"),
+                (Some(kind), None) => kind.to_owned(),
+                (None, Some(text)) => text.to_owned(),
+                (None, None) => context["condition"]
+                    .as_str()
+                    .unwrap_or("unknown")
+                    .to_owned(),
+            };
+            (
+                envelope.get("requestPayload").cloned(),
+                context["functionArn"].as_str().map(str::to_owned),
+                error,
+                context["approximateInvokeCount"].as_u64(),
+            )
+        }
+        (Queue::Failures, _) => (
+            None,
+            None,
+            "not a Lambda failure record (no requestContext): left in the queue".to_owned(),
+            None,
+        ),
+        (Queue::Dlq, Some(event)) => {
+            let code = attribute(attributes, "ERROR_CODE");
+            let text = attribute(attributes, "ERROR_MESSAGE");
+            let error = match (code, text) {
+                (Some(code), Some(text)) => format!("{code}: {text}"),
+                (Some(one), None) | (None, Some(one)) => one.to_owned(),
+                (None, None) => "undelivered by EventBridge".to_owned(),
+            };
+            (Some(event.clone()), None, error, None)
+        }
+        (Queue::Dlq, None) => (
+            None,
+            None,
+            "the message is not JSON: left in the queue".to_owned(),
+            None,
+        ),
+    };
+    let (dispatch_id, task_arn) = event.as_ref().map(identify).unwrap_or_default();
+    Parked {
+        queue,
+        message_id: message.message_id().unwrap_or_default().to_owned(),
+        dispatch_id,
+        task_arn,
+        function,
+        error,
+        attempts,
+        event,
+        receipt_handle: message.receipt_handle().unwrap_or_default().to_owned(),
+    }
+}
+
+fn attribute<'a>(
+    attributes: Option<&'a HashMap<String, MessageAttributeValue>>,
+    name: &str,
+) -> Option<&'a str> {
+    attributes?.get(name)?.string_value()
+}
+
+/// The dispatch ID and task ARN an event names, read as the callback reads them.
+pub fn identify(event: &Value) -> (Option<String>, Option<String>) {
+    let task_arn = event["detail"]["taskArn"].as_str().map(str::to_owned);
+    let dispatch_id = match classify(event.clone()) {
+        Ok(Classified::Stopped(task)) => function::dispatch_id::from_event(&task.detail)
+            .ok()
+            .flatten()
+            .map(|(id, _)| id.as_str().to_owned()),
+        _ => None,
+    };
+    (dispatch_id, task_arn)
+}
+
+/// How long received messages stay hidden while the tool works on them.
+pub const VISIBILITY_SECONDS: i32 = 120;
+
+/// Receives up to `max` messages (all, if fewer), hidden for [`VISIBILITY_SECONDS`].
+/// The caller deletes what it handled and [`release`]s the rest.
+pub async fn receive(client: &aws_sdk_sqs::Client, url: &str, max: usize) -> Result<Vec<Message>> {
+    let mut messages: Vec<Message> = Vec::new();
+    // SQS samples its servers on a short poll: an empty answer is retried twice.
+    let mut empty = 0;
+    while messages.len() < max && empty < 3 {
+        let batch = i32::try_from((max - messages.len()).min(10)).unwrap_or(10);
+        let output = client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(batch)
+            .visibility_timeout(VISIBILITY_SECONDS)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(aws("ReceiveMessage", url))?;
+        let received = output.messages.unwrap_or_default();
+        if received.is_empty() {
+            empty += 1;
+        }
+        for message in received {
+            if !messages
+                .iter()
+                .any(|m| m.message_id() == message.message_id())
+            {
+                messages.push(message);
+            }
+        }
+    }
+    Ok(messages)
+}
+
+/// Makes messages visible again at once: reading them changed nothing.
+pub async fn release(client: &aws_sdk_sqs::Client, url: &str, handles: &[&str]) -> Result<()> {
+    for chunk in handles.chunks(10) {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, handle)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(*handle)
+                    .visibility_timeout(0)
+                    .build()
+                    .expect("id and receipt handle are set")
+            })
+            .collect();
+        client
+            .change_message_visibility_batch()
+            .queue_url(url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(aws("ChangeMessageVisibilityBatch", url))?;
+    }
+    Ok(())
+}
+
+/// Deletes one message, once its event was handed back to the function.
+pub async fn delete(client: &aws_sdk_sqs::Client, url: &str, handle: &str) -> Result<()> {
+    client
+        .delete_message()
+        .queue_url(url)
+        .receipt_handle(handle)
+        .send()
+        .await
+        .map_err(aws("DeleteMessage", url))?;
+    Ok(())
+}
+
+/// Messages waiting in a queue, and those received and not yet deleted.
+pub async fn depth(client: &aws_sdk_sqs::Client, url: &str) -> Result<(u64, u64)> {
+    let output = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .map_err(aws("GetQueueAttributes", url))?;
+    let count = |name| {
+        output
+            .attributes()
+            .and_then(|attributes| attributes.get(&name))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok((
+        count(QueueAttributeName::ApproximateNumberOfMessages),
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    ))
+}
+
+/// The queue's name, the last part of its URL.
+pub fn queue_name(url: &str) -> &str {
+    url.rsplit('/').next().unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stopped_event(dispatch_id: &str) -> Value {
+        json!({
+            "version": "0", "id": "e-1", "detail-type": "ECS Task State Change",
+            "source": "aws.ecs", "account": "1", "time": "2026-01-15T19:39:31Z",
+            "region": "us-east-1", "resources": [],
+            "detail": {
+                "taskArn": "arn:aws:ecs:us-east-1:1:task/outpost-dev/t1",
+                "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+                "group": format!("dispatch:{dispatch_id}"),
+                "containers": [{"name": "worker", "exitCode": 1}]
+            }
+        })
+    }
+
+    #[test]
+    fn a_failure_record_gives_its_event_function_and_error() {
+        let envelope = json!({
+            "version": "1.0", "timestamp": "2026-01-15T19:40:00.000Z",
+            "requestContext": {
+                "requestId": "r-1",
+                "functionArn": "arn:aws:lambda:us-east-1:1:function:outpost-dispatch-callback:$LATEST",
+                "condition": "RetriesExhausted", "approximateInvokeCount": 3
+            },
+            "requestPayload": stopped_event("d-7"),
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {"errorType": "DispatchNotFound", "errorMessage": "no record d-7"}
+        });
+        let message = Message::builder()
+            .message_id("m-1")
+            .receipt_handle("h-1")
+            .body(envelope.to_string())
+            .build();
+        let parked = parse(Queue::Failures, &message);
+        assert_eq!(parked.dispatch_id.as_deref(), Some("d-7"));
+        assert_eq!(parked.error, "DispatchNotFound: no record d-7");
+        assert_eq!(parked.attempts, Some(3));
+        assert!(parked
+            .function
+            .unwrap()
+            .ends_with("function:outpost-dispatch-callback:$LATEST"));
+        assert_eq!(parked.event, Some(stopped_event("d-7")));
+    }
+
+    #[test]
+    fn a_dead_letter_is_the_event_with_eventbridges_reason() {
+        let message = Message::builder()
+            .message_id("m-2")
+            .receipt_handle("h-2")
+            .body(stopped_event("d-8").to_string())
+            .message_attributes(
+                "ERROR_CODE",
+                MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value("ResourceNotFoundException")
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let parked = parse(Queue::Dlq, &message);
+        assert_eq!(parked.dispatch_id.as_deref(), Some("d-8"));
+        assert_eq!(parked.error, "ResourceNotFoundException");
+        assert!(parked.event.is_some());
+    }
+
+    #[test]
+    fn a_message_that_holds_no_event_is_never_replayable() {
+        for (queue, body) in [(Queue::Failures, "{\"x\":1}"), (Queue::Dlq, "not json")] {
+            let message = Message::builder().message_id("m").body(body).build();
+            let parked = parse(queue, &message);
+            assert!(parked.event.is_none(), "{body}");
+            assert!(
+                parked.error.contains("left in the queue"),
+                "{}",
+                parked.error
+            );
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The names of the stack's resources, read from its outputs: the tool works on any stack
+//! this repository deployed, whatever it was named.
+
+use std::collections::BTreeMap;
+
+use contract::outputs::{self, Output};
+use serde::Serialize;
+
+use crate::error::{aws, OpsError, Result};
+use crate::progress::Progress;
+
+/// Every resource the subcommands use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Names {
+    pub stack: String,
+    pub table: String,
+    pub function: String,
+    pub log_group: String,
+    pub rule: String,
+    pub failure_queue_url: String,
+    pub dead_letter_queue_url: String,
+    pub reconciler: String,
+    pub reconciler_log_group: String,
+    pub reconciler_schedule: String,
+    /// The stack's alarms, by name.
+    pub alarms: Vec<String>,
+}
+
+/// What the stack says of itself: its outputs, and its resources by logical ID (type and
+/// physical ID).
+#[derive(Clone, Debug, Default)]
+pub struct Described {
+    pub outputs: BTreeMap<String, String>,
+    pub resources: BTreeMap<String, (String, String)>,
+}
+
+const ALARM: &str = "AWS::CloudWatch::Alarm";
+
+/// Finds every name in `described`: each output, else the physical ID of the resource it
+/// names (moto leaves a stack's outputs empty after a change-set deploy).
+pub fn names(stack: &str, described: &Described) -> Result<Names, OpsError> {
+    let find = |output: Output| -> Result<String, OpsError> {
+        described
+            .outputs
+            .get(output.key)
+            .or_else(|| {
+                described
+                    .resources
+                    .get(output.logical_id)
+                    .map(|(_, physical)| physical)
+            })
+            .filter(|name| !name.is_empty())
+            .cloned()
+            .ok_or_else(|| OpsError::Stack {
+                stack: stack.to_owned(),
+                message: format!(
+                    "no output {} and no resource {}: is this a stack `make deploy` created?",
+                    output.key, output.logical_id
+                ),
+            })
+    };
+    let mut alarms: Vec<String> = described
+        .resources
+        .values()
+        .filter(|(kind, physical)| kind == ALARM && !physical.is_empty())
+        .map(|(_, physical)| physical.clone())
+        .collect();
+    let unnamed = described
+        .resources
+        .values()
+        .any(|(kind, physical)| kind == ALARM && physical.is_empty());
+    if alarms.is_empty() && unnamed {
+        // moto creates no alarm from a template, and lists the resources without a name:
+        // the stack's alarms are then the contract's.
+        alarms = contract::resources::alarms::ALL
+            .iter()
+            .map(|name| (*name).to_owned())
+            .collect();
+    }
+    alarms.sort();
+    Ok(Names {
+        stack: stack.to_owned(),
+        table: find(outputs::TABLE_NAME)?,
+        function: find(outputs::FUNCTION_NAME)?,
+        log_group: find(outputs::LOG_GROUP_NAME)?,
+        rule: find(outputs::RULE_NAME)?,
+        failure_queue_url: find(outputs::FAILURE_QUEUE_URL)?,
+        dead_letter_queue_url: find(outputs::DEAD_LETTER_QUEUE_URL)?,
+        reconciler: find(outputs::RECONCILER_FUNCTION_NAME)?,
+        reconciler_log_group: find(outputs::RECONCILER_LOG_GROUP_NAME)?,
+        reconciler_schedule: find(outputs::RECONCILER_SCHEDULE_NAME)?,
+        alarms,
+    })
+}
+
+/// Reads the stack's outputs and resources.
+pub async fn describe(
+    client: &aws_sdk_cloudformation::Client,
+    stack: &str,
+    progress: Progress,
+) -> Result<Described> {
+    progress.step(&format!("reading stack {stack}"));
+    let stacks = client
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(aws("DescribeStacks", stack))?;
+    let mut described = Described::default();
+    for output in stacks.stacks().iter().flat_map(|s| s.outputs()) {
+        if let (Some(key), Some(value)) = (output.output_key(), output.output_value()) {
+            described.outputs.insert(key.to_owned(), value.to_owned());
+        }
+    }
+    let mut pages = client
+        .list_stack_resources()
+        .stack_name(stack)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(aws("ListStackResources", stack))?;
+        for resource in page.stack_resource_summaries() {
+            described.resources.insert(
+                resource
+                    .logical_resource_id()
+                    .unwrap_or_default()
+                    .to_owned(),
+                (
+                    resource.resource_type().unwrap_or_default().to_owned(),
+                    resource
+                        .physical_resource_id()
+                        .unwrap_or_default()
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+    Ok(described)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resources(pairs: &[(&str, &str, &str)]) -> BTreeMap<String, (String, String)> {
+        pairs
+            .iter()
+            .map(|(id, kind, physical)| {
+                (
+                    (*id).to_owned(),
+                    ((*kind).to_owned(), (*physical).to_owned()),
+                )
+            })
+            .collect()
+    }
+
+    fn every_resource() -> Vec<(&'static str, &'static str, &'static str)> {
+        outputs::ALL
+            .iter()
+            .map(|output| (output.logical_id, "AWS::Some::Thing", output.key))
+            .collect()
+    }
+
+    #[test]
+    fn outputs_come_first_and_resources_fill_in() {
+        let mut described = Described {
+            outputs: [("TableName".to_owned(), "from-output".to_owned())].into(),
+            resources: resources(&every_resource()),
+        };
+        described.resources.insert(
+            "CallbackErrorsAlarm".into(),
+            (ALARM.into(), "errors-alarm".into()),
+        );
+        let names = names("s", &described).unwrap();
+        assert_eq!(names.table, "from-output");
+        assert_eq!(names.function, "FunctionName");
+        assert_eq!(names.alarms, ["errors-alarm"]);
+    }
+
+    #[test]
+    fn unnamed_alarms_are_the_contracts_and_a_missing_name_is_an_error() {
+        let mut with_unnamed = every_resource();
+        with_unnamed.push(("CallbackErrorsAlarm", ALARM, ""));
+        let described = Described {
+            resources: resources(&with_unnamed),
+            ..Described::default()
+        };
+        let names = names("s", &described).unwrap();
+        assert_eq!(names.alarms.len(), contract::resources::alarms::ALL.len());
+
+        let mut missing = every_resource();
+        missing.retain(|(id, _, _)| *id != "DispatchTable");
+        let err = super::names(
+            "s",
+            &Described {
+                resources: resources(&missing),
+                ..Described::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("no output TableName and no resource DispatchTable"));
+    }
+}

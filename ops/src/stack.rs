@@ -27,12 +27,20 @@ pub struct Names {
     pub alarms: Vec<String>,
 }
 
-/// What the stack says of itself: its outputs, and its resources by logical ID (type and
-/// physical ID).
+/// What the stack says of itself: its outputs, and its resources.
 #[derive(Clone, Debug, Default)]
 pub struct Described {
     pub outputs: BTreeMap<String, String>,
-    pub resources: BTreeMap<String, (String, String)>,
+    pub resources: Vec<Resource>,
+}
+
+/// One resource of the stack.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resource {
+    pub logical_id: String,
+    pub kind: String,
+    /// Empty when the stack does not name it (moto, for what it does not create).
+    pub physical_id: String,
 }
 
 const ALARM: &str = "AWS::CloudWatch::Alarm";
@@ -47,8 +55,9 @@ pub fn names(stack: &str, described: &Described) -> Result<Names, OpsError> {
             .or_else(|| {
                 described
                     .resources
-                    .get(output.logical_id)
-                    .map(|(_, physical)| physical)
+                    .iter()
+                    .find(|r| r.logical_id == output.logical_id)
+                    .map(|r| &r.physical_id)
             })
             .filter(|name| !name.is_empty())
             .cloned()
@@ -62,17 +71,18 @@ pub fn names(stack: &str, described: &Described) -> Result<Names, OpsError> {
     };
     let mut alarms: Vec<String> = described
         .resources
-        .values()
-        .filter(|(kind, physical)| kind == ALARM && !physical.is_empty())
-        .map(|(_, physical)| physical.clone())
+        .iter()
+        .filter(|r| r.kind == ALARM && !r.physical_id.is_empty())
+        .map(|r| r.physical_id.clone())
         .collect();
+    // moto creates no alarm from a template, and lists what it did not create with no
+    // logical ID, type or name.
     let unnamed = described
         .resources
-        .values()
-        .any(|(kind, physical)| kind == ALARM && physical.is_empty());
+        .iter()
+        .any(|r| (r.kind == ALARM && r.physical_id.is_empty()) || r.logical_id.is_empty());
     if alarms.is_empty() && unnamed {
-        // moto creates no alarm from a template, and lists the resources without a name:
-        // the stack's alarms are then the contract's.
+        // The stack's alarms are then the contract's.
         alarms = contract::resources::alarms::ALL
             .iter()
             .map(|name| (*name).to_owned())
@@ -121,19 +131,17 @@ pub async fn describe(
     while let Some(page) = pages.next().await {
         let page = page.map_err(aws("ListStackResources", stack))?;
         for resource in page.stack_resource_summaries() {
-            described.resources.insert(
-                resource
+            described.resources.push(Resource {
+                logical_id: resource
                     .logical_resource_id()
                     .unwrap_or_default()
                     .to_owned(),
-                (
-                    resource.resource_type().unwrap_or_default().to_owned(),
-                    resource
-                        .physical_resource_id()
-                        .unwrap_or_default()
-                        .to_owned(),
-                ),
-            );
+                kind: resource.resource_type().unwrap_or_default().to_owned(),
+                physical_id: resource
+                    .physical_resource_id()
+                    .unwrap_or_default()
+                    .to_owned(),
+            });
         }
     }
     Ok(described)
@@ -143,14 +151,13 @@ pub async fn describe(
 mod tests {
     use super::*;
 
-    fn resources(pairs: &[(&str, &str, &str)]) -> BTreeMap<String, (String, String)> {
-        pairs
+    fn resources(triples: &[(&str, &str, &str)]) -> Vec<Resource> {
+        triples
             .iter()
-            .map(|(id, kind, physical)| {
-                (
-                    (*id).to_owned(),
-                    ((*kind).to_owned(), (*physical).to_owned()),
-                )
+            .map(|(id, kind, physical)| Resource {
+                logical_id: (*id).to_owned(),
+                kind: (*kind).to_owned(),
+                physical_id: (*physical).to_owned(),
             })
             .collect()
     }
@@ -168,10 +175,11 @@ mod tests {
             outputs: [("TableName".to_owned(), "from-output".to_owned())].into(),
             resources: resources(&every_resource()),
         };
-        described.resources.insert(
-            "CallbackErrorsAlarm".into(),
-            (ALARM.into(), "errors-alarm".into()),
-        );
+        described.resources.push(Resource {
+            logical_id: "CallbackErrorsAlarm".into(),
+            kind: ALARM.into(),
+            physical_id: "errors-alarm".into(),
+        });
         let names = names("s", &described).unwrap();
         assert_eq!(names.table, "from-output");
         assert_eq!(names.function, "FunctionName");
@@ -181,7 +189,8 @@ mod tests {
     #[test]
     fn unnamed_alarms_are_the_contracts_and_a_missing_name_is_an_error() {
         let mut with_unnamed = every_resource();
-        with_unnamed.push(("CallbackErrorsAlarm", ALARM, ""));
+        // moto lists such a resource with neither logical nor physical ID.
+        with_unnamed.push(("", "", ""));
         let described = Described {
             resources: resources(&with_unnamed),
             ..Described::default()

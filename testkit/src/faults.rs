@@ -340,7 +340,7 @@ async fn proxy(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answer
 }
 
 /// Sends `request` to the table on a fresh connection and returns its answer whole.
-async fn forward(upstream: SocketAddr, request: Request<Full<Bytes>>) -> Answer {
+pub(crate) async fn forward(upstream: SocketAddr, request: Request<Full<Bytes>>) -> Answer {
     let stream = match TcpStream::connect(upstream).await {
         Ok(stream) => stream,
         Err(err) => return bad_gateway(&err.to_string()),

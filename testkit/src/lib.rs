@@ -18,6 +18,8 @@ pub mod local;
 pub mod reliability;
 pub mod runtime;
 pub mod server;
+pub mod stack;
+pub mod stand_in;
 pub mod table;
 pub mod template;
 

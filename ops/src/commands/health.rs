@@ -141,6 +141,9 @@ pub async fn exec(ctx: &Context, args: HealthArgs) -> Result<HealthReport> {
     }
 
     ctx.progress.step("reading the alarms");
+    if names.alarms.is_empty() {
+        report.check("alarms", "the stack has none", false, None);
+    }
     match alarms(&ctx.cloudwatch(), &names.alarms).await {
         Ok(states) => {
             for (alarm, state) in states {

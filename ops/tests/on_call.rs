@@ -1,0 +1,645 @@
+//! `outpost-ops`, the real binary, against the synthesized stack deployed into moto
+//! through `make local`'s path (`testkit::stack`), with seeded records, tasks run and
+//! stopped in moto's ECS, real-shaped parked events and log lines.
+//!
+//! Where moto cannot answer, an AWS-shaped stand-in does, and the tests say so: Lambda's
+//! `Invoke` (moto needs Docker to run a function) is recorded and answered 202 as
+//! Lambda answers an asynchronous invoke; CloudWatch's `DescribeAlarms` and
+//! `GetMetricData` are answered in the CBOR protocol the SDK speaks (moto does not).
+
+use std::process::{Command, Stdio};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{Duration, Utc};
+use contract::table::attr;
+use serde_json::{json, Value};
+use testkit::ecs::Cluster;
+use testkit::events::TaskEvent;
+use testkit::stack::LocalStack;
+
+/// Runs `outpost-ops --output json ARGS`; returns its exit code and its JSON document.
+fn ops(stack: &LocalStack, args: &[&str]) -> (i32, Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_outpost-ops"))
+        .args(["--output", "json"])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(stack.env())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run outpost-ops");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let document = serde_json::from_str(&stdout).unwrap_or_else(|err| {
+        panic!(
+            "outpost-ops {args:?} printed no JSON ({err}):\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().expect("exit code"), document)
+}
+
+/// The same, as a person reads it.
+fn ops_text(stack: &LocalStack, args: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_outpost-ops"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(stack.env())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run outpost-ops");
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+struct Aws {
+    dynamodb: aws_sdk_dynamodb::Client,
+    sqs: aws_sdk_sqs::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+async fn clients(stack: &LocalStack) -> Aws {
+    let config = stack
+        .loader(function::aws::sdk_config_loader())
+        .load()
+        .await;
+    Aws {
+        dynamodb: aws_sdk_dynamodb::Client::new(&config),
+        sqs: aws_sdk_sqs::Client::new(&config),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+    }
+}
+
+const TABLE: &str = contract::table::NAME;
+
+fn ago(minutes: i64) -> String {
+    function::timefmt::record_timestamp(Utc::now() - Duration::minutes(minutes))
+}
+
+async fn put(aws: &Aws, id: &str, status: &str, task_arn: Option<&str>, created_at: &str) {
+    let mut item = vec![
+        (attr::DISPATCH_ID, id.to_owned()),
+        (attr::STATUS, status.to_owned()),
+        (attr::CREATED_AT, created_at.to_owned()),
+    ];
+    if let Some(arn) = task_arn {
+        item.push((attr::TASK_ARN, arn.to_owned()));
+    }
+    aws.dynamodb
+        .put_item()
+        .table_name(TABLE)
+        .set_item(Some(
+            item.into_iter()
+                .map(|(k, v)| (k.to_owned(), AttributeValue::S(v)))
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("put a record");
+}
+
+async fn record(aws: &Aws, id: &str) -> Option<Value> {
+    let item = aws
+        .dynamodb
+        .get_item()
+        .table_name(TABLE)
+        .key(attr::DISPATCH_ID, AttributeValue::S(id.to_owned()))
+        .send()
+        .await
+        .expect("get a record")
+        .item?;
+    Some(
+        item.into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    json!(v.as_s().or_else(|_| v.as_n()).cloned().unwrap_or_default()),
+                )
+            })
+            .collect(),
+    )
+}
+
+async fn queue_url(aws: &Aws, name: &str) -> String {
+    aws.sqs
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("queue URL")
+        .queue_url
+        .unwrap()
+}
+
+/// Lambda's on-failure destination record around `event`, as Lambda writes it.
+fn failure_record(event: &Value, error_type: &str, message: &str) -> String {
+    json!({
+        "version": "1.0",
+        "timestamp": "2026-11-30T03:12:09.000Z",
+        "requestContext": {
+            "requestId": "0b9c6a2e-5f1d-4c1e-9a7b-3f2e1d0c9b8a",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:outpost-dispatch-callback:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": error_type, "errorMessage": message}
+    })
+    .to_string()
+}
+
+async fn send(aws: &Aws, url: &str, body: &str) {
+    aws.sqs
+        .send_message()
+        .queue_url(url)
+        .message_body(body)
+        .send()
+        .await
+        .expect("send a message");
+}
+
+async fn waiting(aws: &Aws, url: &str) -> u64 {
+    let attributes = aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let count = |name: &str| -> u64 {
+        attributes
+            .attributes()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(_, v)| v.parse().unwrap())
+            .unwrap()
+    };
+    count("ApproximateNumberOfMessages") + count("ApproximateNumberOfMessagesNotVisible")
+}
+
+/// Writes `lines` into `group`, now, as Lambda would.
+async fn log(aws: &Aws, group: &str, lines: &[String]) {
+    let stream = format!("2026/11/30/[$LATEST]{}", lines.len());
+    let _ = aws
+        .logs
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(&stream)
+        .send()
+        .await;
+    let now = Utc::now().timestamp_millis();
+    let events = lines.iter().map(|line| {
+        aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+            .timestamp(now)
+            .message(line)
+            .build()
+            .unwrap()
+    });
+    aws.logs
+        .put_log_events()
+        .log_group_name(group)
+        .log_stream_name(&stream)
+        .set_log_events(Some(events.collect()))
+        .send()
+        .await
+        .expect("put log events");
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {report:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_says_healthy_then_names_a_disabled_rule_and_a_waiting_event() {
+    let stack = LocalStack::deploy().await;
+    let aws = clients(&stack).await;
+    for alarm in contract::resources::alarms::ALL {
+        stack.stand_in.set_alarm(alarm, "OK");
+    }
+    for (id, value) in [
+        ("invocations", 42.0),
+        ("errors", 0.0),
+        ("throttles", 0.0),
+        ("duration", 83.0),
+    ] {
+        stack.stand_in.set_metric(id, &[value]);
+    }
+    let run_done = json!({"level": "INFO", "message": contract::logs::RECONCILER_RUN_DONE, "examined": 3, "settled": 0});
+    log(
+        &aws,
+        contract::resources::RECONCILER_LOG_GROUP,
+        &[run_done.to_string()],
+    )
+    .await;
+
+    let (code, healthy) = ops(&stack, &["health"]);
+    assert_eq!(code, 0, "{healthy:#}");
+    assert_eq!(healthy["healthy"], true);
+    assert_eq!(
+        check(&healthy, "rule outpost-dispatch-completion")["value"],
+        "ENABLED"
+    );
+    assert_eq!(check(&healthy, "p95 duration")["value"], "83 ms");
+    assert_eq!(healthy["function"]["memoryMb"], 256);
+    assert_eq!(
+        stack.stand_in.cloudwatch_calls(),
+        ["DescribeAlarms", "GetMetricData"]
+    );
+    let (code, text) = ops_text(&stack, &["health"]);
+    assert_eq!(code, 0);
+    assert!(text.ends_with("OK: healthy\n"), "{text}");
+
+    // No terminal and no --yes: nothing changes.
+    let (code, refused) = ops(&stack, &["rule", "disable"]);
+    assert_eq!(
+        (code, &refused["refused"], &refused["after"]),
+        (1, &json!(true), &json!("ENABLED"))
+    );
+
+    let (code, disabled) = ops(&stack, &["rule", "disable", "--yes"]);
+    assert_eq!(code, 0, "{disabled:#}");
+    assert_eq!(
+        (&disabled["before"], &disabled["after"]),
+        (&json!("ENABLED"), &json!("DISABLED"))
+    );
+    let (code, report) = ops(&stack, &["health"]);
+    assert_eq!(code, 1);
+    let rule = check(&report, "rule outpost-dispatch-completion");
+    assert_eq!(
+        (&rule["ok"], &rule["next"]),
+        (&json!(false), &json!("outpost-ops rule enable"))
+    );
+
+    let (code, enabled) = ops(&stack, &["rule", "enable", "--yes"]);
+    assert_eq!((code, &enabled["after"]), (0, &json!("ENABLED")));
+    assert_eq!(ops(&stack, &["health"]).0, 0);
+
+    let dlq = queue_url(&aws, contract::resources::DEAD_LETTER_QUEUE).await;
+    send(
+        &aws,
+        &dlq,
+        &TaskEvent::stopped("arn:aws:ecs:us-east-1:123456789012:task/outpost-dev/t9")
+            .dispatch_id("d-9")
+            .build()
+            .to_string(),
+    )
+    .await;
+    let (code, report) = ops(&stack, &["health"]);
+    assert_eq!(code, 1);
+    let queue = check(&report, "queue outpost-dispatch-completion-dlq");
+    assert_eq!(queue["value"], "1 waiting, 0 in flight");
+    assert_eq!(queue["next"], "outpost-ops replay --from dlq --dry-run");
+
+    stack
+        .stand_in
+        .set_alarm(contract::resources::alarms::ERRORS, "ALARM");
+    let (_, report) = ops(&stack, &["health"]);
+    assert_eq!(
+        check(&report, "alarm outpost-dispatch-callback-errors")["next"],
+        "outpost-ops logs --errors"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stuck_settle_and_reconcile_work_on_the_records_they_should_and_no_other() {
+    let stack = LocalStack::deploy().await;
+    let aws = clients(&stack).await;
+    let cluster = Cluster::new(
+        stack.server.endpoint(),
+        stack.loader(function::aws::sdk_config_loader()),
+    )
+    .await;
+    let running = cluster.run_task(Some("old-running")).await;
+    let stopped = cluster.run_task(Some("old-stopped")).await;
+    cluster
+        .stop_task(&stopped, "Essential container in task exited")
+        .await;
+    put(&aws, "old-running", "RUNNING", Some(&running), &ago(180)).await;
+    put(&aws, "old-stopped", "RUNNING", Some(&stopped), &ago(120)).await;
+    put(&aws, "old-no-task", "RUNNING", None, &ago(90)).await;
+    put(&aws, "young", "RUNNING", Some(&running), &ago(5)).await;
+    put(&aws, "old-done", "COMPLETED", Some(&stopped), &ago(300)).await;
+
+    stack.server.request_counts(true);
+    let (code, stuck) = ops(&stack, &["stuck", "--older-than", "1h"]);
+    assert_eq!(code, 1, "{stuck:#}");
+    let ids: Vec<&str> = stuck["dispatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["dispatchId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["old-running", "old-stopped", "old-no-task"],
+        "oldest first"
+    );
+    let counts = stack.server.request_counts(true);
+    assert_eq!(counts["Query"], 1, "{counts}");
+    assert!(counts.get("Scan").is_none(), "no Scan: {counts}");
+    let next: Vec<&str> = stuck["dispatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["next"].as_str().unwrap())
+        .collect();
+    assert_eq!(next[0], "task still running: wait");
+    assert_eq!(next[1], "task stopped: `outpost-ops reconcile` settles it");
+    assert_eq!(ops(&stack, &["stuck", "--older-than", "4h"]).0, 0);
+    assert_eq!(
+        ops_text(&stack, &["stuck", "--older-than", "an hour"]).0,
+        2,
+        "a duration the tool cannot read"
+    );
+
+    // A dry run decides and writes nothing; the run writes what the dry run said.
+    let (code, dry) = ops(&stack, &["reconcile", "--dry-run"]);
+    assert_eq!(code, 0, "{dry:#}");
+    assert_eq!(dry["dryRun"], true);
+    assert_eq!(dry["dispatches"][0]["dispatchId"], "old-stopped");
+    assert_eq!(
+        record(&aws, "old-stopped").await.unwrap()["status"],
+        "RUNNING"
+    );
+    let (code, run) = ops(&stack, &["reconcile"]);
+    assert_eq!(code, 0, "{run:#}");
+    assert_eq!(run["dispatches"], dry["dispatches"]);
+    assert_eq!(
+        record(&aws, "old-stopped").await.unwrap()["status"],
+        dry["dispatches"][0]["status"]
+    );
+
+    // settle refuses a terminal record and a missing one, and writes nothing.
+    let before = record(&aws, "old-done").await;
+    let (code, report) = ops(
+        &stack,
+        &[
+            "settle", "old-done", "--status", "FAILED", "--reason", "test", "--yes",
+        ],
+    );
+    assert_eq!((code, &report["result"]), (1, &json!("alreadyTerminal")));
+    assert_eq!(record(&aws, "old-done").await, before);
+    let (code, report) = ops(
+        &stack,
+        &[
+            "settle", "nobody", "--status", "FAILED", "--reason", "test", "--yes",
+        ],
+    );
+    assert_eq!((code, &report["result"]), (1, &json!("notFound")));
+    assert_eq!(
+        record(&aws, "nobody").await,
+        None,
+        "settle never creates a record"
+    );
+    // Without a terminal to ask on, only --yes goes on.
+    let (code, report) = ops(
+        &stack,
+        &[
+            "settle",
+            "old-no-task",
+            "--status",
+            "CANCELLED",
+            "--reason",
+            "never launched",
+        ],
+    );
+    assert_eq!((code, &report["result"]), (1, &json!("notConfirmed")));
+    assert_eq!(
+        record(&aws, "old-no-task").await.unwrap()["status"],
+        "RUNNING"
+    );
+    assert_eq!(
+        ops_text(
+            &stack,
+            &["settle", "old-no-task", "--status", "DONE", "--reason", "x"]
+        )
+        .0,
+        2
+    );
+
+    let (code, report) = ops(
+        &stack,
+        &[
+            "settle",
+            "old-no-task",
+            "--status",
+            "cancelled",
+            "--reason",
+            "never launched: INC-4411",
+            "--yes",
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let settled = record(&aws, "old-no-task").await.unwrap();
+    assert_eq!(settled["status"], "CANCELLED");
+    assert_eq!(settled["settleReason"], "never launched: INC-4411");
+    assert!(
+        settled["settledBy"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:"),
+        "{settled}"
+    );
+    assert!(
+        settled.get("endedAt").is_some() && settled.get("taskArn").is_none(),
+        "{settled}"
+    );
+    assert_eq!(report["after"]["status"], "CANCELLED");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diagnose_reaches_each_verdict_and_replay_hands_back_only_what_was_accepted() {
+    let stack = LocalStack::deploy().await;
+    let aws = clients(&stack).await;
+    let cluster = Cluster::new(
+        stack.server.endpoint(),
+        stack.loader(function::aws::sdk_config_loader()),
+    )
+    .await;
+    let failures = queue_url(&aws, contract::resources::FAILURE_QUEUE).await;
+    let dlq = queue_url(&aws, contract::resources::DEAD_LETTER_QUEUE).await;
+    let stopped_task = |id: &'static str| {
+        let cluster = &cluster;
+        async move {
+            let arn = cluster.run_task(Some(id)).await;
+            cluster
+                .stop_task(&arn, "Essential container in task exited")
+                .await;
+            arn
+        }
+    };
+
+    put(&aws, "settled", "COMPLETED", None, &ago(60)).await;
+    let running = cluster.run_task(Some("running")).await;
+    put(&aws, "running", "RUNNING", Some(&running), &ago(60)).await;
+    put(&aws, "no-task", "RUNNING", None, &ago(60)).await;
+    let lost = stopped_task("lost").await;
+    put(&aws, "lost", "RUNNING", Some(&lost), &ago(60)).await;
+    let parked = stopped_task("parked").await;
+    put(&aws, "parked", "RUNNING", Some(&parked), &ago(60)).await;
+    let parked_event = TaskEvent::stopped(&parked).dispatch_id("parked").build();
+    send(
+        &aws,
+        &failures,
+        &failure_record(
+            &parked_event,
+            "AccessDeniedException",
+            "not authorized to perform dynamodb:UpdateItem",
+        ),
+    )
+    .await;
+    let dead = stopped_task("dead-letter").await;
+    put(&aws, "dead-letter", "RUNNING", Some(&dead), &ago(60)).await;
+    send(
+        &aws,
+        &dlq,
+        &TaskEvent::stopped(&dead)
+            .dispatch_id("dead-letter")
+            .build()
+            .to_string(),
+    )
+    .await;
+    let failing = stopped_task("failing").await;
+    put(&aws, "failing", "RUNNING", Some(&failing), &ago(60)).await;
+    let error_line = json!({"level": "ERROR", "message": contract::logs::DISPATCH_UPDATE_FAILED,
+        "error": "ProvisionedThroughputExceededException", "span": {"dispatch_id": "failing"}});
+    log(
+        &aws,
+        contract::resources::LOG_GROUP,
+        &[
+            error_line.to_string(),
+            "INIT_START Runtime Version: provided:al2023.v90".into(),
+        ],
+    )
+    .await;
+
+    let expected = [
+        ("settled", 0, "settled"),
+        ("missing", 1, "noRecord"),
+        ("running", 0, "taskRunning"),
+        ("no-task", 1, "noTask"),
+        ("lost", 1, "eventLost"),
+        ("parked", 1, "parkedInFailureQueue"),
+        ("dead-letter", 1, "parkedInDeadLetterQueue"),
+        ("failing", 1, "callbackFailed"),
+    ];
+    for (id, code, finding) in expected {
+        let (got, report) = ops(&stack, &["diagnose", id]);
+        assert_eq!(
+            (got, report["finding"].as_str().unwrap()),
+            (code, finding),
+            "{id}: {report:#}"
+        );
+    }
+    let (_, report) = ops(&stack, &["diagnose", "parked"]);
+    assert!(
+        report["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDeniedException"),
+        "{report:#}"
+    );
+    // Looking changed nothing: both events still wait.
+    assert_eq!(
+        (waiting(&aws, &failures).await, waiting(&aws, &dlq).await),
+        (1, 1)
+    );
+
+    let (code, logs) = ops(&stack, &["logs", "--dispatch", "failing", "--since", "1h"]);
+    assert_eq!(code, 0, "{logs:#}");
+    assert_eq!(logs["lines"].as_array().unwrap().len(), 1, "{logs:#}");
+    assert_eq!(logs["lines"][0]["level"], "ERROR");
+    let (_, all) = ops(&stack, &["logs", "--function", "callback"]);
+    assert_eq!(all["coldStarts"], 1, "{all:#}");
+
+    // Two more parked events; a dry run invokes and deletes nothing.
+    let other = TaskEvent::stopped(&lost).dispatch_id("lost").build();
+    send(
+        &aws,
+        &failures,
+        &failure_record(&other, "DispatchNotFound", "no record lost"),
+    )
+    .await;
+    send(
+        &aws,
+        &failures,
+        &failure_record(
+            &TaskEvent::stopped(&failing).dispatch_id("failing").build(),
+            "Throttled",
+            "rate exceeded",
+        ),
+    )
+    .await;
+    let (code, dry) = ops(&stack, &["replay", "--dry-run"]);
+    assert_eq!(code, 0, "{dry:#}");
+    assert_eq!(dry["messages"].as_array().unwrap().len(), 3);
+    assert!(dry["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["fate"] == "wouldReplay"));
+    assert!(stack.stand_in.invocations().is_empty());
+    assert_eq!(waiting(&aws, &failures).await, 3);
+
+    // One dispatch's event only.
+    let (code, one) = ops(&stack, &["replay", "--dispatch", "parked"]);
+    assert_eq!(code, 0, "{one:#}");
+    let invocations = stack.stand_in.invocations();
+    assert_eq!(invocations.len(), 1);
+    assert_eq!(invocations[0].invocation_type, "Event");
+    assert_eq!(invocations[0].payload, parked_event);
+    assert_eq!(waiting(&aws, &failures).await, 2);
+
+    // Lambda refuses the first message's invoke, through the SDK's three attempts: that
+    // message stays, the other goes.
+    stack.stand_in.script_invokes([false, false, false]);
+    let (code, replay) = ops(&stack, &["replay"]);
+    assert_eq!(code, 1, "{replay:#}");
+    let fates: Vec<&str> = replay["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["fate"].as_str().unwrap())
+        .collect();
+    assert_eq!(fates, ["failed", "replayed"]);
+    let accepted: Vec<Value> = stack
+        .stand_in
+        .invocations()
+        .into_iter()
+        .filter(|i| i.accepted)
+        .map(|i| i.payload)
+        .collect();
+    assert_eq!(
+        accepted.len(),
+        2,
+        "one accepted invoke per replayed message"
+    );
+    assert_ne!(accepted[0], accepted[1]);
+    assert_eq!(waiting(&aws, &failures).await, 1);
+
+    // The rule's dead letters go to the callback.
+    let (code, from_dlq) = ops(&stack, &["replay", "--from", "dlq"]);
+    assert_eq!(code, 0, "{from_dlq:#}");
+    assert_eq!(
+        stack.stand_in.invocations().last().unwrap().function,
+        contract::resources::FUNCTION
+    );
+    assert_eq!(waiting(&aws, &dlq).await, 0);
+
+    // Last: with the rule disabled, a lost event is the rule's doing.
+    let unsent = stopped_task("unsent").await;
+    put(&aws, "unsent", "RUNNING", Some(&unsent), &ago(60)).await;
+    assert_eq!(ops(&stack, &["rule", "disable", "--yes"]).0, 0);
+    let (_, report) = ops(&stack, &["diagnose", "unsent"]);
+    assert_eq!(report["finding"], "ruleDisabled", "{report:#}");
+}

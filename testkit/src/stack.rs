@@ -1,0 +1,193 @@
+//! The whole stack deployed into moto through the same path as `make local`
+//! (`scripts/bootstrap.sh`, then `scripts/deploy.sh` with the packaged release binaries),
+//! with the AWS-shaped stand-in in front of moto for Lambda's `Invoke` and CloudWatch.
+//! `outpost-ops`'s tests run the real binary against it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use aws_config::ConfigLoader;
+
+use crate::server::{point_at, Server};
+use crate::stand_in::StandIn;
+
+/// A deployed stack; moto and the stand-in stop when it is dropped.
+pub struct LocalStack {
+    pub server: Server,
+    pub stand_in: StandIn,
+    /// Where the packages were written.
+    _dist: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// The release binary the stack's packages hold: `$CALLBACK_BINARY` or `target/release/`.
+fn release_binary(name: &str) -> PathBuf {
+    let path = match (name, std::env::var_os("CALLBACK_BINARY")) {
+        ("bootstrap", Some(path)) => PathBuf::from(path),
+        _ => crate::repo_root().join("target/release").join(name),
+    };
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (`make build`)",
+        path.display()
+    );
+    path
+}
+
+impl LocalStack {
+    /// Starts moto and deploys the bootstrap stack and the stack into it.
+    pub async fn deploy() -> LocalStack {
+        let server = Server::moto().expect("start moto");
+        let stand_in = StandIn::start(&server).await.expect("start the stand-in");
+        let root = crate::repo_root();
+        let dist = tempdir::Dir(std::env::temp_dir().join(format!(
+            "outpost-stack-{}",
+            server.endpoint().rsplit(':').next().unwrap_or("0")
+        )));
+        let python = root.join(".venv/tools/bin/python");
+        let arch = if cfg!(target_arch = "aarch64") {
+            "arm64"
+        } else {
+            "x86_64"
+        };
+        let package = |binary: &str, name: &str| {
+            let output = Command::new(&python)
+                .arg(root.join("scripts/package.py"))
+                .arg(release_binary(binary))
+                .args([name, arch])
+                .arg(&dist.0)
+                .output()
+                .expect("run scripts/package.py (make tools installs its Python)");
+            assert!(
+                output.status.success(),
+                "package: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        };
+        let zip = package("bootstrap", contract::resources::FUNCTION);
+        let reconciler_zip = package("reconciler", contract::resources::RECONCILER);
+        for script in ["scripts/bootstrap.sh", "scripts/deploy.sh"] {
+            let output = Command::new(root.join(script))
+                .current_dir(&root)
+                .envs(server.env())
+                .envs([
+                    ("AWS_PAGER", ""),
+                    ("AWS_CONFIG_FILE", "/dev/null"),
+                    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+                    ("ARCH", arch),
+                    ("ZIP", &zip),
+                    ("RECONCILER_ZIP", &reconciler_zip),
+                ])
+                .env_remove("AWS_PROFILE")
+                .env_remove("STACK_NAME")
+                .output()
+                .expect("run the deploy scripts");
+            assert!(
+                output.status.success(),
+                "{script} failed:\n{}\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let stack = LocalStack {
+            server,
+            stand_in,
+            _dist: dist,
+        };
+        for function in [
+            contract::resources::FUNCTION,
+            contract::resources::RECONCILER,
+        ] {
+            stack.stringify_environment(function);
+        }
+        stack
+    }
+
+    /// moto keeps a `Number` parameter that a template puts in a function's environment
+    /// as a JSON number, where Lambda holds every variable as a string (and the Rust SDK
+    /// refuses anything else): the variables are written back as the strings AWS holds.
+    fn stringify_environment(&self, function: &str) {
+        let variables = self.aws_cli(&[
+            "lambda",
+            "get-function-configuration",
+            "--function-name",
+            function,
+            "--query",
+            "Environment.Variables",
+            "--output",
+            "json",
+        ]);
+        let variables: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&variables).expect("the environment is a JSON object");
+        let strings: serde_json::Map<String, serde_json::Value> = variables
+            .into_iter()
+            .map(|(name, value)| {
+                let text = match value {
+                    serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                (name, serde_json::Value::String(text))
+            })
+            .collect();
+        let environment = serde_json::json!({ "Variables": strings }).to_string();
+        self.aws_cli(&[
+            "lambda",
+            "update-function-configuration",
+            "--function-name",
+            function,
+            "--environment",
+            &environment,
+        ]);
+    }
+
+    /// Runs the pinned AWS CLI against moto; returns its output.
+    fn aws_cli(&self, args: &[&str]) -> String {
+        let output = Command::new(crate::repo_root().join(".venv/tools/bin/aws"))
+            .args(args)
+            .envs(self.server.env())
+            .envs([
+                ("AWS_PAGER", ""),
+                ("AWS_CONFIG_FILE", "/dev/null"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ])
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("run the AWS CLI");
+        assert!(
+            output.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The environment of a process that talks to this stack: moto for everything, the
+    /// stand-in for Lambda and CloudWatch, no profile of the person running the tests.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = self.server.env();
+        env.extend(self.stand_in.env());
+        env.extend(
+            [
+                ("AWS_CONFIG_FILE", "/dev/null"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        env
+    }
+
+    /// `base` (which brings its HTTP client) pointed at moto.
+    pub fn loader(&self, base: ConfigLoader) -> ConfigLoader {
+        point_at(base, self.server.endpoint())
+    }
+}

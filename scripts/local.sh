@@ -11,7 +11,8 @@
 #      (one per status, a duplicate, a task found by its ARN, a task that is not a dispatch);
 #   5. a lost event: a task stops in moto's ECS with no event for its dispatch, and one
 #      run of the real reconciler binary, with its deployed environment, settles it;
-#   6. print the records before and after, then stop everything it started.
+#   6. print the records before and after;
+#   7. print `outpost-ops health` against the local stack, then stop everything it started.
 #
 #   scripts/local.sh            (what `make local` runs)
 #   scripts/local.sh --check    (also fails unless the records end as examples/local/expected.json says)
@@ -31,7 +32,7 @@ export CARGO_TARGET_DIR="$root/target"
 if [[ "${1:-}" != "--inside-moto" ]]; then
   echo "==> build the function (release) and the test kit"
   cargo build --locked --release -q -p function -p reconciler
-  cargo build --locked -q -p testkit
+  cargo build --locked -q -p testkit -p ops
   echo "==> start moto's server on loopback"
   exec target/debug/testkit with-moto "$root/scripts/local.sh" --inside-moto "$@"
 fi
@@ -74,5 +75,9 @@ target/debug/testkit local --binary target/release/bootstrap --function-name "$f
   --events examples/local/events --function-log dist/local/function.log \
   --reconciler target/release/reconciler --reconciler-function "$reconciler" \
   --reconciler-env-file dist/local/reconciler-environment.json "${expect[@]}"
+echo
+echo "==> outpost-ops health (on call starts here; README.md, \"On call\")"
+echo "    moto has no alarms and speaks no CloudWatch metrics protocol: those checks read as off here"
+target/debug/outpost-ops --stack-name "$stack" health </dev/null || echo "    (outpost-ops health exited $?)"
 echo
 echo "==> stopping moto"

@@ -36,7 +36,9 @@ where
         let message = match (err.code(), err.message()) {
             (Some(code), Some(message)) => format!("{code}: {message}"),
             (Some(code), None) => code.to_owned(),
-            _ => DisplayErrorContext(&err).to_string(),
+            // A timeout, a refused connection, an answer that is not AWS's: the first
+            // part of the chain says which; the rest (a raw response) is noise here.
+            _ => shorten(&DisplayErrorContext(&err).to_string()),
         };
         OpsError::Aws {
             operation,
@@ -45,6 +47,16 @@ where
         }
     }
 }
+
+/// At most [`MAX_MESSAGE_CHARS`] characters of `text`.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+const MAX_MESSAGE_CHARS: usize = 160;
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = OpsError> = std::result::Result<T, E>;

@@ -17,17 +17,21 @@ use testkit::ecs::Cluster;
 use testkit::events::TaskEvent;
 use testkit::stack::LocalStack;
 
-/// Runs `outpost-ops --output json ARGS`; returns its exit code and its JSON document.
-fn ops(stack: &LocalStack, args: &[&str]) -> (i32, Value) {
-    let output = Command::new(env!("CARGO_BIN_EXE_outpost-ops"))
-        .args(["--output", "json"])
+/// Runs the real `outpost-ops` with `args` against `stack`, with no terminal to confirm on.
+fn run(stack: &LocalStack, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_outpost-ops"))
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .envs(stack.env())
         .stdin(Stdio::null())
         .output()
-        .expect("run outpost-ops");
+        .expect("run outpost-ops")
+}
+
+/// Runs `outpost-ops --output json ARGS`; returns its exit code and its JSON document.
+fn ops(stack: &LocalStack, args: &[&str]) -> (i32, Value) {
+    let output = run(stack, &[&["--output", "json"], args].concat());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let document = serde_json::from_str(&stdout).unwrap_or_else(|err| {
         panic!(
@@ -40,16 +44,9 @@ fn ops(stack: &LocalStack, args: &[&str]) -> (i32, Value) {
 
 /// The same, as a person reads it.
 fn ops_text(stack: &LocalStack, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_outpost-ops"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(stack.env())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run outpost-ops");
+    let output = run(stack, args);
     (
-        output.status.code().unwrap(),
+        output.status.code().expect("exit code"),
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )
 }
@@ -319,6 +316,7 @@ async fn stuck_settle_and_reconcile_work_on_the_records_they_should_and_no_other
         stack.loader(function::aws::sdk_config_loader()),
     )
     .await;
+    testkit::ecs::hold_running_tasks(stack.server.endpoint());
     let running = cluster.run_task(Some("old-running")).await;
     let stopped = cluster.run_task(Some("old-stopped")).await;
     cluster
@@ -356,6 +354,28 @@ async fn stuck_settle_and_reconcile_work_on_the_records_they_should_and_no_other
     assert_eq!(next[0], "task still running: wait");
     assert_eq!(next[1], "task stopped: `outpost-ops reconcile` settles it");
     assert_eq!(ops(&stack, &["stuck", "--older-than", "4h"]).0, 0);
+    // Other non-terminal statuses, when asked for; a terminal one is refused.
+    put(&aws, "old-pending", "PENDING", None, &ago(400)).await;
+    let (_, both) = ops(
+        &stack,
+        &[
+            "stuck",
+            "--older-than",
+            "1h",
+            "--status",
+            "RUNNING",
+            "--status",
+            "PENDING",
+        ],
+    );
+    assert_eq!(both["dispatches"].as_array().unwrap().len(), 4, "{both:#}");
+    assert_eq!(both["dispatches"][3]["dispatchId"], "old-pending");
+    let (code, refused) = ops(&stack, &["stuck", "--status", "COMPLETED"]);
+    assert_eq!(code, 2);
+    assert!(
+        refused["error"].as_str().unwrap().contains("terminal"),
+        "{refused}"
+    );
     assert_eq!(
         ops_text(&stack, &["stuck", "--older-than", "an hour"]).0,
         2,
@@ -466,6 +486,7 @@ async fn diagnose_reaches_each_verdict_and_replay_hands_back_only_what_was_accep
         stack.loader(function::aws::sdk_config_loader()),
     )
     .await;
+    testkit::ecs::hold_running_tasks(stack.server.endpoint());
     let failures = queue_url(&aws, contract::resources::FAILURE_QUEUE).await;
     let dlq = queue_url(&aws, contract::resources::DEAD_LETTER_QUEUE).await;
     let stopped_task = |id: &'static str| {

@@ -138,3 +138,25 @@ fn ec2_instance(endpoint: &str) -> String {
             .expect("the end of the instance ID");
     response[start..end].to_owned()
 }
+
+/// Makes moto's tasks stay RUNNING until stopped. moto moves a task one lifecycle state
+/// on (RUNNING, DEACTIVATING, ..., STOPPED) each time it is described, so a task that
+/// several commands look at would stop by itself; ECS keeps it running.
+pub fn hold_running_tasks(endpoint: &str) {
+    let address = endpoint.trim_start_matches("http://");
+    let body = r#"{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000}}"#;
+    let mut stream = TcpStream::connect(address).expect("moto is running");
+    write!(
+        stream,
+        "POST /moto-api/state-manager/set-transition HTTP/1.0\r\nHost: {address}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{body}",
+        length = body.len()
+    )
+    .expect("ask moto to hold tasks");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("moto's answer");
+    assert!(
+        response.starts_with("HTTP/1.0 2") || response.starts_with("HTTP/1.1 2"),
+        "moto refused the transition: {response}"
+    );
+}

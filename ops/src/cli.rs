@@ -62,6 +62,33 @@ pub enum Command {
     Reconcile(commands::reconcile::ReconcileArgs),
 }
 
+/// The moment `duration` before `now`; a duration reaching before the calendar's start is
+/// a usage error, not a panic.
+pub fn before(
+    now: chrono::DateTime<chrono::Utc>,
+    duration: Duration,
+) -> Result<chrono::DateTime<chrono::Utc>, crate::error::OpsError> {
+    chrono::Duration::from_std(duration)
+        .ok()
+        .and_then(|duration| now.checked_sub_signed(duration))
+        .ok_or_else(|| {
+            crate::error::OpsError::Usage(format!(
+                "{} is too long ago",
+                humantime::format_duration(duration)
+            ))
+        })
+}
+
+/// Whether the raw arguments ask for JSON: used when they cannot be parsed, so the error
+/// still reaches a script as `{"error": ...}`.
+pub fn wants_json(args: &[String]) -> bool {
+    args.windows(2)
+        .any(|pair| (pair[0] == "--output" || pair[0] == "-o") && pair[1] == "json")
+        || args
+            .iter()
+            .any(|arg| arg == "--output=json" || arg == "-ojson")
+}
+
 /// Parses `30m`, `1h`, `2d`, `1h30m` (never through `date`).
 pub fn duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text)
@@ -76,6 +103,23 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_moment_too_long_ago_is_an_error() {
+        let now = chrono::Utc::now();
+        assert!(before(now, Duration::from_secs(3600)).is_ok());
+        let err = before(now, duration("300000y").unwrap()).unwrap_err();
+        assert!(err.to_string().contains("too long ago"), "{err}");
+    }
+
+    #[test]
+    fn json_is_asked_for_in_every_spelling() {
+        let args = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert!(wants_json(&args("outpost-ops --output json stuck")));
+        assert!(wants_json(&args("outpost-ops stuck -o json")));
+        assert!(wants_json(&args("outpost-ops --output=json stuck")));
+        assert!(!wants_json(&args("outpost-ops stuck --dispatch json")));
     }
 
     #[test]

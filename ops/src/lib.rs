@@ -61,6 +61,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             commands::replay::exec(&ctx, args).await,
         ),
         Command::Rule(args) => finish(format, ctx.progress, commands::rule::exec(&ctx, args).await),
+        Command::Logs(args) if args.follow => match commands::logs::follow(&ctx, args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => output::could_not_run(format, &err.to_string()),
+        },
         Command::Logs(args) => finish(format, ctx.progress, commands::logs::exec(&ctx, args).await),
         Command::Reconcile(args) => finish(
             format,

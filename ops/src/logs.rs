@@ -117,8 +117,24 @@ pub fn read(source: Source, timestamp: i64, raw: &str) -> Line {
     line
 }
 
+/// What [`fetch`] found.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    /// The newest lines kept, oldest first.
+    pub lines: Vec<Line>,
+    /// Lines kept before the cut to the newest.
+    pub matched: usize,
+    /// Cold starts among every line read (kept or not).
+    pub cold_starts: usize,
+    /// Every page was read (else the window held more than [`MAX_PAGES`] pages).
+    pub complete: bool,
+}
+
+/// The most pages one fetch reads (a page is up to 10,000 lines or 1 MB).
+pub const MAX_PAGES: usize = 100;
+
 /// The lines of `group` from `start_ms` on that match `pattern` (CloudWatch Logs' filter
-/// syntax), oldest first, at most `limit`.
+/// syntax) and `keep`: the newest `limit` of them, oldest first.
 pub async fn fetch(
     client: &aws_sdk_cloudwatchlogs::Client,
     source: Source,
@@ -126,10 +142,11 @@ pub async fn fetch(
     pattern: Option<&str>,
     start_ms: i64,
     limit: usize,
-) -> Result<Vec<Line>> {
-    let mut lines = Vec::new();
+    keep: impl Fn(&Line) -> bool,
+) -> Result<Fetched> {
+    let mut fetched = Fetched::default();
     let mut token: Option<String> = None;
-    loop {
+    for _ in 0..MAX_PAGES {
         let output = client
             .filter_log_events()
             .log_group_name(group)
@@ -140,20 +157,40 @@ pub async fn fetch(
             .await
             .map_err(aws("FilterLogEvents", group))?;
         for event in output.events() {
-            lines.push(read(
+            let line = read(
                 source,
                 event.timestamp().unwrap_or_default(),
                 event.message().unwrap_or_default(),
-            ));
+            );
+            fetched.cold_starts += usize::from(line.cold_start);
+            if keep(&line) {
+                fetched.matched += 1;
+                fetched.lines.push(line);
+            }
+        }
+        // Pages come oldest first per stream, not overall: keep twice the limit while
+        // reading, then the newest `limit` of them.
+        if fetched.lines.len() > limit.saturating_mul(2) {
+            newest(&mut fetched.lines, limit);
         }
         match output.next_token {
-            Some(next) if !next.is_empty() && lines.len() < limit => token = Some(next),
-            _ => break,
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => {
+                fetched.complete = true;
+                break;
+            }
         }
     }
+    newest(&mut fetched.lines, limit);
+    Ok(fetched)
+}
+
+/// Keeps the newest `limit` lines, oldest first.
+fn newest(lines: &mut Vec<Line>, limit: usize) {
     lines.sort_by_key(|line| line.timestamp);
-    lines.truncate(limit);
-    Ok(lines)
+    if lines.len() > limit {
+        lines.drain(..lines.len() - limit);
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +208,17 @@ mod tests {
             line.message,
             "dispatch update failed  error=DispatchNotFound"
         );
+    }
+
+    #[test]
+    fn the_newest_lines_are_kept() {
+        let mut lines: Vec<Line> = [5, 1, 4, 2, 3]
+            .into_iter()
+            .map(|t| read(Source::Callback, t, "x"))
+            .collect();
+        newest(&mut lines, 2);
+        let times: Vec<i64> = lines.iter().map(|l| l.timestamp).collect();
+        assert_eq!(times, [4, 5]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! - The rule's dead-letter queue holds the event itself; EventBridge says why in the
 //!   message attributes (`ERROR_CODE`, `ERROR_MESSAGE`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue, QueueAttributeName,
@@ -143,38 +143,62 @@ pub fn identify(event: &Value) -> (Option<String>, Option<String>) {
     (dispatch_id, task_arn)
 }
 
-/// How long received messages stay hidden while the tool works on them.
-pub const VISIBILITY_SECONDS: i32 = 120;
+/// How long messages `replay` received stay hidden while it invokes them: longer than a
+/// batch of ten invokes can take (each bounded by the SDK's 8 s operation timeout).
+pub const REPLAY_VISIBILITY_SECONDS: i32 = 120;
+/// How long messages `diagnose` looked at stay hidden if it cannot make them visible
+/// again (it always tries, at once).
+pub const PEEK_VISIBILITY_SECONDS: i32 = 10;
+/// SQS samples its servers on a short poll: a poll with nothing new is tried this often
+/// before the queue counts as read.
+const IDLE_POLLS: usize = 3;
 
-/// Receives up to `max` messages (all, if fewer), hidden for [`VISIBILITY_SECONDS`].
-/// The caller deletes what it handled and [`release`]s the rest.
-pub async fn receive(client: &aws_sdk_sqs::Client, url: &str, max: usize) -> Result<Vec<Message>> {
+/// The messages of one `ReceiveMessage` call (at most ten), hidden for `visibility`
+/// seconds, with their attributes.
+pub async fn receive_batch(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+    max: usize,
+    visibility: i32,
+) -> Result<Vec<Message>> {
+    let output = client
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(i32::try_from(max.clamp(1, 10)).unwrap_or(10))
+        .visibility_timeout(visibility)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .map_err(aws("ReceiveMessage", url))?;
+    Ok(output.messages.unwrap_or_default())
+}
+
+/// Reads up to `max` distinct messages, hidden for `visibility` seconds; stops when polls
+/// bring nothing new. The caller [`release`]s them (or deletes what it handled).
+pub async fn receive(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+    max: usize,
+    visibility: i32,
+) -> Result<Vec<Message>> {
     let mut messages: Vec<Message> = Vec::new();
-    // SQS samples its servers on a short poll: an empty answer is retried twice.
-    let mut empty = 0;
-    while messages.len() < max && empty < 3 {
-        let batch = i32::try_from((max - messages.len()).min(10)).unwrap_or(10);
-        let output = client
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(batch)
-            .visibility_timeout(VISIBILITY_SECONDS)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .map_err(aws("ReceiveMessage", url))?;
-        let received = output.messages.unwrap_or_default();
-        if received.is_empty() {
-            empty += 1;
-        }
-        for message in received {
-            if !messages
-                .iter()
-                .any(|m| m.message_id() == message.message_id())
-            {
-                messages.push(message);
-            }
-        }
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut idle = 0;
+    while messages.len() < max && idle < IDLE_POLLS {
+        let batch = receive_batch(client, url, max - messages.len(), visibility).await?;
+        let before = messages.len();
+        messages.extend(
+            batch
+                .into_iter()
+                .filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned())),
+        );
+        // A message seen again (its visibility ran out) is not news: without this, a
+        // queue read slower than `visibility` would be read forever.
+        idle = if messages.len() == before {
+            idle + 1
+        } else {
+            0
+        };
     }
     Ok(messages)
 }

@@ -31,16 +31,18 @@ pub async fn get(
         .map(|item| record(&item)))
 }
 
-/// An item's string, number and boolean attributes as text.
+/// An item's attributes as text (strings and numbers as they are, others in their
+/// DynamoDB form).
 pub fn record(item: &HashMap<String, AttributeValue>) -> Record {
     item.iter()
-        .filter_map(|(name, value)| {
+        .map(|(name, value)| {
             let text = match value {
                 AttributeValue::S(text) | AttributeValue::N(text) => text.clone(),
                 AttributeValue::Bool(flag) => flag.to_string(),
-                _ => return None,
+                // Not written by this system, still shown: nothing on a record is hidden.
+                other => format!("{other:?}"),
             };
-            Some((name.clone(), text))
+            (name.clone(), text)
         })
         .collect()
 }

@@ -376,10 +376,11 @@ async fn stuck_settle_and_reconcile_work_on_the_records_they_should_and_no_other
         refused["error"].as_str().unwrap().contains("terminal"),
         "{refused}"
     );
-    assert_eq!(
-        ops_text(&stack, &["stuck", "--older-than", "an hour"]).0,
-        2,
-        "a duration the tool cannot read"
+    let (code, refused) = ops(&stack, &["stuck", "--older-than", "an hour"]);
+    assert_eq!(code, 2, "a duration the tool cannot read");
+    assert!(
+        refused["error"].as_str().unwrap().contains("30m, 1h, 2d"),
+        "{refused}"
     );
 
     // A dry run decides and writes nothing; the run writes what the dry run said.
@@ -475,6 +476,35 @@ async fn stuck_settle_and_reconcile_work_on_the_records_they_should_and_no_other
         "{settled}"
     );
     assert_eq!(report["after"]["status"], "CANCELLED");
+
+    // A record whose task ECS still runs is refused (its own event would then be lost as
+    // a duplicate), unless forced; the write is still conditional on that task.
+    let settle_running = [
+        "settle",
+        "old-running",
+        "--status",
+        "FAILED",
+        "--reason",
+        "worker hung",
+        "--yes",
+    ];
+    let (code, report) = ops(&stack, &settle_running);
+    assert_eq!(
+        (code, &report["result"]),
+        (1, &json!("taskStillRunning")),
+        "{report:#}"
+    );
+    assert_eq!(
+        record(&aws, "old-running").await.unwrap()["status"],
+        "RUNNING"
+    );
+    let (code, report) = ops(&stack, &[&settle_running[..], &["--force"]].concat());
+    assert_eq!(code, 0, "{report:#}");
+    let forced = record(&aws, "old-running").await.unwrap();
+    assert_eq!(
+        (&forced["status"], &forced["taskArn"]),
+        (&json!("FAILED"), &json!(running))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

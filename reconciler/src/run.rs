@@ -188,9 +188,18 @@ pub async fn run_in(
         }
         match verdict(candidate, answer, now, settings.max_age) {
             Verdict::Settle(task) if mode == Mode::DryRun => {
-                let status =
-                    function::status::decide(&task.detail, &deps.config.worker_container).status;
-                report.record(candidate, &task, status.as_str());
+                // The same checks as the write's, short of the write itself.
+                match DispatchId::parse(&candidate.dispatch_id, Source::StatusIndex) {
+                    Ok(_) => {
+                        let decision =
+                            function::status::decide(&task.detail, &deps.config.worker_container);
+                        report.record(candidate, &task, decision.status.as_str());
+                    }
+                    Err(err) => {
+                        report.unchecked += 1;
+                        report.errors.push(err.to_string());
+                    }
+                }
             }
             Verdict::Settle(task) => {
                 settle(deps, candidate, &task, request_id, now, &mut report).await

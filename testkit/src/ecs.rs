@@ -144,7 +144,8 @@ fn ec2_instance(endpoint: &str) -> String {
 /// several commands look at would stop by itself; ECS keeps it running.
 pub fn hold_running_tasks(endpoint: &str) {
     let address = endpoint.trim_start_matches("http://");
-    let body = r#"{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000}}"#;
+    let body =
+        r#"{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000}}"#;
     let mut stream = TcpStream::connect(address).expect("moto is running");
     write!(
         stream,

@@ -11,7 +11,7 @@ use contract::DispatchStatus;
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::error::{OpsError, Result};
+use crate::error::Result;
 use crate::logs::{fetch, Line, Source};
 use crate::output::{self, fields, or_dash, Report};
 use crate::parked::{self, Parked, Queue};
@@ -26,6 +26,12 @@ pub struct DiagnoseArgs {
     #[arg(long, default_value = "1h", value_parser = crate::cli::duration)]
     pub since: Duration,
 }
+
+/// The most messages read from each queue.
+const PARKED_READ: usize = 1000;
+
+/// The most log lines shown per function: the newest.
+const LOG_LINES: usize = 200;
 
 /// The verdict, one per situation of the runbook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -64,6 +70,8 @@ pub struct DiagnoseReport {
     pub finding: Finding,
     /// What to do, in the runbook's words.
     pub verdict: String,
+    /// What went wrong without changing the verdict.
+    pub warnings: Vec<String>,
 }
 
 pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
@@ -90,46 +98,48 @@ pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
     let rule_state = super::rule::state(&ctx.events(), &names.rule).await?;
 
     ctx.progress.step("step 3: reading the logs");
-    let since =
-        chrono::Duration::from_std(args.since).map_err(|err| OpsError::Usage(err.to_string()))?;
-    let start = (Utc::now() - since).timestamp_millis();
+    let start = crate::cli::before(Utc::now(), args.since)?.timestamp_millis();
     let logs = ctx.logs();
     let pattern = format!("\"{id}\"");
-    let mut log_lines = fetch(
-        &logs,
-        Source::Callback,
-        &names.log_group,
-        Some(&pattern),
-        start,
-        500,
-    )
-    .await?;
-    log_lines.extend(
-        fetch(
+    let mut log_lines = Vec::new();
+    for (source, group) in [
+        (Source::Callback, &names.log_group),
+        (Source::Reconciler, &names.reconciler_log_group),
+    ] {
+        let fetched = fetch(
             &logs,
-            Source::Reconciler,
-            &names.reconciler_log_group,
+            source,
+            group,
             Some(&pattern),
             start,
-            500,
+            LOG_LINES,
+            |line| !line.metrics,
         )
-        .await?,
-    );
-    log_lines.retain(|line| !line.metrics);
+        .await?;
+        log_lines.extend(fetched.lines);
+    }
     log_lines.sort_by_key(|line| line.timestamp);
 
     ctx.progress
         .step("reading the failure queue and the dead-letter queue");
     let mut parked_events = Vec::new();
+    let mut warnings = Vec::new();
     let sqs = ctx.sqs();
     for (queue, url) in [
         (Queue::Failures, &names.failure_queue_url),
         (Queue::Dlq, &names.dead_letter_queue_url),
     ] {
-        let messages = parked::receive(&sqs, url, 1000).await?;
+        let messages =
+            parked::receive(&sqs, url, PARKED_READ, parked::PEEK_VISIBILITY_SECONDS).await?;
         let handles: Vec<&str> = messages.iter().filter_map(|m| m.receipt_handle()).collect();
-        // Looking changes nothing: every message is visible again at once.
-        parked::release(&sqs, url, &handles).await?;
+        // Reading hides a message; it is made visible again at once, so a `replay` right
+        // after sees it. Should that fail, it shows again after the short peek timeout.
+        if let Err(err) = parked::release(&sqs, url, &handles).await {
+            warnings.push(format!(
+                "{err}; the messages read show again within {} s",
+                parked::PEEK_VISIBILITY_SECONDS
+            ));
+        }
         parked_events.extend(
             messages
                 .iter()
@@ -161,6 +171,7 @@ pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
         parked: parked_events,
         finding,
         verdict,
+        warnings,
     })
 }
 
@@ -283,6 +294,9 @@ impl Report for DiagnoseReport {
                 p.message_id,
                 p.error
             ));
+        }
+        for warning in &self.warnings {
+            text.push_str(&format!("\n  warning: {warning}\n"));
         }
         text + &output::verdict(self.found_problem(), &self.verdict)
     }

@@ -87,6 +87,7 @@ impl HealthReport {
 }
 
 pub async fn exec(ctx: &Context, args: HealthArgs) -> Result<HealthReport> {
+    let period = period(args.window)?;
     let names = &ctx.names;
     let mut report = HealthReport {
         stack: names.stack.clone(),
@@ -160,7 +161,7 @@ pub async fn exec(ctx: &Context, args: HealthArgs) -> Result<HealthReport> {
     }
 
     ctx.progress.step("reading last hour's metrics");
-    match metrics(&ctx.cloudwatch(), &names.function, args.window).await {
+    match metrics(&ctx.cloudwatch(), &names.function, period).await {
         Ok(m) => {
             report.check("invocations", format!("{}", m.invocations), true, None);
             report.check(
@@ -237,8 +238,13 @@ pub async fn exec(ctx: &Context, args: HealthArgs) -> Result<HealthReport> {
         }
     };
     // Two missed runs is a problem; one can be a slow start.
-    let expected = interval.map_or(chrono::Duration::hours(1), |every| every * 2);
-    let since = (Utc::now() - expected - chrono::Duration::minutes(5)).timestamp_millis();
+    let expected = interval
+        .and_then(|every| every.checked_mul(2))
+        .unwrap_or(chrono::Duration::hours(1));
+    let since = Utc::now()
+        .checked_sub_signed(expected + chrono::Duration::minutes(5))
+        .unwrap_or(chrono::DateTime::UNIX_EPOCH)
+        .timestamp_millis();
     let pattern = format!("\"{}\"", contract::logs::RECONCILER_RUN_DONE);
     match fetch(
         &ctx.logs(),
@@ -246,11 +252,12 @@ pub async fn exec(ctx: &Context, args: HealthArgs) -> Result<HealthReport> {
         &names.reconciler_log_group,
         Some(&pattern),
         since,
-        10_000,
+        1,
+        |_| true,
     )
     .await
     {
-        Ok(lines) => match lines.last() {
+        Ok(fetched) => match fetched.lines.last() {
             Some(line) => report.check(
                 "reconciler last run",
                 format!("{}  {}", line.time, line.message),
@@ -277,9 +284,9 @@ pub fn rate(expression: &str) -> Option<chrono::Duration> {
     let (amount, unit) = inner.trim().split_once(' ')?;
     let amount: i64 = amount.parse().ok()?;
     match unit.trim_end_matches('s') {
-        "minute" => Some(chrono::Duration::minutes(amount)),
-        "hour" => Some(chrono::Duration::hours(amount)),
-        "day" => Some(chrono::Duration::days(amount)),
+        "minute" => chrono::Duration::try_minutes(amount),
+        "hour" => chrono::Duration::try_hours(amount),
+        "day" => chrono::Duration::try_days(amount),
         _ => None,
     }
 }
@@ -335,12 +342,24 @@ pub struct Metrics {
     pub p95_duration_ms: Option<f64>,
 }
 
+/// The window as one CloudWatch period: whole minutes, at least one, at most 455 days
+/// (CloudWatch keeps hourly data that long).
+pub fn period(window: Duration) -> Result<i32> {
+    let seconds = window.as_secs();
+    if seconds < 60 || seconds % 60 != 0 || seconds > 455 * 86_400 {
+        return Err(crate::error::OpsError::Usage(format!(
+            "--window {} must be whole minutes, from 1m to 455d",
+            humantime::format_duration(window)
+        )));
+    }
+    Ok(i32::try_from(seconds).expect("455 days fit an i32"))
+}
+
 async fn metrics(
     client: &aws_sdk_cloudwatch::Client,
     function: &str,
-    window: Duration,
+    period: i32,
 ) -> Result<Metrics> {
-    let period = i32::try_from(window.as_secs()).unwrap_or(3600).max(60);
     let query = |id: &str, name: &str, stat: &str| {
         MetricDataQuery::builder()
             .id(id)
@@ -457,6 +476,16 @@ mod tests {
         );
         assert_eq!(rate("rate(1 hour)"), Some(chrono::Duration::hours(1)));
         assert_eq!(rate("cron(0 * * * ? *)"), None);
+    }
+
+    #[test]
+    fn a_window_is_whole_minutes() {
+        assert_eq!(period(Duration::from_secs(3600)).unwrap(), 3600);
+        assert!(period(Duration::from_secs(90)).is_err());
+        assert!(period(Duration::from_secs(30)).is_err());
+        assert!(period(Duration::from_secs(500 * 86_400)).is_err());
+        assert_eq!(rate("rate(99999999999999999999 days)"), None);
+        assert_eq!(rate("rate(999999999999999 days)"), None, "beyond what a duration holds");
     }
 
     #[test]

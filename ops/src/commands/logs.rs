@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::{OpsError, Result};
-use crate::logs::{fetch, Line, Source};
+use crate::logs::{fetch, Fetched, Line, Source};
 use crate::output::{self, Format, Report};
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct LogsArgs {
     /// Only lines that name this dispatch.
     #[arg(long)]
@@ -112,26 +112,37 @@ fn keep(args: &LogsArgs, line: &Line) -> bool {
             .is_none_or(|id| line.raw.contains(id.as_str()))
 }
 
-async fn read(ctx: &Context, args: &LogsArgs, start_ms: i64) -> Result<Vec<Line>> {
+/// Both (or one) log groups' lines from `start_ms` on that `keep` wants, the newest
+/// `--limit` of them.
+async fn read(ctx: &Context, args: &LogsArgs, start_ms: i64) -> Result<Fetched> {
     let client = ctx.logs();
     let pattern = pattern(args);
-    let mut lines = Vec::new();
+    let mut all = Fetched {
+        complete: true,
+        ..Fetched::default()
+    };
     for (source, group) in groups(ctx, args.function) {
         ctx.progress.step(&format!("reading {group}"));
-        lines.extend(
-            fetch(
-                &client,
-                source,
-                group,
-                pattern.as_deref(),
-                start_ms,
-                args.limit.saturating_mul(4).max(1000),
-            )
-            .await?,
-        );
+        let fetched = fetch(
+            &client,
+            source,
+            group,
+            pattern.as_deref(),
+            start_ms,
+            args.limit,
+            |line| keep(args, line),
+        )
+        .await?;
+        all.lines.extend(fetched.lines);
+        all.matched += fetched.matched;
+        all.cold_starts += fetched.cold_starts;
+        all.complete &= fetched.complete;
     }
-    lines.sort_by_key(|line| line.timestamp);
-    Ok(lines)
+    all.lines.sort_by_key(|line| line.timestamp);
+    if all.lines.len() > args.limit {
+        all.lines.drain(..all.lines.len() - args.limit);
+    }
+    Ok(all)
 }
 
 fn groups(ctx: &Context, which: Which) -> Vec<(Source, &str)> {
@@ -145,38 +156,42 @@ fn groups(ctx: &Context, which: Which) -> Vec<(Source, &str)> {
 }
 
 pub async fn exec(ctx: &Context, args: LogsArgs) -> Result<LogsReport> {
-    let since =
-        chrono::Duration::from_std(args.since).map_err(|err| OpsError::Usage(err.to_string()))?;
-    let start = Utc::now() - since;
-    let lines = read(ctx, &args, start.timestamp_millis()).await?;
-    let cold_starts = lines.iter().filter(|line| line.cold_start).count();
-    let mut shown: Vec<Line> = lines.into_iter().filter(|line| keep(&args, line)).collect();
-    let truncated = shown.len() > args.limit;
-    if truncated {
-        shown.drain(..shown.len() - args.limit);
+    if args.limit == 0 {
+        return Err(OpsError::Usage("--limit must be at least 1".into()));
     }
-    let report = LogsReport {
+    let start = crate::cli::before(Utc::now(), args.since)?;
+    let fetched = read(ctx, &args, start.timestamp_millis()).await?;
+    Ok(LogsReport {
         since: function::timefmt::record_timestamp(start),
-        errors: shown.iter().filter(|line| line.error).count(),
-        cold_starts,
-        lines: shown,
-        truncated,
-    };
-    if args.follow {
-        follow(ctx, &args, report).await
-    } else {
-        Ok(report)
-    }
+        errors: fetched.lines.iter().filter(|line| line.error).count(),
+        cold_starts: fetched.cold_starts,
+        truncated: fetched.matched > fetched.lines.len() || !fetched.complete,
+        lines: fetched.lines,
+    })
 }
 
-/// Prints what was found, then each new line as it comes, until Ctrl-C.
-async fn follow(ctx: &Context, args: &LogsArgs, report: LogsReport) -> Result<LogsReport> {
+/// How far back each poll of `--follow` reads again: CloudWatch Logs can make a line
+/// searchable some seconds after its timestamp. Lines already printed are not repeated.
+const FOLLOW_OVERLAP_MS: i64 = 30_000;
+
+/// `logs --follow`: prints the lines found, then each new one as it comes (a JSON object
+/// per line with `--output json`), every 2 s, until Ctrl-C. Nothing is printed at the end.
+pub async fn follow(ctx: &Context, args: LogsArgs) -> Result<()> {
+    let report = exec(
+        ctx,
+        LogsArgs {
+            follow: false,
+            ..args.clone()
+        },
+    )
+    .await?;
+    ctx.progress.done();
     let print = |line: &Line| match ctx.format {
         Format::Json => println!("{}", serde_json::to_string(line).unwrap_or_default()),
         Format::Table => println!("{}", render_line(line)),
     };
     let mut seen: HashSet<(i64, String)> = HashSet::new();
-    let mut from = report
+    let mut newest = report
         .lines
         .last()
         .map_or_else(|| Utc::now().timestamp_millis(), |l| l.timestamp);
@@ -184,24 +199,26 @@ async fn follow(ctx: &Context, args: &LogsArgs, report: LogsReport) -> Result<Lo
         print(line);
         seen.insert((line.timestamp, line.raw.clone()));
     }
-    ctx.progress.done();
+    // One signal future for the whole loop: a Ctrl-C during a read is not lost.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = &mut interrupted => return Ok(()),
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
-        for line in read(ctx, args, from).await? {
-            if keep(args, &line) && seen.insert((line.timestamp, line.raw.clone())) {
-                from = from.max(line.timestamp);
+        let fetched = tokio::select! {
+            _ = &mut interrupted => return Ok(()),
+            fetched = read(ctx, &args, newest - FOLLOW_OVERLAP_MS) => fetched?,
+        };
+        ctx.progress.done();
+        for line in fetched.lines {
+            if seen.insert((line.timestamp, line.raw.clone())) {
+                newest = newest.max(line.timestamp);
                 print(&line);
             }
         }
     }
-    // Everything was printed as it came.
-    Ok(LogsReport {
-        lines: Vec::new(),
-        ..report
-    })
 }
 
 /// `time  source  LEVEL  message`.

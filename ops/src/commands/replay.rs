@@ -7,6 +7,8 @@
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
+use std::collections::HashSet;
+
 use clap::Args;
 use serde::Serialize;
 
@@ -62,8 +64,16 @@ pub struct Replayed {
 pub struct ReplayReport {
     pub queue: String,
     pub dry_run: bool,
+    /// Every message read: replayed, left, or skipped as another dispatch's.
     pub messages: Vec<Replayed>,
+    /// The whole queue was read (else `--max` or the read limit stopped it).
+    pub complete: bool,
+    /// What went wrong after the replays (the messages left could not be shown again).
+    pub warnings: Vec<String>,
 }
+
+/// The most messages one replay reads, selected or not.
+const READ_LIMIT: usize = 10_000;
 
 pub async fn exec(ctx: &Context, args: ReplayArgs) -> Result<ReplayReport> {
     if args.max == 0 {
@@ -74,33 +84,64 @@ pub async fn exec(ctx: &Context, args: ReplayArgs) -> Result<ReplayReport> {
         Queue::Dlq => &ctx.names.dead_letter_queue_url,
     };
     let sqs = ctx.sqs();
-    ctx.progress
-        .step(&format!("reading {}", parked::queue_name(url)));
-    let messages = parked::receive(&sqs, url, args.max).await?;
     let lambda = ctx.lambda();
     let mut report = ReplayReport {
         queue: parked::queue_name(url).to_owned(),
         dry_run: args.dry_run,
         messages: Vec::new(),
+        complete: false,
+        warnings: Vec::new(),
     };
+    // Messages not replayed: made visible again at the end, so the next command sees them.
     let mut keep: Vec<String> = Vec::new();
-    for (i, message) in messages.iter().enumerate() {
-        let parked = parked::parse(args.from, message);
-        let (fate, detail) = if args.dispatch.is_some() && parked.dispatch_id != args.dispatch {
-            (Fate::Skipped, None)
-        } else {
-            match (&parked.event, target(ctx, &parked)) {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut selected = 0;
+    let mut idle = 0;
+    // Batch by batch, each batch handled before the next is received, so no receipt
+    // handle outlives its visibility timeout. `--max` counts the messages selected.
+    while selected < args.max && seen.len() < READ_LIMIT {
+        ctx.progress
+            .step(&format!("reading {} ({} read)", report.queue, seen.len()));
+        let batch = parked::receive_batch(&sqs, url, 10, parked::REPLAY_VISIBILITY_SECONDS).await?;
+        let fresh: Vec<_> = batch
+            .iter()
+            .filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned()))
+            .collect();
+        if fresh.is_empty() {
+            idle += 1;
+            if idle == IDLE_POLLS {
+                report.complete = true;
+                break;
+            }
+            continue;
+        }
+        idle = 0;
+        for message in fresh {
+            let parked = parked::parse(args.from, message);
+            let wanted = args.dispatch.is_none() || parked.dispatch_id == args.dispatch;
+            if !wanted || selected == args.max {
+                keep.push(parked.receipt_handle.clone());
+                if !wanted {
+                    report.messages.push(Replayed {
+                        parked,
+                        fate: Fate::Skipped,
+                        detail: None,
+                    });
+                }
+                continue;
+            }
+            selected += 1;
+            let (fate, detail) = match (&parked.event, target(ctx, &parked)) {
                 (None, _) => (Fate::NotReplayable, Some(parked.error.clone())),
                 (_, Err(why)) => (Fate::NotReplayable, Some(why)),
                 (Some(_), Ok(_)) if args.dry_run => (Fate::WouldReplay, None),
                 (Some(event), Ok(function)) => {
-                    ctx.progress
-                        .step(&format!("replaying {}/{}", i + 1, messages.len()));
+                    ctx.progress.step(&format!("replaying message {selected}"));
                     match invoke(&lambda, &function, event).await {
                         Ok(()) => match parked::delete(&sqs, url, &parked.receipt_handle).await {
                             Ok(()) => (Fate::Replayed, None),
-                            // Invoked but not deleted: it would be replayed again, which the
-                            // callback takes as a duplicate. Said, not hidden.
+                            // Invoked but not deleted: a later replay sends it again, which
+                            // the callback skips as a duplicate. Said, not hidden.
                             Err(err) => (
                                 Fate::Failed,
                                 Some(format!("invoked, but not deleted: {err}")),
@@ -109,22 +150,29 @@ pub async fn exec(ctx: &Context, args: ReplayArgs) -> Result<ReplayReport> {
                         Err(why) => (Fate::Failed, Some(why)),
                     }
                 }
+            };
+            if fate != Fate::Replayed {
+                keep.push(parked.receipt_handle.clone());
             }
-        };
-        if fate != Fate::Replayed {
-            keep.push(parked.receipt_handle.clone());
+            report.messages.push(Replayed {
+                parked,
+                fate,
+                detail,
+            });
         }
-        report.messages.push(Replayed {
-            parked,
-            fate,
-            detail,
-        });
     }
-    // What was not replayed is visible again at once, for the next command.
     let handles: Vec<&str> = keep.iter().map(String::as_str).collect();
-    parked::release(&sqs, url, &handles).await?;
+    if let Err(err) = parked::release(&sqs, url, &handles).await {
+        report.warnings.push(format!(
+            "{err}: the messages left show again within {} s",
+            parked::REPLAY_VISIBILITY_SECONDS
+        ));
+    }
     Ok(report)
 }
+
+/// Polls with nothing new before the queue counts as read (SQS samples its servers).
+const IDLE_POLLS: usize = 3;
 
 /// The function to invoke: the one the failure record names, if it is one of this
 /// stack's; the callback for the rule's dead letters.
@@ -197,9 +245,18 @@ impl Report for ReplayReport {
                 ""
             }
         );
-        text.push_str(if table.is_empty() { "  none\n" } else { "" });
-        if !table.is_empty() {
+        if table.is_empty() {
+            text.push_str("  none\n");
+        } else {
             text.push_str(&table.render());
+        }
+        if !self.complete {
+            text.push_str(
+                "\n  the queue was not read to the end (--max): run again for the rest\n",
+            );
+        }
+        for warning in &self.warnings {
+            text.push_str(&format!("\n  warning: {warning}\n"));
         }
         let count = |fate| self.messages.iter().filter(|m| m.fate == fate).count();
         let summary = if self.dry_run {
@@ -217,9 +274,11 @@ impl Report for ReplayReport {
     }
 
     fn found_problem(&self) -> bool {
-        self.messages
-            .iter()
-            .any(|m| matches!(m.fate, Fate::Failed | Fate::NotReplayable))
+        !self.warnings.is_empty()
+            || self
+                .messages
+                .iter()
+                .any(|m| matches!(m.fate, Fate::Failed | Fate::NotReplayable))
     }
 }
 

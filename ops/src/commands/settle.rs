@@ -16,6 +16,7 @@ use crate::context::Context;
 use crate::error::{aws, OpsError, Result};
 use crate::output::{self, fields, Report};
 use crate::records::{self, Record};
+use crate::tasks;
 
 #[derive(Debug, Args)]
 pub struct SettleArgs {
@@ -30,6 +31,9 @@ pub struct SettleArgs {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Settle even though ECS still runs the record's task.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn status(text: &str) -> Result<DispatchStatus, String> {
@@ -51,6 +55,8 @@ pub enum SettleResult {
     OwnedByOtherTask,
     /// The person did not confirm.
     NotConfirmed,
+    /// ECS still runs the record's task (and no `--force`).
+    TaskStillRunning,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +70,7 @@ pub struct SettleReport {
     /// The record after the write (only when settled).
     pub after: Option<Record>,
     pub settled_by: Option<String>,
+    pub warnings: Vec<String>,
 }
 
 pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
@@ -85,6 +92,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
         before,
         after: None,
         settled_by: None,
+        warnings: Vec::new(),
     };
     let Some(record) = before else {
         return Ok(report(
@@ -105,6 +113,28 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
             ),
             Some(record),
         ));
+    }
+
+    // A task ECS still runs will report its own outcome: settling its dispatch by hand now
+    // would turn that report into a skipped duplicate, and the true outcome would be lost.
+    let task_arn = record
+        .get(attr::TASK_ARN)
+        .filter(|arn| !arn.is_empty())
+        .cloned();
+    if let (Some(arn), false) = (&task_arn, args.force) {
+        ctx.progress.step("asking ECS about the task");
+        let states = tasks::describe(&ctx.ecs(), std::slice::from_ref(arn)).await?;
+        if let Some(task) = states.get(arn).filter(|t| !t.missing && !t.stopped()) {
+            return Ok(report(
+                SettleResult::TaskStillRunning,
+                format!(
+                    "task {} is still {}: its own event will settle the dispatch; nothing was written (--force settles it anyway)",
+                    tasks::short(arn),
+                    task.summary()
+                ),
+                Some(record),
+            ));
+        }
     }
 
     ctx.progress.done();
@@ -131,7 +161,15 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
         .send()
         .await
         .map_err(aws("GetCallerIdentity", "sts"))?;
-    let settled_by = caller.arn().unwrap_or("unknown").to_owned();
+    let settled_by = caller
+        .arn()
+        .filter(|arn| !arn.is_empty())
+        .ok_or_else(|| OpsError::Aws {
+            operation: "GetCallerIdentity",
+            resource: "sts".to_owned(),
+            message: "no caller ARN in the answer: who settles must be recorded".to_owned(),
+        })?
+        .to_owned();
     let now = Utc::now();
     let order = ByHand {
         dispatch_id: args.dispatch_id.clone(),
@@ -183,10 +221,18 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
             })
         }
     };
-    let after = if result == SettleResult::Settled {
-        records::get(&dynamodb, table, &args.dispatch_id).await?
-    } else {
-        None
+    // The write is done: a failed read-back is a warning, not a failure.
+    let mut warnings = Vec::new();
+    let after = match result {
+        SettleResult::Settled => records::get(&dynamodb, table, &args.dispatch_id)
+            .await
+            .unwrap_or_else(|err| {
+                warnings.push(format!(
+                    "settled, but the record could not be read back: {err}"
+                ));
+                None
+            }),
+        _ => None,
     };
     Ok(SettleReport {
         dispatch_id: args.dispatch_id,
@@ -195,6 +241,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
         before: Some(record),
         after,
         settled_by: Some(settled_by),
+        warnings,
     })
 }
 
@@ -213,6 +260,9 @@ impl Report for SettleReport {
         }
         if let Some(after) = &self.after {
             text.push_str(&show("After", after));
+        }
+        for warning in &self.warnings {
+            text.push_str(&format!("\n  warning: {warning}\n"));
         }
         text + &output::verdict(self.found_problem(), &self.message)
     }

@@ -59,16 +59,17 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
     if let Some(terminal) = args
         .statuses
         .iter()
-        .find(|s| contract::DispatchStatus::is_terminal(s))
+        .find(|s| contract::DispatchStatus::is_terminal(&s.to_uppercase()))
     {
         return Err(OpsError::Usage(format!(
             "--status {terminal} is terminal: a settled dispatch is never stuck"
         )));
     }
+    if args.limit == 0 {
+        return Err(OpsError::Usage("--limit must be at least 1".into()));
+    }
     let now = Utc::now();
-    let before = now
-        - chrono::Duration::from_std(args.older_than)
-            .map_err(|err| OpsError::Usage(err.to_string()))?;
+    let before = crate::cli::before(now, args.older_than)?;
     let index = StatusIndex {
         client: ctx.dynamodb(),
         table: ctx.names.table.clone(),
@@ -82,7 +83,7 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
             .step(&format!("querying {} for {status}", index.index));
         let room = args.limit.saturating_sub(found.len());
         // One more than the room tells a full listing from a cut one.
-        let listing = index.list(status, before, room + 1).await;
+        let listing = index.list(status, before, room.saturating_add(1)).await;
         if let Some(err) = listing.error {
             return Err(OpsError::Aws {
                 operation: "Query",

@@ -69,6 +69,16 @@ async fn clients(stack: &LocalStack) -> Aws {
     }
 }
 
+/// A deployed stack, clients, and a cluster in moto's ECS whose tasks run until stopped.
+async fn with_cluster() -> (LocalStack, Aws, Cluster) {
+    let stack = LocalStack::deploy().await;
+    let aws = clients(&stack).await;
+    let loader = stack.loader(function::aws::sdk_config_loader());
+    let cluster = Cluster::new(stack.server.endpoint(), loader).await;
+    testkit::ecs::hold_running_tasks(stack.server.endpoint());
+    (stack, aws, cluster)
+}
+
 const TABLE: &str = contract::table::NAME;
 
 fn ago(minutes: i64) -> String {
@@ -309,14 +319,7 @@ async fn health_says_healthy_then_names_a_disabled_rule_and_a_waiting_event() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stuck_settle_and_reconcile_work_on_the_records_they_should_and_no_other() {
-    let stack = LocalStack::deploy().await;
-    let aws = clients(&stack).await;
-    let cluster = Cluster::new(
-        stack.server.endpoint(),
-        stack.loader(function::aws::sdk_config_loader()),
-    )
-    .await;
-    testkit::ecs::hold_running_tasks(stack.server.endpoint());
+    let (stack, aws, cluster) = with_cluster().await;
     let running = cluster.run_task(Some("old-running")).await;
     let stopped = cluster.run_task(Some("old-stopped")).await;
     cluster
@@ -509,14 +512,7 @@ async fn stuck_settle_and_reconcile_work_on_the_records_they_should_and_no_other
 
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_reaches_each_verdict_and_replay_hands_back_only_what_was_accepted() {
-    let stack = LocalStack::deploy().await;
-    let aws = clients(&stack).await;
-    let cluster = Cluster::new(
-        stack.server.endpoint(),
-        stack.loader(function::aws::sdk_config_loader()),
-    )
-    .await;
-    testkit::ecs::hold_running_tasks(stack.server.endpoint());
+    let (stack, aws, cluster) = with_cluster().await;
     let failures = queue_url(&aws, contract::resources::FAILURE_QUEUE).await;
     let dlq = queue_url(&aws, contract::resources::DEAD_LETTER_QUEUE).await;
     let stopped_task = |id: &'static str| {

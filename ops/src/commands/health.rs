@@ -485,7 +485,11 @@ mod tests {
         assert!(period(Duration::from_secs(30)).is_err());
         assert!(period(Duration::from_secs(500 * 86_400)).is_err());
         assert_eq!(rate("rate(99999999999999999999 days)"), None);
-        assert_eq!(rate("rate(999999999999999 days)"), None, "beyond what a duration holds");
+        assert_eq!(
+            rate("rate(999999999999999 days)"),
+            None,
+            "beyond what a duration holds"
+        );
     }
 
     #[test]

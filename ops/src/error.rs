@@ -1,7 +1,8 @@
 //! What can stop a subcommand from running (exit code 2). Problems it finds are not
 //! errors: they are its report, with exit code 1.
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 /// A subcommand could not run.
@@ -14,6 +15,10 @@ pub enum OpsError {
         resource: String,
         message: String,
     },
+    /// A call through the shared code (`function`'s store, the reconciler) failed; its
+    /// message already names the operation, the resource and the attempts.
+    #[error("{0}")]
+    Call(String),
     /// The stack is missing, or lacks what the tool reads from it.
     #[error("stack {stack}: {message}")]
     Stack { stack: String, message: String },
@@ -26,8 +31,12 @@ pub enum OpsError {
 }
 
 /// Turns an SDK error into [`OpsError::Aws`]: the service's code and message when it sent
-/// them, else the whole error chain (a timeout, a refused connection).
-pub fn aws<E>(operation: &'static str, resource: impl Into<String>) -> impl FnOnce(E) -> OpsError
+/// them; else what happened (a timeout, no connection, an answer that is not AWS's), in
+/// one short line rather than the whole chain with the raw response.
+pub fn aws<E>(
+    operation: &'static str,
+    resource: impl Into<String>,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> OpsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -36,9 +45,18 @@ where
         let message = match (err.code(), err.message()) {
             (Some(code), Some(message)) => format!("{code}: {message}"),
             (Some(code), None) => code.to_owned(),
-            // A timeout, a refused connection, an answer that is not AWS's: the first
-            // part of the chain says which; the rest (a raw response) is noise here.
-            _ => shorten(&DisplayErrorContext(&err).to_string()),
+            _ => match &err {
+                SdkError::TimeoutError(_) => "timed out".to_owned(),
+                SdkError::ServiceError(service) => format!(
+                    "an answer that is not an AWS error (HTTP {}): is the endpoint an AWS one?",
+                    service.raw().status().as_u16()
+                ),
+                SdkError::ResponseError(response) => format!(
+                    "an unreadable answer (HTTP {})",
+                    response.raw().status().as_u16()
+                ),
+                _ => shorten(&DisplayErrorContext(&err).to_string()),
+            },
         };
         OpsError::Aws {
             operation,

@@ -48,11 +48,7 @@ pub async fn describe(
     for (cluster, arns) in reconciler::ecs::batches(task_arns) {
         let described = reconciler::ecs::describe(client, &cluster, &arns)
             .await
-            .map_err(|err| OpsError::Aws {
-                operation: "DescribeTasks",
-                resource: cluster.clone(),
-                message: err.to_string(),
-            })?;
+            .map_err(|err| OpsError::Call(err.to_string()))?;
         for task in &described.tasks {
             let Some(arn) = task.task_arn() else { continue };
             states.insert(

@@ -93,11 +93,7 @@ pub async fn exec(ctx: &Context, args: ReconcileArgs) -> Result<ReconcileReport>
     );
     let run = run_in(mode, &deps, &request_id, now)
         .await
-        .map_err(|err| OpsError::Aws {
-            operation: "reconcile",
-            resource: deps.config.table_name.clone(),
-            message: err.to_string(),
-        })?;
+        .map_err(|err| OpsError::Call(err.to_string()))?;
     Ok(ReconcileReport {
         function: function.clone(),
         run,

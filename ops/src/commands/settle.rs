@@ -197,11 +197,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
     let outcome = store
         .settle(&settlement)
         .await
-        .map_err(|err| OpsError::Aws {
-            operation: "UpdateItem",
-            resource: table.clone(),
-            message: err.to_string(),
-        })?;
+        .map_err(|err| OpsError::Call(err.to_string()))?;
     let (result, message) = match outcome {
         SettleOutcome::Updated => (SettleResult::Settled, format!("settled {} as {}", args.dispatch_id, args.status)),
         SettleOutcome::NotFound => (SettleResult::NotFound, "the record was deleted meanwhile: nothing was written".to_owned()),

@@ -85,11 +85,7 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
         // One more than the room tells a full listing from a cut one.
         let listing = index.list(status, before, room.saturating_add(1)).await;
         if let Some(err) = listing.error {
-            return Err(OpsError::Aws {
-                operation: "Query",
-                resource: ctx.names.table.clone(),
-                message: err.to_string(),
-            });
+            return Err(OpsError::Call(err.to_string()));
         }
         let mut candidates = listing.candidates;
         if candidates.len() > room {

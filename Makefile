@@ -114,6 +114,11 @@ adopt: package ## Adopt the running system (table, log group, rule) into the sta
 local: $(TOOLS_STAMP) ## Run the whole system on this machine: moto, the deployed stack, the real binary, sample events
 	scripts/local.sh
 
+.PHONY: ops
+ops: ## Build the on-call CLI, target/release/outpost-ops (README.md, "On call")
+	cargo build --locked --release -p ops
+	@echo "target/release/outpost-ops; try: target/release/outpost-ops --help"
+
 .PHONY: lint
 lint: ## rustfmt and clippy, warnings as errors
 	cargo fmt --all -- --check

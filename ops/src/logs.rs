@@ -186,7 +186,7 @@ pub async fn fetch(
 }
 
 /// Keeps the newest `limit` lines, oldest first.
-fn newest(lines: &mut Vec<Line>, limit: usize) {
+pub fn newest(lines: &mut Vec<Line>, limit: usize) {
     lines.sort_by_key(|line| line.timestamp);
     if lines.len() > limit {
         lines.drain(..lines.len() - limit);

@@ -151,7 +151,7 @@ pub const REPLAY_VISIBILITY_SECONDS: i32 = 120;
 pub const PEEK_VISIBILITY_SECONDS: i32 = 10;
 /// SQS samples its servers on a short poll: a poll with nothing new is tried this often
 /// before the queue counts as read.
-const IDLE_POLLS: usize = 3;
+pub const IDLE_POLLS: usize = 3;
 
 /// The messages of one `ReceiveMessage` call (at most ten), hidden for `visibility`
 /// seconds, with their attributes.

@@ -196,26 +196,12 @@ async fn handle(
 fn invoked_function(path: &str) -> Option<String> {
     let rest = path.strip_prefix("/2015-03-31/functions/")?;
     let name = rest.strip_suffix("/invocations")?;
-    Some(percent_decode(name))
-}
-
-/// ARNs arrive percent-encoded (`:` as `%3A`, `$` as `%24`).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    // ARNs arrive percent-encoded (`:` as `%3A`, `$` as `%24`).
+    Some(
+        percent_encoding::percent_decode_str(name)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 fn describe_alarms(alarms: &BTreeMap<String, String>) -> Vec<u8> {

@@ -145,7 +145,8 @@ pub async fn exec(ctx: &Context, args: HealthArgs) -> Result<HealthReport> {
     if names.alarms.is_empty() {
         report.check("alarms", "the stack has none", false, None);
     }
-    match alarms(&ctx.cloudwatch(), &names.alarms).await {
+    let cloudwatch = ctx.cloudwatch();
+    match alarms(&cloudwatch, &names.alarms).await {
         Ok(states) => {
             for (alarm, state) in states {
                 let ok = state != "ALARM" && state != "MISSING";
@@ -161,7 +162,7 @@ pub async fn exec(ctx: &Context, args: HealthArgs) -> Result<HealthReport> {
     }
 
     ctx.progress.step("reading last hour's metrics");
-    match metrics(&ctx.cloudwatch(), &names.function, period).await {
+    match metrics(&cloudwatch, &names.function, period).await {
         Ok(m) => {
             report.check("invocations", format!("{}", m.invocations), true, None);
             report.check(

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::{OpsError, Result};
-use crate::logs::{fetch, Fetched, Line, Source};
+use crate::logs::{fetch, newest, Fetched, Line, Source};
 use crate::output::{self, Format, Report};
 
 #[derive(Clone, Debug, Args)]
@@ -138,10 +138,7 @@ async fn read(ctx: &Context, args: &LogsArgs, start_ms: i64) -> Result<Fetched> 
         all.cold_starts += fetched.cold_starts;
         all.complete &= fetched.complete;
     }
-    all.lines.sort_by_key(|line| line.timestamp);
-    if all.lines.len() > args.limit {
-        all.lines.drain(..all.lines.len() - args.limit);
-    }
+    newest(&mut all.lines, args.limit);
     Ok(all)
 }
 

@@ -109,7 +109,7 @@ pub async fn exec(ctx: &Context, args: ReplayArgs) -> Result<ReplayReport> {
             .collect();
         if fresh.is_empty() {
             idle += 1;
-            if idle == IDLE_POLLS {
+            if idle == parked::IDLE_POLLS {
                 report.complete = true;
                 break;
             }
@@ -170,9 +170,6 @@ pub async fn exec(ctx: &Context, args: ReplayArgs) -> Result<ReplayReport> {
     }
     Ok(report)
 }
-
-/// Polls with nothing new before the queue counts as read (SQS samples its servers).
-const IDLE_POLLS: usize = 3;
 
 /// The function to invoke: the one the failure record names, if it is one of this
 /// stack's; the callback for the rule's dead letters.

@@ -54,9 +54,16 @@ requirements: ## Re-resolve requirements/*.txt from requirements/*.in
 	rm -rf $(VENV)/resolve
 
 .PHONY: build
+# Every debug build below selects the whole workspace with a target that needs its
+# dev-dependencies (--examples here, tests in `cargo test`), so cargo resolves one feature
+# set and compiles each SDK crate once. Selecting one package (`-p testkit`) resolves
+# fewer features (no tokio "signal", no event-stream, getrandom without "std") and
+# compiles the whole SDK again beside the first copy: minutes and gigabytes.
+WORKSPACE_BUILD := cargo build --locked --workspace --bins --examples
+
 build: ## Build the functions' release binaries (target/release/bootstrap, target/release/reconciler) and the test kit
 	cargo build --locked --release -p function -p reconciler
-	cargo build --locked -p testkit --bins --examples
+	$(WORKSPACE_BUILD)
 
 .PHONY: templates
 templates: ## Re-render templates/stack.json and templates/bootstrap.json from synth
@@ -127,7 +134,10 @@ lint: ## rustfmt and clippy, warnings as errors
 .PHONY: check
 check: lint ## The fast inner loop: lint, unit tests, snapshot and contract tests (no Python, no moto)
 	INSTA_UPDATE=no cargo test --locked --workspace --lib --bins
-	INSTA_UPDATE=no cargo test --locked -p contract -p synth -p testkit
+	# contract's, synth's and testkit's integration tests, named with --workspace for the
+	# reason WORKSPACE_BUILD gives (`-p synth -p testkit` would compile the SDK again).
+	INSTA_UPDATE=no cargo test --locked --workspace --test runbook --test planning \
+	  --test stack --test templates --test runtime
 
 .PHONY: test
 test: tools lint build ## Run every test and check (what CI runs)
@@ -152,8 +162,8 @@ ifeq ($(BENCH_SMOKE),)
 	cargo bench --locked -p bench --bench reconcile -- --dispatches 10000
 	cargo bench --locked -p bench --bench reliability -- --events 600 --rate 30 --soak-events 10000
 else
-	cargo test --locked -p bench --bench decide
-	cargo test --locked -p bench --bench end_to_end -- --events 50 --starts 3
-	cargo test --locked -p bench --bench reconcile -- --dispatches 300
-	cargo test --locked -p bench --bench reliability -- --events 40 --soak-events 300
+	cargo test --locked --workspace --bench decide
+	cargo test --locked --workspace --bench end_to_end -- --events 50 --starts 3
+	cargo test --locked --workspace --bench reconcile -- --dispatches 300
+	cargo test --locked --workspace --bench reliability -- --events 40 --soak-events 300
 endif

@@ -32,7 +32,8 @@ export CARGO_TARGET_DIR="$root/target"
 if [[ "${1:-}" != "--inside-moto" ]]; then
   echo "==> build the function (release) and the test kit"
   cargo build --locked --release -q -p function -p reconciler
-  cargo build --locked -q -p testkit -p ops
+  # The whole workspace, as `make build` does: one feature set, so the SDK is compiled once.
+  cargo build --locked -q --workspace --bins --examples
   echo "==> start moto's server on loopback"
   exec target/debug/testkit with-moto "$root/scripts/local.sh" --inside-moto "$@"
 fi

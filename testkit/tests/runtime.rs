@@ -13,7 +13,9 @@ async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
 }
 
 /// Builds the `echo` example with the cargo running these tests, because `cargo test --test
-/// runtime` does not build examples, and returns the executable cargo reports.
+/// runtime` does not build examples, and returns the executable cargo reports. It selects the
+/// whole workspace, as `make build` does, so cargo resolves the features the test build has
+/// and reuses its dependencies instead of compiling the SDK a second time.
 fn echo_binary() -> PathBuf {
     static ECHO: OnceLock<PathBuf> = OnceLock::new();
     let build = || {
@@ -22,6 +24,7 @@ fn echo_binary() -> PathBuf {
                 "build",
                 "--quiet",
                 "--message-format=json",
+                "--workspace",
                 "--example=echo",
             ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -51,6 +51,48 @@ fn ops_text(stack: &LocalStack, args: &[&str]) -> (i32, String) {
     )
 }
 
+/// Runs `outpost-ops --output json ARGS` on a real terminal (a pseudo-terminal from
+/// util-linux `script`, as a person's shell would give it) and types `answer` at its
+/// prompt. Returns the exit code, what the terminal showed, and the JSON document in it.
+fn on_terminal(stack: &LocalStack, args: &[&str], answer: &str) -> (i32, String, Value) {
+    let quote = |word: &str| format!("'{}'", word.replace('\'', r"'\''"));
+    let command: Vec<String> = [env!("CARGO_BIN_EXE_outpost-ops"), "--output", "json"]
+        .iter()
+        .chain(args)
+        .map(|word| quote(word))
+        .collect();
+    let mut script = Command::new("script")
+        .args(["--quiet", "--return", "--flush", "--command"])
+        .arg(command.join(" "))
+        .arg("/dev/null")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(stack.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run outpost-ops under util-linux `script`");
+    {
+        use std::io::Write;
+        let mut stdin = script.stdin.take().expect("stdin");
+        writeln!(stdin, "{answer}").expect("type the answer");
+    }
+    let output = script
+        .wait_with_output()
+        .expect("outpost-ops on a terminal");
+    let screen = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    let document = screen
+        .find('{')
+        .and_then(|start| {
+            serde_json::Deserializer::from_str(&screen[start..])
+                .into_iter::<Value>()
+                .next()?
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no JSON document on the terminal:\n{screen}"));
+    (output.status.code().expect("exit code"), screen, document)
+}
+
 struct Aws {
     dynamodb: aws_sdk_dynamodb::Client,
     sqs: aws_sdk_sqs::Client,
@@ -273,8 +315,19 @@ async fn health_says_healthy_then_names_a_disabled_rule_and_a_waiting_event() {
         (1, &json!(true), &json!("ENABLED"))
     );
 
-    let (code, disabled) = ops(&stack, &["rule", "disable", "--yes"]);
-    assert_eq!(code, 0, "{disabled:#}");
+    // On a terminal it asks; any answer but the word it asks for changes nothing.
+    let (code, screen, refused) = on_terminal(&stack, &["rule", "disable"], "yes");
+    assert!(
+        screen.contains(r#"Type "disable" to go on:"#),
+        "no question asked:\n{screen}"
+    );
+    assert_eq!(
+        (code, &refused["refused"], &refused["after"]),
+        (1, &json!(true), &json!("ENABLED")),
+        "{screen}"
+    );
+    let (code, screen, disabled) = on_terminal(&stack, &["rule", "disable"], "disable");
+    assert_eq!(code, 0, "{screen}");
     assert_eq!(
         (&disabled["before"], &disabled["after"]),
         (&json!("ENABLED"), &json!("DISABLED"))
@@ -608,6 +661,54 @@ async fn diagnose_reaches_each_verdict_and_replay_hands_back_only_what_was_accep
     assert_eq!(logs["lines"][0]["level"], "ERROR");
     let (_, all) = ops(&stack, &["logs", "--function", "callback"]);
     assert_eq!(all["coldStarts"], 1, "{all:#}");
+
+    // --follow prints the lines there, then each line written after it started, once (its
+    // polls read 30 s back), a JSON object a line; Ctrl-C ends it, exit 0, nothing more.
+    let mut follow = Command::new(env!("CARGO_BIN_EXE_outpost-ops"))
+        .args(["--output", "json", "logs", "--dispatch", "failing"])
+        .args(["--since", "1h", "--follow"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(stack.env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run outpost-ops logs --follow");
+    let (sender, printed) = std::sync::mpsc::channel();
+    let stdout = std::io::BufReader::new(follow.stdout.take().expect("stdout"));
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let next = || {
+        let line = printed
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("logs --follow prints a line within 30 s");
+        serde_json::from_str::<Value>(&line).unwrap_or_else(|err| panic!("{err}: {line}"))
+    };
+    assert_eq!(next()["level"], "ERROR");
+    let later = json!({"level": "INFO", "message": contract::logs::DISPATCH_SETTLED,
+        "span": {"dispatch_id": "failing"}});
+    log(&aws, contract::resources::LOG_GROUP, &[later.to_string()]).await;
+    let second = next();
+    assert_eq!(
+        (&second["level"], &second["message"]),
+        (&json!("INFO"), &json!(contract::logs::DISPATCH_SETTLED))
+    );
+    let interrupt = Command::new("kill")
+        .args(["-INT", &follow.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(interrupt.success());
+    let stopped = follow.wait().expect("logs --follow ends");
+    assert_eq!(stopped.code(), Some(0), "Ctrl-C is a normal end");
+    assert_eq!(
+        printed.recv_timeout(std::time::Duration::from_secs(5)).ok(),
+        None,
+        "nothing is printed after the lines (no repeat, no closing document)"
+    );
 
     // Two more parked events; a dry run invokes and deletes nothing.
     let other = TaskEvent::stopped(&lost).dispatch_id("lost").build();

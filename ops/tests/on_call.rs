@@ -17,13 +17,20 @@ use testkit::ecs::Cluster;
 use testkit::events::TaskEvent;
 use testkit::stack::LocalStack;
 
-/// Runs the real `outpost-ops` with `args` against `stack`, with no terminal to confirm on.
-fn run(stack: &LocalStack, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_outpost-ops"))
-        .args(args)
+/// `program` with nothing of this process's environment but `PATH`, and `stack`'s.
+fn against(stack: &LocalStack, program: &str) -> Command {
+    let mut command = Command::new(program);
+    command
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(stack.env())
+        .envs(stack.env());
+    command
+}
+
+/// Runs the real `outpost-ops` with `args` against `stack`, with no terminal to confirm on.
+fn run(stack: &LocalStack, args: &[&str]) -> std::process::Output {
+    against(stack, env!("CARGO_BIN_EXE_outpost-ops"))
+        .args(args)
         .stdin(Stdio::null())
         .output()
         .expect("run outpost-ops")
@@ -61,13 +68,10 @@ fn on_terminal(stack: &LocalStack, args: &[&str], answer: &str) -> (i32, String,
         .chain(args)
         .map(|word| quote(word))
         .collect();
-    let mut script = Command::new("script")
+    let mut script = against(stack, "script")
         .args(["--quiet", "--return", "--flush", "--command"])
         .arg(command.join(" "))
         .arg("/dev/null")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(stack.env())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -664,12 +668,9 @@ async fn diagnose_reaches_each_verdict_and_replay_hands_back_only_what_was_accep
 
     // --follow prints the lines there, then each line written after it started, once (its
     // polls read 30 s back), a JSON object a line; Ctrl-C ends it, exit 0, nothing more.
-    let mut follow = Command::new(env!("CARGO_BIN_EXE_outpost-ops"))
+    let mut follow = against(&stack, env!("CARGO_BIN_EXE_outpost-ops"))
         .args(["--output", "json", "logs", "--dispatch", "failing"])
         .args(["--since", "1h", "--follow"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(stack.env())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()

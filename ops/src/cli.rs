@@ -1,12 +1,14 @@
 //! The command line: global options (AWS conventions) and one subcommand per runbook
 //! section. Each subcommand's options live with it, in `commands/`.
 
+use std::ffi::OsString;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
-use crate::output::Format;
+use crate::output::{self, Format};
 
 /// The runbook of outpost-dispatch-callback, executable: diagnose, repair and replay.
 ///
@@ -79,9 +81,26 @@ pub fn before(
         })
 }
 
-/// Whether the raw arguments ask for JSON: used when they cannot be parsed, so the error
-/// still reaches a script as `{"error": ...}`.
-pub fn wants_json(args: &[String]) -> bool {
+/// Parses the command line. `Err` is the exit code when there is nothing to run: 0 after
+/// `--help` or `--version`, 2 for arguments clap refuses. Its message goes to stderr and,
+/// when the arguments ask for JSON, `{"error": ...}` to stdout, so a script reads it too.
+pub fn parse(args: &[OsString]) -> Result<Cli, ExitCode> {
+    Cli::try_parse_from(args).map_err(|err| {
+        let _ = err.print();
+        if !err.use_stderr() {
+            return ExitCode::SUCCESS;
+        }
+        if wants_json(args) {
+            let message = err.to_string();
+            let first = message.lines().next().unwrap_or("invalid arguments");
+            output::print_error_document(first.trim_start_matches("error: "));
+        }
+        ExitCode::from(output::COULD_NOT_RUN)
+    })
+}
+
+/// Whether the raw arguments ask for JSON: used when they cannot be parsed.
+fn wants_json(args: &[OsString]) -> bool {
     args.windows(2)
         .any(|pair| (pair[0] == "--output" || pair[0] == "-o") && pair[1] == "json")
         || args
@@ -115,7 +134,7 @@ mod tests {
 
     #[test]
     fn json_is_asked_for_in_every_spelling() {
-        let args = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        let args = |line: &str| line.split(' ').map(OsString::from).collect::<Vec<_>>();
         assert!(wants_json(&args("outpost-ops --output json stuck")));
         assert!(wants_json(&args("outpost-ops stuck -o json")));
         assert!(wants_json(&args("outpost-ops --output=json stuck")));

@@ -5,34 +5,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let cli = match ops::cli::Cli::try_parse_from(&args) {
+    let args: Vec<_> = std::env::args_os().collect();
+    let cli = match ops::cli::parse(&args) {
         Ok(cli) => cli,
-        Err(err) if !err.use_stderr() => {
-            // --help and --version.
-            let _ = err.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(err) => {
-            let _ = err.print();
-            if ops::cli::wants_json(&args) {
-                let message = err
-                    .kind()
-                    .as_str()
-                    .unwrap_or("invalid arguments")
-                    .to_owned();
-                let detail = err.to_string();
-                let first = detail.lines().next().unwrap_or(&message);
-                println!(
-                    "{}",
-                    serde_json::json!({ "error": first.trim_start_matches("error: ") })
-                );
-            }
-            return ExitCode::from(ops::output::COULD_NOT_RUN);
-        }
+        Err(code) => return code,
     };
     // Warnings only, on stderr: stdout is the report (and, with --output json, a document).
     tracing_subscriber::fmt()

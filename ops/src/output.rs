@@ -59,9 +59,15 @@ pub fn finish<R: Report>(
 pub fn could_not_run(format: Format, message: &str) -> ExitCode {
     eprintln!("outpost-ops: error: {message}");
     if format == Format::Json {
-        println!("{}", serde_json::json!({ "error": message }));
+        print_error_document(message);
     }
     ExitCode::from(COULD_NOT_RUN)
+}
+
+/// `{"error": message}` on stdout: what a script that asked for JSON reads instead of a
+/// report.
+pub fn print_error_document(message: &str) {
+    println!("{}", serde_json::json!({ "error": message }));
 }
 
 fn with_newline(mut text: String) -> String {
@@ -133,6 +139,14 @@ pub fn fields(pairs: &[(&str, String)]) -> String {
     pairs
         .iter()
         .map(|(label, value)| format!("  {label:<width$}  {value}\n"))
+        .collect()
+}
+
+/// A `warning:` line for each of `warnings` (what went wrong without changing the result).
+pub fn warnings(warnings: &[String]) -> String {
+    warnings
+        .iter()
+        .map(|warning| format!("\n  warning: {warning}\n"))
         .collect()
 }
 

@@ -263,6 +263,14 @@ async fn log(aws: &Aws, group: &str, lines: &[String]) {
         .expect("put log events");
 }
 
+/// Each entry's `key` in the list `report[list]`.
+fn each<'a>(report: &'a Value, list: &str, key: &str) -> Vec<&'a str> {
+    let entries = report[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no list {list} in {report:#}"));
+    entries.iter().map(|e| e[key].as_str().unwrap()).collect()
+}
+
 fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["checks"]
         .as_array()
@@ -391,26 +399,15 @@ async fn stuck_settle_and_reconcile_work_on_the_records_they_should_and_no_other
     stack.server.request_counts(true);
     let (code, stuck) = ops(&stack, &["stuck", "--older-than", "1h"]);
     assert_eq!(code, 1, "{stuck:#}");
-    let ids: Vec<&str> = stuck["dispatches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["dispatchId"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        ids,
+        each(&stuck, "dispatches", "dispatchId"),
         ["old-running", "old-stopped", "old-no-task"],
         "oldest first"
     );
     let counts = stack.server.request_counts(true);
     assert_eq!(counts["Query"], 1, "{counts}");
     assert!(counts.get("Scan").is_none(), "no Scan: {counts}");
-    let next: Vec<&str> = stuck["dispatches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["next"].as_str().unwrap())
-        .collect();
+    let next = each(&stuck, "dispatches", "next");
     assert_eq!(next[0], "task still running: wait");
     assert_eq!(next[1], "task stopped: `outpost-ops reconcile` settles it");
     assert_eq!(ops(&stack, &["stuck", "--older-than", "4h"]).0, 0);
@@ -754,13 +751,7 @@ async fn diagnose_reaches_each_verdict_and_replay_hands_back_only_what_was_accep
     stack.stand_in.script_invokes([false, false, false]);
     let (code, replay) = ops(&stack, &["replay"]);
     assert_eq!(code, 1, "{replay:#}");
-    let fates: Vec<&str> = replay["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["fate"].as_str().unwrap())
-        .collect();
-    assert_eq!(fates, ["failed", "replayed"]);
+    assert_eq!(each(&replay, "messages", "fate"), ["failed", "replayed"]);
     let accepted: Vec<Value> = stack
         .stand_in
         .invocations()

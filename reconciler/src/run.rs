@@ -187,22 +187,33 @@ pub async fn run_in(
             report.task_missing += 1;
         }
         match verdict(candidate, answer, now, settings.max_age) {
-            Verdict::Settle(task) if mode == Mode::DryRun => {
-                // The same checks as the write's, short of the write itself.
-                match DispatchId::parse(&candidate.dispatch_id, Source::StatusIndex) {
-                    Ok(_) => {
-                        let decision =
-                            function::status::decide(&task.detail, &deps.config.worker_container);
-                        report.record(candidate, &task, decision.status.as_str());
-                    }
-                    Err(err) => {
-                        report.unchecked += 1;
-                        report.errors.push(err.to_string());
-                    }
-                }
-            }
             Verdict::Settle(task) => {
-                settle(deps, candidate, &task, request_id, now, &mut report).await
+                // The write's own check of the ID comes first, in a dry run too.
+                let dispatch_id =
+                    match DispatchId::parse(&candidate.dispatch_id, Source::StatusIndex) {
+                        Ok(id) => id,
+                        Err(err) => {
+                            report.unchecked += 1;
+                            report.errors.push(err.to_string());
+                            continue;
+                        }
+                    };
+                if mode == Mode::DryRun {
+                    let decision =
+                        function::status::decide(&task.detail, &deps.config.worker_container);
+                    report.record(candidate, &task, decision.status.as_str());
+                } else {
+                    settle(
+                        deps,
+                        candidate,
+                        &dispatch_id,
+                        &task,
+                        request_id,
+                        now,
+                        &mut report,
+                    )
+                    .await;
+                }
             }
             Verdict::StillRunning => report.still_running += 1,
             Verdict::MissingTooYoung => {}
@@ -229,22 +240,15 @@ pub async fn run_in(
 async fn settle(
     deps: &Deps,
     candidate: &Candidate,
+    dispatch_id: &DispatchId,
     task: &function::event::StoppedTask,
     request_id: &str,
     now: DateTime<Utc>,
     report: &mut Report,
 ) {
-    let dispatch_id = match DispatchId::parse(&candidate.dispatch_id, Source::StatusIndex) {
-        Ok(id) => id,
-        Err(err) => {
-            report.unchecked += 1;
-            report.errors.push(err.to_string());
-            return;
-        }
-    };
     let settled = function::settle::settle(
         task,
-        &dispatch_id,
+        dispatch_id,
         &deps.store,
         &deps.config,
         request_id,

@@ -4,14 +4,11 @@
 //! moto's ECS keeps little of a stopped task (no stop code; every container exits 0), so
 //! the status rows it cannot express are tested on AWS-shaped `DescribeTasks` answers.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use aws_config::ConfigLoader;
 use aws_sdk_ecs::types::{ContainerDefinition, ContainerOverride, KeyValuePair, TaskOverride};
 use contract::{dispatch_id, env, resources};
 
-use crate::server::point_at;
+use crate::server::{plain_request, point_at};
 
 /// A cluster in moto, named like the one the rule listens to by default.
 pub struct Cluster {
@@ -117,20 +114,16 @@ impl Cluster {
 /// Starts an EC2 instance in moto and returns its ID. The EC2 query API is one form POST,
 /// which moto answers without checking a signature, so the test kit needs no EC2 SDK.
 fn ec2_instance(endpoint: &str) -> String {
-    let address = endpoint.trim_start_matches("http://");
     let body = "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&MinCount=1&MaxCount=1&InstanceType=t2.medium";
-    let mut stream = TcpStream::connect(address).expect("moto is running");
-    write!(
-        stream,
-        "POST / HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/ec2/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         Content-Length: {length}\r\n\r\n{body}",
-        region = crate::server::REGION,
-        length = body.len()
-    )
-    .expect("ask moto for an instance");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("moto's answer");
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20260101/{}/ec2/aws4_request, SignedHeaders=host, Signature=0",
+        crate::server::REGION
+    );
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Authorization", authorization.as_str()),
+    ];
+    let (_, response) = plain_request(endpoint, "POST", "/", &headers, body);
     let start = response.find("<instanceId>").expect("an instance ID") + "<instanceId>".len();
     let end = start
         + response[start..]
@@ -143,21 +136,17 @@ fn ec2_instance(endpoint: &str) -> String {
 /// on (RUNNING, DEACTIVATING, ..., STOPPED) each time it is described, so a task that
 /// several commands look at would stop by itself; ECS keeps it running.
 pub fn hold_running_tasks(endpoint: &str) {
-    let address = endpoint.trim_start_matches("http://");
     let body =
         r#"{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000}}"#;
-    let mut stream = TcpStream::connect(address).expect("moto is running");
-    write!(
-        stream,
-        "POST /moto-api/state-manager/set-transition HTTP/1.0\r\nHost: {address}\r\n\
-         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{body}",
-        length = body.len()
-    )
-    .expect("ask moto to hold tasks");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("moto's answer");
+    let (status, response) = plain_request(
+        endpoint,
+        "POST",
+        "/moto-api/state-manager/set-transition",
+        &[("Content-Type", "application/json")],
+        body,
+    );
     assert!(
-        response.starts_with("HTTP/1.0 2") || response.starts_with("HTTP/1.1 2"),
-        "moto refused the transition: {response}"
+        (200..300).contains(&status),
+        "moto refused the transition: {status} {response}"
     );
 }

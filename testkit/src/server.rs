@@ -161,23 +161,45 @@ impl Server {
     /// `Query`, ...); `reset` starts a new count. Only moto counts.
     pub fn request_counts(&self, reset: bool) -> serde_json::Value {
         assert_eq!(self.kind, Kind::Moto, "only moto counts its requests");
-        let address = self.endpoint.trim_start_matches("http://");
         let method = if reset { "DELETE" } else { "GET" };
-        let mut stream = TcpStream::connect(address).expect("moto is running");
-        write!(
-            stream,
-            "{method} /_outpost/request-counts HTTP/1.0\r\nHost: {address}\r\n\r\n"
-        )
-        .expect("ask moto for its request counts");
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .expect("moto's request counts");
-        let (_, body) = response
-            .split_once("\r\n\r\n")
-            .expect("an HTTP response with a body");
-        serde_json::from_str(body).expect("request counts are JSON")
+        let (_, body) = plain_request(&self.endpoint, method, "/_outpost/request-counts", &[], "");
+        serde_json::from_str(&body).expect("request counts are JSON")
     }
+}
+
+/// One plain HTTP/1.0 request to the local server at `endpoint`, for what no SDK client
+/// speaks (moto's control API, a query API moto answers unsigned); returns the status
+/// code and the body.
+pub fn plain_request(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let address = endpoint.trim_start_matches("http://");
+    let mut request = format!("{method} {path} HTTP/1.0\r\nHost: {address}\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    let mut stream = TcpStream::connect(address).expect("the local server is running");
+    stream
+        .write_all(request.as_bytes())
+        .unwrap_or_else(|err| panic!("{method} {path}: {err}"));
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .unwrap_or_else(|err| panic!("{method} {path}: no answer: {err}"));
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("{method} {path}: not an HTTP response: {response}"));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("{method} {path}: no status in {head}"));
+    (status, body.to_owned())
 }
 
 /// Points `loader` at the local server at `endpoint`, with moto's region and dummy

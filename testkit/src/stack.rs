@@ -15,18 +15,8 @@ use crate::stand_in::StandIn;
 pub struct LocalStack {
     pub server: Server,
     pub stand_in: StandIn,
-    /// Where the packages were written.
-    _dist: tempdir::Dir,
-}
-
-mod tempdir {
-    /// A directory removed when dropped.
-    pub struct Dir(pub std::path::PathBuf);
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    /// Where the packages were written, removed with the stack.
+    _dist: tempfile::TempDir,
 }
 
 /// The release binary the stack's packages hold: `$CALLBACK_BINARY` or `target/release/`.
@@ -49,10 +39,10 @@ impl LocalStack {
         let server = Server::moto().expect("start moto");
         let stand_in = StandIn::start(&server).await.expect("start the stand-in");
         let root = crate::repo_root();
-        let dist = tempdir::Dir(std::env::temp_dir().join(format!(
-            "outpost-stack-{}",
-            server.endpoint().rsplit(':').next().unwrap_or("0")
-        )));
+        let dist = tempfile::Builder::new()
+            .prefix("outpost-stack-")
+            .tempdir()
+            .expect("a folder for the packages");
         let python = root.join(".venv/tools/bin/python");
         let arch = if cfg!(target_arch = "aarch64") {
             "arm64"
@@ -60,44 +50,32 @@ impl LocalStack {
             "x86_64"
         };
         let package = |binary: &str, name: &str| {
-            let output = Command::new(&python)
+            let mut command = Command::new(&python);
+            command
                 .arg(root.join("scripts/package.py"))
                 .arg(release_binary(binary))
                 .args([name, arch])
-                .arg(&dist.0)
-                .output()
-                .expect("run scripts/package.py (make tools installs its Python)");
-            assert!(
-                output.status.success(),
-                "package: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+                .arg(dist.path());
+            stdout_of(
+                &mut command,
+                "scripts/package.py (make tools installs its Python)",
+            )
+            .trim()
+            .to_owned()
         };
         let zip = package("bootstrap", contract::resources::FUNCTION);
         let reconciler_zip = package("reconciler", contract::resources::RECONCILER);
         for script in ["scripts/bootstrap.sh", "scripts/deploy.sh"] {
-            let output = Command::new(root.join(script))
+            let mut command = against_moto(&server, root.join(script));
+            command
                 .current_dir(&root)
-                .envs(server.env())
                 .envs([
-                    ("AWS_PAGER", ""),
-                    ("AWS_CONFIG_FILE", "/dev/null"),
-                    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
                     ("ARCH", arch),
                     ("ZIP", &zip),
                     ("RECONCILER_ZIP", &reconciler_zip),
                 ])
-                .env_remove("AWS_PROFILE")
-                .env_remove("STACK_NAME")
-                .output()
-                .expect("run the deploy scripts");
-            assert!(
-                output.status.success(),
-                "{script} failed:\n{}\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
+                .env_remove("STACK_NAME");
+            stdout_of(&mut command, script);
         }
         let stack = LocalStack {
             server,
@@ -152,23 +130,10 @@ impl LocalStack {
 
     /// Runs the pinned AWS CLI against moto; returns its output.
     fn aws_cli(&self, args: &[&str]) -> String {
-        let output = Command::new(crate::repo_root().join(".venv/tools/bin/aws"))
-            .args(args)
-            .envs(self.server.env())
-            .envs([
-                ("AWS_PAGER", ""),
-                ("AWS_CONFIG_FILE", "/dev/null"),
-                ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-            ])
-            .env_remove("AWS_PROFILE")
-            .output()
-            .expect("run the AWS CLI");
-        assert!(
-            output.status.success(),
-            "aws {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        let mut command =
+            against_moto(&self.server, crate::repo_root().join(".venv/tools/bin/aws"));
+        command.args(args);
+        stdout_of(&mut command, &format!("aws {args:?}"))
     }
 
     /// The environment of a process that talks to this stack: moto for everything, the
@@ -190,4 +155,32 @@ impl LocalStack {
     pub fn loader(&self, base: ConfigLoader) -> ConfigLoader {
         point_at(base, self.server.endpoint())
     }
+}
+
+/// `program` pointed at moto, with no pager and none of the person's AWS configuration.
+fn against_moto(server: &Server, program: PathBuf) -> Command {
+    let mut command = Command::new(program);
+    command
+        .envs(server.env())
+        .envs([
+            ("AWS_PAGER", ""),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ])
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+/// Runs `command` (`what` names it) to success; returns what it printed.
+fn stdout_of(command: &mut Command, what: &str) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|err| panic!("run {what}: {err}"));
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

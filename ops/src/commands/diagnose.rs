@@ -295,9 +295,7 @@ impl Report for DiagnoseReport {
                 p.error
             ));
         }
-        for warning in &self.warnings {
-            text.push_str(&format!("\n  warning: {warning}\n"));
-        }
+        text.push_str(&output::warnings(&self.warnings));
         text + &output::verdict(self.found_problem(), &self.verdict)
     }
 

@@ -252,9 +252,7 @@ impl Report for ReplayReport {
                 "\n  the queue was not read to the end (--max): run again for the rest\n",
             );
         }
-        for warning in &self.warnings {
-            text.push_str(&format!("\n  warning: {warning}\n"));
-        }
+        text.push_str(&output::warnings(&self.warnings));
         let count = |fate| self.messages.iter().filter(|m| m.fate == fate).count();
         let summary = if self.dry_run {
             format!("{} message(s) would be replayed", count(Fate::WouldReplay))

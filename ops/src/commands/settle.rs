@@ -257,9 +257,7 @@ impl Report for SettleReport {
         if let Some(after) = &self.after {
             text.push_str(&show("After", after));
         }
-        for warning in &self.warnings {
-            text.push_str(&format!("\n  warning: {warning}\n"));
-        }
+        text.push_str(&output::warnings(&self.warnings));
         text + &output::verdict(self.found_problem(), &self.message)
     }
 

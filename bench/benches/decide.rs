@@ -2,8 +2,8 @@
 //!
 //!   cargo bench -p bench --bench decide
 
-use function::event::{classify, Classified};
-use function::status::decide;
+use dispatch::event::{classify, Classified};
+use dispatch::status::decide;
 
 fn main() {
     divan::main();

@@ -7,12 +7,13 @@
 //! `make bench BENCH_SMOKE=1` runs a short smoke (CI checks only that it runs: these
 //! are figures to read, never assertions).
 
+use dispatch_aws::sdk::Caller;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use function::config::Config;
-use function::status::DispatchStatus;
-use function::store::{DispatchStore, DynamoStore, Settlement};
+use dispatch::settlement::Settlement;
+use dispatch::status::DispatchStatus;
+use dispatch_aws::table::{DispatchStore, DynamoStore};
 use testkit::events::{fixture, with_dispatch_id, with_task_arn, TASK_ARN};
 use testkit::runtime::{FunctionProcess, Output, RuntimeApi};
 use testkit::table::TestTable;
@@ -145,7 +146,11 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
     function.stop().await.0.expect("stop the function");
 
     // The same UpdateItem through a bare SDK client, in a loop, against the same server.
-    let store = DynamoStore::new(table.client.clone(), &Config::defaults());
+    let store = DynamoStore::new(
+        table.client.clone(),
+        contract::table::NAME,
+        contract::table::TASK_ARN_INDEX.name,
+    );
     let mut bare = Vec::with_capacity(events);
     for i in 0..events {
         let settlement = Settlement {
@@ -224,7 +229,7 @@ fn main() {
         "{binary:?} is missing: run `make build` (or `make bench`)"
     );
     bench::block_on(async {
-        let table = TestTable::new(function::aws::sdk_config_loader()).await;
+        let table = TestTable::new(dispatch_aws::sdk::loader(Caller::Lambda)).await;
         let cold = cold_starts(&binary, &table, starts).await;
         let per_event = per_event(&binary, &table, events).await;
         let synth = release_binary("synth");

@@ -10,14 +10,14 @@
 //! run leaves them alone. The run is the library's, in process, with every dispatch in
 //! reach (`MAX_RECORDS` = N). Figures to read, never assertions.
 
+use dispatch_aws::sdk::Caller;
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
-use function::config::Config;
-use function::store::DynamoStore;
-use reconciler::config::Settings;
-use reconciler::index::{StatusIndex, PAGE_SIZE};
-use reconciler::run::{run, Deps};
+use dispatch_aws::status_index::{StatusIndex, PAGE_SIZE};
+use dispatch_aws::table::DynamoStore;
+use reconcile::config::Settings;
+use reconcile::run::{run, Deps};
 use testkit::ecs::Cluster;
 use testkit::table::TestTable;
 
@@ -25,10 +25,13 @@ fn main() {
     let [count] = bench::options([("dispatches", 10_000)]);
     let count = count.max(100);
     bench::block_on(async {
-        let table = TestTable::new(function::aws::sdk_config_loader()).await;
-        let cluster =
-            Cluster::new(table.server.endpoint(), function::aws::sdk_config_loader()).await;
-        let created = function::timefmt::record_timestamp(Utc::now() - Duration::minutes(30));
+        let table = TestTable::new(dispatch_aws::sdk::loader(Caller::Lambda)).await;
+        let cluster = Cluster::new(
+            table.server.endpoint(),
+            dispatch_aws::sdk::loader(Caller::Lambda),
+        )
+        .await;
+        let created = dispatch::timefmt::record_timestamp(Utc::now() - Duration::minutes(30));
         let stopped = count / 100;
         let mut records = Vec::with_capacity(count);
         for i in 0..count {
@@ -46,7 +49,6 @@ fn main() {
         }
         table.put_running_dispatches(&records).await;
 
-        let config = Config::defaults();
         let max_records = count.to_string();
         let settings = Settings::from_lookup(|name| {
             (name == contract::env::reconciler::MAX_RECORDS.name).then(|| max_records.clone())
@@ -55,13 +57,16 @@ fn main() {
         let deps = Deps {
             index: StatusIndex {
                 client: table.client.clone(),
-                table: config.table_name.clone(),
+                table: settings.table_name.clone(),
                 index: settings.status_index.clone(),
                 page_size: PAGE_SIZE,
             },
             ecs: cluster.client.clone(),
-            store: DynamoStore::new(table.client.clone(), &config),
-            config,
+            store: DynamoStore::new(
+                table.client.clone(),
+                &settings.table_name,
+                &settings.task_arn_index,
+            ),
             settings,
         };
         table.server.request_counts(true);

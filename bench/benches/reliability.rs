@@ -12,6 +12,7 @@
 //! Both report lost / wrong / stray / miscount, which must be zero (the run fails
 //! otherwise), and the faults and parked events, which are figures to read.
 
+use dispatch_aws::sdk::Caller;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -26,8 +27,8 @@ fn release_binary() -> PathBuf {
 }
 
 async fn mixed_run(events: usize, rate: Option<f64>) -> Report {
-    let table = TestTable::new(function::aws::sdk_config_loader()).await;
-    let hold = function::aws::ATTEMPT_TIMEOUT + Duration::from_millis(500);
+    let table = TestTable::new(dispatch_aws::sdk::loader(Caller::Lambda)).await;
+    let hold = dispatch_aws::sdk::ATTEMPT_TIMEOUT + Duration::from_millis(500);
     let proxy = FaultProxy::start(&table.server, hold)
         .await
         .expect("start the fault proxy");

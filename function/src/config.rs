@@ -6,7 +6,8 @@
 
 use std::fmt;
 
-use contract::env::{self, metrics_sink, Var};
+use contract::env::{self, metrics_sink};
+use dispatch_aws::settings::{SettingError, Settings};
 
 /// Where the per-invocation metrics go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,15 +34,7 @@ pub struct Config {
 }
 
 /// A setting that cannot be used. Init fails on it, so a bad deploy shows at once.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{name}={value:?} is not valid: {expected}")]
-    Invalid {
-        name: &'static str,
-        value: String,
-        expected: &'static str,
-    },
-}
+pub type ConfigError = SettingError;
 
 impl Config {
     /// Reads the process environment.
@@ -52,20 +45,15 @@ impl Config {
     /// Reads settings through `lookup`, so tests need not touch the process environment.
     /// An unset or empty variable takes its default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        // Stray whitespace in a console-edited variable would only fail later, at runtime.
-        let get = |var: Var| {
-            lookup(var.name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-                .unwrap_or_else(|| var.default.to_owned())
-        };
+        let read = Settings::new(lookup);
+        let get = |var| read.get(var);
         let metrics_sink = match get(env::METRICS_SINK).to_ascii_lowercase().as_str() {
             metrics_sink::EMF => MetricsSinkKind::Emf,
             metrics_sink::CLOUDWATCH => MetricsSinkKind::CloudWatch,
             _ => {
-                return Err(ConfigError::Invalid {
+                return Err(ConfigError {
                     name: env::METRICS_SINK.name,
-                    value: lookup(env::METRICS_SINK.name).unwrap_or_default(),
+                    value: read.raw(env::METRICS_SINK),
                     expected: "one of emf, cloudwatch",
                 })
             }

@@ -4,9 +4,10 @@
 //! it, Lambda's async retries run, and the event finally rests in the on-failure queue
 //! where it can be replayed. The `error_type` names what on-call will grep for.
 
+use dispatch::Invalid;
+use dispatch_aws::settle::SettleError;
+use dispatch_aws::AwsError;
 use lambda_runtime::Diagnostic;
-
-use crate::store::StoreError;
 
 /// Why an invocation failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +43,35 @@ pub enum CallbackError {
 
     /// DynamoDB refused or failed the request after the SDK's retries.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] AwsError),
+}
+
+impl From<Invalid> for CallbackError {
+    fn from(Invalid(why): Invalid) -> Self {
+        CallbackError::Validation(why)
+    }
+}
+
+impl From<SettleError> for CallbackError {
+    fn from(err: SettleError) -> Self {
+        match err {
+            SettleError::DispatchNotFound {
+                dispatch_id,
+                task_arn,
+            } => CallbackError::DispatchNotFound {
+                dispatch_id,
+                task_arn,
+            },
+            SettleError::UnexplainedConflict {
+                dispatch_id,
+                record,
+            } => CallbackError::UnexplainedConflict {
+                dispatch_id,
+                record,
+            },
+            SettleError::Aws(err) => CallbackError::Store(err),
+        }
+    }
 }
 
 impl CallbackError {

@@ -2,16 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use contract::logs;
+use dispatch::dispatch_id::{self, DispatchId, Source};
+use dispatch::event::{classify, Classified, Ignored, StoppedTask};
+use dispatch::outcome::{Outcome, SkipReason};
+use dispatch_aws::settle::settle;
+use dispatch_aws::table::DispatchStore;
 use tracing::{field, info, Instrument, Span};
 
 use crate::config::Config;
-use crate::dispatch_id::{self, DispatchId, Source};
 use crate::error::CallbackError;
-use crate::event::{classify, Classified, Ignored, StoppedTask};
 use crate::metrics::{InvocationMetrics, MetricsSink, Tally};
-use crate::outcome::{Outcome, SkipReason};
-use crate::settle::settle;
-use crate::store::DispatchStore;
 
 /// What an invocation needs, built once during init and lent to every invocation.
 #[derive(Clone, Debug)]
@@ -110,7 +110,16 @@ pub async fn process<S: DispatchStore>(
         });
     };
 
-    settle(&task, &dispatch_id, store, config, request_id, now).await
+    let outcome = settle(
+        &task,
+        &dispatch_id,
+        store,
+        &config.worker_container,
+        request_id,
+        now,
+    )
+    .await?;
+    Ok(outcome)
 }
 
 /// The dispatch ID from the event, else from the `task_arn-index` GSI.

@@ -5,22 +5,27 @@
 // than the compiler's default query depth (rustc asks for this itself when it runs out).
 #![recursion_limit = "256"]
 
+use dispatch_aws::sdk::{self, Caller};
+use dispatch_aws::table::DynamoStore;
 use function::config::{Config, MetricsSinkKind};
 use function::handler::{handle, Deps};
 use function::metrics::MetricsSink;
-use function::store::DynamoStore;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    function::logging::init();
+    dispatch_aws::logging::init();
     let config = Config::from_env().inspect_err(|err| {
         // Logged as a JSON line too, so the runbook's ERROR search finds a bad deploy.
         tracing::error!(error = %err, "invalid configuration; the function cannot start");
     })?;
-    let sdk_config = function::aws::load_sdk_config().await;
+    let sdk_config = sdk::load(Caller::Lambda).await;
 
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk_config), &config);
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk_config),
+        &config.table_name,
+        &config.task_arn_index,
+    );
     let metrics = match config.metrics_sink {
         MetricsSinkKind::Emf => MetricsSink::Emf,
         MetricsSinkKind::CloudWatch => {

@@ -4,8 +4,6 @@
 //! stdout that CloudWatch Logs turns into metrics, with no network call on the event's
 //! path. `METRICS_SINK=cloudwatch` sends the same figures with one `PutMetricData` call.
 
-use std::io::Write;
-
 use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use chrono::{DateTime, Utc};
@@ -13,7 +11,7 @@ use contract::metrics::{
     SkipReason, CALLBACK_LATENCY_MS, FUNCTION_NAME_DIMENSION as DIMENSION, NAMESPACE,
     SKIP_REASON_DIMENSION, UPDATES_FAILED, UPDATES_SKIPPED, UPDATES_SUCCESSFUL,
 };
-use serde_json::json;
+use dispatch_aws::emf::{self, Document, Unit};
 
 /// How long `PutMetricData` may take. The dispatch is already settled by then, so the
 /// figures are not worth risking the invocation's time budget for.
@@ -56,55 +54,49 @@ impl InvocationMetrics {
     }
 }
 
-/// Renders one EMF document (without a trailing newline).
+/// The invocation's EMF document.
 ///
 /// Every figure is published with no dimension (the runbook's metrics, as its commands
 /// ask for them) and by `FunctionName` (what the dashboard and alarms select by). A skip
 /// is also published by `FunctionName` and `SkipReason`, through a second directive, so
 /// the other figures never carry a reason.
-pub fn emf_line(metrics: &InvocationMetrics, function_name: &str, at: DateTime<Utc>) -> String {
-    let mut definitions = vec![
-        json!({"Name": UPDATES_SUCCESSFUL, "Unit": "Count"}),
-        json!({"Name": UPDATES_SKIPPED, "Unit": "Count"}),
-        json!({"Name": UPDATES_FAILED, "Unit": "Count"}),
-    ];
-    let mut document = json!({
-        "_aws": {
-            "Timestamp": at.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [[], [DIMENSION]],
-                "Metrics": [],
-            }],
-        },
-        DIMENSION: function_name,
-    });
-    for (name, value) in metrics.counts() {
-        document[name] = json!(value as u64);
+pub fn emf_document(
+    metrics: &InvocationMetrics,
+    function_name: &str,
+    at: DateTime<Utc>,
+) -> Document {
+    let counts = metrics.counts();
+    let mut definitions: Vec<(&str, Unit)> = counts
+        .iter()
+        .map(|(name, _)| (*name, Unit::Count))
+        .collect();
+    if metrics.callback_latency_ms.is_some() {
+        definitions.push((CALLBACK_LATENCY_MS, Unit::Milliseconds));
+    }
+    let mut document = Document::new(NAMESPACE, at)
+        .directive(&[&[], &[DIMENSION]], &definitions)
+        .set(DIMENSION, function_name);
+    for (name, value) in counts {
+        document = document.set(name, value as u64);
     }
     if let Some(latency) = metrics.callback_latency_ms {
-        definitions.push(json!({"Name": CALLBACK_LATENCY_MS, "Unit": "Milliseconds"}));
-        document[CALLBACK_LATENCY_MS] = json!(latency);
+        document = document.set(CALLBACK_LATENCY_MS, latency);
     }
-    document["_aws"]["CloudWatchMetrics"][0]["Metrics"] = json!(definitions);
     if let Some(reason) = metrics.skip_reason() {
-        document[SKIP_REASON_DIMENSION] = json!(reason.as_str());
-        document["_aws"]["CloudWatchMetrics"]
-            .as_array_mut()
-            .expect("the directives are a list")
-            .push(json!({
-                "Namespace": NAMESPACE,
-                "Dimensions": [[DIMENSION, SKIP_REASON_DIMENSION]],
-                "Metrics": [{"Name": UPDATES_SKIPPED, "Unit": "Count"}],
-            }));
+        document = document
+            .directive(
+                &[&[DIMENSION, SKIP_REASON_DIMENSION]],
+                &[(UPDATES_SKIPPED, Unit::Count)],
+            )
+            .set(SKIP_REASON_DIMENSION, reason.as_str());
     }
     if let Some(id) = &metrics.dispatch_id {
-        document["dispatchId"] = json!(id);
+        document = document.set("dispatchId", id.as_str());
     }
     if let Some(arn) = &metrics.task_arn {
-        document["taskArn"] = json!(arn);
+        document = document.set("taskArn", arn.as_str());
     }
-    document.to_string()
+    document
 }
 
 /// Where the figures go.
@@ -120,14 +112,7 @@ impl MetricsSink {
     pub async fn publish(&self, metrics: &InvocationMetrics, function_name: &str) {
         let now = Utc::now();
         match self {
-            MetricsSink::Emf => {
-                let mut line = emf_line(metrics, function_name, now);
-                line.push('\n');
-                // One write of the whole line, so it never interleaves with a log line.
-                if let Err(err) = std::io::stdout().lock().write_all(line.as_bytes()) {
-                    tracing::warn!(error = %err, "could not write metrics");
-                }
-            }
+            MetricsSink::Emf => emf::print(&[emf_document(metrics, function_name, now)]),
             MetricsSink::CloudWatch(client) => {
                 let call = client
                     .put_metric_data()
@@ -193,7 +178,13 @@ pub fn metric_data(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    fn emf_line(metrics: &InvocationMetrics, function_name: &str, at: DateTime<Utc>) -> String {
+        emf_document(metrics, function_name, at).render()
+    }
 
     fn at() -> DateTime<Utc> {
         DateTime::from_timestamp_millis(1_588_880_371_932).unwrap()

@@ -3,7 +3,7 @@
 //! do not follow fails here.
 
 use contract::resources;
-use function::status::EXTERNAL_STOPS;
+use dispatch::status::EXTERNAL_STOPS;
 
 fn read(name: &str) -> String {
     let path = testkit::repo_root().join(name);

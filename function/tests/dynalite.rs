@@ -6,21 +6,30 @@
 //! dynalite returns none. The function then reads the record once, strongly consistent,
 //! so a duplicate is still a duplicate and not a missing dispatch.
 
+use dispatch::outcome::{Outcome, SkipReason};
+use dispatch_aws::sdk::Caller;
+use dispatch_aws::table::DynamoStore;
 use function::config::Config;
 use function::handler::process;
-use function::outcome::{Outcome, SkipReason};
-use function::store::DynamoStore;
 use testkit::events::{TaskEvent, DISPATCH_ID, TASK_ARN};
 use testkit::server::Server;
 use testkit::table::TestTable;
 
 async fn table() -> TestTable {
-    TestTable::on(Server::dynalite(), function::aws::sdk_config_loader()).await
+    TestTable::on(
+        Server::dynalite(),
+        dispatch_aws::sdk::loader(Caller::Lambda),
+    )
+    .await
 }
 
 async fn run(table: &TestTable, event: serde_json::Value) -> Result<Outcome, String> {
     let config = Config::defaults();
-    let store = DynamoStore::new(table.client.clone(), &config);
+    let store = DynamoStore::new(
+        table.client.clone(),
+        &config.table_name,
+        &config.task_arn_index,
+    );
     let now = chrono::Utc::now();
     let result = process(event, &store, &config, &testkit::request_id(), now).await;
     result.map_err(|err| err.error_type())

@@ -1,22 +1,27 @@
 //! The write against a real DynamoDB API (moto): exactly once, never over a terminal
 //! status, never creating a record, and AWS failures surfaced as typed errors.
 
+use dispatch::outcome::{Outcome, SkipReason};
+use dispatch::status::DispatchStatus;
+use dispatch_aws::sdk::Caller;
+use dispatch_aws::table::DynamoStore;
 use function::config::Config;
 use function::error::CallbackError;
 use function::handler::process;
-use function::outcome::{Outcome, SkipReason};
-use function::status::DispatchStatus;
-use function::store::DynamoStore;
 use testkit::events::{fixture, with_dispatch_id, with_task_arn, DISPATCH_ID, TASK_ARN};
 use testkit::request_id;
 use testkit::table::TestTable;
 
 async fn table() -> TestTable {
-    TestTable::new(function::aws::sdk_config_loader()).await
+    TestTable::new(dispatch_aws::sdk::loader(Caller::Lambda)).await
 }
 
 fn store(table: &TestTable) -> DynamoStore {
-    DynamoStore::new(table.client.clone(), &Config::defaults())
+    DynamoStore::new(
+        table.client.clone(),
+        contract::table::NAME,
+        contract::table::TASK_ARN_INDEX.name,
+    )
 }
 
 /// One invocation's processing of `event` against `table`, now.
@@ -241,7 +246,11 @@ async fn aws_failures_are_typed_errors_and_write_nothing() {
         table_name: "no-such-table".to_owned(),
         ..Config::defaults()
     };
-    let missing = DynamoStore::new(table.client.clone(), &config);
+    let missing = DynamoStore::new(
+        table.client.clone(),
+        &config.table_name,
+        &config.task_arn_index,
+    );
     table.put_dispatch("d", "RUNNING", None).await;
     let err = process(
         with_dispatch_id(fixture("exit-0.json"), "d"),

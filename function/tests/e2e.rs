@@ -4,6 +4,7 @@
 
 use contract::metrics::SkipReason;
 use contract::{logs, metrics, resources};
+use dispatch_aws::sdk::Caller;
 use serde_json::{json, Value};
 use testkit::events::{fixture, with_dispatch_id, with_task_arn, DISPATCH_ID, TASK_ARN};
 use testkit::runtime::{FunctionProcess, InvocationError, Output, RuntimeApi, Stream};
@@ -16,7 +17,7 @@ fn binary() -> std::path::PathBuf {
 }
 
 async fn table() -> TestTable {
-    TestTable::new(function::aws::sdk_config_loader()).await
+    TestTable::new(dispatch_aws::sdk::loader(Caller::Lambda)).await
 }
 
 /// The function as deployed: the template's environment, pointed at this table's moto,

@@ -7,11 +7,12 @@
 //! These run the handler in process, with the function's own SDK configuration (retries,
 //! timeouts); `tests/reliability.rs` runs the real binary through a mixed run of them.
 
+use dispatch::outcome::{Outcome, SkipReason};
+use dispatch_aws::sdk::Caller;
+use dispatch_aws::table::DynamoStore;
 use function::config::Config;
 use function::error::CallbackError;
 use function::handler::process;
-use function::outcome::{Outcome, SkipReason};
-use function::store::DynamoStore;
 use serde_json::Value;
 use testkit::events::{TaskEvent, DISPATCH_ID, TASK_ARN};
 use testkit::faults::{Fault, FaultProxy};
@@ -20,7 +21,7 @@ use testkit::table::TestTable;
 
 /// Longer than one attempt may take, so a held request is always given up on first.
 const HOLD: std::time::Duration =
-    function::aws::ATTEMPT_TIMEOUT.saturating_add(std::time::Duration::from_millis(500));
+    dispatch_aws::sdk::ATTEMPT_TIMEOUT.saturating_add(std::time::Duration::from_millis(500));
 
 /// The table on one implementation, and the function's store reaching it through a proxy.
 struct Rig {
@@ -32,12 +33,12 @@ struct Rig {
 
 impl Rig {
     async fn on(server: Result<Server, testkit::server::ServerError>) -> Rig {
-        let table = TestTable::on(server, function::aws::sdk_config_loader()).await;
+        let table = TestTable::on(server, dispatch_aws::sdk::loader(Caller::Lambda)).await;
         let proxy = FaultProxy::start(&table.server, HOLD).await.unwrap();
-        let sdk = point_at(function::aws::sdk_config_loader(), proxy.endpoint());
+        let sdk = point_at(dispatch_aws::sdk::loader(Caller::Lambda), proxy.endpoint());
         let client = aws_sdk_dynamodb::Client::new(&sdk.load().await);
         let config = Config::defaults();
-        let store = DynamoStore::new(client, &config);
+        let store = DynamoStore::new(client, &config.table_name, &config.task_arn_index);
         Rig {
             table,
             proxy,
@@ -148,7 +149,7 @@ async fn throttles_and_server_errors_are_retried_then_reported() {
         match rig.process(&stopped(), "req-failing").await {
             Err(CallbackError::Store(error)) => {
                 assert_eq!(error.code, "InternalServerError", "{at}");
-                assert_eq!(error.attempts, function::aws::MAX_ATTEMPTS, "{at}");
+                assert_eq!(error.attempts, dispatch_aws::sdk::MAX_ATTEMPTS, "{at}");
             }
             other => panic!("{at}: {other:?}"),
         }

@@ -2,19 +2,24 @@
 //! real handler against a real DynamoDB API (moto). One row per fixture: what the
 //! invocation returns and what the record holds afterwards.
 
+use dispatch::outcome::{Outcome, SkipReason};
+use dispatch_aws::sdk::Caller;
+use dispatch_aws::table::DynamoStore;
 use function::config::Config;
 use function::handler::process;
-use function::outcome::{Outcome, SkipReason};
-use function::store::DynamoStore;
 use testkit::events::{fixture, DISPATCH_ID, TASK_ARN};
 use testkit::table::TestTable;
 
 async fn table() -> TestTable {
-    TestTable::new(function::aws::sdk_config_loader()).await
+    TestTable::new(dispatch_aws::sdk::loader(Caller::Lambda)).await
 }
 
 fn store(table: &TestTable) -> DynamoStore {
-    DynamoStore::new(table.client.clone(), &Config::defaults())
+    DynamoStore::new(
+        table.client.clone(),
+        contract::table::NAME,
+        contract::table::TASK_ARN_INDEX.name,
+    )
 }
 
 /// What a row expects.
@@ -61,7 +66,7 @@ async fn check(table: &TestTable, name: &str, expected: Expect) {
             assert!(record["endedAt"].ends_with('Z'), "{name}: {record:?}");
             assert_eq!(
                 record["updatedAt"],
-                function::timefmt::record_timestamp(now)
+                dispatch::timefmt::record_timestamp(now)
             );
         }
         (Expect::Skipped(reason), Ok(Outcome::Skipped { reason: got, .. })) => {

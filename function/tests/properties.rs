@@ -4,11 +4,12 @@
 //! `src/handler/tests.rs`.)
 
 use contract::table::attr;
+use dispatch::event::{classify, Classified};
+use dispatch::status::{decide, DispatchStatus};
+use dispatch_aws::sdk::Caller;
+use dispatch_aws::table::DynamoStore;
 use function::config::Config;
-use function::event::{classify, Classified};
 use function::handler::process;
-use function::status::{decide, DispatchStatus};
-use function::store::DynamoStore;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::Value;
@@ -85,9 +86,13 @@ fn event_sequences_never_move_a_terminal_status_or_create_a_record() {
         .enable_all()
         .build()
         .unwrap();
-    let table = runtime.block_on(TestTable::new(function::aws::sdk_config_loader()));
+    let table = runtime.block_on(TestTable::new(dispatch_aws::sdk::loader(Caller::Lambda)));
     let config = Config::defaults();
-    let store = DynamoStore::new(table.client.clone(), &config);
+    let store = DynamoStore::new(
+        table.client.clone(),
+        &config.table_name,
+        &config.task_arn_index,
+    );
     let mut runner = TestRunner::new(ProptestConfig {
         cases: 48,
         failure_persistence: None,

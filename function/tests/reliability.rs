@@ -5,6 +5,7 @@
 //!
 //! `make bench` runs the same at a harsh rate, and a 10,000-event soak (BENCHMARKS.md).
 
+use dispatch_aws::sdk::Caller;
 use std::time::Duration;
 
 use testkit::faults::{Chaos, Fault, FaultProxy};
@@ -24,8 +25,8 @@ fn binary() -> std::path::PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_dispatch_is_lost_wrong_stray_or_miscounted_under_faults() {
-    let table = TestTable::new(function::aws::sdk_config_loader()).await;
-    let hold = function::aws::ATTEMPT_TIMEOUT + Duration::from_millis(500);
+    let table = TestTable::new(dispatch_aws::sdk::loader(Caller::Lambda)).await;
+    let hold = dispatch_aws::sdk::ATTEMPT_TIMEOUT + Duration::from_millis(500);
     let proxy = FaultProxy::start(&table.server, hold).await.unwrap();
     // First, two bursts chance would almost never give: the first write's answer is lost
     // and every attempt of all three deliveries fails (the event is parked, its write

@@ -2,6 +2,7 @@
 //! and the stack's resource names.
 
 use aws_config::{Region, SdkConfig};
+use dispatch_aws::sdk::{self, Caller};
 
 use crate::cli::Global;
 use crate::error::Result;
@@ -26,7 +27,8 @@ impl Context {
             Format::Table if !global.quiet => Progress::on_terminal(),
             _ => Progress::silent(),
         };
-        let mut loader = function::aws::sdk_config_loader();
+        // A person's budget: a two-day log search must not time out as a Lambda's would.
+        let mut loader = sdk::loader(Caller::Person);
         if let Some(profile) = &global.profile {
             loader = loader.profile_name(profile);
         }

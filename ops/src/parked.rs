@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue, QueueAttributeName,
 };
-use function::event::{classify, Classified};
+use dispatch::event::{classify, Classified};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -134,7 +134,7 @@ fn attribute<'a>(
 pub fn identify(event: &Value) -> (Option<String>, Option<String>) {
     let task_arn = event["detail"]["taskArn"].as_str().map(str::to_owned);
     let dispatch_id = match classify(event.clone()) {
-        Ok(Classified::Stopped(task)) => function::dispatch_id::from_event(&task.detail)
+        Ok(Classified::Stopped(task)) => dispatch::dispatch_id::from_event(&task.detail)
             .ok()
             .flatten()
             .map(|(id, _)| id.as_str().to_owned()),

@@ -45,8 +45,8 @@ pub async fn describe(
     task_arns: &[String],
 ) -> Result<BTreeMap<String, TaskState>> {
     let mut states = BTreeMap::new();
-    for (cluster, arns) in reconciler::ecs::batches(task_arns) {
-        let described = reconciler::ecs::describe(client, &cluster, &arns)
+    for (cluster, arns) in dispatch_aws::ecs::batches(task_arns) {
+        let described = dispatch_aws::ecs::describe(client, &cluster, &arns)
             .await
             .map_err(|err| OpsError::Call(err.to_string()))?;
         for task in &described.tasks {

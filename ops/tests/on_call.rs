@@ -7,6 +7,7 @@
 //! Lambda answers an asynchronous invoke; CloudWatch's `DescribeAlarms` and
 //! `GetMetricData` are answered in the CBOR protocol the SDK speaks (moto does not).
 
+use dispatch_aws::sdk::Caller;
 use std::process::{Command, Stdio};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -105,7 +106,7 @@ struct Aws {
 
 async fn clients(stack: &LocalStack) -> Aws {
     let config = stack
-        .loader(function::aws::sdk_config_loader())
+        .loader(dispatch_aws::sdk::loader(Caller::Lambda))
         .load()
         .await;
     Aws {
@@ -119,7 +120,7 @@ async fn clients(stack: &LocalStack) -> Aws {
 async fn with_cluster() -> (LocalStack, Aws, Cluster) {
     let stack = LocalStack::deploy().await;
     let aws = clients(&stack).await;
-    let loader = stack.loader(function::aws::sdk_config_loader());
+    let loader = stack.loader(dispatch_aws::sdk::loader(Caller::Lambda));
     let cluster = Cluster::new(stack.server.endpoint(), loader).await;
     testkit::ecs::hold_running_tasks(stack.server.endpoint());
     (stack, aws, cluster)
@@ -128,7 +129,7 @@ async fn with_cluster() -> (LocalStack, Aws, Cluster) {
 const TABLE: &str = contract::table::NAME;
 
 fn ago(minutes: i64) -> String {
-    function::timefmt::record_timestamp(Utc::now() - Duration::minutes(minutes))
+    dispatch::timefmt::record_timestamp(Utc::now() - Duration::minutes(minutes))
 }
 
 async fn put(aws: &Aws, id: &str, status: &str, task_arn: Option<&str>, created_at: &str) {

@@ -1,51 +1,43 @@
-//! Lambda entry point of the reconciler: sets up once, then runs on each schedule tick.
+//! Lambda entry point of the reconciler: sets up once, then runs on each schedule tick
+//! (see `handler`).
 
 // The runtime's future wraps the SDK's deeply nested ones (see the callback's main.rs).
 #![recursion_limit = "256"]
 
-use std::io::Write;
-
-use function::config::Config;
-use function::store::DynamoStore;
+use dispatch_aws::sdk::{self, Caller};
+use dispatch_aws::settings::Settings as Env;
+use dispatch_aws::status_index::{StatusIndex, PAGE_SIZE};
+use dispatch_aws::table::DynamoStore;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use reconciler::config::Settings;
-use reconciler::index::StatusIndex;
-use reconciler::run::{run, Deps};
+use reconcile::config::Settings;
+use reconcile::run::Deps;
+
+mod handler;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    function::logging::init();
-    let config = Config::from_env()?;
-    let settings = Settings::from_lookup(|name| std::env::var(name).ok()).inspect_err(|err| {
+    dispatch_aws::logging::init();
+    let settings = Settings::from_env().inspect_err(|err| {
         tracing::error!(error = %err, "invalid configuration; the reconciler cannot start");
     })?;
-    let sdk_config = function::aws::load_sdk_config().await;
+    let function_name = Env::from_env().get(contract::env::LAMBDA_FUNCTION_NAME);
+    let sdk_config = sdk::load(Caller::Lambda).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config);
     let deps = &Deps {
         index: StatusIndex {
             client: dynamodb.clone(),
-            table: config.table_name.clone(),
+            table: settings.table_name.clone(),
             index: settings.status_index.clone(),
-            page_size: reconciler::index::PAGE_SIZE,
+            page_size: PAGE_SIZE,
         },
         ecs: aws_sdk_ecs::Client::new(&sdk_config),
-        store: DynamoStore::new(dynamodb, &config),
-        config,
+        store: DynamoStore::new(dynamodb, &settings.table_name, &settings.task_arn_index),
         settings,
     };
+    let function_name = function_name.as_str();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let now = chrono::Utc::now();
-            let result = run(deps, &event.context.request_id, now).await;
-            if let Ok(report) = &result {
-                // One write per line, so a metrics line never interleaves with a log line.
-                let mut stdout = std::io::stdout().lock();
-                for line in reconciler::metrics::emf_lines(report, &deps.config.function_name, now)
-                {
-                    let _ = writeln!(stdout, "{line}");
-                }
-            }
-            result
+            handler::handle(deps, function_name, &event.context.request_id).await
         },
     ))
     .await

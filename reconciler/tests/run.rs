@@ -5,6 +5,8 @@ use chrono::{Duration, Utc};
 use contract::env::reconciler as settings;
 use contract::metrics::reconciler as figures;
 use contract::{logs, resources};
+use dispatch_aws::sdk::{self, Caller};
+use dispatch_aws::table::DynamoStore;
 use serde_json::{json, Value};
 use testkit::ecs::Cluster;
 use testkit::runtime::{FunctionProcess, Output, RuntimeApi};
@@ -19,9 +21,9 @@ struct World {
 }
 
 async fn world() -> World {
-    let table = TestTable::new(function::aws::sdk_config_loader()).await;
+    let table = TestTable::new(sdk::loader(Caller::Lambda)).await;
     let endpoint = table.server.endpoint();
-    let cluster = Cluster::new(endpoint, function::aws::sdk_config_loader()).await;
+    let cluster = Cluster::new(endpoint, sdk::loader(Caller::Lambda)).await;
     World { table, cluster }
 }
 
@@ -40,7 +42,7 @@ impl World {
 }
 
 fn minutes_ago(minutes: i64) -> String {
-    function::timefmt::record_timestamp(Utc::now() - Duration::minutes(minutes))
+    dispatch::timefmt::record_timestamp(Utc::now() - Duration::minutes(minutes))
 }
 
 /// One scheduled run of the real binary, with `extra` settings; its response and the JSON
@@ -125,7 +127,7 @@ async fn a_lost_event_is_settled_and_everything_else_left_as_it_should_be() {
     );
     let forgotten = table.get("forgotten").await.unwrap();
     assert_eq!(forgotten["status"], "FAILED");
-    assert_eq!(forgotten["stopCode"], reconciler::plan::TASK_NOT_FOUND);
+    assert_eq!(forgotten["stopCode"], reconcile::plan::TASK_NOT_FOUND);
     assert!(
         forgotten["stoppedReason"].contains("ECS has no record of task"),
         "{forgotten:?}"
@@ -216,8 +218,8 @@ async fn a_run_that_can_check_nothing_fails_and_writes_nothing() {
 /// guards both writes, so each dispatch is settled exactly once, by one or the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_race_between_the_callback_and_the_reconciler_settles_once() {
-    use function::outcome::{Outcome, SkipReason};
-    use reconciler::run::run;
+    use dispatch::outcome::{Outcome, SkipReason};
+    use reconcile::run::run;
     use testkit::events::TaskEvent;
 
     let world = world().await;
@@ -229,11 +231,11 @@ async fn a_race_between_the_callback_and_the_reconciler_settles_once() {
     }
     let deps = deps(
         &world,
-        reconciler::index::PAGE_SIZE,
+        dispatch_aws::status_index::PAGE_SIZE,
         world.table.server.endpoint(),
     )
     .await;
-    let (store, config) = (deps.store.clone(), deps.config.clone());
+    let (store, config) = (deps.store.clone(), function::config::Config::defaults());
     let callbacks = async {
         let mut updated = 0;
         for (dispatch, task) in &tasks {
@@ -273,21 +275,20 @@ async fn a_race_between_the_callback_and_the_reconciler_settles_once() {
 
 /// The run's dependencies, in process, against this world; `ecs_endpoint` may point ECS
 /// elsewhere (at nothing, to see ECS fail).
-async fn deps(world: &World, page_size: usize, ecs_endpoint: &str) -> reconciler::run::Deps {
-    use function::config::Config;
-    let config = Config::defaults();
-    let loader = testkit::server::point_at(function::aws::sdk_config_loader(), ecs_endpoint);
-    reconciler::run::Deps {
-        index: reconciler::index::StatusIndex {
-            client: world.table.client.clone(),
-            table: config.table_name.clone(),
-            index: contract::table::STATUS_INDEX.name.to_owned(),
+async fn deps(world: &World, page_size: usize, ecs_endpoint: &str) -> reconcile::run::Deps {
+    let settings = reconcile::config::Settings::from_lookup(|_| None).unwrap();
+    let loader = testkit::server::point_at(sdk::loader(Caller::Lambda), ecs_endpoint);
+    let client = world.table.client.clone();
+    reconcile::run::Deps {
+        index: dispatch_aws::status_index::StatusIndex {
+            client: client.clone(),
+            table: settings.table_name.clone(),
+            index: settings.status_index.clone(),
             page_size,
         },
         ecs: aws_sdk_ecs::Client::new(&loader.load().await),
-        store: function::store::DynamoStore::new(world.table.client.clone(), &config),
-        config,
-        settings: reconciler::config::Settings::from_lookup(|_| None).unwrap(),
+        store: DynamoStore::new(client, &settings.table_name, &settings.task_arn_index),
+        settings,
     }
 }
 
@@ -299,7 +300,7 @@ async fn the_index_is_read_page_by_page_never_scanned() {
     }
     let deps = deps(&world, 2, world.table.server.endpoint()).await;
     world.table.server.request_counts(true);
-    let report = reconciler::run::run(&deps, "run-1", Utc::now())
+    let report = reconcile::run::run(&deps, "run-1", Utc::now())
         .await
         .unwrap();
     let counts = world.table.server.request_counts(true);
@@ -323,11 +324,11 @@ async fn when_ecs_cannot_be_asked_the_run_fails_and_writes_nothing() {
         .unwrap();
     let deps = deps(
         &world,
-        reconciler::index::PAGE_SIZE,
+        dispatch_aws::status_index::PAGE_SIZE,
         &format!("http://{closed}"),
     )
     .await;
-    let err = reconciler::run::run(&deps, "run-1", Utc::now())
+    let err = reconcile::run::run(&deps, "run-1", Utc::now())
         .await
         .unwrap_err();
     assert!(

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use testkit::events::{fixture, TaskEvent, DISPATCH_ID, TASK_ARN};
 
 use super::*;
-use crate::status::DispatchStatus;
-use crate::store::memory::MemoryStore;
+use dispatch::status::DispatchStatus;
+use dispatch_aws::memory::MemoryStore;
 
 const OTHER_TASK: &str = "arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/another";
 

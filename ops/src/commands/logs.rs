@@ -159,7 +159,7 @@ pub async fn exec(ctx: &Context, args: LogsArgs) -> Result<LogsReport> {
     let start = crate::cli::before(Utc::now(), args.since)?;
     let fetched = read(ctx, &args, start.timestamp_millis()).await?;
     Ok(LogsReport {
-        since: function::timefmt::record_timestamp(start),
+        since: dispatch::timefmt::record_timestamp(start),
         errors: fetched.lines.iter().filter(|line| line.error).count(),
         cold_starts: fetched.cold_starts,
         truncated: fetched.matched > fetched.lines.len() || !fetched.complete,

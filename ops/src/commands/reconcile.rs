@@ -3,11 +3,10 @@
 
 use chrono::Utc;
 use clap::Args;
-use function::config::Config;
-use function::store::DynamoStore;
-use reconciler::config::Settings;
-use reconciler::index::StatusIndex;
-use reconciler::run::{run_in, Deps, Mode, Report as RunReport};
+use dispatch_aws::status_index::StatusIndex;
+use dispatch_aws::table::DynamoStore;
+use reconcile::config::Settings;
+use reconcile::run::{run_in, Deps, Mode, Report as RunReport};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -58,22 +57,18 @@ pub async fn exec(ctx: &Context, args: ReconcileArgs) -> Result<ReconcileReport>
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let mut config = Config::from_lookup(|name| lookup(name))
-        .map_err(|err| OpsError::Usage(format!("{function}'s environment: {err}")))?;
-    config.function_name = function.clone();
     let settings = Settings::from_lookup(lookup)
         .map_err(|err| OpsError::Usage(format!("{function}'s environment: {err}")))?;
     let dynamodb = ctx.dynamodb();
     let deps = Deps {
         index: StatusIndex {
             client: dynamodb.clone(),
-            table: config.table_name.clone(),
+            table: settings.table_name.clone(),
             index: settings.status_index.clone(),
-            page_size: reconciler::index::PAGE_SIZE,
+            page_size: dispatch_aws::status_index::PAGE_SIZE,
         },
         ecs: ctx.ecs(),
-        store: DynamoStore::new(dynamodb, &config),
-        config,
+        store: DynamoStore::new(dynamodb, &settings.table_name, &settings.task_arn_index),
         settings,
     };
     let mode = if args.dry_run {

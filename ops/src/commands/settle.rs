@@ -7,8 +7,8 @@ use chrono::Utc;
 use clap::Args;
 use contract::table::attr;
 use contract::DispatchStatus;
-use function::settle::{by_hand, ByHand};
-use function::store::{Audit, DispatchStore, DynamoStore, SettleOutcome};
+use dispatch::settlement::{by_hand, Audit, ByHand, SettleOutcome};
+use dispatch_aws::table::{DispatchStore, DynamoStore};
 use serde::Serialize;
 
 use crate::confirm::{self, Answer};
@@ -190,9 +190,11 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
         std::process::id()
     );
     let settlement = by_hand(&order, &request_id, now);
-    let mut config = function::config::Config::defaults();
-    config.table_name = table.clone();
-    let store = DynamoStore::new(dynamodb.clone(), &config);
+    let store = DynamoStore::new(
+        dynamodb.clone(),
+        table,
+        contract::table::TASK_ARN_INDEX.name,
+    );
     ctx.progress.step(&format!("settling {}", args.dispatch_id));
     let outcome = store
         .settle(&settlement)

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Args;
-use reconciler::index::StatusIndex;
+use dispatch_aws::status_index::StatusIndex;
+use reconcile::plan::Candidate;
 use serde::Serialize;
 
 use crate::context::Context;
@@ -74,7 +75,7 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
         client: ctx.dynamodb(),
         table: ctx.names.table.clone(),
         index: contract::table::STATUS_INDEX.name.to_owned(),
-        page_size: reconciler::index::PAGE_SIZE,
+        page_size: dispatch_aws::status_index::PAGE_SIZE,
     };
     let mut found = Vec::new();
     let mut truncated = false;
@@ -87,7 +88,8 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
         if let Some(err) = listing.error {
             return Err(OpsError::Call(err.to_string()));
         }
-        let mut candidates = listing.candidates;
+        let mut candidates: Vec<Candidate> =
+            listing.records.iter().filter_map(Candidate::of).collect();
         if candidates.len() > room {
             candidates.truncate(room);
             truncated = true;
@@ -121,7 +123,7 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
             );
             StuckDispatch {
                 age: age(now - candidate.created_at),
-                created_at: function::timefmt::record_timestamp(candidate.created_at),
+                created_at: dispatch::timefmt::record_timestamp(candidate.created_at),
                 dispatch_id: candidate.dispatch_id,
                 status,
                 task_arn: candidate.task_arn,
@@ -133,7 +135,7 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
     Ok(StuckReport {
         table: ctx.names.table.clone(),
         index: index.index,
-        created_before: function::timefmt::record_timestamp(before),
+        created_before: dispatch::timefmt::record_timestamp(before),
         dispatches,
         truncated,
     })

@@ -3,27 +3,12 @@
 
 use aws_sdk_ecs::types::{Container, ContainerOverride, KeyValuePair, Tag, Task};
 use chrono::{DateTime, Utc};
-use contract::ecs::STOPPED;
-use function::event::{self, EcsTaskDetail, StoppedTask};
+use dispatch::event::{self, EcsTaskDetail, StoppedTask};
 
 /// The task as the callback would read it from its STOPPED event, or `None` when the task
-/// has not stopped (or has no ARN, which ECS never answers). An event's time stands in
-/// for `stoppedAt` when ECS has none; here that is `now`, the moment ECS was asked.
+/// has not stopped (see [`StoppedTask::from_detail`]; `now` is the moment ECS was asked).
 pub fn stopped_task(task: &Task, now: DateTime<Utc>) -> Option<StoppedTask> {
-    if task.last_status() != Some(STOPPED) {
-        return None;
-    }
-    let task_arn = task
-        .task_arn()
-        .filter(|arn| !arn.trim().is_empty())?
-        .to_owned();
-    let detail = detail(task);
-    let stopped_at = detail.stopped_at.unwrap_or(now);
-    Some(StoppedTask {
-        task_arn,
-        stopped_at,
-        detail,
-    })
+    StoppedTask::from_detail(detail(task), now)
 }
 
 /// Every field the callback reads, from the API's shape to the event's.

@@ -1,13 +1,11 @@
 //! What to do with each dispatch the reconciler examines, from what ECS says of its task.
 //! Pure: the run asks DynamoDB and ECS, then acts on these answers.
 
-use aws_sdk_ecs::types::Task;
 use chrono::{DateTime, Duration, Utc};
 use contract::ecs::STOPPED;
 use contract::resources::RECONCILER;
-use function::event::{EcsTaskDetail, StoppedTask};
-
-use crate::task::stopped_task;
+use dispatch::event::{EcsTaskDetail, StoppedTask};
+use dispatch::record::DispatchRecord;
 
 /// The stop code written when ECS no longer knows a dispatch's task.
 pub const TASK_NOT_FOUND: &str = "ReconcilerTaskNotFound";
@@ -20,11 +18,22 @@ pub struct Candidate {
     pub created_at: DateTime<Utc>,
 }
 
+impl Candidate {
+    /// A listed record as a candidate; `None` when its `createdAt` is unreadable.
+    pub fn of(record: &DispatchRecord) -> Option<Candidate> {
+        Some(Candidate {
+            dispatch_id: record.dispatch_id.clone(),
+            task_arn: record.task().map(str::to_owned),
+            created_at: record.created()?,
+        })
+    }
+}
+
 /// What ECS said of a candidate's task.
 #[derive(Clone, Copy, Debug)]
 pub enum Answer<'a> {
-    /// `DescribeTasks` returned the task.
-    Found(&'a Task),
+    /// `DescribeTasks` returned the task (read in the event's shape).
+    Found(&'a EcsTaskDetail),
     /// `DescribeTasks` listed it under `failures` as `MISSING`: ECS keeps a stopped task
     /// for about an hour, then forgets it.
     Missing,
@@ -58,7 +67,7 @@ pub fn verdict(
         return Verdict::NoTask;
     };
     match answer {
-        Answer::Found(task) => match stopped_task(task, now) {
+        Answer::Found(task) => match StoppedTask::from_detail(task.clone(), now) {
             Some(stopped) => Verdict::Settle(Box::new(stopped)),
             None => Verdict::StillRunning,
         },
@@ -88,7 +97,7 @@ fn missing_task(task_arn: &str, now: DateTime<Utc>) -> StoppedTask {
 
 #[cfg(test)]
 mod tests {
-    use function::status::{decide, DispatchStatus};
+    use dispatch::status::{decide, DispatchStatus};
 
     use super::*;
 
@@ -112,8 +121,12 @@ mod tests {
 
     #[test]
     fn a_stopped_task_is_settled_and_a_running_one_left_alone() {
-        let stopped = Task::builder().task_arn(ARN).last_status("STOPPED").build();
-        let running = Task::builder().task_arn(ARN).last_status("RUNNING").build();
+        let task = |status: &str| EcsTaskDetail {
+            task_arn: Some(ARN.to_owned()),
+            last_status: Some(status.to_owned()),
+            ..EcsTaskDetail::default()
+        };
+        let (stopped, running) = (task("STOPPED"), task("RUNNING"));
         let old = candidate(Some(ARN), 30);
         assert!(matches!(
             check(&old, Some(Answer::Found(&stopped))),

@@ -5,8 +5,8 @@ use aws_sdk_ecs::types::{
     Container, ContainerOverride, KeyValuePair, Tag, Task, TaskOverride, TaskStopCode,
 };
 use aws_smithy_types::DateTime as AwsDateTime;
-use function::dispatch_id::{self, Source};
-use function::status::{decide, DispatchStatus, Rule};
+use dispatch::dispatch_id::{self, Source};
+use dispatch::status::{decide, DispatchStatus, Rule};
 
 use super::*;
 

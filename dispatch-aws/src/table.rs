@@ -1,7 +1,8 @@
-//! The dispatch table, behind the two calls the handler makes.
+//! The dispatch table: the calls that settle a dispatch, find it by task, and read it.
 //!
-//! The handler depends on [`DispatchStore`], so unit tests can hand it an in-memory
-//! fake while integration tests hand it [`DynamoStore`] pointed at a real DynamoDB API.
+//! Code that settles depends on [`DispatchStore`], so unit tests can hand it an in-memory
+//! table (`memory`, behind the `memory` feature) while integration tests hand it
+//! [`DynamoStore`] pointed at a real DynamoDB API.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,78 +10,28 @@ use std::future::Future;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-
 use contract::table::attr;
+use dispatch::record::DispatchRecord;
+use dispatch::settlement::{explain_conflict, SettleOutcome, Settlement};
+use dispatch::status::DispatchStatus;
 
-use crate::config::Config;
-use crate::status::DispatchStatus;
+use crate::error::{AwsError, Call};
+use crate::item;
 
-mod error;
-#[cfg(test)]
-pub mod memory;
-
-pub use error::{Attempts, Call, StoreError};
-
-/// Everything written when a dispatch is settled.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Settlement {
-    pub dispatch_id: String,
-    /// The task that stopped. `None` only for a settle by hand of a dispatch that names no
-    /// task: then the record must name none either.
-    pub task_arn: Option<String>,
-    pub status: DispatchStatus,
-    pub ended_at: String,
-    pub exit_code: Option<i64>,
-    pub stop_code: Option<String>,
-    pub stopped_reason: Option<String>,
-    pub ecs_version: Option<u64>,
-    pub updated_at: String,
-    /// The Lambda request ID of this invocation (or a settle by hand's own ID).
-    pub request_id: String,
-    /// Who settled the dispatch by hand, and why; `None` for the callback and reconciler.
-    pub audit: Option<Audit>,
-}
-
-/// The record of a settle by hand (`outpost-ops settle`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Audit {
-    /// The caller's ARN, as STS reports it.
-    pub settled_by: String,
-    /// Why, in the operator's words.
-    pub reason: String,
-}
-
-/// How a settle attempt ended, told apart from the record DynamoDB returned when the
-/// condition failed, so no second read is needed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SettleOutcome {
-    /// The record was RUNNING (or any other non-terminal status) and is now settled.
-    Updated,
-    /// There is no record with this dispatch ID. Nothing was created.
-    NotFound,
-    /// The record is already settled: a duplicate or a late event.
-    AlreadyTerminal { status: String },
-    /// The record belongs to another task ARN.
-    OwnedByOtherTask { owner: String },
-    /// The condition failed, yet the record as returned passes it (an attribute of an
-    /// unexpected type, say). Reported as an error so a person looks at the record.
-    Unexplained { record: String },
-}
-
-/// The calls the handler makes on the dispatch table.
+/// The calls that settle a dispatch.
 pub trait DispatchStore {
     /// The dispatch IDs whose record names `task_arn`, through the `task_arn-index` GSI.
     /// At most two are returned: enough to tell one from many.
     fn dispatch_ids_for_task(
         &self,
         task_arn: &str,
-    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 
     /// Settles one dispatch with a single conditional write.
     fn settle(
         &self,
         settlement: &Settlement,
-    ) -> impl Future<Output = Result<SettleOutcome, StoreError>> + Send;
+    ) -> impl Future<Output = Result<SettleOutcome, AwsError>> + Send;
 }
 
 /// The dispatch table in DynamoDB.
@@ -92,13 +43,17 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
-    /// The table and index `config` names, through `client`.
-    pub fn new(client: aws_sdk_dynamodb::Client, config: &Config) -> Self {
+    /// The table `table_name`, with its task index `task_arn_index`, through `client`.
+    pub fn new(client: aws_sdk_dynamodb::Client, table_name: &str, task_arn_index: &str) -> Self {
         DynamoStore {
             client,
-            table_name: config.table_name.clone(),
-            task_arn_index: config.task_arn_index.clone(),
+            table_name: table_name.to_owned(),
+            task_arn_index: task_arn_index.to_owned(),
         }
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table_name
     }
 }
 
@@ -121,9 +76,8 @@ fn settle_condition(settlement: &Settlement) -> &'static str {
 }
 
 impl DispatchStore for DynamoStore {
-    async fn dispatch_ids_for_task(&self, task_arn: &str) -> Result<Vec<String>, StoreError> {
-        let attempts = Attempts::default();
-        let call = self.call("Query", &attempts);
+    async fn dispatch_ids_for_task(&self, task_arn: &str) -> Result<Vec<String>, AwsError> {
+        let call = Call::new("Query", &self.table_name);
         let output = self
             .client
             .query()
@@ -134,7 +88,7 @@ impl DispatchStore for DynamoStore {
             .expression_attribute_values(":taskArn", AttributeValue::S(task_arn.to_owned()))
             .limit(2)
             .customize()
-            .interceptor(attempts.clone())
+            .interceptor(call.counter())
             .send()
             .await
             .map_err(|err| call.failed(err))?;
@@ -145,10 +99,9 @@ impl DispatchStore for DynamoStore {
             .collect())
     }
 
-    async fn settle(&self, settlement: &Settlement) -> Result<SettleOutcome, StoreError> {
+    async fn settle(&self, settlement: &Settlement) -> Result<SettleOutcome, AwsError> {
         let (update_expression, names, values) = settle_expression(settlement);
-        let attempts = Attempts::default();
-        let call = self.call("UpdateItem", &attempts);
+        let call = Call::new("UpdateItem", &self.table_name);
         let result = self
             .client
             .update_item()
@@ -163,7 +116,7 @@ impl DispatchStore for DynamoStore {
             .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .customize()
-            .interceptor(attempts.clone())
+            .interceptor(call.counter())
             .send()
             .await;
         match result {
@@ -171,12 +124,12 @@ impl DispatchStore for DynamoStore {
             Err(SdkError::ServiceError(service)) => match service.err() {
                 UpdateItemError::ConditionalCheckFailedException(failed) => {
                     let old = match failed.item().filter(|item| !item.is_empty()) {
-                        Some(item) => Some(item.clone()),
+                        Some(item) => item::record(item),
                         // Real DynamoDB returns the record (ALL_OLD). An implementation that
                         // does not must not turn a duplicate into a missing dispatch (retried,
                         // then parked), so the record is read once, strongly consistent,
                         // before concluding that it does not exist.
-                        None => self.read(&settlement.dispatch_id).await?,
+                        None => self.get(&settlement.dispatch_id).await?,
                     };
                     Ok(explain_conflict(old.as_ref(), settlement))
                 }
@@ -188,18 +141,9 @@ impl DispatchStore for DynamoStore {
 }
 
 impl DynamoStore {
-    fn call<'a>(&'a self, operation: &'static str, attempts: &'a Attempts) -> Call<'a> {
-        Call {
-            operation,
-            resource: &self.table_name,
-            attempts,
-        }
-    }
-
     /// The record as it is now (a strongly consistent `GetItem`), if there is one.
-    async fn read(&self, dispatch_id: &str) -> Result<Option<Item>, StoreError> {
-        let attempts = Attempts::default();
-        let call = self.call("GetItem", &attempts);
+    pub async fn get(&self, dispatch_id: &str) -> Result<Option<DispatchRecord>, AwsError> {
+        let call = Call::new("GetItem", &self.table_name);
         let output = self
             .client
             .get_item()
@@ -207,20 +151,17 @@ impl DynamoStore {
             .key(attr::DISPATCH_ID, AttributeValue::S(dispatch_id.to_owned()))
             .consistent_read(true)
             .customize()
-            .interceptor(attempts.clone())
+            .interceptor(call.counter())
             .send()
             .await
             .map_err(|err| call.failed(err))?;
-        Ok(output.item.filter(|item| !item.is_empty()))
+        Ok(output.item.as_ref().and_then(item::record))
     }
 }
 
-/// A record as DynamoDB returns it.
-type Item = HashMap<String, AttributeValue>;
-
 /// Builds the `SET` expression, its names and its values. Optional facts that the event
 /// does not carry are left out rather than written as empty.
-fn settle_expression(
+pub(crate) fn settle_expression(
     s: &Settlement,
 ) -> (
     String,
@@ -277,46 +218,11 @@ fn settle_expression(
     (format!("SET {}", assignments.join(", ")), names, values)
 }
 
-/// Tells why the condition failed from the record as it was (`ALL_OLD`).
-pub fn explain_conflict(
-    item: Option<&HashMap<String, AttributeValue>>,
-    settlement: &Settlement,
-) -> SettleOutcome {
-    let Some(item) = item.filter(|item| !item.is_empty()) else {
-        return SettleOutcome::NotFound;
-    };
-    let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok());
-    if text(attr::UPDATE_REQUEST_ID) == Some(&settlement.request_id) {
-        // Our own write landed, but its response was lost and the SDK retried it.
-        return SettleOutcome::Updated;
-    }
-    if let Some(status) = text(attr::STATUS).filter(|status| DispatchStatus::is_terminal(status)) {
-        return SettleOutcome::AlreadyTerminal {
-            status: status.clone(),
-        };
-    }
-    match text(attr::TASK_ARN) {
-        Some(owner) if Some(owner) != settlement.task_arn.as_ref() => {
-            SettleOutcome::OwnedByOtherTask {
-                owner: owner.clone(),
-            }
-        }
-        _ => SettleOutcome::Unexplained {
-            record: format!("{item:?}"),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use dispatch::settlement::Audit;
 
-    fn item(pairs: &[(&str, &str)]) -> HashMap<String, AttributeValue> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string())))
-            .collect()
-    }
+    use super::*;
 
     fn settlement() -> Settlement {
         Settlement {
@@ -332,50 +238,6 @@ mod tests {
             request_id: "req-1".into(),
             audit: None,
         }
-    }
-
-    #[test]
-    fn explains_each_condition_failure() {
-        use SettleOutcome::*;
-        let ours = settlement();
-        let explain = |pairs: &[(&str, &str)]| explain_conflict(Some(&item(pairs)), &ours);
-        let terminal = |status: &str| AlreadyTerminal {
-            status: status.into(),
-        };
-        assert_eq!(explain_conflict(None, &ours), NotFound);
-        assert_eq!(
-            explain(&[("status", "COMPLETED"), ("taskArn", "arn")]),
-            terminal("COMPLETED")
-        );
-        assert_eq!(
-            explain(&[("status", "RUNNING"), ("taskArn", "other")]),
-            OwnedByOtherTask {
-                owner: "other".into()
-            }
-        );
-        // Terminal wins over a foreign owner: the dispatch is done either way.
-        assert_eq!(
-            explain(&[("status", "FAILED"), ("taskArn", "other")]),
-            terminal("FAILED")
-        );
-        // Our own earlier attempt of this very write, retried by the SDK.
-        let ours_again = [
-            ("status", "FAILED"),
-            ("taskArn", "arn"),
-            ("updateRequestId", "req-1"),
-        ];
-        assert_eq!(explain(&ours_again), Updated);
-        // Another invocation's identical write is a duplicate, not ours.
-        let theirs = [
-            ("status", "FAILED"),
-            ("taskArn", "arn"),
-            ("updateRequestId", "req-2"),
-        ];
-        assert_eq!(explain(&theirs), terminal("FAILED"));
-        assert!(matches!(
-            explain(&[("status", "RUNNING")]),
-            Unexplained { .. }
-        ));
     }
 
     #[test]
@@ -419,13 +281,5 @@ mod tests {
         // The condition still names `#taskArn`: the record must have no task either.
         assert!(names.contains_key("#taskArn") && !values.contains_key(":taskArn"));
         assert_eq!(settle_condition(&by_hand), SETTLE_CONDITION_NO_TASK);
-        // A record that names a task is not this settlement's.
-        let owned = item(&[("status", "RUNNING"), ("taskArn", "arn")]);
-        assert_eq!(
-            explain_conflict(Some(&owned), &by_hand),
-            SettleOutcome::OwnedByOtherTask {
-                owner: "arn".into()
-            }
-        );
     }
 }

@@ -1,13 +1,13 @@
 //! Finding the dispatch a stopped task belongs to, from the event alone.
 //!
-//! The sources are tried in a fixed order and the first one present wins. When none is
-//! present, the handler falls back to the `task_arn-index` GSI (see `store`).
+//! Every place an event can carry the ID is read; they must agree. When none holds one,
+//! the callback falls back to the `task_arn-index` GSI (see `dispatch_aws::table`).
 
 use std::fmt;
 
 use contract::dispatch_id::{ENV_NAME, GROUP_PREFIX, TAG_KEY};
 
-use crate::error::CallbackError;
+use crate::error::Invalid;
 use crate::event::EcsTaskDetail;
 
 /// The longest dispatch ID we accept; anything longer is not one of ours.
@@ -25,16 +25,13 @@ pub enum Source {
     TaskGroup,
     TaskTag,
     TaskArnIndex,
-    /// A record the status index listed (the reconciler's source).
-    StatusIndex,
 }
 
 impl DispatchId {
-    /// Checks `raw`, naming `source` in the error so a bad dispatcher is easy to find.
-    pub fn parse(raw: &str, source: Source) -> Result<Self, CallbackError> {
-        let invalid = |why: &str| {
-            CallbackError::Validation(format!("invalid dispatch ID from {source}: {why}"))
-        };
+    /// Checks `raw`, naming where it came from (a [`Source`], or the index that listed it)
+    /// in the error so a bad dispatcher is easy to find.
+    pub fn parse(raw: &str, source: impl fmt::Display) -> Result<Self, Invalid> {
+        let invalid = |why: &str| Invalid(format!("invalid dispatch ID from {source}: {why}"));
         if raw.trim().is_empty() {
             return Err(invalid("it is empty"));
         }
@@ -70,20 +67,19 @@ impl fmt::Display for Source {
             Source::TaskGroup => "task group",
             Source::TaskTag => "dispatch_id tag",
             Source::TaskArnIndex => contract::table::TASK_ARN_INDEX.name,
-            Source::StatusIndex => contract::table::STATUS_INDEX.name,
         })
     }
 }
 
 /// The dispatch ID the event itself carries, if any: `DISPATCH_ID` in a container's
-/// override environment, a `dispatch:<id>` group, or a `dispatch_id` tag (the source
-/// logged is the first of these present).
+/// override environment, a `dispatch:<id>` group, or a `dispatch_id` tag. The source
+/// reported is the first of these that holds it.
 ///
 /// Every place is read. A place that holds a bad ID is an error, not a reason to look
 /// further, and two places that disagree are an error too: either is a dispatcher bug,
 /// and settling a guessed dispatch could settle the wrong one. The same ID in several
 /// places is fine.
-pub fn from_event(detail: &EcsTaskDetail) -> Result<Option<(DispatchId, Source)>, CallbackError> {
+pub fn from_event(detail: &EcsTaskDetail) -> Result<Option<(DispatchId, Source)>, Invalid> {
     let environment = detail.container_overrides().iter().flat_map(|container| {
         let name = container.name.as_deref().unwrap_or("?");
         let pairs = container.environment.as_deref().unwrap_or_default();
@@ -121,7 +117,7 @@ pub fn from_event(detail: &EcsTaskDetail) -> Result<Option<(DispatchId, Source)>
         match &first {
             None => first = Some((id, source, place)),
             Some((chosen, _, chosen_place)) if *chosen != id => {
-                return Err(CallbackError::Validation(format!(
+                return Err(Invalid(format!(
                     "conflicting dispatch IDs: {chosen_place} says {chosen:?}, \
                      {place} says {id:?}; nothing was written",
                     chosen = chosen.as_str(),

@@ -5,16 +5,16 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use contract::logs;
-use function::config::Config;
-use function::dispatch_id::{DispatchId, Source};
-use function::outcome::Outcome;
-use function::store::DynamoStore;
+use dispatch::dispatch_id::DispatchId;
+use dispatch::event::{EcsTaskDetail, StoppedTask};
+use dispatch::outcome::Outcome;
+use dispatch_aws::ecs::{batches, describe, detail};
+use dispatch_aws::status_index::StatusIndex;
+use dispatch_aws::table::DynamoStore;
 use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::config::Settings;
-use crate::ecs::{batches, describe};
-use crate::index::StatusIndex;
 use crate::plan::{verdict, Answer, Candidate, Verdict};
 
 /// What a run needs, built once during init.
@@ -23,8 +23,6 @@ pub struct Deps {
     pub index: StatusIndex,
     pub ecs: aws_sdk_ecs::Client,
     pub store: DynamoStore,
-    /// The callback's own configuration: the same worker container decides.
-    pub config: Config,
     pub settings: Settings,
 }
 
@@ -79,7 +77,7 @@ impl Report {
     }
 
     /// Counts one settled dispatch, and lists it.
-    fn record(&mut self, candidate: &Candidate, task: &function::event::StoppedTask, status: &str) {
+    fn record(&mut self, candidate: &Candidate, task: &StoppedTask, status: &str) {
         *self.settled.entry(status.to_owned()).or_default() += 1;
         self.dispatches.push(Settled {
             dispatch_id: candidate.dispatch_id.clone(),
@@ -94,15 +92,6 @@ impl Report {
 #[derive(Debug, thiserror::Error)]
 #[error("the reconciler could check nothing: {}", .0.join("; "))]
 pub struct NothingChecked(pub Vec<String>);
-
-impl From<NothingChecked> for lambda_runtime::Diagnostic {
-    fn from(err: NothingChecked) -> Self {
-        lambda_runtime::Diagnostic {
-            error_type: "NothingChecked".to_owned(),
-            error_message: err.to_string(),
-        }
-    }
-}
 
 /// Runs once. Partial failures are reported (and counted as unchecked); a run that could
 /// check nothing fails, so the reconciler's errors alarm sees it.
@@ -121,107 +110,26 @@ pub async fn run_in(
     request_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Report, NothingChecked> {
-    let settings = &deps.settings;
     let mut report = Report {
         dry_run: mode == Mode::DryRun,
         ..Report::default()
     };
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for status in &settings.statuses {
-        let room = settings.max_records - candidates.len();
-        if room == 0 {
-            break;
-        }
-        let listing = deps.index.list(status, now - settings.grace, room).await;
-        candidates.extend(listing.candidates);
-        report
-            .errors
-            .extend(listing.error.map(|err| err.to_string()));
-    }
+    let candidates = list(deps, now, &mut report).await;
     report.examined = candidates.len();
     if candidates.is_empty() && !report.errors.is_empty() {
         return Err(NothingChecked(report.errors));
     }
-
-    let task_arns: Vec<String> = candidates
-        .iter()
-        .filter_map(|c| c.task_arn.clone())
-        .collect();
-    let mut answers: BTreeMap<String, Option<aws_sdk_ecs::types::Task>> = BTreeMap::new();
-    let mut failed_batches = 0;
-    let batches = batches(&task_arns);
-    for (cluster, arns) in &batches {
-        match describe(&deps.ecs, cluster, arns).await {
-            Ok(described) => {
-                for task in described.tasks {
-                    if let Some(arn) = task.task_arn().map(str::to_owned) {
-                        answers.insert(arn, Some(task));
-                    }
-                }
-                answers.extend(described.missing.into_iter().map(|arn| (arn, None)));
-            }
-            Err(err) => {
-                failed_batches += 1;
-                report.errors.push(err.to_string());
-            }
-        }
-    }
-    if failed_batches > 0 && failed_batches == batches.len() && report.examined > 0 {
-        return Err(NothingChecked(report.errors));
-    }
-
+    let answers = ask_ecs(deps, &candidates, &mut report).await?;
     for candidate in &candidates {
-        let answer = match &candidate.task_arn {
-            None => None,
-            Some(arn) => match answers.get(arn) {
-                Some(Some(task)) => Some(Answer::Found(task)),
-                Some(None) => Some(Answer::Missing),
-                // Its batch failed: nothing is known, nothing is written.
-                None => {
-                    report.unchecked += 1;
-                    continue;
-                }
-            },
-        };
-        if matches!(answer, Some(Answer::Missing)) {
-            report.task_missing += 1;
-        }
-        match verdict(candidate, answer, now, settings.max_age) {
-            Verdict::Settle(task) => {
-                // The write's own check of the ID comes first, in a dry run too.
-                let dispatch_id =
-                    match DispatchId::parse(&candidate.dispatch_id, Source::StatusIndex) {
-                        Ok(id) => id,
-                        Err(err) => {
-                            report.unchecked += 1;
-                            report.errors.push(err.to_string());
-                            continue;
-                        }
-                    };
-                if mode == Mode::DryRun {
-                    let decision =
-                        function::status::decide(&task.detail, &deps.config.worker_container);
-                    report.record(candidate, &task, decision.status.as_str());
-                } else {
-                    settle(
-                        deps,
-                        candidate,
-                        &dispatch_id,
-                        &task,
-                        request_id,
-                        now,
-                        &mut report,
-                    )
-                    .await;
-                }
-            }
-            Verdict::StillRunning => report.still_running += 1,
-            Verdict::MissingTooYoung => {}
-            Verdict::NoTask => {
-                report.no_task += 1;
-                warn!(dispatch_id = %candidate.dispatch_id, created_at = %candidate.created_at, "{}", logs::RECONCILER_NO_TASK);
-            }
-        }
+        examine(
+            mode,
+            deps,
+            candidate,
+            &answers,
+            (request_id, now),
+            &mut report,
+        )
+        .await;
     }
     info!(
         examined = report.examined,
@@ -236,21 +144,139 @@ pub async fn run_in(
     Ok(report)
 }
 
+/// The oldest non-terminal dispatches past the grace period, status by status, up to the
+/// run's bound; listing errors go to the report.
+async fn list(deps: &Deps, now: DateTime<Utc>, report: &mut Report) -> Vec<Candidate> {
+    let settings = &deps.settings;
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for status in &settings.statuses {
+        let room = settings.max_records - candidates.len();
+        if room == 0 {
+            break;
+        }
+        let listing = deps.index.list(status, now - settings.grace, room).await;
+        candidates.extend(listing.records.iter().filter_map(Candidate::of));
+        report
+            .errors
+            .extend(listing.error.map(|err| err.to_string()));
+    }
+    candidates
+}
+
+/// What ECS said of each candidate's task: the task, or `None` when ECS does not know it.
+/// A task whose batch failed is absent (its error is in the report); when every batch
+/// failed, the run checked nothing.
+async fn ask_ecs(
+    deps: &Deps,
+    candidates: &[Candidate],
+    report: &mut Report,
+) -> Result<BTreeMap<String, Option<EcsTaskDetail>>, NothingChecked> {
+    let task_arns: Vec<String> = candidates
+        .iter()
+        .filter_map(|c| c.task_arn.clone())
+        .collect();
+    let mut answers = BTreeMap::new();
+    let mut failed_batches = 0;
+    let batches = batches(&task_arns);
+    for (cluster, arns) in &batches {
+        match describe(&deps.ecs, cluster, arns).await {
+            Ok(described) => {
+                for task in described.tasks {
+                    if let Some(arn) = task.task_arn().map(str::to_owned) {
+                        answers.insert(arn, Some(detail(&task)));
+                    }
+                }
+                answers.extend(described.missing.into_iter().map(|arn| (arn, None)));
+            }
+            Err(err) => {
+                failed_batches += 1;
+                report.errors.push(err.to_string());
+            }
+        }
+    }
+    if failed_batches > 0 && failed_batches == batches.len() && !candidates.is_empty() {
+        return Err(NothingChecked(report.errors.clone()));
+    }
+    Ok(answers)
+}
+
+/// Decides on one candidate from ECS's answer and acts on the verdict.
+async fn examine(
+    mode: Mode,
+    deps: &Deps,
+    candidate: &Candidate,
+    answers: &BTreeMap<String, Option<EcsTaskDetail>>,
+    (request_id, now): (&str, DateTime<Utc>),
+    report: &mut Report,
+) {
+    let settings = &deps.settings;
+    let answer = match &candidate.task_arn {
+        None => None,
+        Some(arn) => match answers.get(arn) {
+            Some(Some(task)) => Some(Answer::Found(task)),
+            Some(None) => Some(Answer::Missing),
+            // Its batch failed: nothing is known, nothing is written.
+            None => {
+                report.unchecked += 1;
+                return;
+            }
+        },
+    };
+    if matches!(answer, Some(Answer::Missing)) {
+        report.task_missing += 1;
+    }
+    match verdict(candidate, answer, now, settings.max_age) {
+        Verdict::Settle(task) => {
+            // The write's own check of the ID comes first, in a dry run too.
+            let dispatch_id =
+                match DispatchId::parse(&candidate.dispatch_id, &settings.status_index) {
+                    Ok(id) => id,
+                    Err(err) => {
+                        report.unchecked += 1;
+                        report.errors.push(err.to_string());
+                        return;
+                    }
+                };
+            if mode == Mode::DryRun {
+                let decision = dispatch::status::decide(&task.detail, &settings.worker_container);
+                report.record(candidate, &task, decision.status.as_str());
+            } else {
+                settle(
+                    deps,
+                    candidate,
+                    &dispatch_id,
+                    &task,
+                    request_id,
+                    now,
+                    report,
+                )
+                .await;
+            }
+        }
+        Verdict::StillRunning => report.still_running += 1,
+        Verdict::MissingTooYoung => {}
+        Verdict::NoTask => {
+            report.no_task += 1;
+            warn!(dispatch_id = %candidate.dispatch_id, created_at = %candidate.created_at, "{}", logs::RECONCILER_NO_TASK);
+        }
+    }
+}
+
 /// Settles one dispatch through the callback's own decision and conditional write.
 async fn settle(
     deps: &Deps,
     candidate: &Candidate,
     dispatch_id: &DispatchId,
-    task: &function::event::StoppedTask,
+    task: &StoppedTask,
     request_id: &str,
     now: DateTime<Utc>,
     report: &mut Report,
 ) {
-    let settled = function::settle::settle(
+    let settled = dispatch_aws::settle::settle(
         task,
         dispatch_id,
         &deps.store,
-        &deps.config,
+        &deps.settings.worker_container,
         request_id,
         now,
     )

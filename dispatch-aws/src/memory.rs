@@ -1,8 +1,9 @@
 //! An in-memory dispatch table for the handler's unit tests.
 //!
 //! It evaluates the settle condition itself, then explains a failed condition with the
-//! real [`explain_conflict`] and writes the real [`settle_expression`]'s attributes, so the
-//! handler sees what DynamoDB would give it without a server.
+//! domain's real `explain_conflict` and writes the real `settle_expression`'s attributes,
+//! so the handler sees what DynamoDB would give it without a server. Built only with the
+//! `memory` feature, which only unit tests turn on.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,12 +11,12 @@ use std::sync::Mutex;
 use aws_sdk_dynamodb::types::AttributeValue;
 use contract::table::attr;
 
-use super::{
-    explain_conflict, settle_expression, DispatchStore, SettleOutcome, Settlement, StoreError,
-};
-use crate::status::DispatchStatus;
+use dispatch::settlement::{explain_conflict, SettleOutcome, Settlement};
+use dispatch::status::DispatchStatus;
 
-type Item = HashMap<String, AttributeValue>;
+use crate::error::AwsError;
+use crate::item::{self, Item};
+use crate::table::{settle_expression, DispatchStore};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -71,9 +72,9 @@ impl MemoryStore {
         *self.failure.lock().unwrap() = Some(code);
     }
 
-    fn injected_failure(&self, operation: &'static str) -> Result<(), StoreError> {
+    fn injected_failure(&self, operation: &'static str) -> Result<(), AwsError> {
         match self.failure.lock().unwrap().take() {
-            Some(code) => Err(StoreError {
+            Some(code) => Err(AwsError {
                 operation,
                 resource: "memory".to_owned(),
                 attempts: 3,
@@ -91,7 +92,7 @@ fn text(value: &str) -> AttributeValue {
 }
 
 impl DispatchStore for MemoryStore {
-    async fn dispatch_ids_for_task(&self, task_arn: &str) -> Result<Vec<String>, StoreError> {
+    async fn dispatch_ids_for_task(&self, task_arn: &str) -> Result<Vec<String>, AwsError> {
         self.injected_failure("Query")?;
         let records = self.records.lock().unwrap();
         let mut ids: Vec<String> = records
@@ -104,7 +105,7 @@ impl DispatchStore for MemoryStore {
         Ok(ids)
     }
 
-    async fn settle(&self, settlement: &Settlement) -> Result<SettleOutcome, StoreError> {
+    async fn settle(&self, settlement: &Settlement) -> Result<SettleOutcome, AwsError> {
         self.injected_failure("UpdateItem")?;
         let mut records = self.records.lock().unwrap();
         let Some(item) = records.get_mut(&settlement.dispatch_id) else {
@@ -121,7 +122,7 @@ impl DispatchStore for MemoryStore {
             (Some(_), None) => false,
         };
         if terminal || !ours {
-            return Ok(explain_conflict(Some(item), settlement));
+            return Ok(explain_conflict(item::record(item).as_ref(), settlement));
         }
         let (_, names, values) = settle_expression(settlement);
         for (placeholder, value) in values {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use contract::ecs::{SOURCE, STOPPED, TASK_STATE_CHANGE};
 
-use crate::error::CallbackError;
+use crate::error::Invalid;
 
 /// The `detail` of an ECS task state change.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,11 +136,33 @@ pub struct StoppedTask {
     pub detail: EcsTaskDetail,
 }
 
+impl StoppedTask {
+    /// A task as ECS reports it (`DescribeTasks`, read into the event's shape), as the
+    /// callback would read it from its STOPPED event; `None` when the task has not stopped
+    /// or has no ARN (which ECS never answers). `now`, the moment ECS was asked, stands in
+    /// for `stoppedAt` when ECS has none, as an event's own time would.
+    pub fn from_detail(detail: EcsTaskDetail, now: DateTime<Utc>) -> Option<StoppedTask> {
+        if detail.last_status.as_deref() != Some(STOPPED) {
+            return None;
+        }
+        let task_arn = detail
+            .task_arn
+            .as_deref()
+            .filter(|arn| !arn.trim().is_empty())?
+            .to_owned();
+        Some(StoppedTask {
+            task_arn,
+            stopped_at: detail.stopped_at.unwrap_or(now),
+            detail,
+        })
+    }
+}
+
 /// Reads a raw invocation payload. Errors are `ValidationException`s: the payload is not
 /// an EventBridge event, or is an ECS task state change we cannot read.
-pub fn classify(payload: serde_json::Value) -> Result<Classified, CallbackError> {
+pub fn classify(payload: serde_json::Value) -> Result<Classified, Invalid> {
     let envelope: EventBridgeEvent<serde_json::Value> = serde_json::from_value(payload)
-        .map_err(|err| CallbackError::Validation(format!("not an EventBridge event: {err}")))?;
+        .map_err(|err| Invalid(format!("not an EventBridge event: {err}")))?;
 
     if envelope.source != SOURCE || envelope.detail_type != TASK_STATE_CHANGE {
         return Ok(Classified::Ignored(Ignored::NotTaskStateChange {
@@ -151,7 +173,7 @@ pub fn classify(payload: serde_json::Value) -> Result<Classified, CallbackError>
 
     // An event that says it is a task state change must carry a task: anything else is a
     // malformed event to keep for a person, not a task that "has not stopped".
-    let malformed = |why: String| CallbackError::Validation(format!("{TASK_STATE_CHANGE}: {why}"));
+    let malformed = |why: String| Invalid(format!("{TASK_STATE_CHANGE}: {why}"));
     let Some(task) = envelope.detail.as_object() else {
         return Err(malformed(format!(
             "detail is not an object: {}",
@@ -177,16 +199,15 @@ pub fn classify(payload: serde_json::Value) -> Result<Classified, CallbackError>
         }));
     }
 
-    let detail: EcsTaskDetail = serde_json::from_value(envelope.detail).map_err(|err| {
-        CallbackError::Validation(format!("unreadable ECS task state change detail: {err}"))
-    })?;
+    let detail: EcsTaskDetail = serde_json::from_value(envelope.detail)
+        .map_err(|err| Invalid(format!("unreadable ECS task state change detail: {err}")))?;
 
     let task_arn = match detail.task_arn.as_deref().map(str::trim) {
         Some(arn) if !arn.is_empty() => arn.to_owned(),
-        _ => return Err(CallbackError::Validation("Missing task_arn".to_owned())),
+        _ => return Err(Invalid("Missing task_arn".to_owned())),
     };
     let stopped_at = detail.stopped_at.or(envelope.time).ok_or_else(|| {
-        CallbackError::Validation(format!(
+        Invalid(format!(
             "task {task_arn}: neither detail.stoppedAt nor the event time is set"
         ))
     })?;

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::operation::RequestId;
 
 /// An AWS call that failed after the SDK's retries.
 #[derive(Debug, thiserror::Error)]
-pub struct StoreError {
+pub struct AwsError {
     /// `UpdateItem`, `GetItem`, `Query`, `DescribeTasks`, ...
     pub operation: &'static str,
     /// What the call was on: the table, the cluster.
@@ -33,7 +33,7 @@ pub struct StoreError {
     pub request_id: Option<String>,
 }
 
-impl fmt::Display for StoreError {
+impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plural = if self.attempts == 1 { "" } else { "s" };
         write!(
@@ -48,19 +48,33 @@ impl fmt::Display for StoreError {
     }
 }
 
-/// One call: which operation, on what, counting its attempts.
-pub struct Call<'a> {
-    pub operation: &'static str,
-    pub resource: &'a str,
-    pub attempts: &'a Attempts,
+/// One call: which operation, on what, counting its attempts. Give [`Call::counter`] to
+/// the request's `customize().interceptor(...)`, and turn its error with [`Call::failed`].
+pub struct Call {
+    operation: &'static str,
+    resource: String,
+    attempts: Attempts,
 }
 
-impl Call<'_> {
-    pub fn failed<E>(&self, err: SdkError<E, HttpResponse>) -> StoreError
+impl Call {
+    pub fn new(operation: &'static str, resource: &str) -> Call {
+        Call {
+            operation,
+            resource: resource.to_owned(),
+            attempts: Attempts::default(),
+        }
+    }
+
+    /// The interceptor that counts this call's attempts.
+    pub fn counter(&self) -> Attempts {
+        self.attempts.clone()
+    }
+
+    pub fn failed<E>(&self, err: SdkError<E, HttpResponse>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        tracing::debug!(operation = self.operation, error = %DisplayErrorContext(&err), "DynamoDB call failed");
+        tracing::debug!(operation = self.operation, error = %DisplayErrorContext(&err), "AWS call failed");
         let (code, message) = match &err {
             SdkError::ServiceError(service) => {
                 let error = service.err();
@@ -73,9 +87,9 @@ impl Call<'_> {
             SdkError::ConstructionFailure(_) => ("ConstructionFailure", root_cause(&err)),
             _ => ("SdkError", root_cause(&err)),
         };
-        StoreError {
+        AwsError {
             operation: self.operation,
-            resource: self.resource.to_owned(),
+            resource: self.resource.clone(),
             attempts: self.attempts.count(),
             code: code.to_owned(),
             message,
@@ -94,8 +108,7 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
-/// Counts the attempts of one call, as an interceptor on that call alone (give it to the
-/// call's `customize().interceptor(...)`).
+/// Counts the attempts of one call, as an interceptor on that call alone.
 #[derive(Clone, Debug, Default)]
 pub struct Attempts(Arc<AtomicU32>);
 
@@ -127,7 +140,7 @@ mod tests {
 
     #[test]
     fn the_message_is_one_line_with_code_message_attempts_and_request() {
-        let error = StoreError {
+        let error = AwsError {
             operation: "UpdateItem",
             resource: contract::table::NAME.into(),
             attempts: 3,
@@ -140,7 +153,7 @@ mod tests {
             "UpdateItem on outpost-dispatches failed after 3 attempts: \
              InternalServerError: Internal server error (request 4KBNVRGD)"
         );
-        let once = StoreError {
+        let once = AwsError {
             attempts: 1,
             request_id: None,
             ..error

@@ -1,9 +1,12 @@
-//! JSON log lines through `tracing`, one object per line on stdout.
+//! The functions' log lines: JSON through `tracing`, one object per line on stdout, which
+//! the runbook's `filter-log-events` patterns search.
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the subscriber. The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's
-/// logging config) or `RUST_LOG`, else INFO. Event fields are top-level keys; the
+/// Installs the subscriber. The level comes from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`,
+/// else INFO. (Lambda sets `AWS_LAMBDA_LOG_LEVEL` only for a function whose logging config
+/// uses the JSON log format; the stack's functions use the text format, so there the level
+/// is `RUST_LOG`'s or INFO.) Event fields are top-level keys; the
 /// invocation span's fields (the dispatch ID and task ARN) ride along in every line under
 /// `span`, so the runbook's `filter-log-events` searches by ID and by `ERROR` find them.
 pub fn init() {

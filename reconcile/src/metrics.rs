@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use contract::metrics::{reconciler as names, FUNCTION_NAME_DIMENSION, NAMESPACE};
-use serde_json::{json, Value};
+use dispatch_aws::emf::{Document, Unit};
 
 use crate::run::Report;
 
-/// The EMF documents of one run, one JSON line each.
-pub fn emf_lines(report: &Report, function_name: &str, at: DateTime<Utc>) -> Vec<String> {
+/// The EMF documents of one run: the run's counts, then one per settled status.
+pub fn documents(report: &Report, function_name: &str, at: DateTime<Utc>) -> Vec<Document> {
     let counts = [
         (names::EXAMINED, report.examined),
         (names::SETTLED, report.settled_total()),
@@ -17,40 +17,32 @@ pub fn emf_lines(report: &Report, function_name: &str, at: DateTime<Utc>) -> Vec
         (names::NO_TASK, report.no_task),
         (names::UNCHECKED, report.unchecked),
     ];
-    let mut run = document(
-        at,
-        json!([[], [FUNCTION_NAME_DIMENSION]]),
-        &counts.map(|(name, _)| name),
-    );
-    run[FUNCTION_NAME_DIMENSION] = json!(function_name);
+    let mut run = Document::new(NAMESPACE, at)
+        .directive(
+            &[&[], &[FUNCTION_NAME_DIMENSION]],
+            &counts.map(|(name, _)| (name, Unit::Count)),
+        )
+        .set(FUNCTION_NAME_DIMENSION, function_name);
     for (name, value) in counts {
-        run[name] = json!(value);
+        run = run.set(name, value);
     }
-    let mut lines = vec![run.to_string()];
+    let mut documents = vec![run];
     for (status, count) in &report.settled {
-        let dimensions = json!([[FUNCTION_NAME_DIMENSION, names::STATUS_DIMENSION]]);
-        let mut by_status = document(at, dimensions, &[names::SETTLED]);
-        by_status[FUNCTION_NAME_DIMENSION] = json!(function_name);
-        by_status[names::STATUS_DIMENSION] = json!(status);
-        by_status[names::SETTLED] = json!(count);
-        lines.push(by_status.to_string());
+        let dimensions: &[&[&str]] = &[&[FUNCTION_NAME_DIMENSION, names::STATUS_DIMENSION]];
+        let by_status = Document::new(NAMESPACE, at)
+            .directive(dimensions, &[(names::SETTLED, Unit::Count)])
+            .set(FUNCTION_NAME_DIMENSION, function_name)
+            .set(names::STATUS_DIMENSION, status.as_str())
+            .set(names::SETTLED, *count);
+        documents.push(by_status);
     }
-    lines
-}
-
-fn document(at: DateTime<Utc>, dimensions: Value, metrics: &[&str]) -> Value {
-    let definitions: Vec<Value> = metrics
-        .iter()
-        .map(|name| json!({"Name": name, "Unit": "Count"}))
-        .collect();
-    json!({"_aws": {
-        "Timestamp": at.timestamp_millis(),
-        "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": dimensions, "Metrics": definitions}],
-    }})
+    documents
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{json, Value};
+
     use super::*;
 
     #[test]
@@ -61,9 +53,9 @@ mod tests {
             still_running: 3,
             ..Report::default()
         };
-        let lines: Vec<Value> = emf_lines(&report, "r", DateTime::UNIX_EPOCH)
+        let lines: Vec<Value> = documents(&report, "r", DateTime::UNIX_EPOCH)
             .iter()
-            .map(|line| serde_json::from_str(line).unwrap())
+            .map(|document| serde_json::from_str(&document.render()).unwrap())
             .collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0][names::EXAMINED], 7);

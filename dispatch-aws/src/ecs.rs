@@ -1,12 +1,15 @@
-//! What ECS says of the candidates' tasks: `DescribeTasks`, up to 100 tasks a call, per
-//! cluster.
+//! What ECS says of dispatches' tasks: `DescribeTasks`, up to 100 tasks a call, per
+//! cluster, and its tasks read in the shape of the task state change event.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{Task, TaskField};
-use function::store::{Attempts, Call, StoreError};
 
-use crate::task::cluster_of;
+use crate::error::{AwsError, Call};
+
+mod detail;
+
+pub use detail::{cluster_of, detail, stopped_task};
 
 /// `DescribeTasks` takes at most this many tasks.
 pub const BATCH: usize = 100;
@@ -46,20 +49,15 @@ pub async fn describe(
     client: &aws_sdk_ecs::Client,
     cluster: &str,
     task_arns: &[String],
-) -> Result<Described, StoreError> {
-    let attempts = Attempts::default();
-    let call = Call {
-        operation: "DescribeTasks",
-        resource: cluster,
-        attempts: &attempts,
-    };
+) -> Result<Described, AwsError> {
+    let call = Call::new("DescribeTasks", cluster);
     let output = client
         .describe_tasks()
         .cluster(cluster)
         .set_tasks(Some(task_arns.to_vec()))
         .include(TaskField::Tags)
         .customize()
-        .interceptor(attempts.clone())
+        .interceptor(call.counter())
         .send()
         .await
         .map_err(|err| call.failed(err))?;

@@ -1,11 +1,18 @@
 //! The reconciler's settings, from its environment (names and defaults: `contract::env`).
 
 use chrono::Duration;
-use contract::env::{reconciler as vars, Var};
+use contract::env::{self, reconciler as vars};
+pub use dispatch_aws::settings::SettingError as SettingsError;
+use dispatch_aws::settings::Settings as Reader;
 
 /// What one run examines and when it closes a dispatch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
+    /// The dispatch table, and its task index (the callback's own settle path uses it).
+    pub table_name: String,
+    pub task_arn_index: String,
+    /// The container whose exit code decides, as for the callback.
+    pub worker_container: String,
     /// The index that lists dispatches by status and creation time.
     pub status_index: String,
     /// The non-terminal statuses examined, in order.
@@ -18,37 +25,21 @@ pub struct Settings {
     pub max_records: usize,
 }
 
-/// A setting that cannot be used; init fails on it.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{name}={value:?} is not valid: {expected}")]
-pub struct SettingsError {
-    pub name: &'static str,
-    pub value: String,
-    pub expected: &'static str,
-}
-
 impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
     /// Reads settings through `lookup`; an unset or empty variable takes its default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let get = |var: Var| {
-            lookup(var.name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-                .unwrap_or_else(|| var.default.to_owned())
+        let read = Reader::new(lookup);
+        let minutes = |var| -> Result<Duration, SettingsError> {
+            let number = read.positive(var, "a whole number of minutes above 0")?;
+            Ok(Duration::minutes(number.into()))
         };
-        let number = |var: Var, expected| {
-            let value = get(var);
-            value
-                .parse::<u32>()
-                .ok()
-                .filter(|number| *number > 0)
-                .ok_or(SettingsError {
-                    name: var.name,
-                    value,
-                    expected,
-                })
-        };
-        let statuses: Vec<String> = get(vars::STATUSES)
+        let statuses: Vec<String> = read
+            .get(vars::STATUSES)
             .split(',')
             .map(|status| status.trim().to_owned())
             .filter(|status| !status.is_empty())
@@ -64,15 +55,14 @@ impl Settings {
             });
         }
         Ok(Settings {
-            status_index: get(vars::STATUS_INDEX),
+            table_name: read.get(env::TABLE_NAME),
+            task_arn_index: read.get(env::TASK_ARN_INDEX),
+            worker_container: read.get(env::WORKER_CONTAINER),
+            status_index: read.get(vars::STATUS_INDEX),
             statuses,
-            grace: Duration::minutes(
-                number(vars::GRACE_MINUTES, "a whole number of minutes above 0")?.into(),
-            ),
-            max_age: Duration::minutes(
-                number(vars::MAX_AGE_MINUTES, "a whole number of minutes above 0")?.into(),
-            ),
-            max_records: number(vars::MAX_RECORDS, "a whole number above 0")? as usize,
+            grace: minutes(vars::GRACE_MINUTES)?,
+            max_age: minutes(vars::MAX_AGE_MINUTES)?,
+            max_records: read.positive(vars::MAX_RECORDS, "a whole number above 0")? as usize,
         })
     }
 }
@@ -96,6 +86,15 @@ mod tests {
         assert_eq!(defaults.grace, Duration::minutes(10));
         assert_eq!(defaults.max_age, Duration::hours(2));
         assert_eq!(defaults.max_records, 1000);
+        assert_eq!(defaults.table_name, contract::table::NAME);
+        assert_eq!(
+            defaults.task_arn_index,
+            contract::table::TASK_ARN_INDEX.name
+        );
+        assert_eq!(
+            defaults.worker_container,
+            contract::env::WORKER_CONTAINER.default
+        );
     }
 
     /// The stack and the reconciler agree: every variable the template gives it is one it
@@ -122,9 +121,7 @@ mod tests {
         }
         let read = Settings::from_lookup(|name| environment.get(name).cloned()).unwrap();
         assert_eq!(read, settings(&[]).unwrap());
-        let config =
-            function::config::Config::from_lookup(|name| environment.get(name).cloned()).unwrap();
-        assert_eq!(config.table_name, contract::table::NAME);
+        assert_eq!(read.table_name, contract::table::NAME);
     }
 
     #[test]

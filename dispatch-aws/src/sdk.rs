@@ -1,0 +1,87 @@
+//! The AWS SDK configuration: built once per process and shared by every client, with the
+//! time budget of the kind of caller that process is.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+/// Attempts per call for a Lambda function, the first included. The standard retry mode
+/// backs off with jitter and retries throttling (`ProvisionedThroughputExceededException`),
+/// 5xx and transport errors.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Bounds one whole call of a Lambda function, retries included. A callback invocation
+/// makes at most two DynamoDB calls (Query, UpdateItem) and one bounded metrics call, so
+/// the worst case, 2 x 8 s + 2 s, stays well under the function's 30 s timeout: a stuck
+/// call ends as a clean, typed error instead of a Lambda timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
+/// Bounds one attempt of a Lambda function's call, so a hung connection leaves time for a
+/// retry.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Who makes the calls, which sets how long they may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A Lambda function: every call fits the invocation's timeout (the constants above).
+    Lambda,
+    /// A person at a terminal (`outpost-ops`): a two-day log search or a slow link may
+    /// take a minute, and Ctrl-C is always there.
+    Person,
+}
+
+/// How long a caller's calls may take, and how often they are tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub max_attempts: u32,
+    pub connect: Duration,
+    pub attempt: Duration,
+    pub operation: Duration,
+}
+
+impl Caller {
+    pub const fn budget(self) -> Budget {
+        match self {
+            Caller::Lambda => Budget {
+                max_attempts: MAX_ATTEMPTS,
+                connect: CONNECT_TIMEOUT,
+                attempt: ATTEMPT_TIMEOUT,
+                operation: OPERATION_TIMEOUT,
+            },
+            Caller::Person => Budget {
+                max_attempts: 4,
+                connect: Duration::from_secs(5),
+                attempt: Duration::from_secs(30),
+                operation: Duration::from_secs(90),
+            },
+        }
+    }
+}
+
+/// Loads region, credentials and endpoint (`AWS_ENDPOINT_URL` included) from the
+/// environment, with our HTTP client and `caller`'s retries and timeouts.
+pub async fn load(caller: Caller) -> SdkConfig {
+    loader(caller).load().await
+}
+
+/// The loader behind [`load`], for callers (the CLI, tests, benchmarks) that set the
+/// profile, endpoint, region or credentials themselves.
+pub fn loader(caller: Caller) -> ConfigLoader {
+    let budget = caller.budget();
+    // rustls on ring: a smaller binary and a faster build than the default aws-lc.
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .retry_config(RetryConfig::standard().with_max_attempts(budget.max_attempts))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(budget.connect)
+                .operation_attempt_timeout(budget.attempt)
+                .operation_timeout(budget.operation)
+                .build(),
+        )
+}

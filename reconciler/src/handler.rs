@@ -1,0 +1,33 @@
+//! One scheduled tick: a run, its figures as EMF lines, and its failure as the runtime's
+//! error.
+
+use dispatch_aws::emf;
+use lambda_runtime::Diagnostic;
+use reconcile::run::{run, Deps, NothingChecked, Report};
+
+/// A run that could check nothing, as Lambda reports it: the reconciler's errors alarm
+/// counts it.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct RunFailed(#[from] NothingChecked);
+
+impl From<RunFailed> for Diagnostic {
+    fn from(err: RunFailed) -> Self {
+        Diagnostic {
+            error_type: "NothingChecked".to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+/// Runs once at the time of the call and writes the run's metrics.
+pub async fn handle(
+    deps: &Deps,
+    function_name: &str,
+    request_id: &str,
+) -> Result<Report, RunFailed> {
+    let now = chrono::Utc::now();
+    let report = run(deps, request_id, now).await?;
+    emf::print(&reconcile::metrics::documents(&report, function_name, now));
+    Ok(report)
+}

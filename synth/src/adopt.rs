@@ -18,7 +18,12 @@
 //!
 //! `scripts/adopt.sh` (`make adopt`) runs the migration around them.
 
+use std::path::Path;
+
 use serde_json::{json, Map, Value};
+
+use crate::config::Config;
+use crate::SynthError;
 
 /// One imported resource.
 pub struct Adopted {
@@ -55,6 +60,31 @@ pub const ADOPTED: [Adopted; 3] = [
 
 /// The import template for `stack` (a template document); `rule_pattern` is the running
 /// rule's event pattern.
+/// `synth adopt`: writes DIR/import-template.json and DIR/resources-to-import.json for
+/// the running rule `rule_arn`, whose event pattern is `pattern` (JSON).
+pub fn write(dir: &Path, rule_arn: &str, pattern: &str) -> Result<(), SynthError> {
+    let stack = serde_json::to_value(crate::stack::build(&Config::runbook()))
+        .expect("the template serializes");
+    let pattern: Value = serde_json::from_str(pattern).map_err(|err| SynthError::Parse {
+        what: "--rule-event-pattern".to_owned(),
+        reason: err.to_string(),
+    })?;
+    let documents = [
+        ("import-template.json", import_template(&stack, &pattern)),
+        (
+            "resources-to-import.json",
+            resources_to_import(&stack, rule_arn),
+        ),
+    ];
+    for (name, document) in documents {
+        let path = dir.join(name);
+        let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
+        text.push('\n');
+        std::fs::write(&path, text).map_err(|source| SynthError::Write { path, source })?;
+    }
+    Ok(())
+}
+
 pub fn import_template(stack: &Value, rule_pattern: &Value) -> Value {
     let mut resources = Map::new();
     for adopted in &ADOPTED {

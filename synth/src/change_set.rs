@@ -8,10 +8,12 @@
 //! ignored, and missing ones are shown as `-`.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::diff::STATEFUL;
+use crate::SynthError;
 
 /// The parts of a `DescribeChangeSet` answer the table shows.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -174,6 +176,28 @@ impl ChangeSet {
         }
         out
     }
+}
+
+/// `synth change-set`: reads a DescribeChangeSet answer from `file` (or standard input)
+/// and prints it as a table; true when it replaces or removes a stateful resource.
+pub fn show(file: Option<&Path>) -> Result<bool, SynthError> {
+    let (what, text) = match file {
+        Some(path) => (path.display().to_string(), std::fs::read_to_string(path)),
+        None => (
+            "standard input".to_owned(),
+            std::io::read_to_string(std::io::stdin()),
+        ),
+    };
+    let text = text.map_err(|source| SynthError::Read {
+        what: what.clone(),
+        source,
+    })?;
+    let change_set = ChangeSet::parse(&text).map_err(|err| SynthError::Parse {
+        what,
+        reason: format!("not a DescribeChangeSet answer: {err}"),
+    })?;
+    print!("{}", change_set.table());
+    Ok(!change_set.dangerous().is_empty())
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Builds the CloudFormation template of the outpost-dispatch-callback system from typed
-//! Rust structs. `main.rs` is the command line; [`render()`] is the core, and
+//! Rust structs. `cli` is the command line; [`render()`] is the core, and
 //! [`stack::table::dispatch_table`] gives the table definition alone; [`bootstrap`] is the
 //! small stack that must exist first.
 
@@ -7,10 +7,11 @@ pub mod adopt;
 pub mod bootstrap;
 pub mod cfn;
 pub mod change_set;
+pub mod cli;
 pub mod config;
 pub mod diff;
 mod error;
-mod render;
+pub mod render;
 pub mod stack;
 
 pub use config::Config;

@@ -1,8 +1,52 @@
 //! Turns the stack into the text we ship.
 
+use std::io::Write;
+use std::path::Path;
+
 use crate::cfn::Template;
 use crate::config::Config;
-use crate::{bootstrap, stack};
+use crate::{bootstrap, stack, SynthError};
+
+/// One of the two templates `synth` renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Which {
+    /// The system (templates/stack.json).
+    Stack,
+    /// The bootstrap stack (templates/bootstrap.json).
+    Bootstrap,
+}
+
+impl Which {
+    /// Where the rendered template is committed.
+    pub fn file(self) -> &'static str {
+        match self {
+            Which::Stack => "templates/stack.json",
+            Which::Bootstrap => "templates/bootstrap.json",
+        }
+    }
+
+    pub fn render(self) -> String {
+        match self {
+            Which::Stack => render(&Config::runbook()),
+            Which::Bootstrap => render_bootstrap(),
+        }
+    }
+}
+
+/// `synth [stack|bootstrap] [--out FILE]`: the template, to `out` or standard output.
+pub fn print(which: Which, out: Option<&Path>) -> Result<(), SynthError> {
+    let text = which.render();
+    match out {
+        Some(path) => std::fs::write(path, text).map_err(|source| SynthError::Write {
+            path: path.to_owned(),
+            source,
+        }),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(SynthError::Stdout),
+    }
+}
 
 /// The template of the stack `config` describes, as pretty-printed JSON (two-space
 /// indents) ending in a newline: the bytes of `templates/stack.json` for the runbook's

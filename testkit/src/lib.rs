@@ -10,6 +10,7 @@
 //! - [`runtime`]: a local Lambda Runtime API that runs a real `bootstrap` binary;
 //! - [`local`]: `make local`'s demo, and `src/bin/testkit.rs`, what scripts call.
 
+pub mod demo;
 pub mod ecs;
 pub mod events;
 pub mod faults;

@@ -217,3 +217,27 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+/// `testkit with-moto`: runs `command` with moto's server on a free loopback port, pointed
+/// at it through AWS_ENDPOINT_URL with dummy credentials; stops the server afterwards and
+/// exits with the command's status.
+pub fn with_moto(command: &[String]) -> Result<std::process::ExitCode, String> {
+    let moto = Server::moto().map_err(|err| err.to_string())?;
+    let status = std::process::Command::new(&command[0])
+        .args(&command[1..])
+        .envs(moto.env())
+        // The AWS CLI must read no profile or pager of the person running it.
+        .envs([
+            ("AWS_PAGER", ""),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ])
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_DEFAULT_PROFILE")
+        .status()
+        .map_err(|err| format!("cannot run {}: {err}", command[0]))?;
+    drop(moto);
+    Ok(match status.code() {
+        Some(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => std::process::ExitCode::from(1),
+    })
+}

@@ -6,7 +6,8 @@
 //! its resource (from the resource schemas' `createOnlyProperties`, committed in
 //! `synth/data/create-only-properties.json`), which widens access, and which touches a
 //! stateful resource, with what would happen to its data. Pure functions of two template
-//! documents; `main.rs` reads them and `report` words the result.
+//! documents; `inputs` reads them, `report` words the result, and [`compare`] is the
+//! `synth diff` command around them.
 
 mod access;
 mod acknowledgements;
@@ -15,8 +16,12 @@ mod paths;
 pub mod report;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde_json::Value;
+
+use crate::render::Which;
+use crate::SynthError;
 
 pub use access::{AccessChange, Grant};
 pub use acknowledgements::{Acknowledgement, Acknowledgements};
@@ -223,6 +228,31 @@ fn change(
 
 fn kind_of(resource: Option<&Value>) -> Option<&str> {
     resource.and_then(|r| r["Type"].as_str())
+}
+
+/// `synth diff`: compares `which` template, as this source renders it, with `base` (a
+/// file) or the committed template at `base_ref` (default: the merge base with main), and
+/// prints the report. Returns the findings in `fail_on` that this change does not
+/// acknowledge, one line each: the command fails when there are any.
+pub fn compare(
+    which: Which,
+    base: Option<&Path>,
+    base_ref: Option<&str>,
+    fail_on: &[Finding],
+) -> Result<Vec<String>, SynthError> {
+    let repository = inputs::repository();
+    let base = inputs::base(&repository, which.file(), base, base_ref)?;
+    let head: Value = serde_json::from_str(&which.render()).expect("synth renders JSON");
+    let changes = diff(&base.template, &head, &CreateOnly::committed());
+    let acknowledged = Acknowledgements::added(
+        &base.acknowledgements,
+        &inputs::head_acknowledgements(&repository),
+    )
+    .map_err(SynthError::Acknowledgements)?;
+    let (report, blocking) = report::render(&changes, fail_on, &acknowledged);
+    println!("{} against {}:", which.file(), base.label);
+    print!("{report}");
+    Ok(blocking)
 }
 
 #[cfg(test)]

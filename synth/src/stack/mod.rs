@@ -11,7 +11,7 @@ mod callback;
 mod dashboard;
 mod lambda;
 mod outputs;
-mod parameters;
+pub mod parameters;
 mod queue;
 mod reconciler;
 mod rule;

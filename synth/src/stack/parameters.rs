@@ -3,7 +3,7 @@
 use contract::{env, resources};
 
 use crate::cfn::resources::lambda::Architecture;
-use crate::cfn::{Condition, ConditionId, Expr, Parameter, ParameterId, Template};
+use crate::cfn::{Condition, ConditionId, Expr, Parameter, ParameterId, Scalar, Template};
 use crate::config::Config;
 
 /// The `ClusterArn` that makes the rule listen to every cluster.
@@ -180,4 +180,24 @@ pub(super) fn add(template: &mut Template, config: &Config) -> Parameters {
         alarm_topic_arn,
         reconciler: reconciler(template, config),
     }
+}
+/// The template's parameters, one entry each with its default and description: what
+/// `synth parameters` prints.
+pub fn listing(template: &Template) -> String {
+    let mut help = String::from(
+        "Template parameters (give them to `aws cloudformation deploy --parameter-overrides`):\n",
+    );
+    for (name, parameter) in &template.parameters {
+        let default = match &parameter.default {
+            None => "required".to_owned(),
+            Some(Scalar::String(value)) if value.is_empty() => "default empty".to_owned(),
+            Some(Scalar::String(value)) => format!("default {value}"),
+            Some(Scalar::Number(value)) => format!("default {value}"),
+        };
+        help.push_str(&format!(
+            "  {name} ({default})\n          {}\n",
+            parameter.description
+        ));
+    }
+    help
 }

@@ -2,9 +2,10 @@
 //! cluster), how many attempts the SDK made, AWS's error code and message, and the
 //! request ID.
 //!
-//! That line lands in the log, in the invocation's error and in the on-failure queue's
-//! message that a person reads; the SDK's full error (its raw response and internal
-//! types) goes to the log at DEBUG only.
+//! That line lands in the log, in the invocation's error, in the on-failure queue's
+//! message and on the on-call CLI's screen: both functions and `outpost-ops` word AWS
+//! errors through [`AwsError::from_sdk`]. The SDK's full error (its raw response and
+//! internal types) goes to the log at DEBUG only.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,7 +24,8 @@ pub struct AwsError {
     pub operation: &'static str,
     /// What the call was on: the table, the cluster.
     pub resource: String,
-    /// How many attempts the SDK made, the first included.
+    /// How many attempts the SDK made, the first included; 0 when the call's attempts
+    /// were not counted (a person's one-off call).
     pub attempts: u32,
     /// The AWS error code (`AccessDeniedException`, `ProvisionedThroughputExceededException`,
     /// ...), or the kind of transport failure (`TimeoutError`, `DispatchFailure`, ...).
@@ -35,12 +37,13 @@ pub struct AwsError {
 
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plural = if self.attempts == 1 { "" } else { "s" };
-        write!(
-            f,
-            "{} on {} failed after {} attempt{plural}: {}: {}",
-            self.operation, self.resource, self.attempts, self.code, self.message
-        )?;
+        write!(f, "{} on {} failed", self.operation, self.resource)?;
+        match self.attempts {
+            0 => {}
+            1 => write!(f, " after 1 attempt")?,
+            n => write!(f, " after {n} attempts")?,
+        }
+        write!(f, ": {}: {}", self.code, self.message)?;
         match &self.request_id {
             Some(id) => write!(f, " (request {id})"),
             None => Ok(()),
@@ -74,27 +77,93 @@ impl Call {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        tracing::debug!(operation = self.operation, error = %DisplayErrorContext(&err), "AWS call failed");
+        AwsError::from_sdk(self.operation, &self.resource, self.attempts.count(), err)
+    }
+}
+
+/// Words a failed call of `operation` on `resource` whose attempts were not counted (see
+/// [`Call`] for those that are), for `map_err`.
+pub fn aws<E>(
+    operation: &'static str,
+    resource: impl Into<String>,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let resource = resource.into();
+    move |err| AwsError::from_sdk(operation, &resource, 0, err)
+}
+
+impl AwsError {
+    /// The SDK's error in one line: the service's code and message when it sent them;
+    /// else what happened (a timeout, no connection, an answer that is not AWS's), as its
+    /// innermost cause, never the whole chain with the raw response.
+    pub fn from_sdk<E>(
+        operation: &'static str,
+        resource: &str,
+        attempts: u32,
+        err: SdkError<E, HttpResponse>,
+    ) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        tracing::debug!(operation, error = %DisplayErrorContext(&err), "AWS call failed");
         let (code, message) = match &err {
-            SdkError::ServiceError(service) => {
-                let error = service.err();
-                let code = error.code().unwrap_or("ServiceError");
-                (code, error.message().unwrap_or("no message").to_owned())
-            }
+            SdkError::ServiceError(service) => match service.err().code() {
+                Some(code) => (
+                    code,
+                    service.err().message().unwrap_or("no message").to_owned(),
+                ),
+                None => (
+                    "ServiceError",
+                    format!(
+                        "an answer that is not an AWS error (HTTP {}): is the endpoint an AWS one?",
+                        service.raw().status().as_u16()
+                    ),
+                ),
+            },
+            SdkError::ResponseError(response) => (
+                "ResponseError",
+                format!(
+                    "an unreadable answer (HTTP {})",
+                    response.raw().status().as_u16()
+                ),
+            ),
             SdkError::TimeoutError(_) => ("TimeoutError", root_cause(&err)),
             SdkError::DispatchFailure(_) => ("DispatchFailure", root_cause(&err)),
-            SdkError::ResponseError(_) => ("ResponseError", root_cause(&err)),
             SdkError::ConstructionFailure(_) => ("ConstructionFailure", root_cause(&err)),
             _ => ("SdkError", root_cause(&err)),
         };
         AwsError {
-            operation: self.operation,
-            resource: self.resource.clone(),
-            attempts: self.attempts.count(),
+            operation,
+            resource: resource.to_owned(),
+            attempts,
             code: code.to_owned(),
-            message,
+            message: shorten(&message),
             request_id: err.request_id().map(str::to_owned),
         }
+    }
+
+    /// An answer that came back but cannot be used (a field AWS always sends is missing).
+    pub fn unusable(operation: &'static str, resource: &str, why: &str) -> AwsError {
+        AwsError {
+            operation,
+            resource: resource.to_owned(),
+            attempts: 0,
+            code: "UnusableAnswer".to_owned(),
+            message: why.to_owned(),
+            request_id: None,
+        }
+    }
+}
+
+/// The most characters of a message kept: an error dump is cut, with an ellipsis.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -159,5 +228,13 @@ mod tests {
             ..error
         };
         assert!(once.to_string().contains("after 1 attempt: "), "{once}");
+        let uncounted = AwsError {
+            attempts: 0,
+            ..once
+        };
+        assert_eq!(
+            uncounted.to_string(),
+            "UpdateItem on outpost-dispatches failed: InternalServerError: Internal server error"
+        );
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use contract::table::attr;
 use contract::DispatchStatus;
+use serde::{Serialize, Serializer};
 
 /// One attribute's value, in the table's own kinds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,6 +175,13 @@ impl DispatchRecord {
         let created_at = self.created_at.as_deref()?;
         let parsed = DateTime::parse_from_rfc3339(created_at).ok()?;
         Some(parsed.with_timezone(&Utc))
+    }
+}
+
+/// A record is shown (a CLI's JSON document) as every attribute's text, by name.
+impl Serialize for DispatchRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.to_text())
     }
 }
 

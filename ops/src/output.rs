@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use dispatch::record::DispatchRecord;
 use serde::Serialize;
 
 use crate::error::OpsError;
@@ -140,6 +141,13 @@ pub fn fields(pairs: &[(&str, String)]) -> String {
         .iter()
         .map(|(label, value)| format!("  {label:<width$}  {value}\n"))
         .collect()
+}
+
+/// Every attribute of a dispatch record, one aligned line each, by name.
+pub fn record(record: &DispatchRecord) -> String {
+    let text = record.to_text();
+    let pairs: Vec<(&str, String)> = text.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    fields(&pairs)
 }
 
 /// A `warning:` line for each of `warnings` (what went wrong without changing the result).

@@ -1,22 +1,19 @@
-//! Dispatch records as the tool shows them.
-
-use std::collections::{BTreeMap, HashMap};
+//! Dispatch records as the tool reads them.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use contract::table::attr;
+use dispatch::record::DispatchRecord;
+use dispatch_aws::item;
 
 use crate::error::{aws, Result};
 
-/// A record: attribute name to its text (numbers as their text).
-pub type Record = BTreeMap<String, String>;
-
 /// The record of `dispatch_id`, read strongly consistent: what the operator sees is what
-/// the table holds now.
+/// the table holds now. Every attribute is kept, those this system does not write too.
 pub async fn get(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     dispatch_id: &str,
-) -> Result<Option<Record>> {
+) -> Result<Option<DispatchRecord>> {
     let output = client
         .get_item()
         .table_name(table)
@@ -25,24 +22,5 @@ pub async fn get(
         .send()
         .await
         .map_err(aws("GetItem", table))?;
-    Ok(output
-        .item
-        .filter(|item| !item.is_empty())
-        .map(|item| record(&item)))
-}
-
-/// An item's attributes as text (strings and numbers as they are, others in their
-/// DynamoDB form).
-pub fn record(item: &HashMap<String, AttributeValue>) -> Record {
-    item.iter()
-        .map(|(name, value)| {
-            let text = match value {
-                AttributeValue::S(text) | AttributeValue::N(text) => text.clone(),
-                AttributeValue::Bool(flag) => flag.to_string(),
-                // Not written by this system, still shown: nothing on a record is hidden.
-                other => format!("{other:?}"),
-            };
-            (name.clone(), text)
-        })
-        .collect()
+    Ok(output.item.as_ref().and_then(item::record))
 }

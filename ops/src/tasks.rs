@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::error::{OpsError, Result};
+use crate::error::Result;
 
 /// A task as ECS reports it, or its absence.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -46,9 +46,7 @@ pub async fn describe(
 ) -> Result<BTreeMap<String, TaskState>> {
     let mut states = BTreeMap::new();
     for (cluster, arns) in dispatch_aws::ecs::batches(task_arns) {
-        let described = dispatch_aws::ecs::describe(client, &cluster, &arns)
-            .await
-            .map_err(|err| OpsError::Call(err.to_string()))?;
+        let described = dispatch_aws::ecs::describe(client, &cluster, &arns).await?;
         for task in &described.tasks {
             let Some(arn) = task.task_arn() else { continue };
             states.insert(

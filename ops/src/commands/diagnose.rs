@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Args;
-use contract::table::attr;
 use contract::DispatchStatus;
+use dispatch::record::DispatchRecord;
 use serde::Serialize;
 
 use crate::context::Context;
@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::logs::{fetch, Line, Source};
 use crate::output::{self, fields, or_dash, Report};
 use crate::parked::{self, Parked, Queue};
-use crate::records::{self, Record};
+use crate::records;
 use crate::tasks::{self, TaskState};
 
 #[derive(Debug, Args)]
@@ -61,7 +61,7 @@ pub enum Finding {
 #[serde(rename_all = "camelCase")]
 pub struct DiagnoseReport {
     pub dispatch_id: String,
-    pub record: Option<Record>,
+    pub record: Option<DispatchRecord>,
     pub task: Option<TaskState>,
     pub rule: String,
     pub rule_state: String,
@@ -80,11 +80,7 @@ pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
     ctx.progress
         .step(&format!("step 1: reading {id} from {}", names.table));
     let record = records::get(&ctx.dynamodb(), &names.table, id).await?;
-    let task_arn = record
-        .as_ref()
-        .and_then(|r| r.get(attr::TASK_ARN))
-        .filter(|arn| !arn.is_empty())
-        .cloned();
+    let task_arn = record.as_ref().and_then(|r| r.task()).map(str::to_owned);
     let task = match &task_arn {
         Some(arn) => {
             ctx.progress.step("step 1: asking ECS about the task");
@@ -177,7 +173,7 @@ pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
 
 /// What `judge` weighs.
 pub struct Facts<'a> {
-    pub record: Option<&'a Record>,
+    pub record: Option<&'a DispatchRecord>,
     pub task: Option<&'a TaskState>,
     pub rule_enabled: bool,
     pub callback_error: Option<&'a Line>,
@@ -192,9 +188,9 @@ pub fn judge(id: &str, table: &str, facts: &Facts<'_>) -> (Finding, String) {
              an event for it is parked until retries end (`outpost-ops replay` once the record exists)"
         ));
     };
-    let status = record.get(attr::STATUS).map_or("", String::as_str);
+    let status = record.status.as_deref().unwrap_or_default();
     if DispatchStatus::is_terminal(status) {
-        let ended = record.get(attr::ENDED_AT).map_or("?", String::as_str);
+        let ended = record.ended_at.as_deref().unwrap_or("?");
         return (
             Finding::Settled,
             format!("settled {status} at {ended}: nothing to do"),
@@ -256,13 +252,7 @@ impl Report for DiagnoseReport {
         text.push_str("\n1. Record\n");
         match &self.record {
             None => text.push_str("  none\n"),
-            Some(record) => {
-                let pairs: Vec<(&str, String)> = record
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.clone()))
-                    .collect();
-                text.push_str(&fields(&pairs));
-            }
+            Some(record) => text.push_str(&output::record(record)),
         }
         text.push_str("\n   Task\n");
         match &self.task {

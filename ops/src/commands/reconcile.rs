@@ -88,7 +88,7 @@ pub async fn exec(ctx: &Context, args: ReconcileArgs) -> Result<ReconcileReport>
     );
     let run = run_in(mode, &deps, &request_id, now)
         .await
-        .map_err(|err| OpsError::Call(err.to_string()))?;
+        .map_err(|err| OpsError::Run(err.to_string()))?;
     Ok(ReconcileReport {
         function: function.clone(),
         run,

@@ -5,17 +5,18 @@
 
 use chrono::Utc;
 use clap::Args;
-use contract::table::attr;
 use contract::DispatchStatus;
+use dispatch::record::DispatchRecord;
 use dispatch::settlement::{by_hand, Audit, ByHand, SettleOutcome};
 use dispatch_aws::table::{DispatchStore, DynamoStore};
+use dispatch_aws::AwsError;
 use serde::Serialize;
 
 use crate::confirm::{self, Answer};
 use crate::context::Context;
 use crate::error::{aws, OpsError, Result};
-use crate::output::{self, fields, Report};
-use crate::records::{self, Record};
+use crate::output::{self, Report};
+use crate::records;
 use crate::tasks;
 
 #[derive(Debug, Args)]
@@ -66,9 +67,9 @@ pub struct SettleReport {
     pub result: SettleResult,
     pub message: String,
     /// The record before, as read.
-    pub before: Option<Record>,
+    pub before: Option<DispatchRecord>,
     /// The record after the write (only when settled).
-    pub after: Option<Record>,
+    pub after: Option<DispatchRecord>,
     pub settled_by: Option<String>,
     pub warnings: Vec<String>,
 }
@@ -85,7 +86,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
     ctx.progress
         .step(&format!("reading {} from {table}", args.dispatch_id));
     let before = records::get(&dynamodb, table, &args.dispatch_id).await?;
-    let report = |result, message: String, before: Option<Record>| SettleReport {
+    let report = |result, message: String, before: Option<DispatchRecord>| SettleReport {
         dispatch_id: args.dispatch_id.clone(),
         result,
         message,
@@ -104,7 +105,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
             None,
         ));
     };
-    let current = record.get(attr::STATUS).cloned().unwrap_or_default();
+    let current = record.status.clone().unwrap_or_default();
     if DispatchStatus::is_terminal(&current) {
         return Ok(report(
             SettleResult::AlreadyTerminal,
@@ -117,10 +118,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
 
     // A task ECS still runs will report its own outcome: settling its dispatch by hand now
     // would turn that report into a skipped duplicate, and the true outcome would be lost.
-    let task_arn = record
-        .get(attr::TASK_ARN)
-        .filter(|arn| !arn.is_empty())
-        .cloned();
+    let task_arn = record.task().map(str::to_owned);
     if let (Some(arn), false) = (&task_arn, args.force) {
         ctx.progress.step("asking ECS about the task");
         let states = tasks::describe(&ctx.ecs(), std::slice::from_ref(arn)).await?;
@@ -141,7 +139,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
     let question = format!(
         "Settle {} ({current}, task {}) as {}, because {reason:?}?",
         args.dispatch_id,
-        record.get(attr::TASK_ARN).map_or("none", String::as_str),
+        record.task_arn.as_deref().unwrap_or("none"),
         args.status
     );
     let answer = confirm::ask(&question, &args.dispatch_id, args.yes)?;
@@ -164,19 +162,18 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
     let settled_by = caller
         .arn()
         .filter(|arn| !arn.is_empty())
-        .ok_or_else(|| OpsError::Aws {
-            operation: "GetCallerIdentity",
-            resource: "sts".to_owned(),
-            message: "no caller ARN in the answer: who settles must be recorded".to_owned(),
+        .ok_or_else(|| {
+            AwsError::unusable(
+                "GetCallerIdentity",
+                "sts",
+                "no caller ARN in the answer: who settles must be recorded",
+            )
         })?
         .to_owned();
     let now = Utc::now();
     let order = ByHand {
         dispatch_id: args.dispatch_id.clone(),
-        task_arn: record
-            .get(attr::TASK_ARN)
-            .filter(|arn| !arn.is_empty())
-            .cloned(),
+        task_arn: record.task().map(str::to_owned),
         status: args.status,
         audit: Audit {
             settled_by: settled_by.clone(),
@@ -196,10 +193,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
         contract::table::TASK_ARN_INDEX.name,
     );
     ctx.progress.step(&format!("settling {}", args.dispatch_id));
-    let outcome = store
-        .settle(&settlement)
-        .await
-        .map_err(|err| OpsError::Call(err.to_string()))?;
+    let outcome = store.settle(&settlement).await?;
     let (result, message) = match outcome {
         SettleOutcome::Updated => (SettleResult::Settled, format!("settled {} as {}", args.dispatch_id, args.status)),
         SettleOutcome::NotFound => (SettleResult::NotFound, "the record was deleted meanwhile: nothing was written".to_owned()),
@@ -212,11 +206,12 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
             format!("the record now names task {owner}: nothing was written; look again with `outpost-ops diagnose {}`", args.dispatch_id),
         ),
         SettleOutcome::Unexplained { record } => {
-            return Err(OpsError::Aws {
-                operation: "UpdateItem",
-                resource: table.clone(),
-                message: format!("the condition failed on a record that passes it: {record}"),
-            })
+            return Err(AwsError::unusable(
+                "UpdateItem",
+                table,
+                &format!("the condition failed on a record that passes it: {record}"),
+            )
+            .into())
         }
     };
     // The write is done: a failed read-back is a warning, not a failure.
@@ -246,13 +241,8 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
 impl Report for SettleReport {
     fn render(&self) -> String {
         let mut text = String::new();
-        let show = |title: &str, record: &Record| {
-            let pairs: Vec<(&str, String)> = record
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.clone()))
-                .collect();
-            format!("{title}:\n{}", fields(&pairs))
-        };
+        let show =
+            |title: &str, record: &DispatchRecord| format!("{title}:\n{}", output::record(record));
         if let Some(before) = &self.before {
             text.push_str(&show("Before", before));
         }

@@ -86,7 +86,7 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
         // One more than the room tells a full listing from a cut one.
         let listing = index.list(status, before, room.saturating_add(1)).await;
         if let Some(err) = listing.error {
-            return Err(OpsError::Call(err.to_string()));
+            return Err(err.into());
         }
         let mut candidates: Vec<Candidate> =
             listing.records.iter().filter_map(Candidate::of).collect();

@@ -220,24 +220,25 @@ pub(crate) fn settle_expression(
 
 #[cfg(test)]
 mod tests {
-    use dispatch::settlement::Audit;
+    use dispatch::dispatch_id::DispatchId;
+    use dispatch::event::{EcsTaskDetail, StoppedTask};
+    use dispatch::settlement::{for_stopped_task, Audit};
 
     use super::*;
 
+    /// What the callback writes for a task that failed to start, through the real path.
     fn settlement() -> Settlement {
-        Settlement {
-            dispatch_id: "d".into(),
+        let detail = EcsTaskDetail {
             task_arn: Some("arn".into()),
-            status: DispatchStatus::Failed,
-            ended_at: "2020-01-01T00:00:00Z".into(),
-            exit_code: None,
+            last_status: Some("STOPPED".into()),
             stop_code: Some("TaskFailedToStart".into()),
-            stopped_reason: None,
-            ecs_version: Some(3),
-            updated_at: "2020-01-01T00:00:01Z".into(),
-            request_id: "req-1".into(),
-            audit: None,
-        }
+            version: Some(3),
+            ..EcsTaskDetail::default()
+        };
+        let at = "2020-01-01T00:00:00Z".parse().unwrap();
+        let task = StoppedTask::from_detail(detail, at).unwrap();
+        let id = DispatchId::parse("d", "a test").unwrap();
+        for_stopped_task(&task, &id, "worker", "req-1", at).0
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! timeouts); `tests/reliability.rs` runs the real binary through a mixed run of them.
 
 use dispatch::outcome::{Outcome, SkipReason};
+use dispatch::record::DispatchRecord;
 use dispatch_aws::sdk::Caller;
 use dispatch_aws::table::DynamoStore;
 use function::config::Config;
@@ -71,7 +72,7 @@ impl Rig {
             .await;
     }
 
-    async fn record(&self) -> std::collections::HashMap<String, String> {
+    async fn record(&self) -> DispatchRecord {
         self.proxy.quiet().await;
         self.table.get(DISPATCH_ID).await.expect("the record")
     }
@@ -112,8 +113,12 @@ async fn a_write_whose_answer_was_lost_is_our_own_update() {
             assert!(updated(&result), "{at}: {result:?}");
             assert_eq!(rig.update_items(), 2, "{at}: one write, one retry");
             let record = rig.record().await;
-            assert_eq!(record["status"], "COMPLETED", "{at}");
-            assert_eq!(record["updateRequestId"], "req-lost", "{at}");
+            assert_eq!(record.status.as_deref(), Some("COMPLETED"), "{at}");
+            assert_eq!(
+                record.update_request_id.as_deref(),
+                Some("req-lost"),
+                "{at}"
+            );
 
             // The same event again, as EventBridge may deliver it: a duplicate.
             let again = rig.process(&stopped(), "req-duplicate").await;
@@ -154,8 +159,8 @@ async fn throttles_and_server_errors_are_retried_then_reported() {
             other => panic!("{at}: {other:?}"),
         }
         assert_eq!(
-            rig.record().await["status"],
-            "RUNNING",
+            rig.record().await.status.as_deref(),
+            Some("RUNNING"),
             "{at}: nothing written"
         );
     }
@@ -178,7 +183,12 @@ async fn a_lambda_retry_recognises_the_write_of_its_failed_delivery() {
             matches!(&first, Err(CallbackError::Store(error)) if error.code == "InternalServerError"),
             "{at}: {first:?}"
         );
-        assert_eq!(rig.record().await["updateRequestId"], "req-async", "{at}");
+        let record = rig.record().await;
+        assert_eq!(
+            record.update_request_id.as_deref(),
+            Some("req-async"),
+            "{at}"
+        );
 
         let retried = rig.process(&stopped(), "req-async").await;
         assert!(updated(&retried), "{at}: {retried:?}");
@@ -202,7 +212,11 @@ async fn a_write_held_past_the_timeout_lands_late_and_changes_nothing() {
         let result = rig.process(&stopped(), "req-held").await;
         assert!(updated(&result), "{at}: {result:?}");
         let settled = rig.record().await;
-        assert_eq!(settled["updateRequestId"], "req-held", "{at}");
+        assert_eq!(
+            settled.update_request_id.as_deref(),
+            Some("req-held"),
+            "{at}"
+        );
         assert_eq!(rig.update_items(), 2, "{at}");
         assert_eq!(rig.table.count().await, 1, "{at}");
     }

@@ -3,6 +3,7 @@
 //! invocation returns and what the record holds afterwards.
 
 use dispatch::outcome::{Outcome, SkipReason};
+use dispatch::record::DispatchRecord;
 use dispatch_aws::sdk::Caller;
 use dispatch_aws::table::DynamoStore;
 use function::config::Config;
@@ -26,7 +27,7 @@ fn store(table: &TestTable) -> DynamoStore {
 #[derive(Debug)]
 enum Expect {
     /// Settled with this status and, when known, this exit code.
-    Updated(&'static str, Option<&'static str>),
+    Updated(&'static str, Option<i64>),
     /// Acknowledged without a write.
     Skipped(SkipReason),
     /// Failed with this error type, without a write.
@@ -56,17 +57,14 @@ async fn check(table: &TestTable, name: &str, expected: Expect) {
     match (&expected, &result) {
         (Expect::Updated(status, exit_code), Ok(Outcome::Updated { status: got, .. })) => {
             assert_eq!(got.as_str(), *status, "{name}");
-            assert_eq!(record["status"], *status, "{name}");
+            assert_eq!(record.status.as_deref(), Some(*status), "{name}");
+            assert_eq!(record.exit_code, *exit_code, "{name}");
+            assert_eq!(record.task_arn.as_deref(), Some(TASK_ARN), "{name}");
+            let ended_at = record.ended_at.as_deref().unwrap_or_default();
+            assert!(ended_at.ends_with('Z'), "{name}: {record:?}");
             assert_eq!(
-                record.get("exitCode").map(String::as_str),
-                *exit_code,
-                "{name}"
-            );
-            assert_eq!(record["taskArn"], TASK_ARN, "{name}");
-            assert!(record["endedAt"].ends_with('Z'), "{name}: {record:?}");
-            assert_eq!(
-                record["updatedAt"],
-                dispatch::timefmt::record_timestamp(now)
+                record.updated_at,
+                Some(dispatch::timefmt::record_timestamp(now))
             );
         }
         (Expect::Skipped(reason), Ok(Outcome::Skipped { reason: got, .. })) => {
@@ -81,9 +79,9 @@ async fn check(table: &TestTable, name: &str, expected: Expect) {
     }
 }
 
-fn assert_untouched(name: &str, record: &std::collections::HashMap<String, String>) {
-    assert_eq!(record["status"], "RUNNING", "{name}");
-    assert!(!record.contains_key("endedAt"), "{name}: {record:?}");
+fn assert_untouched(name: &str, record: &DispatchRecord) {
+    assert_eq!(record.status.as_deref(), Some("RUNNING"), "{name}");
+    assert!(record.ended_at.is_none(), "{name}: {record:?}");
 }
 
 #[tokio::test]
@@ -91,26 +89,23 @@ async fn every_fixture_settles_as_the_table_says() {
     use Expect::*;
     let table = table().await;
     let rows = [
-        ("exit-0.json", Updated("COMPLETED", Some("0"))),
-        ("exit-1.json", Updated("FAILED", Some("1"))),
-        ("exit-137.json", Updated("FAILED", Some("137"))),
-        ("exit-143.json", Updated("FAILED", Some("143"))),
+        ("exit-0.json", Updated("COMPLETED", Some(0))),
+        ("exit-1.json", Updated("FAILED", Some(1))),
+        ("exit-137.json", Updated("FAILED", Some(137))),
+        ("exit-143.json", Updated("FAILED", Some(143))),
         // The reason says "i/o timeout", but a task that never started cannot time out.
         ("failed-to-start.json", Updated("FAILED", None)),
         (
             "failed-to-start-no-containers.json",
             Updated("FAILED", None),
         ),
-        ("user-initiated.json", Updated("CANCELLED", Some("143"))),
-        (
-            "user-initiated-timeout.json",
-            Updated("TIMEOUT", Some("143")),
-        ),
-        ("spot-interruption.json", Updated("FAILED", Some("143"))),
-        ("unknown-fields.json", Updated("COMPLETED", Some("0"))),
-        ("dispatch-id-in-group.json", Updated("COMPLETED", Some("0"))),
-        ("dispatch-id-in-tags.json", Updated("COMPLETED", Some("0"))),
-        ("no-dispatch-id.json", Updated("COMPLETED", Some("0"))),
+        ("user-initiated.json", Updated("CANCELLED", Some(143))),
+        ("user-initiated-timeout.json", Updated("TIMEOUT", Some(143))),
+        ("spot-interruption.json", Updated("FAILED", Some(143))),
+        ("unknown-fields.json", Updated("COMPLETED", Some(0))),
+        ("dispatch-id-in-group.json", Updated("COMPLETED", Some(0))),
+        ("dispatch-id-in-tags.json", Updated("COMPLETED", Some(0))),
+        ("no-dispatch-id.json", Updated("COMPLETED", Some(0))),
         ("running.json", Skipped(SkipReason::NotStopped)),
         ("other-source.json", Skipped(SkipReason::NotTaskStateChange)),
         (
@@ -151,7 +146,8 @@ async fn the_record_carries_what_on_call_needs() {
     )
     .await
     .unwrap();
-    let record = table.get(DISPATCH_ID).await.unwrap();
+    // Every attribute as its text, so the count below catches one written by mistake.
+    let record = table.get(DISPATCH_ID).await.unwrap().to_text();
     let expected = [
         ("status", "FAILED"),
         ("exitCode", "137"),
@@ -183,8 +179,8 @@ async fn a_long_reason_is_cut_and_a_missing_stopped_at_falls_back_to_the_event_t
         .await
         .unwrap();
     let record = table.get(DISPATCH_ID).await.unwrap();
-    assert_eq!(record["stoppedReason"].len(), 1024);
-    assert_eq!(record["endedAt"], "2026-01-15T19:39:32Z");
+    assert_eq!(record.stopped_reason.unwrap_or_default().len(), 1024);
+    assert_eq!(record.ended_at.as_deref(), Some("2026-01-15T19:39:32Z"));
 }
 
 /// `make adopt`'s last step sends `examples/adopt/stopped-event.json`, its placeholders
@@ -214,5 +210,8 @@ async fn the_adopt_check_event_settles_its_dispatch() {
     )
     .await;
     assert!(matches!(result, Ok(Outcome::Updated { .. })), "{result:?}");
-    assert_eq!(table.get(dispatch).await.unwrap()["status"], "COMPLETED");
+    assert_eq!(
+        table.get(dispatch).await.unwrap().status.as_deref(),
+        Some("COMPLETED")
+    );
 }

@@ -133,7 +133,7 @@ fn event_sequences_never_move_a_terminal_status_or_create_a_record() {
                     match start {
                         Start::Absent => prop_assert!(record.is_none(), "a record was created"),
                         _ => {
-                            let status = record.unwrap()[attr::STATUS].clone();
+                            let status = record.unwrap().status.expect("a status");
                             if let Some(terminal) = &settled {
                                 prop_assert_eq!(&status, terminal, "a terminal status moved");
                             } else if DispatchStatus::is_terminal(&status) {

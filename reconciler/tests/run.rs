@@ -118,28 +118,36 @@ async fn a_lost_event_is_settled_and_everything_else_left_as_it_should_be() {
     assert_eq!(report["unchecked"], 0, "{report}");
 
     let lost = table.get("lost").await.unwrap();
-    assert_eq!(lost["status"], "COMPLETED");
-    assert_eq!(lost["exitCode"], "0");
-    assert_eq!(lost["taskArn"], stopped);
+    assert_eq!(lost.status.as_deref(), Some("COMPLETED"));
+    assert_eq!(lost.exit_code, Some(0));
+    assert_eq!(lost.task_arn.as_deref(), Some(stopped.as_str()));
+    let ended_at = lost.ended_at.as_deref().unwrap_or_default();
     assert!(
-        lost["endedAt"].ends_with('Z') && lost.contains_key("updateRequestId"),
+        ended_at.ends_with('Z') && lost.update_request_id.is_some(),
         "{lost:?}"
     );
     let forgotten = table.get("forgotten").await.unwrap();
-    assert_eq!(forgotten["status"], "FAILED");
-    assert_eq!(forgotten["stopCode"], reconcile::plan::TASK_NOT_FOUND);
+    assert_eq!(forgotten.status.as_deref(), Some("FAILED"));
+    assert_eq!(
+        forgotten.stop_code.as_deref(),
+        Some(reconcile::plan::TASK_NOT_FOUND)
+    );
+    let reason = forgotten.stopped_reason.as_deref().unwrap_or_default();
     assert!(
-        forgotten["stoppedReason"].contains("ECS has no record of task"),
+        reason.contains("ECS has no record of task"),
         "{forgotten:?}"
     );
     for unchanged in ["running", "young", "forgotten-recent", "never-launched"] {
         assert_eq!(
-            table.get(unchanged).await.unwrap()["status"],
-            "RUNNING",
+            table.get(unchanged).await.unwrap().status.as_deref(),
+            Some("RUNNING"),
             "{unchanged}"
         );
     }
-    assert_eq!(table.get("done").await.unwrap()["status"], "COMPLETED");
+    assert_eq!(
+        table.get("done").await.unwrap().status.as_deref(),
+        Some("COMPLETED")
+    );
     assert_eq!(
         table.count().await,
         7,
@@ -195,8 +203,8 @@ async fn a_backlog_drains_over_runs_a_page_at_a_time() {
     assert_eq!(settled, 25);
     // Oldest first: the first run took the ten oldest.
     assert_eq!(
-        world.table.get("d-24").await.unwrap()["status"],
-        "COMPLETED"
+        world.table.get("d-24").await.unwrap().status.as_deref(),
+        Some("COMPLETED")
     );
 }
 
@@ -211,7 +219,10 @@ async fn a_run_that_can_check_nothing_fails_and_writes_nothing() {
         err.contains("NothingChecked") && err.contains("Query on no-such-table"),
         "{err}"
     );
-    assert_eq!(world.table.get("d").await.unwrap()["status"], "RUNNING");
+    assert_eq!(
+        world.table.get("d").await.unwrap().status.as_deref(),
+        Some("RUNNING")
+    );
 }
 
 /// The callback and the reconciler settle the same dispatches at once: the same condition
@@ -267,9 +278,8 @@ async fn a_race_between_the_callback_and_the_reconciler_settles_once() {
         "{report:?}"
     );
     for (dispatch, _) in &tasks {
-        assert!(contract::DispatchStatus::is_terminal(
-            &world.table.get(dispatch).await.unwrap()["status"]
-        ));
+        let record = world.table.get(dispatch).await.unwrap();
+        assert!(record.terminal_status().is_some(), "{record:?}");
     }
 }
 
@@ -336,5 +346,8 @@ async fn when_ecs_cannot_be_asked_the_run_fails_and_writes_nothing() {
             .contains("DescribeTasks on outpost-dev failed after 3 attempts"),
         "{err}"
     );
-    assert_eq!(world.table.get("d").await.unwrap()["status"], "RUNNING");
+    assert_eq!(
+        world.table.get("d").await.unwrap().status.as_deref(),
+        Some("RUNNING")
+    );
 }

@@ -135,46 +135,12 @@ impl Config {
                  dashboard).",
                 resources::STACK
             ),
-            table: TableConfig {
-                // The function only needs the dispatch ID from this index (it then
-                // writes with one conditional UpdateItem on the table), so the index
-                // holds keys only: the smallest index and the cheapest writes.
-                task_arn_index: IndexConfig {
-                    index: table::TASK_ARN_INDEX,
-                    projection: ProjectionType::KeysOnly,
-                },
-                // The runbook's "query dispatches by status" prints whole records with no
-                // projection expression, so the index projects everything; anything less
-                // would show operators silently truncated records.
-                status_index: IndexConfig {
-                    index: table::STATUS_INDEX,
-                    projection: ProjectionType::All,
-                },
-            },
-            function: FunctionConfig {
-                runtime: Runtime::ProvidedAl2023,
-                handler: "bootstrap",
-                default_architecture: Architecture::Arm64,
-                memory_mb: 256,
-                timeout_seconds: 30,
-                // The most Lambda allows; an event that still fails goes to the failure
-                // queue rather than being dropped.
-                async_retry_attempts: 2,
-                // The most Lambda allows (6 hours): a DynamoDB outage shorter than that
-                // heals without an operator.
-                async_max_event_age_seconds: 21_600,
-            },
+            table: TableConfig::runbook(),
+            function: FunctionConfig::runbook(),
             log_group: LogGroupConfig {
                 default_retention_days: 30,
             },
-            rule: RuleConfig {
-                // EventBridge's own maxima (and defaults): delivery to Lambda fails only
-                // when Lambda refuses the event (throttling, a deleted function, a broken
-                // permission), and a day of retries outlasts such incidents; what still
-                // fails lands in the dead-letter queue.
-                retry_attempts: 185,
-                max_event_age_seconds: 86_400,
-            },
+            rule: RuleConfig::runbook(),
             failure_queue: QueueConfig {
                 name: resources::FAILURE_QUEUE,
                 retention_seconds: FOURTEEN_DAYS,
@@ -183,108 +149,183 @@ impl Config {
                 name: resources::DEAD_LETTER_QUEUE,
                 retention_seconds: FOURTEEN_DAYS,
             },
-            function_alarms: vec![
-                any_in_five_minutes(
-                    "CallbackErrorsAlarm",
-                    alarms::ERRORS,
-                    format!(
-                        "Lambda errors occurred. Runbook: Alarm: {}.",
-                        alarms::ERRORS
-                    ),
-                    LAMBDA_NAMESPACE,
-                    "Errors",
-                ),
-                AlarmConfig {
-                    logical_id: "CallbackDurationAlarm",
-                    name: alarms::DURATION,
-                    description: format!(
-                        "Lambda p95 duration exceeds 500 ms. Runbook: Alarm: {}.",
-                        alarms::DURATION
-                    ),
-                    namespace: LAMBDA_NAMESPACE,
-                    metric: "Duration",
-                    statistic: AlarmStatistic::ExtendedStatistic(Percentile(95)),
-                    period_seconds: 300,
-                    evaluation_periods: 2,
-                    threshold: 500.0,
-                    comparison: ComparisonOperator::GreaterThanThreshold,
-                    treat_missing_data: TreatMissingData::NotBreaching,
-                },
-                AlarmConfig {
-                    logical_id: "CallbackThrottlesAlarm",
-                    name: alarms::THROTTLES,
-                    description: format!(
-                        "Lambda invocations are throttled. Runbook: Alarm: {}.",
-                        alarms::THROTTLES
-                    ),
-                    namespace: LAMBDA_NAMESPACE,
-                    metric: "Throttles",
-                    statistic: AlarmStatistic::Statistic(Statistic::Sum),
-                    period_seconds: 60,
-                    evaluation_periods: 1,
-                    threshold: 0.0,
-                    comparison: ComparisonOperator::GreaterThanThreshold,
-                    treat_missing_data: TreatMissingData::NotBreaching,
-                },
-            ],
-            queue_alarms: QueueAlarms {
-                failure_queue: queue_alarm(
-                    "CallbackFailuresWaitingAlarm",
-                    alarms::FAILURES_WAITING,
-                    format!(
-                        "Events the function failed to process after its retries wait in the \
-                         {} queue; inspect and redrive them.",
-                        resources::FAILURE_QUEUE
-                    ),
-                ),
-                dead_letter_queue: queue_alarm(
-                    "CompletionDeadLettersWaitingAlarm",
-                    alarms::DEAD_LETTERS_WAITING,
-                    format!(
-                        "Events EventBridge could not deliver to the function wait in the \
-                         {} queue; inspect and redrive them.",
-                        resources::DEAD_LETTER_QUEUE
-                    ),
-                ),
+            function_alarms: function_alarms(),
+            queue_alarms: QueueAlarms::runbook(),
+            reconciler: ReconcilerConfig::runbook(),
+        }
+    }
+}
+
+impl TableConfig {
+    fn runbook() -> Self {
+        TableConfig {
+            // The function only needs the dispatch ID from this index (it then writes
+            // with one conditional UpdateItem on the table), so the index holds keys
+            // only: the smallest index and the cheapest writes.
+            task_arn_index: IndexConfig {
+                index: table::TASK_ARN_INDEX,
+                projection: ProjectionType::KeysOnly,
             },
-            reconciler: ReconcilerConfig {
-                memory_mb: 256,
-                timeout_seconds: 120,
-                reserved_concurrency: 1,
-                every_minutes: [5, 1, 10, 15, 30],
-                default_grace_minutes: 10,
-                default_max_age_minutes: 120,
-                default_max_records: 1000,
-                settled_alarm: any_in_five_minutes(
-                    "ReconcilerSettledAlarm",
-                    alarms::RECONCILER_SETTLED,
-                    format!(
-                        "The reconciler settled a dispatch whose task had stopped: the event \
-                         path lost its event. Look at the {} log lines (\"{}\") for which \
-                         dispatches, then at the {} rule's state, the {} queues and the \
-                         callback's errors for why.",
-                        resources::RECONCILER,
-                        contract::logs::RECONCILER_SETTLED,
-                        resources::RULE,
-                        resources::FAILURE_QUEUE,
-                    ),
-                    contract::metrics::NAMESPACE,
-                    contract::metrics::reconciler::SETTLED,
-                ),
-                errors_alarm: any_in_five_minutes(
-                    "ReconcilerErrorsAlarm",
-                    alarms::RECONCILER_ERRORS,
-                    format!(
-                        "A {} run failed: it could check nothing (its log says why). The \
-                         next scheduled run tries again.",
-                        resources::RECONCILER
-                    ),
-                    LAMBDA_NAMESPACE,
-                    "Errors",
-                ),
+            // The runbook's "query dispatches by status" prints whole records with no
+            // projection expression, so the index projects everything; anything less
+            // would show operators silently truncated records.
+            status_index: IndexConfig {
+                index: table::STATUS_INDEX,
+                projection: ProjectionType::All,
             },
         }
     }
+}
+
+impl FunctionConfig {
+    fn runbook() -> Self {
+        FunctionConfig {
+            runtime: Runtime::ProvidedAl2023,
+            handler: "bootstrap",
+            default_architecture: Architecture::Arm64,
+            memory_mb: 256,
+            timeout_seconds: 30,
+            // The most Lambda allows; an event that still fails goes to the failure
+            // queue rather than being dropped.
+            async_retry_attempts: 2,
+            // The most Lambda allows (6 hours): a DynamoDB outage shorter than that
+            // heals without an operator.
+            async_max_event_age_seconds: 21_600,
+        }
+    }
+}
+
+impl RuleConfig {
+    fn runbook() -> Self {
+        RuleConfig {
+            // EventBridge's own maxima (and defaults): delivery to Lambda fails only
+            // when Lambda refuses the event (throttling, a deleted function, a broken
+            // permission), and a day of retries outlasts such incidents; what still
+            // fails lands in the dead-letter queue.
+            retry_attempts: 185,
+            max_event_age_seconds: 86_400,
+        }
+    }
+}
+
+/// The runbook's three alarms on the function: errors, p95 duration and throttles.
+fn function_alarms() -> Vec<AlarmConfig> {
+    vec![
+        any_in_five_minutes(
+            "CallbackErrorsAlarm",
+            alarms::ERRORS,
+            format!(
+                "Lambda errors occurred. Runbook: Alarm: {}.",
+                alarms::ERRORS
+            ),
+            LAMBDA_NAMESPACE,
+            "Errors",
+        ),
+        AlarmConfig {
+            logical_id: "CallbackDurationAlarm",
+            name: alarms::DURATION,
+            description: format!(
+                "Lambda p95 duration exceeds 500 ms. Runbook: Alarm: {}.",
+                alarms::DURATION
+            ),
+            namespace: LAMBDA_NAMESPACE,
+            metric: "Duration",
+            statistic: AlarmStatistic::ExtendedStatistic(Percentile(95)),
+            period_seconds: 300,
+            evaluation_periods: 2,
+            threshold: 500.0,
+            comparison: ComparisonOperator::GreaterThanThreshold,
+            treat_missing_data: TreatMissingData::NotBreaching,
+        },
+        AlarmConfig {
+            logical_id: "CallbackThrottlesAlarm",
+            name: alarms::THROTTLES,
+            description: format!(
+                "Lambda invocations are throttled. Runbook: Alarm: {}.",
+                alarms::THROTTLES
+            ),
+            namespace: LAMBDA_NAMESPACE,
+            metric: "Throttles",
+            statistic: AlarmStatistic::Statistic(Statistic::Sum),
+            period_seconds: 60,
+            evaluation_periods: 1,
+            threshold: 0.0,
+            comparison: ComparisonOperator::GreaterThanThreshold,
+            treat_missing_data: TreatMissingData::NotBreaching,
+        },
+    ]
+}
+
+impl QueueAlarms {
+    fn runbook() -> Self {
+        QueueAlarms {
+            failure_queue: queue_alarm(
+                "CallbackFailuresWaitingAlarm",
+                alarms::FAILURES_WAITING,
+                format!(
+                    "Events the function failed to process after its retries wait in the \
+                     {} queue; inspect and redrive them.",
+                    resources::FAILURE_QUEUE
+                ),
+            ),
+            dead_letter_queue: queue_alarm(
+                "CompletionDeadLettersWaitingAlarm",
+                alarms::DEAD_LETTERS_WAITING,
+                format!(
+                    "Events EventBridge could not deliver to the function wait in the \
+                     {} queue; inspect and redrive them.",
+                    resources::DEAD_LETTER_QUEUE
+                ),
+            ),
+        }
+    }
+}
+
+impl ReconcilerConfig {
+    fn runbook() -> Self {
+        ReconcilerConfig {
+            memory_mb: 256,
+            timeout_seconds: 120,
+            reserved_concurrency: 1,
+            every_minutes: [5, 1, 10, 15, 30],
+            default_grace_minutes: 10,
+            default_max_age_minutes: 120,
+            default_max_records: 1000,
+            settled_alarm: reconciler_settled_alarm(),
+            errors_alarm: any_in_five_minutes(
+                "ReconcilerErrorsAlarm",
+                alarms::RECONCILER_ERRORS,
+                format!(
+                    "A {} run failed: it could check nothing (its log says why). The \
+                     next scheduled run tries again.",
+                    resources::RECONCILER
+                ),
+                LAMBDA_NAMESPACE,
+                "Errors",
+            ),
+        }
+    }
+}
+
+/// Fires when a reconciler run settled anything; its description says where to look for
+/// the event the event path lost.
+fn reconciler_settled_alarm() -> AlarmConfig {
+    any_in_five_minutes(
+        "ReconcilerSettledAlarm",
+        alarms::RECONCILER_SETTLED,
+        format!(
+            "The reconciler settled a dispatch whose task had stopped: the event \
+             path lost its event. Look at the {} log lines (\"{}\") for which \
+             dispatches, then at the {} rule's state, the {} queues and the \
+             callback's errors for why.",
+            resources::RECONCILER,
+            contract::logs::RECONCILER_SETTLED,
+            resources::RULE,
+            resources::FAILURE_QUEUE,
+        ),
+        contract::metrics::NAMESPACE,
+        contract::metrics::reconciler::SETTLED,
+    )
 }
 
 impl Default for Config {

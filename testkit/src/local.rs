@@ -4,15 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use contract::table::attr;
+use dispatch::record::{self, DispatchRecord};
+use dispatch_aws::item::{item, record as read_record, Item};
 use serde_json::{json, Value};
 
 use crate::runtime::{InvocationError, RuntimeApi};
-
-/// A record as the demo shows it: attribute name to its text (numbers as their text).
-pub type Record = BTreeMap<String, String>;
 
 /// The columns shown; a task ARN shows only its last part, the task ID.
 const COLUMNS: [&str; 6] = [
@@ -55,16 +53,14 @@ pub async fn put_running(
     task_arn: &str,
     created_at: &str,
 ) -> Result<(), String> {
-    let item = [
-        (attr::DISPATCH_ID, dispatch_id),
-        (attr::STATUS, contract::status::RUNNING),
-        (attr::TASK_ARN, task_arn),
-        (attr::CREATED_AT, created_at),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), AttributeValue::S(value.to_owned())))
-    .collect();
-    put(client, table, item).await
+    let record = DispatchRecord {
+        dispatch_id: dispatch_id.to_owned(),
+        status: Some(contract::status::RUNNING.to_owned()),
+        task_arn: Some(task_arn.to_owned()),
+        created_at: Some(created_at.to_owned()),
+        ..DispatchRecord::default()
+    };
+    put(client, table, &record).await
 }
 
 /// Writes each record of `file` (a JSON list of objects of strings) into `table`.
@@ -74,28 +70,34 @@ pub async fn seed(client: &Client, table: &str, file: &Path) -> Result<usize, St
         .as_array()
         .ok_or_else(|| format!("{} is not a list of records", file.display()))?;
     for record in records {
-        let item = record
-            .as_object()
-            .ok_or_else(|| format!("{record} is not an object"))?
-            .iter()
-            .map(|(name, value)| {
-                let text = value
-                    .as_str()
-                    .ok_or_else(|| format!("{name} is not a string"))?;
-                Ok((name.clone(), AttributeValue::S(text.to_owned())))
-            })
-            .collect::<Result<_, String>>()?;
-        put(client, table, item).await?;
+        put(client, table, &seeded(record)?).await?;
     }
     Ok(records.len())
 }
 
-async fn put(
-    client: &Client,
-    table: &str,
-    item: std::collections::HashMap<String, AttributeValue>,
-) -> Result<(), String> {
-    let put = client.put_item().table_name(table).set_item(Some(item));
+/// A record of the seed file: a JSON object of strings, each written as a string, as the
+/// control plane writes them.
+fn seeded(record: &Value) -> Result<DispatchRecord, String> {
+    let attributes = record
+        .as_object()
+        .ok_or_else(|| format!("{record} is not an object"))?
+        .iter()
+        .map(|(name, value)| {
+            let text = value
+                .as_str()
+                .ok_or_else(|| format!("{name} is not a string"))?;
+            Ok((name.clone(), record::Value::Text(text.to_owned())))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    DispatchRecord::from_attributes(attributes)
+        .ok_or_else(|| format!("{record} has no {}", attr::DISPATCH_ID))
+}
+
+async fn put(client: &Client, table: &str, record: &DispatchRecord) -> Result<(), String> {
+    let put = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item(record)));
     put.send().await.map(|_| ()).map_err(|err| {
         format!(
             "PutItem: {}",
@@ -105,7 +107,7 @@ async fn put(
 }
 
 /// Every record of `table`, by dispatch ID (a consistent scan: the demo table is small).
-pub async fn records(client: &Client, table: &str) -> Result<Vec<Record>, String> {
+pub async fn records(client: &Client, table: &str) -> Result<Vec<DispatchRecord>, String> {
     let output = client
         .scan()
         .table_name(table)
@@ -118,30 +120,29 @@ pub async fn records(client: &Client, table: &str) -> Result<Vec<Record>, String
                 aws_sdk_dynamodb::error::DisplayErrorContext(err)
             )
         })?;
-    let mut records: Vec<Record> = output
+    let mut records = output
         .items()
         .iter()
-        .map(|item| {
-            item.iter()
-                .map(|(name, value)| {
-                    let text = value.as_s().or_else(|_| value.as_n()).cloned();
-                    (name.clone(), text.unwrap_or_else(|_| format!("{value:?}")))
-                })
-                .collect()
-        })
-        .collect();
-    records.sort_by(|a, b| a.get(attr::DISPATCH_ID).cmp(&b.get(attr::DISPATCH_ID)));
+        .map(dispatch_record)
+        .collect::<Result<Vec<_>, String>>()?;
+    records.sort_by(|a, b| a.dispatch_id.cmp(&b.dispatch_id));
     Ok(records)
 }
 
+/// An item of the table as its record, every attribute kept.
+fn dispatch_record(item: &Item) -> Result<DispatchRecord, String> {
+    read_record(item).ok_or_else(|| format!("{item:?} is not a dispatch record"))
+}
+
 /// The records as an aligned table.
-pub fn records_table(records: &[Record]) -> String {
+pub fn records_table(records: &[DispatchRecord]) -> String {
     let rows: Vec<Vec<String>> = records
         .iter()
         .map(|record| {
+            let shown = record.to_text();
             COLUMNS
                 .iter()
-                .map(|column| match record.get(*column) {
+                .map(|column| match shown.get(*column) {
                     Some(value) => value.rsplit('/').next().unwrap_or(value).to_owned(),
                     None => "-".to_owned(),
                 })
@@ -235,7 +236,7 @@ pub async fn invoke_all(api: &RuntimeApi, files: &[PathBuf]) -> Result<String, S
 
 /// The differences between the records and `expected` (a JSON list of records), in
 /// dispatch ID, status and exit code.
-pub fn differences(records: &[Record], expected: &Value) -> Vec<String> {
+pub fn differences(records: &[DispatchRecord], expected: &Value) -> Vec<String> {
     let actual = by_id(records.iter().map(|record| json!(record)));
     let wanted = by_id(expected.as_array().into_iter().flatten().cloned());
     let ids: BTreeSet<&String> = actual.keys().chain(wanted.keys()).collect();
@@ -273,22 +274,25 @@ fn show(record: Option<&Value>) -> String {
 mod tests {
     use super::*;
 
-    fn record(pairs: &[(&str, &str)]) -> Record {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn record(dispatch_id: &str) -> DispatchRecord {
+        DispatchRecord {
+            dispatch_id: dispatch_id.to_owned(),
+            ..DispatchRecord::default()
+        }
     }
 
     #[test]
     fn differences_name_each_record_that_is_not_as_expected() {
         let records = [
-            record(&[
-                ("dispatchId", "a"),
-                ("status", "COMPLETED"),
-                ("exitCode", "0"),
-            ]),
-            record(&[("dispatchId", "b"), ("status", "RUNNING")]),
+            DispatchRecord {
+                status: Some("COMPLETED".to_owned()),
+                exit_code: Some(0),
+                ..record("a")
+            },
+            DispatchRecord {
+                status: Some("RUNNING".to_owned()),
+                ..record("b")
+            },
         ];
         let expected = json!([
             {"dispatchId": "a", "status": "COMPLETED", "exitCode": "0"},
@@ -304,15 +308,24 @@ mod tests {
 
     #[test]
     fn tables_align_and_show_only_the_task_id() {
-        let records = [record(&[
-            ("dispatchId", "a"),
-            ("taskArn", "arn:aws:ecs:r:1:task/c/abc"),
-        ])];
+        let records = [DispatchRecord {
+            task_arn: Some("arn:aws:ecs:r:1:task/c/abc".to_owned()),
+            ..record("a")
+        }];
         let table = records_table(&records);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 3, "{table}");
         assert!(lines[0].starts_with("  dispatchId  status"), "{table}");
         assert!(lines[1].starts_with("  ----------  ------"), "{table}");
         assert!(lines[2].ends_with("abc"), "{table}");
+    }
+
+    #[test]
+    fn a_seeded_record_keeps_every_attribute_of_the_file() {
+        let file = json!({"dispatchId": "a", "status": "RUNNING", "team": "outpost"});
+        let read = seeded(&file).unwrap();
+        assert_eq!(read.status.as_deref(), Some("RUNNING"));
+        assert_eq!(read.to_text()["team"], "outpost");
+        assert!(seeded(&json!({"status": "RUNNING"})).is_err());
     }
 }

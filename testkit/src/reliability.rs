@@ -14,8 +14,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use contract::table::attr;
 use contract::{metrics, resources, DispatchStatus};
+use dispatch::record::{self, DispatchRecord};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -24,7 +24,7 @@ use serde_json::Value;
 use crate::events::TaskEvent;
 use crate::faults::{Counts, FaultProxy};
 use crate::runtime::{Delivery, FunctionProcess, InvocationError, Output, RuntimeApi, Stream};
-use crate::table::{Record, TestTable};
+use crate::table::TestTable;
 
 /// The error types a fault may end an invocation in: AWS's throttling and server errors
 /// and the SDK's transport failures, all of which a later delivery can get past. Any
@@ -63,7 +63,7 @@ enum Expect {
 /// The records to seed, the events to send, and what each record should become.
 #[derive(Debug, Default)]
 pub struct Scenario {
-    records: Vec<Record>,
+    records: Vec<DispatchRecord>,
     /// Each event, with the dispatch it concerns (if any).
     events: Vec<(Value, Option<String>)>,
     expect: BTreeMap<String, Expect>,
@@ -103,104 +103,20 @@ impl Scenario {
     }
 
     fn story(&mut self, index: usize, rng: &mut StdRng) {
-        use DispatchStatus::*;
         let id = format!("mix-{index:05}");
         let task = format!("arn:aws:ecs:us-east-1:123456789012:task/outpost/{index:032x}");
-        let stopped = TaskEvent::stopped(&task);
-        let settles = |status, exit_code| Expect::Settles {
-            status,
-            exit_code,
-            task_arn: task.clone(),
-        };
-        let timeout = "Dispatch timeout exceeded (3600s)";
-        // (event, whether the event names the dispatch, the record's task ARN and status,
-        // what the record should become)
-        let mine = Some(task.clone());
-        let (event, named, owner, status, expect) = match index % 12 {
-            0 => (stopped, true, mine, "RUNNING", settles(Completed, Some(0))),
-            1 => (
-                stopped.exit_code(Some(1)),
-                true,
-                mine,
-                "RUNNING",
-                settles(Failed, Some(1)),
-            ),
-            2 => (
-                stopped.stop_code("TaskFailedToStart").exit_code(None),
-                true,
-                mine,
-                "RUNNING",
-                settles(Failed, None),
-            ),
-            3 => (
-                stopped
-                    .stop_code("UserInitiated")
-                    .stopped_reason(timeout)
-                    .exit_code(Some(143)),
-                true,
-                mine,
-                "RUNNING",
-                settles(Timeout, Some(143)),
-            ),
-            4 => (
-                stopped
-                    .stop_code("UserInitiated")
-                    .stopped_reason("Cancelled by user")
-                    .exit_code(Some(143)),
-                true,
-                mine,
-                "RUNNING",
-                settles(Cancelled, Some(143)),
-            ),
-            5 => (
-                stopped.stop_code("SpotInterruption"),
-                true,
-                mine,
-                "RUNNING",
-                settles(Failed, Some(0)),
-            ),
-            // Found through the task ARN index: the event names no dispatch.
-            6 => (stopped, false, mine, "RUNNING", settles(Completed, Some(0))),
-            7 => (
-                stopped.exit_code(Some(137)),
-                false,
-                mine,
-                "RUNNING",
-                settles(Failed, Some(137)),
-            ),
-            // The control plane has not written the task ARN yet.
-            8 => (stopped, true, None, "PENDING", settles(Completed, Some(0))),
-            // Already settled: a late or replayed event must change nothing.
-            9 => {
-                let status = DispatchStatus::TERMINAL[index / 12 % 4].as_str();
-                let event = stopped.exit_code(Some(1));
-                (event, true, mine, status, Expect::Unchanged)
-            }
-            // The record belongs to another task (the dispatch was relaunched).
-            10 => {
-                let owner = Some(format!("{task}-relaunched"));
-                (stopped, true, owner, "RUNNING", Expect::Unchanged)
-            }
+        let Some(story) = Story::of(index, &task) else {
             // Not a dispatch at all: no record, and none may be created.
-            _ => {
-                self.push_events(stopped, None, &task, rng);
-                return;
-            }
+            self.push_events(TaskEvent::stopped(&task), None, &task, rng);
+            return;
         };
-        let mut record = Record::from([
-            (attr::DISPATCH_ID.to_owned(), id.clone()),
-            (attr::STATUS.to_owned(), status.to_owned()),
-            (
-                attr::CREATED_AT.to_owned(),
-                "2026-01-15T19:38:40Z".to_owned(),
-            ),
-        ]);
-        if let Some(owner) = owner {
-            record.insert(attr::TASK_ARN.to_owned(), owner);
-        }
-        self.records.push(record);
-        self.expect.insert(id.clone(), expect);
-        let event = if named { event.dispatch_id(&id) } else { event };
+        self.records.push(story.record(&id));
+        self.expect.insert(id.clone(), story.expect);
+        let event = if story.named {
+            story.event.dispatch_id(&id)
+        } else {
+            story.event
+        };
         self.push_events(event, Some(id), &task, rng);
     }
 
@@ -221,6 +137,134 @@ impl Scenario {
             let running = TaskEvent::stopped(task).last_status("RUNNING").build();
             self.events.push((running, id));
         }
+    }
+}
+
+/// One dispatch's story: its record as seeded, the STOPPED event its task sends, and what
+/// the record should become.
+struct Story {
+    event: TaskEvent,
+    /// Whether the event names the dispatch; if not, the function finds it by task ARN.
+    named: bool,
+    /// The record's task ARN.
+    owner: Option<String>,
+    /// The record's status.
+    status: &'static str,
+    expect: Expect,
+}
+
+impl Story {
+    /// The story of the `index`th dispatch, of the twelve kinds in turn; `None` for the
+    /// twelfth, a task that is no dispatch at all.
+    fn of(index: usize, task: &str) -> Option<Story> {
+        use DispatchStatus::*;
+        let stopped = TaskEvent::stopped(task);
+        let story = match index % 12 {
+            row @ 0..=5 => {
+                let (event, status, exit_code) = status_table_row(row, stopped);
+                Story::settles(event, task, status, exit_code)
+            }
+            // Found through the task ARN index: the event names no dispatch.
+            6 => Story {
+                named: false,
+                ..Story::settles(stopped, task, Completed, Some(0))
+            },
+            7 => Story {
+                named: false,
+                ..Story::settles(stopped.exit_code(Some(137)), task, Failed, Some(137))
+            },
+            // The control plane has not written the task ARN yet.
+            8 => Story {
+                owner: None,
+                status: "PENDING",
+                ..Story::settles(stopped, task, Completed, Some(0))
+            },
+            // Already settled: a late or replayed event must change nothing.
+            9 => Story {
+                status: DispatchStatus::TERMINAL[index / 12 % 4].as_str(),
+                ..Story::unchanged(stopped.exit_code(Some(1)), Some(task.to_owned()))
+            },
+            // The record belongs to another task (the dispatch was relaunched).
+            10 => Story::unchanged(stopped, Some(format!("{task}-relaunched"))),
+            _ => return None,
+        };
+        Some(story)
+    }
+
+    /// A RUNNING dispatch of `task` that `event` settles with `status` and `exit_code`.
+    fn settles(
+        event: TaskEvent,
+        task: &str,
+        status: DispatchStatus,
+        exit_code: Option<i64>,
+    ) -> Story {
+        Story {
+            event,
+            named: true,
+            owner: Some(task.to_owned()),
+            status: contract::status::RUNNING,
+            expect: Expect::Settles {
+                status,
+                exit_code,
+                task_arn: task.to_owned(),
+            },
+        }
+    }
+
+    /// A RUNNING dispatch owned by `owner` that `event` must leave as it is.
+    fn unchanged(event: TaskEvent, owner: Option<String>) -> Story {
+        Story {
+            event,
+            named: true,
+            owner,
+            status: contract::status::RUNNING,
+            expect: Expect::Unchanged,
+        }
+    }
+
+    /// The record to seed, as the control plane writes it.
+    fn record(&self, id: &str) -> DispatchRecord {
+        DispatchRecord {
+            dispatch_id: id.to_owned(),
+            status: Some(self.status.to_owned()),
+            task_arn: self.owner.clone(),
+            created_at: Some("2026-01-15T19:38:40Z".to_owned()),
+            ..DispatchRecord::default()
+        }
+    }
+}
+
+/// A row of the runbook's status table: the task's STOPPED event, and the status and exit
+/// code the dispatch settles with.
+fn status_table_row(row: usize, stopped: TaskEvent) -> (TaskEvent, DispatchStatus, Option<i64>) {
+    use DispatchStatus::*;
+    let timeout = "Dispatch timeout exceeded (3600s)";
+    match row {
+        0 => (stopped, Completed, Some(0)),
+        1 => (stopped.exit_code(Some(1)), Failed, Some(1)),
+        2 => (
+            stopped.stop_code("TaskFailedToStart").exit_code(None),
+            Failed,
+            None,
+        ),
+        3 => (
+            stopped
+                .stop_code("UserInitiated")
+                .stopped_reason(timeout)
+                .exit_code(Some(143)),
+            Timeout,
+            Some(143),
+        ),
+        4 => (
+            stopped
+                .stop_code("UserInitiated")
+                .stopped_reason("Cancelled by user")
+                .exit_code(Some(143)),
+            Cancelled,
+            Some(143),
+        ),
+        5 => (stopped.stop_code("SpotInterruption"), Failed, Some(0)),
+        _ => unreachable!("the status table has six rows"),
     }
 }
 
@@ -384,18 +428,73 @@ pub async fn run(
     report
 }
 
+/// What the function answered, over every delivery.
+#[derive(Default)]
+struct Answers<'a> {
+    /// The request IDs of the deliveries it acknowledged.
+    acknowledged: HashSet<&'a str>,
+    /// The request IDs of the deliveries whose last attempt failed.
+    parked: HashSet<&'a str>,
+    /// How many times it answered "updated", by dispatch ID.
+    updates: HashMap<&'a str, u64>,
+    /// The dispatches whose STOPPED event it acknowledged.
+    stopped_acknowledged: HashSet<&'a str>,
+}
+
 /// Holds the table, the answers and the metrics against the scenario.
 fn check(
     report: &mut Report,
     scenario: &Scenario,
     deliveries: &[(Delivery, &Value, Option<String>)],
     successes: &HashMap<String, u64>,
-    after: HashMap<String, Record>,
+    after: HashMap<String, DispatchRecord>,
 ) {
-    let mut acknowledged: HashSet<&str> = HashSet::new();
-    let mut parked: HashSet<&str> = HashSet::new();
-    let mut answered_updates: HashMap<&str, u64> = HashMap::new();
-    let mut stopped_acknowledged: HashSet<&str> = HashSet::new();
+    let answers = answers(report, deliveries);
+    let seeded: HashMap<&str, &DispatchRecord> = scenario
+        .records
+        .iter()
+        .map(|record| (record.dispatch_id.as_str(), record))
+        .collect();
+    for id in after.keys() {
+        if !seeded.contains_key(id.as_str()) {
+            report.stray.push(id.clone());
+        }
+    }
+    for (id, expect) in &scenario.expect {
+        let Some(record) = after.get(id) else {
+            report.wrong.push(format!("{id}: the record is gone"));
+            continue;
+        };
+        let counted = successes.get(id).copied().unwrap_or(0);
+        let answered = answers.updates.get(id.as_str()).copied().unwrap_or(0);
+        if counted != answered {
+            report.miscount.push(format!(
+                "{id}: {counted} DispatchUpdatesSuccessful for {answered} updates answered"
+            ));
+        }
+        match expect {
+            Expect::Unchanged => {
+                check_unchanged(report, id, seeded[id.as_str()], record, counted);
+            }
+            Expect::Settles {
+                status,
+                exit_code,
+                task_arn,
+            } => {
+                let settle = (*status, *exit_code, task_arn.as_str());
+                check_settled(report, id, settle, record, counted, &answers);
+            }
+        }
+    }
+}
+
+/// Tallies the answers, and counts each failed delivery's error in `report`: by type, and
+/// as not transient when no later delivery could get past it.
+fn answers<'a>(
+    report: &mut Report,
+    deliveries: &'a [(Delivery, &Value, Option<String>)],
+) -> Answers<'a> {
+    let mut answers = Answers::default();
     for (delivery, event, id) in deliveries {
         for error in delivery.errors() {
             let kind = match error {
@@ -409,131 +508,127 @@ fn check(
                     .push(format!("{}: {error}", delivery.request_id));
             }
         }
-        match delivery.response() {
-            Some(response) => {
-                acknowledged.insert(&delivery.request_id);
-                if response["result"] == "updated" {
-                    let id = response["dispatchId"].as_str().unwrap_or_default();
-                    *answered_updates.entry(id).or_default() += 1;
-                }
-                let stopped = event["detail"]["lastStatus"] == contract::ecs::STOPPED;
-                if let (true, Some(id)) = (stopped, id) {
-                    stopped_acknowledged.insert(id);
-                }
-            }
-            None => {
-                parked.insert(&delivery.request_id);
-                report.parked += 1;
-            }
-        }
-    }
-
-    let seeded: HashMap<&str, &Record> = scenario
-        .records
-        .iter()
-        .map(|record| (record[attr::DISPATCH_ID].as_str(), record))
-        .collect();
-    for id in after.keys() {
-        if !seeded.contains_key(id.as_str()) {
-            report.stray.push(id.clone());
-        }
-    }
-    for (id, expect) in &scenario.expect {
-        let Some(record) = after.get(id) else {
-            report.wrong.push(format!("{id}: the record is gone"));
+        let Some(response) = delivery.response() else {
+            answers.parked.insert(&delivery.request_id);
+            report.parked += 1;
             continue;
         };
-        let counted = successes.get(id).copied().unwrap_or(0);
-        let answered = answered_updates.get(id.as_str()).copied().unwrap_or(0);
-        if counted != answered {
-            report.miscount.push(format!(
-                "{id}: {counted} DispatchUpdatesSuccessful for {answered} updates answered"
-            ));
+        answers.acknowledged.insert(&delivery.request_id);
+        if response["result"] == "updated" {
+            let id = response["dispatchId"].as_str().unwrap_or_default();
+            *answers.updates.entry(id).or_default() += 1;
         }
-        let status = record.get(attr::STATUS).map(String::as_str).unwrap_or("");
-        match expect {
-            Expect::Unchanged => {
-                let before = seeded[id.as_str()];
-                if record != before {
-                    report
-                        .wrong
-                        .push(format!("{id}: changed {}", changes(before, record)));
-                }
-                if counted != 0 {
-                    report
-                        .miscount
-                        .push(format!("{id}: counted {counted} updates, expected none"));
-                }
-            }
-            Expect::Settles {
-                status: expected,
-                exit_code,
-                task_arn,
-            } => {
-                if !DispatchStatus::is_terminal(status) {
-                    if stopped_acknowledged.contains(id.as_str()) {
-                        report.lost.push(format!("{id}: still {status}"));
-                    }
-                    if counted != 0 {
-                        report
-                            .miscount
-                            .push(format!("{id}: counted {counted}, never settled"));
-                    }
-                    continue;
-                }
-                report.settled += 1;
-                let exit = record
-                    .get(attr::EXIT_CODE)
-                    .and_then(|code| code.parse().ok());
-                let owner = record.get(attr::TASK_ARN);
-                if status != expected.as_str() || exit != *exit_code || owner != Some(task_arn) {
-                    report.wrong.push(format!(
-                        "{id}: {status} exit {exit:?} task {owner:?}, expected {expected} exit {exit_code:?}"
-                    ));
-                }
-                // The write that settled it carries its delivery's request ID.
-                let writer = record.get(attr::UPDATE_REQUEST_ID).map(String::as_str);
-                let writer = writer.unwrap_or_default();
-                let (expected_count, landed_parked) = if acknowledged.contains(writer) {
-                    (1, false)
-                } else if parked.contains(writer) {
-                    (0, true)
-                } else {
-                    report
-                        .wrong
-                        .push(format!("{id}: written by unknown request {writer:?}"));
-                    continue;
-                };
-                report.parked_after_write += usize::from(landed_parked);
-                if counted != expected_count {
-                    report.miscount.push(format!(
-                        "{id}: {counted} DispatchUpdatesSuccessful, expected {expected_count} \
-                         (write by {writer}, {})",
-                        if landed_parked {
-                            "parked"
-                        } else {
-                            "acknowledged"
-                        }
-                    ));
-                }
-            }
+        let stopped = event["detail"]["lastStatus"] == contract::ecs::STOPPED;
+        if let (true, Some(id)) = (stopped, id) {
+            answers.stopped_acknowledged.insert(id);
         }
+    }
+    answers
+}
+
+/// A record that was already terminal or another task's: exactly as seeded, and never
+/// counted as updated.
+fn check_unchanged(
+    report: &mut Report,
+    id: &str,
+    before: &DispatchRecord,
+    record: &DispatchRecord,
+    counted: u64,
+) {
+    if record != before {
+        report
+            .wrong
+            .push(format!("{id}: changed {}", changes(before, record)));
+    }
+    if counted != 0 {
+        report
+            .miscount
+            .push(format!("{id}: counted {counted} updates, expected none"));
     }
 }
 
-/// The attributes that differ between two versions of a record, in name order.
-fn changes(before: &Record, after: &Record) -> String {
+/// A record its task's STOPPED event settles: settled if that event was acknowledged,
+/// with the status table's status and exit code, by a known delivery, counted once.
+fn check_settled(
+    report: &mut Report,
+    id: &str,
+    (expected, exit_code, task_arn): (DispatchStatus, Option<i64>, &str),
+    record: &DispatchRecord,
+    counted: u64,
+    answers: &Answers,
+) {
+    let status = record.status.as_deref().unwrap_or("");
+    if !DispatchStatus::is_terminal(status) {
+        if answers.stopped_acknowledged.contains(id) {
+            report.lost.push(format!("{id}: still {status}"));
+        }
+        if counted != 0 {
+            report
+                .miscount
+                .push(format!("{id}: counted {counted}, never settled"));
+        }
+        return;
+    }
+    report.settled += 1;
+    let exit = record.exit_code;
+    let owner = record.task_arn.as_deref();
+    if status != expected.as_str() || exit != exit_code || owner != Some(task_arn) {
+        report.wrong.push(format!(
+            "{id}: {status} exit {exit:?} task {owner:?}, expected {expected} exit {exit_code:?}"
+        ));
+    }
+    check_writer(report, id, record, counted, answers);
+}
+
+/// The write that settled a record carries its delivery's request ID: an acknowledged
+/// delivery's write is counted once, a parked one's never (its process failed after it).
+fn check_writer(
+    report: &mut Report,
+    id: &str,
+    record: &DispatchRecord,
+    counted: u64,
+    answers: &Answers,
+) {
+    let writer = record.update_request_id.as_deref().unwrap_or_default();
+    let (expected_count, landed_parked) = if answers.acknowledged.contains(writer) {
+        (1, false)
+    } else if answers.parked.contains(writer) {
+        (0, true)
+    } else {
+        report
+            .wrong
+            .push(format!("{id}: written by unknown request {writer:?}"));
+        return;
+    };
+    report.parked_after_write += usize::from(landed_parked);
+    if counted != expected_count {
+        report.miscount.push(format!(
+            "{id}: {counted} DispatchUpdatesSuccessful, expected {expected_count} \
+             (write by {writer}, {})",
+            if landed_parked {
+                "parked"
+            } else {
+                "acknowledged"
+            }
+        ));
+    }
+}
+
+/// The attributes that differ between two versions of a record, in name order, each
+/// shown as its text.
+fn changes(before: &DispatchRecord, after: &DispatchRecord) -> String {
+    let (before, after) = (before.attributes(), after.attributes());
     let names: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     let changed = names
         .into_iter()
         .filter(|name| before.get(*name) != after.get(*name));
     let described = changed.map(|name| {
-        let value = |record: &Record| {
-            record
+        let value = |attributes: &BTreeMap<String, record::Value>| {
+            attributes
                 .get(name)
-                .map_or("-".to_owned(), |v| format!("{v:?}"))
+                .map_or("-".to_owned(), |v| format!("{:?}", v.to_text()))
         };
-        format!("{name}: {} -> {}", value(before), value(after))
+        format!("{name}: {} -> {}", value(&before), value(&after))
     });
     described.collect::<Vec<_>>().join(", ")
 }

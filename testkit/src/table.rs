@@ -11,6 +11,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use contract::table::attr;
+use dispatch::record::DispatchRecord;
+use dispatch_aws::item::{item, record, Item};
 use serde_json::Value;
 
 use crate::server::Server;
@@ -58,22 +60,11 @@ impl TestTable {
         task_arn: Option<&str>,
         created_at: &str,
     ) {
-        let mut item = HashMap::from([
-            (attr::DISPATCH_ID, dispatch_id),
-            (attr::STATUS, status),
-            (attr::CREATED_AT, created_at),
-        ]);
-        if let Some(arn) = task_arn {
-            item.insert(attr::TASK_ARN, arn);
-        }
-        let item = item
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), AttributeValue::S(value.to_owned())))
-            .collect();
+        let record = launched(dispatch_id, status, task_arn, created_at);
         self.client
             .put_item()
             .table_name(&self.name)
-            .set_item(Some(item))
+            .set_item(Some(item(&record)))
             .send()
             .await
             .expect("put dispatch");
@@ -82,34 +73,23 @@ impl TestTable {
     /// Writes many RUNNING dispatches, `(dispatch ID, task ARN, createdAt)` each, for
     /// tests and benchmarks that need thousands.
     pub async fn put_running_dispatches(&self, dispatches: &[(String, String, String)]) {
-        let records: Vec<Record> = dispatches
+        let records: Vec<DispatchRecord> = dispatches
             .iter()
             .map(|(dispatch_id, task_arn, created_at)| {
-                Record::from([
-                    (attr::DISPATCH_ID.to_owned(), dispatch_id.clone()),
-                    (
-                        attr::STATUS.to_owned(),
-                        contract::status::RUNNING.to_owned(),
-                    ),
-                    (attr::TASK_ARN.to_owned(), task_arn.clone()),
-                    (attr::CREATED_AT.to_owned(), created_at.clone()),
-                ])
+                let running = contract::status::RUNNING;
+                launched(dispatch_id, running, Some(task_arn), created_at)
             })
             .collect();
         self.put_records(&records).await;
     }
 
-    /// Writes records of string attributes, 25 to a `BatchWriteItem` (its most).
-    pub async fn put_records(&self, records: &[Record]) {
+    /// Writes records, 25 to a `BatchWriteItem` (its most).
+    pub async fn put_records(&self, records: &[DispatchRecord]) {
         for chunk in records.chunks(25) {
             let requests: Vec<WriteRequest> = chunk
                 .iter()
                 .map(|record| {
-                    let item = record
-                        .iter()
-                        .map(|(name, value)| (name.clone(), AttributeValue::S(value.clone())))
-                        .collect();
-                    let put = PutRequest::builder().set_item(Some(item)).build();
+                    let put = PutRequest::builder().set_item(Some(item(record))).build();
                     WriteRequest::builder()
                         .put_request(put.expect("an item"))
                         .build()
@@ -129,7 +109,7 @@ impl TestTable {
 
     /// Every record, by dispatch ID, read with a paginated consistent `Scan` (a test's
     /// view of the whole table, never the function's).
-    pub async fn records(&self) -> HashMap<String, Record> {
+    pub async fn records(&self) -> HashMap<String, DispatchRecord> {
         let mut pages = self
             .client
             .scan()
@@ -140,15 +120,14 @@ impl TestTable {
             .send();
         let mut records = HashMap::new();
         while let Some(item) = pages.next().await {
-            let record = plain(item.expect("scan the table"));
-            let id = record.get(attr::DISPATCH_ID).cloned().unwrap_or_default();
-            records.insert(id, record);
+            let record = dispatch_record(&item.expect("scan the table"));
+            records.insert(record.dispatch_id.clone(), record);
         }
         records
     }
 
-    /// The whole record, as plain strings (numbers as their text), or `None`.
-    pub async fn get(&self, dispatch_id: &str) -> Option<Record> {
+    /// The whole record, every attribute kept, or `None`.
+    pub async fn get(&self, dispatch_id: &str) -> Option<DispatchRecord> {
         let output = self
             .client
             .get_item()
@@ -158,7 +137,7 @@ impl TestTable {
             .send()
             .await
             .expect("get dispatch");
-        output.item.map(plain)
+        output.item.as_ref().map(dispatch_record)
     }
 
     /// How many records the table holds.
@@ -174,19 +153,26 @@ impl TestTable {
     }
 }
 
-/// A record as plain strings (numbers as their text).
-pub type Record = HashMap<String, String>;
+/// A dispatch record as the control plane writes it when it launches a task.
+fn launched(
+    dispatch_id: &str,
+    status: &str,
+    task_arn: Option<&str>,
+    created_at: &str,
+) -> DispatchRecord {
+    DispatchRecord {
+        dispatch_id: dispatch_id.to_owned(),
+        status: Some(status.to_owned()),
+        task_arn: task_arn.map(str::to_owned),
+        created_at: Some(created_at.to_owned()),
+        ..DispatchRecord::default()
+    }
+}
 
-fn plain(item: HashMap<String, AttributeValue>) -> Record {
-    item.into_iter()
-        .map(|(name, value)| {
-            let text = match value {
-                AttributeValue::S(text) | AttributeValue::N(text) => text,
-                other => format!("{other:?}"),
-            };
-            (name, text)
-        })
-        .collect()
+/// An item of the dispatch table as its record. Its key is a text `dispatchId`, so every
+/// item is one; anything else is a broken table, and the test that reads it fails here.
+fn dispatch_record(item: &Item) -> DispatchRecord {
+    record(item).unwrap_or_else(|| panic!("{item:?} is not a dispatch record"))
 }
 
 /// Creates the template's DynamoDB table (keys, indexes, projections, billing) through

@@ -15,72 +15,100 @@ pub fn render(
     let mut out = String::new();
     let mut blocking = Vec::new();
     for change in changes {
-        let sign = match change.action {
-            Action::Add => '+',
-            Action::Remove => '-',
-            Action::Modify => '~',
+        describe(&mut out, change);
+        verdicts(&mut out, &mut blocking, change, fail_on, acknowledged);
+    }
+    summary(&mut out, changes);
+    (out, blocking)
+}
+
+/// A change's block: its header line, then what it changes, one line each.
+fn describe(out: &mut String, change: &Change) {
+    let _ = writeln!(out, "{}", header(change));
+    for path in &change.paths {
+        let replaces = change
+            .replaced_by
+            .iter()
+            .any(|property| super::paths::property(path) == Some(property.as_str()));
+        let note = if replaces {
+            "  (replaces the resource)"
+        } else {
+            ""
         };
-        let mut tags: Vec<&str> = change.findings().iter().map(|f| f.as_str()).collect();
-        if change.stateful {
-            tags.push("stateful");
+        let _ = writeln!(out, "    {path}{note}");
+    }
+    for grant in &change.access.added {
+        let _ = writeln!(out, "    access + {grant}");
+    }
+    for grant in &change.access.dropped {
+        let _ = writeln!(out, "    access - {grant}");
+    }
+    if let Some(consequence) = consequence(change) {
+        let _ = writeln!(out, "    data: {consequence}");
+    }
+}
+
+/// `~ Id (Type): finding, ..., stateful`: the action's sign, the resource and its tags.
+fn header(change: &Change) -> String {
+    let sign = match change.action {
+        Action::Add => '+',
+        Action::Remove => '-',
+        Action::Modify => '~',
+    };
+    let mut tags: Vec<&str> = change.findings().iter().map(|f| f.as_str()).collect();
+    if change.stateful {
+        tags.push("stateful");
+    }
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", tags.join(", "))
+    };
+    format!("{sign} {} ({}){tags}", change.logical_id, change.kind)
+}
+
+/// Each finding of `change` that `fail_on` stops: an acknowledged one is noted in the
+/// block with its reason, any other blocks the change.
+fn verdicts(
+    out: &mut String,
+    blocking: &mut Vec<String>,
+    change: &Change,
+    fail_on: &[Finding],
+    acknowledged: &Acknowledgements,
+) {
+    for finding in change.findings() {
+        if !fail_on.contains(&finding) {
+            continue;
         }
-        let _ = writeln!(
-            out,
-            "{sign} {} ({}){}",
-            change.logical_id,
-            change.kind,
-            if tags.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", tags.join(", "))
-            }
-        );
-        for path in &change.paths {
-            let replaces = change
-                .replaced_by
-                .iter()
-                .any(|property| super::paths::property(path) == Some(property.as_str()));
-            let note = if replaces {
-                "  (replaces the resource)"
-            } else {
-                ""
-            };
-            let _ = writeln!(out, "    {path}{note}");
-        }
-        for grant in &change.access.added {
-            let _ = writeln!(out, "    access + {grant}");
-        }
-        for grant in &change.access.dropped {
-            let _ = writeln!(out, "    access - {grant}");
-        }
-        if let Some(consequence) = consequence(change) {
-            let _ = writeln!(out, "    data: {consequence}");
-        }
-        for finding in change.findings() {
-            if !fail_on.contains(&finding) {
-                continue;
-            }
-            match acknowledged.find(&change.logical_id, finding) {
-                Some(ack) => {
-                    let _ = writeln!(
-                        out,
-                        "    acknowledged ({}): {}",
-                        finding.as_str(),
-                        ack.reason
-                    );
-                }
-                None => blocking.push(format!(
-                    "{} would {}.{} If that is intended, add the line `{} {} <why>` to {}.",
-                    change.logical_id,
-                    verb(finding),
-                    consequence(change).map_or(String::new(), |c| format!(" {c}")),
-                    change.logical_id,
+        match acknowledged.find(&change.logical_id, finding) {
+            Some(ack) => {
+                let _ = writeln!(
+                    out,
+                    "    acknowledged ({}): {}",
                     finding.as_str(),
-                    super::acknowledgements::FILE,
-                )),
+                    ack.reason
+                );
             }
+            None => blocking.push(blocked(change, finding)),
         }
     }
+}
+
+/// Why `finding` stops `change`, and the line that would acknowledge it.
+fn blocked(change: &Change, finding: Finding) -> String {
+    format!(
+        "{} would {}.{} If that is intended, add the line `{} {} <why>` to {}.",
+        change.logical_id,
+        verb(finding),
+        consequence(change).map_or(String::new(), |c| format!(" {c}")),
+        change.logical_id,
+        finding.as_str(),
+        super::acknowledgements::FILE,
+    )
+}
+
+/// The last line: how many resources changed, and how many of them in each way.
+fn summary(out: &mut String, changes: &[Change]) {
     let count = |finding| {
         changes
             .iter()
@@ -96,7 +124,6 @@ pub fn render(
         count(Finding::Widen),
         changes.iter().filter(|c| c.stateful).count()
     );
-    (out, blocking)
 }
 
 fn verb(finding: Finding) -> &'static str {

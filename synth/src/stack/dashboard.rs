@@ -136,179 +136,239 @@ fn graph(title: &'static str, lines: Vec<MetricLine>) -> Graph {
     }
 }
 
-/// The dashboard: the function, its custom metrics, the table and the queues.
+/// The callback function's dimension in Lambda's own metrics.
+const FUNCTION: [(&str, &str); 1] = [("FunctionName", resources::FUNCTION)];
+/// The callback function's dimension in the system's custom metrics.
+const CUSTOM: [(&str, &str); 1] = [(metrics::FUNCTION_NAME_DIMENSION, resources::FUNCTION)];
+/// The reconciler's dimension in the system's custom metrics.
+const RECONCILER: [(&str, &str); 1] = [(metrics::FUNCTION_NAME_DIMENSION, resources::RECONCILER)];
+/// The reconciler's dimension in Lambda's own metrics.
+const RECONCILER_FUNCTION: [(&str, &str); 1] = [("FunctionName", resources::RECONCILER)];
+/// The dispatch table's dimension in DynamoDB's metrics.
+const TABLE: [(&str, &str); 1] = [("TableName", table::NAME)];
+const LAMBDA: &str = "AWS/Lambda";
+const DYNAMODB: &str = "AWS/DynamoDB";
+
+fn sum() -> String {
+    Statistic::Sum.as_str().to_owned()
+}
+
+fn maximum() -> String {
+    Statistic::Maximum.as_str().to_owned()
+}
+
+/// The median, p95 and p99 of a metric, as three lines.
+fn percentiles(
+    namespace: &'static str,
+    metric: &'static str,
+    dimensions: &[(&'static str, &'static str)],
+) -> Vec<MetricLine> {
+    [50, 95, 99]
+        .map(|p| {
+            let stat = Percentile(p).label();
+            let label = format!("{metric} {stat}");
+            line(namespace, metric, dimensions, stat, label)
+        })
+        .into_iter()
+        .collect()
+}
+
+/// The dashboard: the function, its custom metrics, the table and the queues, laid out
+/// two graphs to a row in this order.
 fn body(config: &Config) -> Body {
-    let lambda = "AWS/Lambda";
-    let function = [("FunctionName", resources::FUNCTION)];
-    let custom = [(metrics::FUNCTION_NAME_DIMENSION, resources::FUNCTION)];
-    let reconciler = [(metrics::FUNCTION_NAME_DIMENSION, resources::RECONCILER)];
-    let reconciler_function = [("FunctionName", resources::RECONCILER)];
-    let dynamodb = "AWS/DynamoDB";
-    let table = [("TableName", table::NAME)];
-    let sum = || Statistic::Sum.as_str().to_owned();
-    let percentiles = |namespace, metric, dimensions: &[(&'static str, &'static str)]| {
-        [50, 95, 99]
-            .map(|p| {
-                let stat = Percentile(p).label();
-                line(
-                    namespace,
-                    metric,
-                    dimensions,
-                    stat.clone(),
-                    format!("{metric} {stat}"),
-                )
-            })
-            .into_iter()
-            .collect::<Vec<_>>()
-    };
+    let graphs = [
+        invocations_and_errors(),
+        duration(config),
+        concurrency_and_throttles(),
+        dispatch_updates(),
+        skipped_updates(),
+        reconciler_runs(),
+        reconciler_invocations_and_errors(),
+        callback_latency(),
+        write_throttles(),
+        update_item_latency(),
+        events_waiting(config),
+    ];
+    let widgets = graphs.into_iter().zip(0u32..).map(widget).collect();
+    Body { widgets }
+}
+
+/// The `index`th graph in its place on the grid.
+fn widget((graph, index): (Graph, u32)) -> Widget {
+    Widget {
+        kind: "metric",
+        x: (index % 2) * WIDGET_WIDTH,
+        y: (index / 2) * WIDGET_HEIGHT,
+        width: WIDGET_WIDTH,
+        height: WIDGET_HEIGHT,
+        properties: MetricWidget {
+            title: graph.title.to_owned(),
+            region: REGION,
+            view: "timeSeries",
+            stacked: false,
+            period: PERIOD_SECONDS,
+            metrics: graph.lines,
+            annotations: graph.annotations,
+        },
+    }
+}
+
+fn invocations_and_errors() -> Graph {
+    graph(
+        "Invocations and errors",
+        vec![
+            line(LAMBDA, "Invocations", &FUNCTION, sum(), "Invocations"),
+            line(LAMBDA, "Errors", &FUNCTION, sum(), "Errors"),
+        ],
+    )
+}
+
+/// The function's duration, with the duration alarm's threshold drawn across it.
+fn duration(config: &Config) -> Graph {
     let duration_alarm = config
         .function_alarms
         .iter()
         .find(|alarm| alarm.metric == "Duration");
+    Graph {
+        annotations: duration_alarm.map(|alarm| Annotations {
+            horizontal: vec![HorizontalAnnotation {
+                label: format!("{} alarm", alarm.name),
+                value: alarm.threshold,
+            }],
+        }),
+        ..graph("Duration (ms)", percentiles(LAMBDA, "Duration", &FUNCTION))
+    }
+}
 
-    let graphs = vec![
-        graph(
-            "Invocations and errors",
-            vec![
-                line(lambda, "Invocations", &function, sum(), "Invocations"),
-                line(lambda, "Errors", &function, sum(), "Errors"),
-            ],
-        ),
-        Graph {
-            annotations: duration_alarm.map(|alarm| Annotations {
-                horizontal: vec![HorizontalAnnotation {
-                    label: format!("{} alarm", alarm.name),
-                    value: alarm.threshold,
-                }],
-            }),
-            ..graph("Duration (ms)", percentiles(lambda, "Duration", &function))
-        },
-        graph(
-            "Concurrency and throttles",
-            vec![
+fn concurrency_and_throttles() -> Graph {
+    graph(
+        "Concurrency and throttles",
+        vec![
+            line(
+                LAMBDA,
+                "ConcurrentExecutions",
+                &FUNCTION,
+                maximum(),
+                "ConcurrentExecutions",
+            ),
+            line(LAMBDA, "Throttles", &FUNCTION, sum(), "Throttles"),
+        ],
+    )
+}
+
+fn dispatch_updates() -> Graph {
+    graph(
+        "Dispatch updates",
+        metrics::UPDATE_COUNTS
+            .map(|metric| line(metrics::NAMESPACE, metric, &CUSTOM, sum(), metric))
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// "No dispatch ID" apart from duplicates: a task that stopped before its record named it
+/// (the launch race) shows here, and nowhere else.
+fn skipped_updates() -> Graph {
+    graph(
+        "Skipped updates, by reason",
+        SkipReason::ALL
+            .map(|reason| {
+                let dimensions = [CUSTOM[0], (metrics::SKIP_REASON_DIMENSION, reason.as_str())];
+                let skipped = metrics::UPDATES_SKIPPED;
                 line(
-                    lambda,
-                    "ConcurrentExecutions",
-                    &function,
-                    Statistic::Maximum.as_str().to_owned(),
-                    "ConcurrentExecutions",
-                ),
-                line(lambda, "Throttles", &function, sum(), "Throttles"),
-            ],
-        ),
-        graph(
-            "Dispatch updates",
-            metrics::UPDATE_COUNTS
-                .map(|metric| line(metrics::NAMESPACE, metric, &custom, sum(), metric))
-                .into_iter()
-                .collect(),
-        ),
-        // "No dispatch ID" apart from duplicates: a task that stopped before its record
-        // named it (the launch race) shows here, and nowhere else.
-        graph(
-            "Skipped updates, by reason",
-            SkipReason::ALL
-                .map(|reason| {
-                    let dimensions = [custom[0], (metrics::SKIP_REASON_DIMENSION, reason.as_str())];
-                    let skipped = metrics::UPDATES_SKIPPED;
-                    line(
-                        metrics::NAMESPACE,
-                        skipped,
-                        &dimensions,
-                        sum(),
-                        reason.as_str(),
-                    )
-                })
-                .into_iter()
-                .collect(),
-        ),
-        graph(
-            "Reconciler runs",
-            metrics::reconciler::COUNTS
-                .map(|metric| line(metrics::NAMESPACE, metric, &reconciler, sum(), metric))
-                .into_iter()
-                .collect(),
-        ),
-        graph(
-            "Reconciler invocations and errors",
-            vec![
-                line(
-                    lambda,
-                    "Invocations",
-                    &reconciler_function,
+                    metrics::NAMESPACE,
+                    skipped,
+                    &dimensions,
                     sum(),
-                    "Invocations",
-                ),
-                line(lambda, "Errors", &reconciler_function, sum(), "Errors"),
-            ],
-        ),
-        graph(
-            "Callback latency, task stop to update (ms)",
-            percentiles(metrics::NAMESPACE, metrics::CALLBACK_LATENCY_MS, &custom),
-        ),
-        graph(
-            "DynamoDB write throttles",
-            vec![line(
-                dynamodb,
-                "WriteThrottledRequests",
-                &table,
-                sum(),
-                "WriteThrottledRequests",
-            )],
-        ),
-        graph(
-            "DynamoDB UpdateItem latency (ms)",
-            [Statistic::Average, Statistic::Maximum]
-                .map(|stat| {
-                    line(
-                        dynamodb,
-                        "SuccessfulRequestLatency",
-                        &[("TableName", table::NAME), ("Operation", "UpdateItem")],
-                        stat.as_str().to_owned(),
-                        format!("UpdateItem {}", stat.as_str()),
-                    )
-                })
-                .into_iter()
-                .collect(),
-        ),
-        graph(
-            "Events waiting for an operator",
-            [config.failure_queue.name, config.dead_letter_queue.name]
-                .map(|queue| {
-                    line(
-                        "AWS/SQS",
-                        "ApproximateNumberOfMessagesVisible",
-                        &[("QueueName", queue)],
-                        Statistic::Maximum.as_str().to_owned(),
-                        queue,
-                    )
-                })
-                .into_iter()
-                .collect(),
-        ),
-    ];
+                    reason.as_str(),
+                )
+            })
+            .into_iter()
+            .collect(),
+    )
+}
 
-    let widgets = graphs
-        .into_iter()
-        .zip(0u32..)
-        .map(|(graph, index)| Widget {
-            kind: "metric",
-            x: (index % 2) * WIDGET_WIDTH,
-            y: (index / 2) * WIDGET_HEIGHT,
-            width: WIDGET_WIDTH,
-            height: WIDGET_HEIGHT,
-            properties: MetricWidget {
-                title: graph.title.to_owned(),
-                region: REGION,
-                view: "timeSeries",
-                stacked: false,
-                period: PERIOD_SECONDS,
-                metrics: graph.lines,
-                annotations: graph.annotations,
-            },
-        })
-        .collect();
-    Body { widgets }
+fn reconciler_runs() -> Graph {
+    graph(
+        "Reconciler runs",
+        metrics::reconciler::COUNTS
+            .map(|metric| line(metrics::NAMESPACE, metric, &RECONCILER, sum(), metric))
+            .into_iter()
+            .collect(),
+    )
+}
+
+fn reconciler_invocations_and_errors() -> Graph {
+    graph(
+        "Reconciler invocations and errors",
+        vec![
+            line(
+                LAMBDA,
+                "Invocations",
+                &RECONCILER_FUNCTION,
+                sum(),
+                "Invocations",
+            ),
+            line(LAMBDA, "Errors", &RECONCILER_FUNCTION, sum(), "Errors"),
+        ],
+    )
+}
+
+fn callback_latency() -> Graph {
+    graph(
+        "Callback latency, task stop to update (ms)",
+        percentiles(metrics::NAMESPACE, metrics::CALLBACK_LATENCY_MS, &CUSTOM),
+    )
+}
+
+fn write_throttles() -> Graph {
+    graph(
+        "DynamoDB write throttles",
+        vec![line(
+            DYNAMODB,
+            "WriteThrottledRequests",
+            &TABLE,
+            sum(),
+            "WriteThrottledRequests",
+        )],
+    )
+}
+
+fn update_item_latency() -> Graph {
+    graph(
+        "DynamoDB UpdateItem latency (ms)",
+        [Statistic::Average, Statistic::Maximum]
+            .map(|stat| {
+                line(
+                    DYNAMODB,
+                    "SuccessfulRequestLatency",
+                    &[TABLE[0], ("Operation", "UpdateItem")],
+                    stat.as_str().to_owned(),
+                    format!("UpdateItem {}", stat.as_str()),
+                )
+            })
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// The failure and dead-letter queues: every message there waits for an operator.
+fn events_waiting(config: &Config) -> Graph {
+    graph(
+        "Events waiting for an operator",
+        [config.failure_queue.name, config.dead_letter_queue.name]
+            .map(|queue| {
+                line(
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    &[("QueueName", queue)],
+                    maximum(),
+                    queue,
+                )
+            })
+            .into_iter()
+            .collect(),
+    )
 }
 
 /// The `DashboardBody` property: the body as compact JSON inside `Fn::Sub`, which fills

@@ -25,6 +25,9 @@ pub const OK: u8 = 0;
 pub const PROBLEM: u8 = 1;
 /// The subcommand could not run.
 pub const COULD_NOT_RUN: u8 = 2;
+/// `health` only: nothing it could check is off, but some checks could not be answered,
+/// so the system is not known to be healthy.
+pub const NOT_ALL_CHECKED: u8 = 3;
 
 /// What a subcommand reports.
 pub trait Report: Serialize {
@@ -32,6 +35,14 @@ pub trait Report: Serialize {
     fn render(&self) -> String;
     /// Whether it found a problem or refused to act: exit code 1.
     fn found_problem(&self) -> bool;
+    /// The exit code it earns: [`PROBLEM`] when it found a problem, else [`OK`].
+    fn exit_code(&self) -> u8 {
+        if self.found_problem() {
+            PROBLEM
+        } else {
+            OK
+        }
+    }
 }
 
 /// Clears the progress line, prints `result` in `format` and returns its exit code.
@@ -50,7 +61,7 @@ pub fn finish<R: Report>(
                     Err(err) => return could_not_run(format, &err.to_string()),
                 },
             }
-            ExitCode::from(if report.found_problem() { PROBLEM } else { OK })
+            ExitCode::from(report.exit_code())
         }
         Err(err) => could_not_run(format, &err.to_string()),
     }
@@ -161,6 +172,12 @@ pub fn warnings(warnings: &[String]) -> String {
 /// The verdict line that ends a screen.
 pub fn verdict(problem: bool, text: &str) -> String {
     format!("\n{} {text}\n", if problem { "PROBLEM:" } else { "OK:" })
+}
+
+/// The verdict line of a screen that found nothing wrong but could not look at
+/// everything: neither OK nor a problem.
+pub fn unknown_verdict(text: &str) -> String {
+    format!("\nUNKNOWN: {text}\n")
 }
 
 /// An optional value as a cell.

@@ -9,13 +9,15 @@
 use std::collections::{HashMap, HashSet};
 
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue, QueueAttributeName,
+    BatchResultErrorEntry, ChangeMessageVisibilityBatchRequestEntry, Message,
+    MessageAttributeValue, QueueAttributeName,
 };
 use dispatch::event::{classify, Classified};
+use dispatch_aws::AwsError;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{aws, Result};
+use crate::error::{aws, OpsError, Result};
 
 /// Which queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -146,12 +148,18 @@ pub fn identify(event: &Value) -> (Option<String>, Option<String>) {
 /// How long messages `replay` received stay hidden while it invokes them: longer than a
 /// batch of ten invokes can take (each bounded by the SDK's 8 s operation timeout).
 pub const REPLAY_VISIBILITY_SECONDS: i32 = 120;
-/// How long messages `diagnose` looked at stay hidden if it cannot make them visible
-/// again (it always tries, at once).
-pub const PEEK_VISIBILITY_SECONDS: i32 = 10;
+/// The visibility timeout `diagnose` receives with: none. A message it looks at stays
+/// visible to every other reader (a `replay` at the same moment included), and there is
+/// nothing to make visible again afterwards.
+pub const PEEK_VISIBILITY_SECONDS: i32 = 0;
+/// The most `ReceiveMessage` calls one look at a queue makes. SQS has no true peek: each
+/// receive counts towards a message's `ApproximateReceiveCount`, so a look is bounded.
+pub const PEEK_POLLS: usize = 100;
 /// SQS samples its servers on a short poll: a poll with nothing new is tried this often
 /// before the queue counts as read.
 pub const IDLE_POLLS: usize = 3;
+/// The most entries one `ChangeMessageVisibilityBatch` call takes.
+const BATCH: usize = 10;
 
 /// The messages of one `ReceiveMessage` call (at most ten), hidden for `visibility`
 /// seconds, with their attributes.
@@ -173,60 +181,165 @@ pub async fn receive_batch(
     Ok(output.messages.unwrap_or_default())
 }
 
-/// Reads up to `max` distinct messages, hidden for `visibility` seconds; stops when polls
-/// bring nothing new. The caller [`release`]s them (or deletes what it handled).
-pub async fn receive(
-    client: &aws_sdk_sqs::Client,
-    url: &str,
-    max: usize,
-    visibility: i32,
-) -> Result<Vec<Message>> {
+/// What one look at a queue saw.
+#[derive(Clone, Debug, Default)]
+pub struct Peek {
+    /// Each distinct message received, in the order first seen.
+    pub messages: Vec<Message>,
+    /// The messages the queue counted as waiting when the look began.
+    pub waiting: u64,
+    /// The messages another reader held then (received, not yet deleted or made visible
+    /// again): a look cannot see them.
+    pub in_flight: u64,
+}
+
+impl Peek {
+    /// Whether fewer messages were seen than the queue counted as waiting.
+    pub fn partial(&self) -> bool {
+        u64::try_from(self.messages.len()).unwrap_or(u64::MAX) < self.waiting
+    }
+}
+
+/// Looks at up to `max` of the messages waiting in a queue without hiding or holding any:
+/// each receive asks for a visibility timeout of 0. The polls stop once as many distinct
+/// messages were seen as the queue counted (so each is received as few times as
+/// possible), after [`IDLE_POLLS`] polls bring nothing new, or after [`PEEK_POLLS`]. There
+/// is always one poll, since the queue's count is approximate.
+pub async fn peek(client: &aws_sdk_sqs::Client, url: &str, max: usize) -> Result<Peek> {
+    let (waiting, in_flight) = depth(client, url).await?;
+    let wanted = usize::try_from(waiting).unwrap_or(usize::MAX).min(max);
     let mut messages: Vec<Message> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut idle = 0;
-    while messages.len() < max && idle < IDLE_POLLS {
-        let batch = receive_batch(client, url, max - messages.len(), visibility).await?;
+    for _ in 0..PEEK_POLLS {
+        let batch = receive_batch(client, url, BATCH, PEEK_VISIBILITY_SECONDS).await?;
         let before = messages.len();
         messages.extend(
             batch
                 .into_iter()
                 .filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned())),
         );
-        // A message seen again (its visibility ran out) is not news: without this, a
-        // queue read slower than `visibility` would be read forever.
+        // Without a visibility timeout the same messages come back poll after poll: one
+        // seen again is not news.
         idle = if messages.len() == before {
             idle + 1
         } else {
             0
         };
+        if messages.len() >= wanted || idle == IDLE_POLLS {
+            break;
+        }
     }
-    Ok(messages)
+    messages.truncate(max);
+    Ok(Peek {
+        messages,
+        waiting,
+        in_flight,
+    })
 }
 
-/// Makes messages visible again at once: reading them changed nothing.
+/// Messages SQS did not make visible again, and why, in its words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Refusal {
+    messages: usize,
+    code: String,
+    message: String,
+}
+
+/// Makes messages visible again at once, ten to a call. Every handle is tried, and any
+/// that SQS did not release is an error that says how many and why: a call that failed
+/// outright, or entries it refused within a call that succeeded (a receipt handle that
+/// is no longer the message's latest, say).
 pub async fn release(client: &aws_sdk_sqs::Client, url: &str, handles: &[&str]) -> Result<()> {
-    for chunk in handles.chunks(10) {
-        let entries = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, handle)| {
-                ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(*handle)
-                    .visibility_timeout(0)
-                    .build()
-                    .expect("id and receipt handle are set")
-            })
-            .collect();
-        client
-            .change_message_visibility_batch()
-            .queue_url(url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(aws("ChangeMessageVisibilityBatch", url))?;
+    let mut refusals = Vec::new();
+    for chunk in handles.chunks(BATCH) {
+        match release_batch(client, url, chunk).await {
+            Ok(refused) => refusals.extend(refused),
+            Err(OpsError::Aws(err)) => refusals.push(Refusal {
+                messages: chunk.len(),
+                code: err.code,
+                message: err.message,
+            }),
+            Err(other) => return Err(other),
+        }
     }
-    Ok(())
+    match unreleased(url, handles.len(), &refusals) {
+        Some(err) => Err(err.into()),
+        None => Ok(()),
+    }
+}
+
+/// One `ChangeMessageVisibilityBatch` call that makes `handles` visible at once; returns
+/// the entries SQS refused.
+async fn release_batch(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+    handles: &[&str],
+) -> Result<Vec<Refusal>> {
+    let entries = handles
+        .iter()
+        .enumerate()
+        .map(|(i, handle)| {
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(*handle)
+                .visibility_timeout(0)
+                .build()
+                .map_err(|err| {
+                    AwsError::unusable("ChangeMessageVisibilityBatch", url, &err.to_string())
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let output = client
+        .change_message_visibility_batch()
+        .queue_url(url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .map_err(aws("ChangeMessageVisibilityBatch", url))?;
+    Ok(refusals(output.failed()))
+}
+
+/// The entries a batch call refused, one refusal each. Pure.
+fn refusals(failed: &[BatchResultErrorEntry]) -> Vec<Refusal> {
+    failed
+        .iter()
+        .map(|entry| Refusal {
+            messages: 1,
+            code: entry.code().to_owned(),
+            message: entry.message().unwrap_or("no message").to_owned(),
+        })
+        .collect()
+}
+
+/// The error that says how many of `total` messages were not made visible again, and
+/// why (each distinct reason once, with its count); `None` when every one was. Pure.
+fn unreleased(url: &str, total: usize, refusals: &[Refusal]) -> Option<AwsError> {
+    let first = refusals.first()?;
+    let mut reasons: Vec<(String, usize)> = Vec::new();
+    for refusal in refusals {
+        let reason = format!("{}: {}", refusal.code, refusal.message);
+        match reasons.iter_mut().find(|(known, _)| *known == reason) {
+            Some((_, count)) => *count += refusal.messages,
+            None => reasons.push((reason, refusal.messages)),
+        }
+    }
+    let count: usize = refusals.iter().map(|r| r.messages).sum();
+    let reasons: Vec<String> = reasons
+        .into_iter()
+        .map(|(reason, n)| format!("{reason} ({n})"))
+        .collect();
+    Some(AwsError {
+        operation: "ChangeMessageVisibilityBatch",
+        resource: url.to_owned(),
+        attempts: 0,
+        code: first.code.clone(),
+        message: format!(
+            "{count} of {total} message(s) not made visible again: {}",
+            reasons.join("; ")
+        ),
+        request_id: None,
+    })
 }
 
 /// Deletes one message, once its event was handed back to the function.
@@ -241,7 +354,8 @@ pub async fn delete(client: &aws_sdk_sqs::Client, url: &str, handle: &str) -> Re
     Ok(())
 }
 
-/// Messages waiting in a queue, and those received and not yet deleted.
+/// Messages waiting in a queue, and those received and not yet deleted. An answer
+/// without either count is unusable: a count taken for 0 would read as an empty queue.
 pub async fn depth(client: &aws_sdk_sqs::Client, url: &str) -> Result<(u64, u64)> {
     let output = client
         .get_queue_attributes()
@@ -251,16 +365,19 @@ pub async fn depth(client: &aws_sdk_sqs::Client, url: &str) -> Result<(u64, u64)
         .send()
         .await
         .map_err(aws("GetQueueAttributes", url))?;
-    let count = |name| {
+    let count = |name: QueueAttributeName| -> Result<u64> {
         output
             .attributes()
             .and_then(|attributes| attributes.get(&name))
             .and_then(|value| value.parse().ok())
-            .unwrap_or(0)
+            .ok_or_else(|| {
+                let why = format!("no {} in the answer", name.as_str());
+                AwsError::unusable("GetQueueAttributes", url, &why).into()
+            })
     };
     Ok((
-        count(QueueAttributeName::ApproximateNumberOfMessages),
-        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        count(QueueAttributeName::ApproximateNumberOfMessages)?,
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)?,
     ))
 }
 
@@ -350,5 +467,36 @@ mod tests {
                 parked.error
             );
         }
+    }
+
+    #[test]
+    fn entries_sqs_refused_are_an_error_that_counts_them_and_says_why() {
+        let failed: Vec<BatchResultErrorEntry> = ["3", "7"]
+            .into_iter()
+            .map(|id| {
+                BatchResultErrorEntry::builder()
+                    .id(id)
+                    .code("ReceiptHandleIsInvalid")
+                    .message("The input receipt handle is invalid.")
+                    .sender_fault(true)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        let mut refused = refusals(&failed);
+        refused.push(Refusal {
+            messages: 10,
+            code: "AccessDenied".into(),
+            message: "not authorized".into(),
+        });
+        let err = unreleased("https://sqs/q", 30, &refused).unwrap();
+        assert_eq!(err.code, "ReceiptHandleIsInvalid");
+        assert_eq!(
+            err.to_string(),
+            "ChangeMessageVisibilityBatch on https://sqs/q failed: ReceiptHandleIsInvalid: \
+             12 of 30 message(s) not made visible again: ReceiptHandleIsInvalid: The input \
+             receipt handle is invalid. (2); AccessDenied: not authorized (10)"
+        );
+        assert!(unreleased("https://sqs/q", 30, &[]).is_none());
     }
 }

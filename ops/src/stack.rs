@@ -23,8 +23,12 @@ pub struct Names {
     pub reconciler: String,
     pub reconciler_log_group: String,
     pub reconciler_schedule: String,
-    /// The stack's alarms, by name.
+    /// The stack's alarms, by name: those it lists with a physical ID.
     pub alarms: Vec<String>,
+    /// Resources the stack lists without a logical ID or type (which AWS always gives),
+    /// or alarms it lists without a physical ID: whether they are alarms, or which, cannot
+    /// be told, so `health` says its alarms could not all be checked.
+    pub unnamed_resources: usize,
 }
 
 /// What the stack says of itself: its outputs, and its resources.
@@ -39,14 +43,25 @@ pub struct Described {
 pub struct Resource {
     pub logical_id: String,
     pub kind: String,
-    /// Empty when the stack does not name it (moto, for what it does not create).
+    /// Empty when the stack does not name it (a resource not created, or not listed as
+    /// AWS lists it).
     pub physical_id: String,
+}
+
+impl Resource {
+    /// Listed without what tells whether it is an alarm, or without the alarm's name.
+    fn unnamed(&self) -> bool {
+        self.logical_id.is_empty()
+            || self.kind.is_empty()
+            || (self.kind == ALARM && self.physical_id.is_empty())
+    }
 }
 
 const ALARM: &str = "AWS::CloudWatch::Alarm";
 
 /// Finds every name in `described`: each output, else the physical ID of the resource it
-/// names (moto leaves a stack's outputs empty after a change-set deploy).
+/// names (moto leaves a stack's outputs empty after a change-set deploy). The alarms are
+/// the alarm resources the stack names; nothing is assumed of those it does not name.
 pub fn names(stack: &str, described: &Described) -> Result<Names, OpsError> {
     let find = |output: Output| -> Result<String, OpsError> {
         described
@@ -75,19 +90,6 @@ pub fn names(stack: &str, described: &Described) -> Result<Names, OpsError> {
         .filter(|r| r.kind == ALARM && !r.physical_id.is_empty())
         .map(|r| r.physical_id.clone())
         .collect();
-    // moto creates no alarm from a template, and lists what it did not create with no
-    // logical ID, type or name.
-    let unnamed = described
-        .resources
-        .iter()
-        .any(|r| (r.kind == ALARM && r.physical_id.is_empty()) || r.logical_id.is_empty());
-    if alarms.is_empty() && unnamed {
-        // The stack's alarms are then the contract's.
-        alarms = contract::resources::alarms::ALL
-            .iter()
-            .map(|name| (*name).to_owned())
-            .collect();
-    }
     alarms.sort();
     Ok(Names {
         stack: stack.to_owned(),
@@ -101,6 +103,7 @@ pub fn names(stack: &str, described: &Described) -> Result<Names, OpsError> {
         reconciler_log_group: find(outputs::RECONCILER_LOG_GROUP_NAME)?,
         reconciler_schedule: find(outputs::RECONCILER_SCHEDULE_NAME)?,
         alarms,
+        unnamed_resources: described.resources.iter().filter(|r| r.unnamed()).count(),
     })
 }
 
@@ -187,16 +190,19 @@ mod tests {
     }
 
     #[test]
-    fn unnamed_alarms_are_the_contracts_and_a_missing_name_is_an_error() {
+    fn unnamed_resources_are_counted_never_named_and_a_missing_name_is_an_error() {
         let mut with_unnamed = every_resource();
-        // moto lists such a resource with neither logical nor physical ID.
+        // A resource listed with neither logical nor physical ID nor type, and an alarm
+        // listed without its name.
         with_unnamed.push(("", "", ""));
+        with_unnamed.push(("CallbackErrorsAlarm", ALARM, ""));
         let described = Described {
             resources: resources(&with_unnamed),
             ..Described::default()
         };
         let names = names("s", &described).unwrap();
-        assert_eq!(names.alarms.len(), contract::resources::alarms::ALL.len());
+        assert!(names.alarms.is_empty(), "no alarm name is made up");
+        assert_eq!(names.unnamed_resources, 2);
 
         let mut missing = every_resource();
         missing.retain(|(id, _, _)| *id != "DispatchTable");

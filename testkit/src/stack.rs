@@ -1,7 +1,11 @@
 //! The whole stack deployed into moto through the same path as `make local`
 //! (`scripts/bootstrap.sh`, then `scripts/deploy.sh` with the packaged release binaries),
-//! with the AWS-shaped stand-in in front of moto for Lambda's `Invoke` and CloudWatch.
-//! `outpost-ops`'s tests run the real binary against it.
+//! with the AWS-shaped stand-in in front of moto for Lambda's `Invoke`, CloudWatch, and
+//! the stack's resource listing. `outpost-ops`'s tests run the real binary against it.
+//!
+//! What moto needs besides, fixed up here so that no production code has to: the
+//! functions' environment as strings, and the resources moto does not create from a
+//! template (the alarms among them) listed as AWS lists them, through the stand-in.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -9,7 +13,7 @@ use std::process::Command;
 use aws_config::ConfigLoader;
 
 use crate::server::{point_at, Server};
-use crate::stand_in::StandIn;
+use crate::stand_in::{StackResource, StandIn};
 
 /// A deployed stack; moto and the stand-in stop when it is dropped.
 pub struct LocalStack {
@@ -89,6 +93,9 @@ impl LocalStack {
             stack.stringify_environment(function);
         }
         stack
+            .stand_in
+            .list_stack_resources(as_aws_lists(contract::resources::STACK));
+        stack
     }
 
     /// moto keeps a `Number` parameter that a template puts in a function's environment
@@ -155,6 +162,32 @@ impl LocalStack {
     pub fn loader(&self, base: ConfigLoader) -> ConfigLoader {
         point_at(base, self.server.endpoint())
     }
+}
+
+/// Every resource of the template, as AWS's `ListStackResources` lists it once deployed as
+/// `stack`: an alarm by its name, any other resource by the name CloudFormation would
+/// give it. The stand-in lists those moto leaves as placeholders.
+fn as_aws_lists(stack: &str) -> Vec<StackResource> {
+    let template = crate::template::stack();
+    let Some(resources) = template["Resources"].as_object() else {
+        return Vec::new();
+    };
+    resources
+        .iter()
+        .map(|(logical_id, resource)| {
+            let kind = resource["Type"].as_str().unwrap_or_default().to_owned();
+            let alarm_name = resource["Properties"]["AlarmName"].as_str();
+            let physical_id = match (kind.as_str(), alarm_name) {
+                ("AWS::CloudWatch::Alarm", Some(name)) => name.to_owned(),
+                _ => format!("{stack}-{logical_id}"),
+            };
+            StackResource {
+                logical_id: logical_id.clone(),
+                kind,
+                physical_id,
+            }
+        })
+        .collect()
 }
 
 /// `program` pointed at moto, with no pager and none of the person's AWS configuration.

@@ -1,5 +1,5 @@
-//! An AWS-shaped stand-in for the two calls moto cannot serve, in front of moto: every
-//! other request is forwarded to it unchanged.
+//! An AWS-shaped stand-in for the calls moto cannot serve as AWS does, in front of moto:
+//! every other request is forwarded to it unchanged.
 //!
 //! - Lambda `Invoke`: moto would need Docker to run the function. The stand-in records
 //!   each invoke (function, invocation type, payload) and answers as Lambda does an
@@ -7,8 +7,17 @@
 //! - CloudWatch: the Rust SDK speaks its Smithy RPC v2 CBOR protocol, which moto does not.
 //!   The stand-in answers `DescribeAlarms` and `GetMetricData` in that protocol from the
 //!   alarms and metric values a test sets (moto creates no alarm from a template anyway).
+//! - CloudFormation `ListStackResources`: moto lists each resource of a template it does
+//!   not create (the alarms, among others) as a placeholder with no logical ID, type or
+//!   physical ID. The stand-in forwards the call to moto and lists, in place of those
+//!   placeholders, the resources a test says AWS would list (`testkit::stack` gives the
+//!   template's), so the stack names its alarms as it does on AWS.
 //!
-//! Point a process at it with `AWS_ENDPOINT_URL_LAMBDA` and `AWS_ENDPOINT_URL_CLOUDWATCH`.
+//! A test can leave CloudWatch and the listing to moto ([`StandIn::leave_to_moto`]), to
+//! see what `make local` sees.
+//!
+//! Point a process at it with `AWS_ENDPOINT_URL_LAMBDA`, `AWS_ENDPOINT_URL_CLOUDWATCH` and
+//! `AWS_ENDPOINT_URL_CLOUDFORMATION` ([`StandIn::env`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -38,6 +47,15 @@ pub struct Invocation {
     pub accepted: bool,
 }
 
+/// A stack's resource as AWS's `ListStackResources` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackResource {
+    pub logical_id: String,
+    /// `AWS::CloudWatch::Alarm`, ...
+    pub kind: String,
+    pub physical_id: String,
+}
+
 #[derive(Debug, Default)]
 struct State {
     invocations: Vec<Invocation>,
@@ -49,6 +67,11 @@ struct State {
     metrics: BTreeMap<String, Vec<f64>>,
     /// CloudWatch operations answered, in order.
     cloudwatch_calls: Vec<String>,
+    /// CloudWatch calls and stack listings go on to moto as they are, as without the
+    /// stand-in.
+    leave_to_moto: bool,
+    /// What `ListStackResources` lists for the resources moto lists as placeholders.
+    stack_resources: Vec<StackResource>,
 }
 
 /// The stand-in, stopped when dropped.
@@ -94,12 +117,17 @@ impl StandIn {
         &self.endpoint
     }
 
-    /// The variables that send a process's Lambda and CloudWatch calls here.
+    /// The variables that send a process's Lambda, CloudWatch and CloudFormation calls
+    /// here.
     pub fn env(&self) -> Vec<(String, String)> {
-        ["AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_CLOUDWATCH"]
-            .into_iter()
-            .map(|name| (name.to_owned(), self.endpoint.clone()))
-            .collect()
+        [
+            "AWS_ENDPOINT_URL_LAMBDA",
+            "AWS_ENDPOINT_URL_CLOUDWATCH",
+            "AWS_ENDPOINT_URL_CLOUDFORMATION",
+        ]
+        .into_iter()
+        .map(|name| (name.to_owned(), self.endpoint.clone()))
+        .collect()
     }
 
     /// Every invoke so far.
@@ -127,6 +155,19 @@ impl StandIn {
     /// The CloudWatch operations answered, in order.
     pub fn cloudwatch_calls(&self) -> Vec<String> {
         self.state.lock().unwrap().cloudwatch_calls.clone()
+    }
+
+    /// Leaves CloudWatch's calls and the stack's resource listing to moto (`true`), which
+    /// answers them as `make local` has them: CloudWatch not at all, the listing with
+    /// placeholders. `false` answers them as AWS does again. Lambda's `Invoke` stays here.
+    pub fn leave_to_moto(&self, leave: bool) {
+        self.state.lock().unwrap().leave_to_moto = leave;
+    }
+
+    /// Lists `resources` in `ListStackResources` answers in place of moto's placeholders:
+    /// each one moto's answer does not name already.
+    pub fn list_stack_resources(&self, resources: Vec<StackResource>) {
+        self.state.lock().unwrap().stack_resources = resources;
     }
 }
 
@@ -168,7 +209,8 @@ async fn handle(
             failed
         });
     }
-    if parts.headers.contains_key("smithy-protocol") {
+    let leave_to_moto = state.lock().unwrap().leave_to_moto;
+    if parts.headers.contains_key("smithy-protocol") && !leave_to_moto {
         let operation = path.rsplit('/').next().unwrap_or_default().to_owned();
         let mut shared = state.lock().unwrap();
         shared.cloudwatch_calls.push(operation.clone());
@@ -188,8 +230,75 @@ async fn handle(
             .insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
         return Ok(ok);
     }
+    let listing = is_list_stack_resources(&body) && !leave_to_moto;
     let request = Request::from_parts(parts, Full::new(body));
-    Ok(crate::faults::forward(upstream, request).await)
+    let answer = crate::faults::forward(upstream, request).await;
+    if !listing {
+        return Ok(answer);
+    }
+    let resources = state.lock().unwrap().stack_resources.clone();
+    Ok(completed_listing(answer, &resources).await)
+}
+
+/// Whether a (form-encoded, query protocol) request body is CloudFormation's
+/// `ListStackResources`.
+fn is_list_stack_resources(body: &[u8]) -> bool {
+    body.split(|byte| *byte == b'&')
+        .any(|pair| pair == b"Action=ListStackResources")
+}
+
+/// moto's successful `ListStackResources` answer, completed as [`complete_listing`] says;
+/// any other answer as it came.
+async fn completed_listing(answer: Answer, resources: &[StackResource]) -> Answer {
+    if answer.status() != StatusCode::OK {
+        return answer;
+    }
+    let (mut parts, body) = answer.into_parts();
+    let Ok(body) = body.collect().await.map(|body| body.to_bytes());
+    let xml = complete_listing(&String::from_utf8_lossy(&body), resources);
+    // The body changed length: hyper sets the new one.
+    parts.headers.remove(hyper::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Full::new(Bytes::from(xml)))
+}
+
+/// The placeholder moto lists for a resource it did not create.
+const PLACEHOLDER: &str = "<LogicalResourceId/>";
+
+/// A `ListStackResources` XML answer without moto's placeholders, and with each of
+/// `resources` its answer does not name yet listed as AWS lists it. Pure.
+fn complete_listing(xml: &str, resources: &[StackResource]) -> String {
+    let close = "</StackResourceSummaries>";
+    let (Some(open), Some(end)) = (xml.find("<StackResourceSummaries>"), xml.find(close)) else {
+        return xml.to_owned();
+    };
+    let start = open + "<StackResourceSummaries>".len();
+    let members: Vec<&str> = xml[start..end]
+        .split_inclusive("</member>")
+        .filter(|member| !member.contains(PLACEHOLDER))
+        .collect();
+    let mut listed = members.concat();
+    for resource in resources {
+        let named = format!(
+            "<LogicalResourceId>{}</LogicalResourceId>",
+            escape(&resource.logical_id)
+        );
+        if !listed.contains(&named) {
+            listed.push_str(&format!(
+                "<member>{named}<PhysicalResourceId>{}</PhysicalResourceId>\
+                 <ResourceType>{}</ResourceType><ResourceStatus>CREATE_COMPLETE</ResourceStatus></member>",
+                escape(&resource.physical_id),
+                escape(&resource.kind)
+            ));
+        }
+    }
+    format!("{}{listed}{}", &xml[..start], &xml[end..])
+}
+
+/// Text as XML character data.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// `/2015-03-31/functions/{name}/invocations` names the function invoked.
@@ -260,5 +369,49 @@ mod tests {
             invoked_function("/2015-03-31/functions/cb/configuration"),
             None
         );
+    }
+
+    #[test]
+    fn a_listing_names_what_moto_left_as_placeholders() {
+        let member = |id: &str, physical: &str, kind: &str| {
+            format!(
+                "<member><LogicalResourceId>{id}</LogicalResourceId><PhysicalResourceId>{physical}\
+                 </PhysicalResourceId><ResourceType>{kind}</ResourceType>\
+                 <ResourceStatus>CREATE_COMPLETE</ResourceStatus></member>"
+            )
+        };
+        let placeholder = "<member><LogicalResourceId/><PhysicalResourceId/><ResourceType/>\
+                           <ResourceStatus>CREATE_COMPLETE</ResourceStatus></member>";
+        let wrap = |members: &str| {
+            format!(
+                "<ListStackResourcesResponse><ListStackResourcesResult><StackResourceSummaries>\
+                 {members}</StackResourceSummaries></ListStackResourcesResult></ListStackResourcesResponse>"
+            )
+        };
+        let queue = member("Queue", "https://q", "AWS::SQS::Queue");
+        let moto = wrap(&format!("{placeholder}{queue}{placeholder}"));
+        let resources = [
+            StackResource {
+                logical_id: "Queue".into(),
+                kind: "AWS::SQS::Queue".into(),
+                physical_id: "not this one".into(),
+            },
+            StackResource {
+                logical_id: "ErrorsAlarm".into(),
+                kind: "AWS::CloudWatch::Alarm".into(),
+                physical_id: "errors".into(),
+            },
+        ];
+        let alarm = member("ErrorsAlarm", "errors", "AWS::CloudWatch::Alarm");
+        assert_eq!(
+            complete_listing(&moto, &resources),
+            wrap(&format!("{queue}{alarm}"))
+        );
+        assert!(is_list_stack_resources(
+            b"Action=ListStackResources&Version=2010-05-15&StackName=s"
+        ));
+        assert!(!is_list_stack_resources(
+            b"Action=DescribeStacks&StackName=s"
+        ));
     }
 }

@@ -27,7 +27,7 @@ pub struct DiagnoseArgs {
     pub since: Duration,
 }
 
-/// The most messages read from each queue.
+/// The most messages looked at in each queue.
 const PARKED_READ: usize = 1000;
 
 /// The most log lines shown per function: the newest.
@@ -81,20 +81,55 @@ pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
         .step(&format!("step 1: reading {id} from {}", names.table));
     let record = records::get(&ctx.dynamodb(), &names.table, id).await?;
     let task_arn = record.as_ref().and_then(|r| r.task()).map(str::to_owned);
-    let task = match &task_arn {
-        Some(arn) => {
-            ctx.progress.step("step 1: asking ECS about the task");
-            let mut states = tasks::describe(&ctx.ecs(), std::slice::from_ref(arn)).await?;
-            states.remove(arn)
-        }
-        None => None,
-    };
+    let task = read_task(ctx, task_arn.as_deref()).await?;
     ctx.progress
         .step(&format!("step 2: reading rule {}", names.rule));
     let rule_state = super::rule::state(&ctx.events(), &names.rule).await?;
-
     ctx.progress.step("step 3: reading the logs");
-    let start = crate::cli::before(Utc::now(), args.since)?.timestamp_millis();
+    let log_lines = read_logs(ctx, id, args.since).await?;
+    ctx.progress
+        .step("looking into the failure queue and the dead-letter queue");
+    let (parked, warnings) = look_for_parked(ctx, id, task_arn.as_deref()).await?;
+
+    let facts = Facts {
+        record: record.as_ref(),
+        task: task.as_ref(),
+        rule_enabled: rule_state == "ENABLED",
+        callback_error: log_lines
+            .iter()
+            .find(|l| l.source == Source::Callback && l.error),
+        parked: &parked,
+    };
+    let (finding, verdict) = judge(id, &names.table, &facts);
+    Ok(DiagnoseReport {
+        dispatch_id: id.clone(),
+        record,
+        task,
+        rule: names.rule.clone(),
+        rule_state,
+        log_lines,
+        parked,
+        finding,
+        verdict,
+        warnings,
+    })
+}
+
+/// The record's task as ECS reports it; `None` when the record names no task.
+async fn read_task(ctx: &Context, task_arn: Option<&str>) -> Result<Option<TaskState>> {
+    let Some(arn) = task_arn else {
+        return Ok(None);
+    };
+    ctx.progress.step("step 1: asking ECS about the task");
+    let arns = [arn.to_owned()];
+    let mut states = tasks::describe(&ctx.ecs(), &arns).await?;
+    Ok(states.remove(arn))
+}
+
+/// This dispatch's log lines from both functions (metrics lines left out), oldest first.
+async fn read_logs(ctx: &Context, id: &str, since: Duration) -> Result<Vec<Line>> {
+    let names = &ctx.names;
+    let start = crate::cli::before(Utc::now(), since)?.timestamp_millis();
     let logs = ctx.logs();
     let pattern = format!("\"{id}\"");
     let mut log_lines = Vec::new();
@@ -115,60 +150,64 @@ pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
         log_lines.extend(fetched.lines);
     }
     log_lines.sort_by_key(|line| line.timestamp);
+    Ok(log_lines)
+}
 
-    ctx.progress
-        .step("reading the failure queue and the dead-letter queue");
-    let mut parked_events = Vec::new();
-    let mut warnings = Vec::new();
+/// The parked events about this dispatch (by its ID, or by its task) in either queue, and
+/// what the looks could not see. A look hides nothing and holds nothing
+/// ([`parked::peek`]): a `replay` at the same moment sees every message.
+async fn look_for_parked(
+    ctx: &Context,
+    id: &str,
+    task_arn: Option<&str>,
+) -> Result<(Vec<Parked>, Vec<String>)> {
+    let names = &ctx.names;
     let sqs = ctx.sqs();
+    let mut found = Vec::new();
+    let mut warnings = Vec::new();
     for (queue, url) in [
         (Queue::Failures, &names.failure_queue_url),
         (Queue::Dlq, &names.dead_letter_queue_url),
     ] {
-        let messages =
-            parked::receive(&sqs, url, PARKED_READ, parked::PEEK_VISIBILITY_SECONDS).await?;
-        let handles: Vec<&str> = messages.iter().filter_map(|m| m.receipt_handle()).collect();
-        // Reading hides a message; it is made visible again at once, so a `replay` right
-        // after sees it. Should that fail, it shows again after the short peek timeout.
-        if let Err(err) = parked::release(&sqs, url, &handles).await {
-            warnings.push(format!(
-                "{err}; the messages read show again within {} s",
-                parked::PEEK_VISIBILITY_SECONDS
-            ));
-        }
-        parked_events.extend(
-            messages
+        let peek = parked::peek(&sqs, url, PARKED_READ).await?;
+        warnings.extend(unseen(queue, url, id, &peek));
+        found.extend(
+            peek.messages
                 .iter()
                 .map(|m| parked::parse(queue, m))
                 .filter(|p| {
-                    p.dispatch_id.as_deref() == Some(id.as_str())
-                        || (p.task_arn.is_some() && p.task_arn == task_arn)
+                    p.dispatch_id.as_deref() == Some(id)
+                        || (p.task_arn.is_some() && p.task_arn.as_deref() == task_arn)
                 }),
         );
     }
+    Ok((found, warnings))
+}
 
-    let facts = Facts {
-        record: record.as_ref(),
-        task: task.as_ref(),
-        rule_enabled: rule_state == "ENABLED",
-        callback_error: log_lines
-            .iter()
-            .find(|l| l.source == Source::Callback && l.error),
-        parked: &parked_events,
+/// What a look at `queue` could not see, said so the verdict is not taken for more than
+/// it is: messages past the bound, and messages another reader held. Pure.
+pub fn unseen(queue: Queue, url: &str, id: &str, peek: &parked::Peek) -> Vec<String> {
+    let name = parked::queue_name(url);
+    let from = match queue {
+        Queue::Failures => "",
+        Queue::Dlq => " --from dlq",
     };
-    let (finding, verdict) = judge(id, &names.table, &facts);
-    Ok(DiagnoseReport {
-        dispatch_id: id.clone(),
-        record,
-        task,
-        rule: names.rule.clone(),
-        rule_state,
-        log_lines,
-        parked: parked_events,
-        finding,
-        verdict,
-        warnings,
-    })
+    let mut warnings = Vec::new();
+    if peek.partial() {
+        warnings.push(format!(
+            "looked at {} of the {} messages in {name}: an event about {id} may be among the others \
+             (`outpost-ops replay{from} --dry-run --dispatch {id}` reads them all)",
+            peek.messages.len(),
+            peek.waiting
+        ));
+    }
+    if peek.in_flight > 0 {
+        warnings.push(format!(
+            "{} message(s) in {name} were held by another reader (a replay?) and could not be looked at",
+            peek.in_flight
+        ));
+    }
+    warnings
 }
 
 /// What `judge` weighs.
@@ -291,5 +330,36 @@ impl Report for DiagnoseReport {
 
     fn found_problem(&self) -> bool {
         !matches!(self.finding, Finding::Settled | Finding::TaskRunning)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sqs::types::Message;
+
+    #[test]
+    fn what_a_look_could_not_see_is_said() {
+        let url = "https://sqs.us-east-1.amazonaws.com/1/outpost-dispatch-completion-dlq";
+        let seen = parked::Peek {
+            messages: vec![Message::builder().message_id("m-1").build()],
+            waiting: 1,
+            in_flight: 0,
+        };
+        assert!(unseen(Queue::Dlq, url, "d-1", &seen).is_empty());
+        let partial = parked::Peek {
+            waiting: 1500,
+            in_flight: 2,
+            ..seen
+        };
+        let warnings = unseen(Queue::Dlq, url, "d-1", &partial);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0]
+                .starts_with("looked at 1 of the 1500 messages in outpost-dispatch-completion-dlq")
+                && warnings[0].contains("`outpost-ops replay --from dlq --dry-run --dispatch d-1`"),
+            "{warnings:?}"
+        );
+        assert!(warnings[1].starts_with("2 message(s)"), "{warnings:?}");
     }
 }

@@ -83,92 +83,143 @@ pub async fn exec(ctx: &Context, args: ReplayArgs) -> Result<ReplayReport> {
         Queue::Failures => &ctx.names.failure_queue_url,
         Queue::Dlq => &ctx.names.dead_letter_queue_url,
     };
-    let sqs = ctx.sqs();
-    let lambda = ctx.lambda();
-    let mut report = ReplayReport {
-        queue: parked::queue_name(url).to_owned(),
-        dry_run: args.dry_run,
-        messages: Vec::new(),
-        complete: false,
-        warnings: Vec::new(),
+    let mut run = Run {
+        ctx,
+        args: &args,
+        url,
+        sqs: ctx.sqs(),
+        lambda: ctx.lambda(),
+        report: ReplayReport {
+            queue: parked::queue_name(url).to_owned(),
+            dry_run: args.dry_run,
+            messages: Vec::new(),
+            complete: false,
+            warnings: Vec::new(),
+        },
+        keep: Vec::new(),
+        selected: 0,
     };
-    // Messages not replayed: made visible again at the end, so the next command sees them.
-    let mut keep: Vec<String> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut selected = 0;
-    let mut idle = 0;
-    // Batch by batch, each batch handled before the next is received, so no receipt
-    // handle outlives its visibility timeout. `--max` counts the messages selected.
-    while selected < args.max && seen.len() < READ_LIMIT {
-        ctx.progress
-            .step(&format!("reading {} ({} read)", report.queue, seen.len()));
-        let batch = parked::receive_batch(&sqs, url, 10, parked::REPLAY_VISIBILITY_SECONDS).await?;
-        let fresh: Vec<_> = batch
-            .iter()
-            .filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned()))
-            .collect();
-        if fresh.is_empty() {
-            idle += 1;
-            if idle == parked::IDLE_POLLS {
-                report.complete = true;
-                break;
-            }
-            continue;
-        }
-        idle = 0;
-        for message in fresh {
-            let parked = parked::parse(args.from, message);
-            let wanted = args.dispatch.is_none() || parked.dispatch_id == args.dispatch;
-            if !wanted || selected == args.max {
-                keep.push(parked.receipt_handle.clone());
-                if !wanted {
-                    report.messages.push(Replayed {
-                        parked,
-                        fate: Fate::Skipped,
-                        detail: None,
-                    });
+    run.read_queue().await?;
+    run.release_kept().await;
+    Ok(run.report)
+}
+
+/// One replay under way: what it reads from, what it found, what it keeps.
+struct Run<'a> {
+    ctx: &'a Context,
+    args: &'a ReplayArgs,
+    url: &'a str,
+    sqs: aws_sdk_sqs::Client,
+    lambda: aws_sdk_lambda::Client,
+    report: ReplayReport,
+    /// Receipt handles of the messages not replayed: made visible again at the end, so
+    /// the next command sees them.
+    keep: Vec<String>,
+    /// The messages selected so far (`--max` counts these).
+    selected: usize,
+}
+
+impl Run<'_> {
+    /// Batch by batch, each batch handled before the next is received, so no receipt
+    /// handle outlives its visibility timeout; until `--max` messages were selected, the
+    /// read limit was reached, or polls bring nothing new (the queue was read).
+    async fn read_queue(&mut self) -> Result<()> {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut idle = 0;
+        while self.selected < self.args.max && seen.len() < READ_LIMIT {
+            self.ctx.progress.step(&format!(
+                "reading {} ({} read)",
+                self.report.queue,
+                seen.len()
+            ));
+            let batch =
+                parked::receive_batch(&self.sqs, self.url, 10, parked::REPLAY_VISIBILITY_SECONDS)
+                    .await?;
+            let fresh: Vec<_> = batch
+                .iter()
+                .filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned()))
+                .collect();
+            if fresh.is_empty() {
+                idle += 1;
+                if idle == parked::IDLE_POLLS {
+                    self.report.complete = true;
+                    break;
                 }
                 continue;
             }
-            selected += 1;
-            let (fate, detail) = match (&parked.event, target(ctx, &parked)) {
-                (None, _) => (Fate::NotReplayable, Some(parked.error.clone())),
-                (_, Err(why)) => (Fate::NotReplayable, Some(why)),
-                (Some(_), Ok(_)) if args.dry_run => (Fate::WouldReplay, None),
-                (Some(event), Ok(function)) => {
-                    ctx.progress.step(&format!("replaying message {selected}"));
-                    match invoke(&lambda, &function, event).await {
-                        Ok(()) => match parked::delete(&sqs, url, &parked.receipt_handle).await {
-                            Ok(()) => (Fate::Replayed, None),
-                            // Invoked but not deleted: a later replay sends it again, which
-                            // the callback skips as a duplicate. Said, not hidden.
-                            Err(err) => (
-                                Fate::Failed,
-                                Some(format!("invoked, but not deleted: {err}")),
-                            ),
-                        },
-                        Err(why) => (Fate::Failed, Some(why)),
-                    }
-                }
-            };
-            if fate != Fate::Replayed {
-                keep.push(parked.receipt_handle.clone());
+            idle = 0;
+            for message in fresh {
+                self.handle(parked::parse(self.args.from, message)).await;
             }
-            report.messages.push(Replayed {
-                parked,
-                fate,
-                detail,
-            });
+        }
+        Ok(())
+    }
+
+    /// One message: skipped (another dispatch's), kept (past `--max`), or selected and
+    /// replayed (or, in a dry run, shown).
+    async fn handle(&mut self, parked: Parked) {
+        let wanted = self.args.dispatch.is_none() || parked.dispatch_id == self.args.dispatch;
+        if !wanted || self.selected == self.args.max {
+            self.keep.push(parked.receipt_handle.clone());
+            if !wanted {
+                self.report.messages.push(Replayed {
+                    parked,
+                    fate: Fate::Skipped,
+                    detail: None,
+                });
+            }
+            return;
+        }
+        self.selected += 1;
+        let (fate, detail) = self.replay(&parked).await;
+        if fate != Fate::Replayed {
+            self.keep.push(parked.receipt_handle.clone());
+        }
+        self.report.messages.push(Replayed {
+            parked,
+            fate,
+            detail,
+        });
+    }
+
+    /// Hands a selected message's event back to its function, and deletes the message
+    /// only once Lambda accepted the invoke.
+    async fn replay(&self, parked: &Parked) -> (Fate, Option<String>) {
+        match (&parked.event, target(self.ctx, parked)) {
+            (None, _) => (Fate::NotReplayable, Some(parked.error.clone())),
+            (_, Err(why)) => (Fate::NotReplayable, Some(why)),
+            (Some(_), Ok(_)) if self.args.dry_run => (Fate::WouldReplay, None),
+            (Some(event), Ok(function)) => {
+                self.ctx
+                    .progress
+                    .step(&format!("replaying message {}", self.selected));
+                if let Err(why) = invoke(&self.lambda, &function, event).await {
+                    return (Fate::Failed, Some(why));
+                }
+                match parked::delete(&self.sqs, self.url, &parked.receipt_handle).await {
+                    Ok(()) => (Fate::Replayed, None),
+                    // Invoked but not deleted: a later replay sends it again, which the
+                    // callback skips as a duplicate. Said, not hidden.
+                    Err(err) => (
+                        Fate::Failed,
+                        Some(format!("invoked, but not deleted: {err}")),
+                    ),
+                }
+            }
         }
     }
-    let handles: Vec<&str> = keep.iter().map(String::as_str).collect();
-    if let Err(err) = parked::release(&sqs, url, &handles).await {
-        report.warnings.push(format!(
-            "{err}: the messages left show again within {} s",
-            parked::REPLAY_VISIBILITY_SECONDS
-        ));
+
+    /// Makes every message not replayed visible again; what SQS did not release (a whole
+    /// call or single entries) is a warning.
+    async fn release_kept(&mut self) {
+        let handles: Vec<&str> = self.keep.iter().map(String::as_str).collect();
+        if let Err(err) = parked::release(&self.sqs, self.url, &handles).await {
+            self.report.warnings.push(format!(
+                "{err}: the messages left show again within {} s",
+                parked::REPLAY_VISIBILITY_SECONDS
+            ));
+        }
     }
-    Ok(report)
 }
 
 /// The function to invoke: the one the failure record names, if it is one of this

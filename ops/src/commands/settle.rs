@@ -81,96 +81,21 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
             "--reason must say why (it is stored on the record)".into(),
         ));
     }
-    let dynamodb = ctx.dynamodb();
     let table = &ctx.names.table;
     ctx.progress
         .step(&format!("reading {} from {table}", args.dispatch_id));
-    let before = records::get(&dynamodb, table, &args.dispatch_id).await?;
-    let report = |result, message: String, before: Option<DispatchRecord>| SettleReport {
-        dispatch_id: args.dispatch_id.clone(),
-        result,
-        message,
-        before,
-        after: None,
-        settled_by: None,
-        warnings: Vec::new(),
+    let before = records::get(&ctx.dynamodb(), table, &args.dispatch_id).await?;
+    let record = match refuse_settled(&args, table, before) {
+        Ok(record) => record,
+        Err(refused) => return Ok(*refused),
     };
-    let Some(record) = before else {
-        return Ok(report(
-            SettleResult::NotFound,
-            format!(
-                "no record {} in {table}: nothing was written (settle never creates a record)",
-                args.dispatch_id
-            ),
-            None,
-        ));
-    };
-    let current = record.status.clone().unwrap_or_default();
-    if DispatchStatus::is_terminal(&current) {
-        return Ok(report(
-            SettleResult::AlreadyTerminal,
-            format!(
-                "already {current}: a terminal status is never overwritten; nothing was written"
-            ),
-            Some(record),
-        ));
+    if let Some(refused) = refuse_running_task(ctx, &args, &record).await? {
+        return Ok(refused);
     }
-
-    // A task ECS still runs will report its own outcome: settling its dispatch by hand now
-    // would turn that report into a skipped duplicate, and the true outcome would be lost.
-    let task_arn = record.task().map(str::to_owned);
-    if let (Some(arn), false) = (&task_arn, args.force) {
-        ctx.progress.step("asking ECS about the task");
-        let states = tasks::describe(&ctx.ecs(), std::slice::from_ref(arn)).await?;
-        if let Some(task) = states.get(arn).filter(|t| !t.missing && !t.stopped()) {
-            return Ok(report(
-                SettleResult::TaskStillRunning,
-                format!(
-                    "task {} is still {}: its own event will settle the dispatch; nothing was written (--force settles it anyway)",
-                    tasks::short(arn),
-                    task.summary()
-                ),
-                Some(record),
-            ));
-        }
+    if let Some(refused) = confirm_settle(ctx, &args, &record, &reason)? {
+        return Ok(refused);
     }
-
-    ctx.progress.done();
-    let question = format!(
-        "Settle {} ({current}, task {}) as {}, because {reason:?}?",
-        args.dispatch_id,
-        record.task_arn.as_deref().unwrap_or("none"),
-        args.status
-    );
-    let answer = confirm::ask(&question, &args.dispatch_id, args.yes)?;
-    if let Some(refusal) = answer.refusal() {
-        return Ok(report(
-            SettleResult::NotConfirmed,
-            refusal.to_owned(),
-            Some(record),
-        ));
-    }
-    debug_assert_eq!(answer, Answer::Yes);
-
-    ctx.progress.step("asking STS who is calling");
-    let caller = ctx
-        .sts()
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(aws("GetCallerIdentity", "sts"))?;
-    let settled_by = caller
-        .arn()
-        .filter(|arn| !arn.is_empty())
-        .ok_or_else(|| {
-            AwsError::unusable(
-                "GetCallerIdentity",
-                "sts",
-                "no caller ARN in the answer: who settles must be recorded",
-            )
-        })?
-        .to_owned();
-    let now = Utc::now();
+    let settled_by = caller(ctx).await?;
     let order = ByHand {
         dispatch_id: args.dispatch_id.clone(),
         task_arn: record.task().map(str::to_owned),
@@ -180,53 +105,8 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
             reason,
         },
     };
-    // Unique per settle, so a write the SDK retries after a lost answer is known as ours.
-    let request_id = format!(
-        "outpost-ops-{}-{}",
-        now.timestamp_nanos_opt().unwrap_or_default(),
-        std::process::id()
-    );
-    let settlement = by_hand(&order, &request_id, now);
-    let store = DynamoStore::new(
-        dynamodb.clone(),
-        table,
-        contract::table::TASK_ARN_INDEX.name,
-    );
-    ctx.progress.step(&format!("settling {}", args.dispatch_id));
-    let outcome = store.settle(&settlement).await?;
-    let (result, message) = match outcome {
-        SettleOutcome::Updated => (SettleResult::Settled, format!("settled {} as {}", args.dispatch_id, args.status)),
-        SettleOutcome::NotFound => (SettleResult::NotFound, "the record was deleted meanwhile: nothing was written".to_owned()),
-        SettleOutcome::AlreadyTerminal { status } => (
-            SettleResult::AlreadyTerminal,
-            format!("settled {status} by someone else meanwhile: nothing was written"),
-        ),
-        SettleOutcome::OwnedByOtherTask { owner } => (
-            SettleResult::OwnedByOtherTask,
-            format!("the record now names task {owner}: nothing was written; look again with `outpost-ops diagnose {}`", args.dispatch_id),
-        ),
-        SettleOutcome::Unexplained { record } => {
-            return Err(AwsError::unusable(
-                "UpdateItem",
-                table,
-                &format!("the condition failed on a record that passes it: {record}"),
-            )
-            .into())
-        }
-    };
-    // The write is done: a failed read-back is a warning, not a failure.
-    let mut warnings = Vec::new();
-    let after = match result {
-        SettleResult::Settled => records::get(&dynamodb, table, &args.dispatch_id)
-            .await
-            .unwrap_or_else(|err| {
-                warnings.push(format!(
-                    "settled, but the record could not be read back: {err}"
-                ));
-                None
-            }),
-        _ => None,
-    };
+    let (result, message) = write(ctx, &order).await?;
+    let (after, warnings) = read_back(ctx, &args.dispatch_id, result).await;
     Ok(SettleReport {
         dispatch_id: args.dispatch_id,
         result,
@@ -236,6 +116,191 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
         settled_by: Some(settled_by),
         warnings,
     })
+}
+
+/// A report of a settle refused before anything was written.
+fn refused(
+    args: &SettleArgs,
+    result: SettleResult,
+    message: String,
+    before: Option<DispatchRecord>,
+) -> SettleReport {
+    SettleReport {
+        dispatch_id: args.dispatch_id.clone(),
+        result,
+        message,
+        before,
+        after: None,
+        settled_by: None,
+        warnings: Vec::new(),
+    }
+}
+
+/// The record to settle; a refusal when there is none (settle never creates one) or it
+/// is settled already (a terminal status is never overwritten).
+fn refuse_settled(
+    args: &SettleArgs,
+    table: &str,
+    before: Option<DispatchRecord>,
+) -> Result<DispatchRecord, Box<SettleReport>> {
+    let Some(record) = before else {
+        return Err(Box::new(refused(
+            args,
+            SettleResult::NotFound,
+            format!(
+                "no record {} in {table}: nothing was written (settle never creates a record)",
+                args.dispatch_id
+            ),
+            None,
+        )));
+    };
+    let current = record.status.clone().unwrap_or_default();
+    if DispatchStatus::is_terminal(&current) {
+        return Err(Box::new(refused(
+            args,
+            SettleResult::AlreadyTerminal,
+            format!(
+                "already {current}: a terminal status is never overwritten; nothing was written"
+            ),
+            Some(record),
+        )));
+    }
+    Ok(record)
+}
+
+/// A refusal when ECS still runs the record's task (and no `--force`). That task will
+/// report its own outcome: settling its dispatch by hand now would turn that report into
+/// a skipped duplicate, and the true outcome would be lost.
+async fn refuse_running_task(
+    ctx: &Context,
+    args: &SettleArgs,
+    record: &DispatchRecord,
+) -> Result<Option<SettleReport>> {
+    let Some(arn) = record.task().filter(|_| !args.force) else {
+        return Ok(None);
+    };
+    ctx.progress.step("asking ECS about the task");
+    let arns = [arn.to_owned()];
+    let states = tasks::describe(&ctx.ecs(), &arns).await?;
+    let Some(task) = states.get(arn).filter(|t| !t.missing && !t.stopped()) else {
+        return Ok(None);
+    };
+    Ok(Some(refused(
+        args,
+        SettleResult::TaskStillRunning,
+        format!(
+            "task {} is still {}: its own event will settle the dispatch; nothing was written (--force settles it anyway)",
+            tasks::short(arn),
+            task.summary()
+        ),
+        Some(record.clone()),
+    )))
+}
+
+/// Asks the person to type the dispatch ID (unless `--yes`); a refusal when they do not,
+/// or when there is no terminal to ask on.
+fn confirm_settle(
+    ctx: &Context,
+    args: &SettleArgs,
+    record: &DispatchRecord,
+    reason: &str,
+) -> Result<Option<SettleReport>> {
+    ctx.progress.done();
+    let question = format!(
+        "Settle {} ({}, task {}) as {}, because {reason:?}?",
+        args.dispatch_id,
+        record.status.as_deref().unwrap_or_default(),
+        record.task_arn.as_deref().unwrap_or("none"),
+        args.status
+    );
+    let answer = confirm::ask(&question, &args.dispatch_id, args.yes)?;
+    if let Some(refusal) = answer.refusal() {
+        return Ok(Some(refused(
+            args,
+            SettleResult::NotConfirmed,
+            refusal.to_owned(),
+            Some(record.clone()),
+        )));
+    }
+    debug_assert_eq!(answer, Answer::Yes);
+    Ok(None)
+}
+
+/// Who is settling, as STS says: recorded on the record, so it must be known.
+async fn caller(ctx: &Context) -> Result<String> {
+    ctx.progress.step("asking STS who is calling");
+    let caller = ctx
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(aws("GetCallerIdentity", "sts"))?;
+    let arn = caller.arn().filter(|arn| !arn.is_empty()).ok_or_else(|| {
+        AwsError::unusable(
+            "GetCallerIdentity",
+            "sts",
+            "no caller ARN in the answer: who settles must be recorded",
+        )
+    })?;
+    Ok(arn.to_owned())
+}
+
+/// The callback's own conditional write, by hand; how it ended, in words.
+async fn write(ctx: &Context, order: &ByHand) -> Result<(SettleResult, String)> {
+    let table = &ctx.names.table;
+    let now = Utc::now();
+    // Unique per settle, so a write the SDK retries after a lost answer is known as ours.
+    let request_id = format!(
+        "outpost-ops-{}-{}",
+        now.timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id()
+    );
+    let settlement = by_hand(order, &request_id, now);
+    let store = DynamoStore::new(ctx.dynamodb(), table, contract::table::TASK_ARN_INDEX.name);
+    ctx.progress
+        .step(&format!("settling {}", order.dispatch_id));
+    let id = &order.dispatch_id;
+    Ok(match store.settle(&settlement).await? {
+        SettleOutcome::Updated => (SettleResult::Settled, format!("settled {id} as {}", order.status)),
+        SettleOutcome::NotFound => (SettleResult::NotFound, "the record was deleted meanwhile: nothing was written".to_owned()),
+        SettleOutcome::AlreadyTerminal { status } => (
+            SettleResult::AlreadyTerminal,
+            format!("settled {status} by someone else meanwhile: nothing was written"),
+        ),
+        SettleOutcome::OwnedByOtherTask { owner } => (
+            SettleResult::OwnedByOtherTask,
+            format!("the record now names task {owner}: nothing was written; look again with `outpost-ops diagnose {id}`"),
+        ),
+        SettleOutcome::Unexplained { record } => {
+            return Err(AwsError::unusable(
+                "UpdateItem",
+                table,
+                &format!("the condition failed on a record that passes it: {record}"),
+            )
+            .into())
+        }
+    })
+}
+
+/// The record after a settle that wrote, and a warning if it could not be read: the
+/// write is done, so a failed read-back is not a failure.
+async fn read_back(
+    ctx: &Context,
+    id: &str,
+    result: SettleResult,
+) -> (Option<DispatchRecord>, Vec<String>) {
+    if result != SettleResult::Settled {
+        return (None, Vec::new());
+    }
+    match records::get(&ctx.dynamodb(), &ctx.names.table, id).await {
+        Ok(after) => (after, Vec::new()),
+        Err(err) => (
+            None,
+            vec![format!(
+                "settled, but the record could not be read back: {err}"
+            )],
+        ),
+    }
 }
 
 impl Report for SettleReport {

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use clap::Args;
 use dispatch_aws::status_index::StatusIndex;
 use reconcile::plan::Candidate;
@@ -57,6 +59,42 @@ pub struct StuckDispatch {
 }
 
 pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
+    check_args(&args)?;
+    let now = Utc::now();
+    let before = crate::cli::before(now, args.older_than)?;
+    let index = StatusIndex {
+        client: ctx.dynamodb(),
+        table: ctx.names.table.clone(),
+        index: contract::table::STATUS_INDEX.name.to_owned(),
+        page_size: dispatch_aws::status_index::PAGE_SIZE,
+    };
+    let (found, truncated) = list(ctx, &index, &args, before).await?;
+    let states = if args.no_tasks {
+        Default::default()
+    } else {
+        ctx.progress
+            .step(&format!("asking ECS about {} tasks", found.len()));
+        let arns: Vec<String> = found
+            .iter()
+            .filter_map(|(_, c)| c.task_arn.clone())
+            .collect();
+        tasks::describe(&ctx.ecs(), &arns).await?
+    };
+    let dispatches = found
+        .into_iter()
+        .map(|(status, candidate)| row(status, candidate, &states, args.no_tasks, now))
+        .collect();
+    Ok(StuckReport {
+        table: ctx.names.table.clone(),
+        index: index.index,
+        created_before: dispatch::timefmt::record_timestamp(before),
+        dispatches,
+        truncated,
+    })
+}
+
+/// Refuses a terminal `--status` (a settled dispatch is never stuck) and a `--limit` of 0.
+fn check_args(args: &StuckArgs) -> Result<()> {
     if let Some(terminal) = args
         .statuses
         .iter()
@@ -69,14 +107,17 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
     if args.limit == 0 {
         return Err(OpsError::Usage("--limit must be at least 1".into()));
     }
-    let now = Utc::now();
-    let before = crate::cli::before(now, args.older_than)?;
-    let index = StatusIndex {
-        client: ctx.dynamodb(),
-        table: ctx.names.table.clone(),
-        index: contract::table::STATUS_INDEX.name.to_owned(),
-        page_size: dispatch_aws::status_index::PAGE_SIZE,
-    };
+    Ok(())
+}
+
+/// The dispatches of each `--status` created before `before`, oldest first, at most
+/// `--limit` in all, each with its status; and whether the limit cut the listing.
+async fn list(
+    ctx: &Context,
+    index: &StatusIndex,
+    args: &StuckArgs,
+    before: DateTime<Utc>,
+) -> Result<(Vec<(String, Candidate)>, bool)> {
     let mut found = Vec::new();
     let mut truncated = false;
     for status in &args.statuses {
@@ -96,49 +137,37 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
         }
         found.extend(candidates.into_iter().map(|c| (status.clone(), c)));
     }
-    let states = if args.no_tasks {
-        Default::default()
-    } else {
-        ctx.progress
-            .step(&format!("asking ECS about {} tasks", found.len()));
-        let arns: Vec<String> = found
-            .iter()
-            .filter_map(|(_, c)| c.task_arn.clone())
-            .collect();
-        tasks::describe(&ctx.ecs(), &arns).await?
-    };
-    let dispatches = found
-        .into_iter()
-        .map(|(status, candidate)| {
-            let task = candidate
-                .task_arn
-                .as_ref()
-                .and_then(|arn| states.get(arn))
-                .cloned();
-            let next = next_step(
-                &candidate.dispatch_id,
-                candidate.task_arn.is_some(),
-                task.as_ref(),
-                args.no_tasks,
-            );
-            StuckDispatch {
-                age: age(now - candidate.created_at),
-                created_at: dispatch::timefmt::record_timestamp(candidate.created_at),
-                dispatch_id: candidate.dispatch_id,
-                status,
-                task_arn: candidate.task_arn,
-                task,
-                next,
-            }
-        })
-        .collect();
-    Ok(StuckReport {
-        table: ctx.names.table.clone(),
-        index: index.index,
-        created_before: dispatch::timefmt::record_timestamp(before),
-        dispatches,
-        truncated,
-    })
+    Ok((found, truncated))
+}
+
+/// One stuck dispatch as listed: its age, its task's state, what to do.
+fn row(
+    status: String,
+    candidate: Candidate,
+    states: &BTreeMap<String, TaskState>,
+    no_tasks: bool,
+    now: DateTime<Utc>,
+) -> StuckDispatch {
+    let task = candidate
+        .task_arn
+        .as_ref()
+        .and_then(|arn| states.get(arn))
+        .cloned();
+    let next = next_step(
+        &candidate.dispatch_id,
+        candidate.task_arn.is_some(),
+        task.as_ref(),
+        no_tasks,
+    );
+    StuckDispatch {
+        age: age(now - candidate.created_at),
+        created_at: dispatch::timefmt::record_timestamp(candidate.created_at),
+        dispatch_id: candidate.dispatch_id,
+        status,
+        task_arn: candidate.task_arn,
+        task,
+        next,
+    }
 }
 
 /// What to do with one stuck dispatch.

@@ -1,0 +1,267 @@
+//! One check per part of the system `health` looks at, in the order it shows them. Each
+//! adds its rows to the report: fine, off, or could not be answered (and why).
+
+use chrono::Utc;
+
+use super::{cloudwatch, Function, HealthReport, Unanswered, P95_LIMIT_MS};
+use crate::context::Context;
+use crate::error::{aws, OpsError};
+use crate::logs::{fetch, Source};
+use crate::parked;
+
+/// The completion rule: it must be enabled for stopped tasks to reach the function.
+pub async fn rule(ctx: &Context, report: &mut HealthReport) {
+    ctx.progress.step("reading the rules");
+    let rule = &ctx.names.rule;
+    let name = format!("rule {rule}");
+    match crate::commands::rule::state(&ctx.events(), rule).await {
+        Ok(state) => report.check(
+            name,
+            state.clone(),
+            state == "ENABLED",
+            Some("outpost-ops rule enable"),
+        ),
+        Err(err) => report.unanswered(name, Unanswered::of(&err)),
+    }
+}
+
+/// The callback function's configuration, shown above the checks, and its state: Active
+/// is fine; a state the answer leaves out is not known, so not taken for Active.
+pub async fn function(ctx: &Context, report: &mut HealthReport) {
+    ctx.progress.step("reading the function's configuration");
+    let function = &ctx.names.function;
+    let name = format!("function {function}");
+    let answer = ctx
+        .lambda()
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .map_err(aws("GetFunctionConfiguration", function));
+    let c = match answer {
+        Ok(c) => c,
+        Err(err) => return report.unanswered(name, Unanswered::of(&OpsError::from(err))),
+    };
+    let state = c.state().map(|s| s.as_str().to_owned());
+    add_state(report, name, state.as_deref());
+    report.function = Some(Function {
+        name: function.clone(),
+        runtime: c.runtime().map(|r| r.as_str().to_owned()),
+        architecture: c.architectures().first().map(|a| a.as_str().to_owned()),
+        memory_mb: c.memory_size(),
+        timeout_seconds: c.timeout(),
+        last_modified: c.last_modified().map(str::to_owned),
+        state,
+    });
+}
+
+/// The function's state as a check: Active is fine, any other state is off, and a state
+/// the answer leaves out is not known, so never taken for Active.
+pub(super) fn add_state(report: &mut HealthReport, name: String, state: Option<&str>) {
+    match state {
+        Some(state) => report.check(name, state, state == "Active", None),
+        None => report.unanswered(
+            name,
+            Unanswered::Unknown("GetFunctionConfiguration answered without a state".into()),
+        ),
+    }
+}
+
+/// Every alarm the stack names, by state: `ALARM` is off, and so is one CloudWatch does
+/// not have. Resources the stack lists without a name or type may be alarms too: that
+/// is said, never assumed either way.
+pub async fn alarms(ctx: &Context, report: &mut HealthReport) {
+    ctx.progress.step("reading the alarms");
+    let names = &ctx.names;
+    if names.unnamed_resources > 0 {
+        let row = if names.alarms.is_empty() {
+            "alarms"
+        } else {
+            "unnamed resources"
+        };
+        report.unanswered(
+            row,
+            Unanswered::NotAvailable(format!(
+                "the stack lists {} resource(s) without the name and type AWS gives each: \
+                 any alarm among them cannot be checked",
+                names.unnamed_resources
+            )),
+        );
+    }
+    if names.alarms.is_empty() {
+        if names.unnamed_resources == 0 {
+            report.check("alarms", "the stack has none", false, None);
+        }
+        return;
+    }
+    match cloudwatch::alarm_states(&ctx.cloudwatch(), &names.alarms).await {
+        Ok(states) => {
+            for (alarm, state) in states {
+                let ok = state != "ALARM" && state != "MISSING";
+                report.check(
+                    format!("alarm {alarm}"),
+                    state,
+                    ok,
+                    Some(next_for_alarm(&alarm)),
+                );
+            }
+        }
+        Err(err) => report.unanswered("alarms", Unanswered::of(&err)),
+    }
+}
+
+/// The window's Invocations, Errors, Throttles and p95 Duration: any error or throttle is
+/// off, and so is a p95 above the runbook's limit.
+pub async fn metrics(ctx: &Context, period: i32, report: &mut HealthReport) {
+    ctx.progress.step("reading last hour's metrics");
+    let m = match cloudwatch::metrics(&ctx.cloudwatch(), &ctx.names.function, period).await {
+        Ok(m) => m,
+        Err(err) => return report.unanswered("metrics", Unanswered::of(&err)),
+    };
+    report.check("invocations", format!("{}", m.invocations), true, None);
+    report.check(
+        "errors",
+        format!("{}", m.errors),
+        m.errors == 0.0,
+        Some("outpost-ops logs --errors"),
+    );
+    report.check(
+        "throttles",
+        format!("{}", m.throttles),
+        m.throttles == 0.0,
+        Some("outpost-ops replay"),
+    );
+    let p95 = m
+        .p95_duration_ms
+        .map_or_else(|| "no data".to_owned(), |ms| format!("{ms:.0} ms"));
+    report.check(
+        "p95 duration",
+        p95,
+        m.p95_duration_ms.is_none_or(|ms| ms <= P95_LIMIT_MS),
+        Some("outpost-ops logs --phrase querying-by-task-arn"),
+    );
+}
+
+/// Both queues: a message waiting, or received and not yet deleted, is off.
+pub async fn queues(ctx: &Context, report: &mut HealthReport) {
+    ctx.progress.step("reading the queues");
+    let names = &ctx.names;
+    let sqs = ctx.sqs();
+    for (url, next) in [
+        (&names.failure_queue_url, "outpost-ops replay --dry-run"),
+        (
+            &names.dead_letter_queue_url,
+            "outpost-ops replay --from dlq --dry-run",
+        ),
+    ] {
+        let name = format!("queue {}", parked::queue_name(url));
+        match parked::depth(&sqs, url).await {
+            Ok((waiting, in_flight)) => report.check(
+                name,
+                format!("{waiting} waiting, {in_flight} in flight"),
+                waiting + in_flight == 0,
+                Some(next),
+            ),
+            Err(err) => report.unanswered(name, Unanswered::of(&err)),
+        }
+    }
+}
+
+/// The reconciler's schedule: it must be enabled. Returns its interval, when it is a
+/// `rate(...)`, for [`last_run`].
+pub async fn schedule(ctx: &Context, report: &mut HealthReport) -> Option<chrono::Duration> {
+    ctx.progress
+        .step("reading the reconciler's schedule and last run");
+    let schedule = &ctx.names.reconciler_schedule;
+    let name = format!("schedule {schedule}");
+    let answer = ctx.events().describe_rule().name(schedule).send().await;
+    let rule = match answer {
+        Ok(rule) => rule,
+        Err(err) => {
+            let err = OpsError::from(aws("DescribeRule", schedule)(err));
+            report.unanswered(name, Unanswered::of(&err));
+            return None;
+        }
+    };
+    let state = rule.state().map_or("UNKNOWN", |s| s.as_str()).to_owned();
+    let expression = rule.schedule_expression().unwrap_or_default().to_owned();
+    report.check(
+        name,
+        format!("{state} {expression}"),
+        state == "ENABLED",
+        None,
+    );
+    rate(&expression)
+}
+
+/// The reconciler's last finished run, from its log: none within two intervals (one
+/// missed run can be a slow start), or within an hour when the interval is not known,
+/// is off.
+pub async fn last_run(
+    ctx: &Context,
+    interval: Option<chrono::Duration>,
+    report: &mut HealthReport,
+) {
+    let expected = interval
+        .and_then(|every| every.checked_mul(2))
+        .unwrap_or(chrono::Duration::hours(1));
+    let since = Utc::now()
+        .checked_sub_signed(expected + chrono::Duration::minutes(5))
+        .unwrap_or(chrono::DateTime::UNIX_EPOCH)
+        .timestamp_millis();
+    let pattern = format!("\"{}\"", contract::logs::RECONCILER_RUN_DONE);
+    let fetched = fetch(
+        &ctx.logs(),
+        Source::Reconciler,
+        &ctx.names.reconciler_log_group,
+        Some(&pattern),
+        since,
+        1,
+        |_| true,
+    )
+    .await;
+    match fetched {
+        Ok(fetched) => match fetched.lines.last() {
+            Some(line) => report.check(
+                "reconciler last run",
+                format!("{}  {}", line.time, line.message),
+                true,
+                None,
+            ),
+            None => report.check(
+                "reconciler last run",
+                format!("none in the last {}m", expected.num_minutes() + 5),
+                false,
+                Some("outpost-ops logs --function reconciler --errors"),
+            ),
+        },
+        Err(err) => report.unanswered("reconciler last run", Unanswered::of(&err)),
+    }
+}
+
+/// `rate(15 minutes)` as a duration; other schedules (cron) as `None`.
+pub fn rate(expression: &str) -> Option<chrono::Duration> {
+    let inner = expression.strip_prefix("rate(")?.strip_suffix(')')?;
+    let (amount, unit) = inner.trim().split_once(' ')?;
+    let amount: i64 = amount.parse().ok()?;
+    match unit.trim_end_matches('s') {
+        "minute" => chrono::Duration::try_minutes(amount),
+        "hour" => chrono::Duration::try_hours(amount),
+        "day" => chrono::Duration::try_days(amount),
+        _ => None,
+    }
+}
+
+/// The subcommand to run first when an alarm fires (README, "On call").
+pub fn next_for_alarm(alarm: &str) -> &'static str {
+    use contract::resources::alarms::*;
+    match alarm {
+        ERRORS => "outpost-ops logs --errors",
+        DURATION => "outpost-ops logs --phrase querying-by-task-arn",
+        THROTTLES | FAILURES_WAITING => "outpost-ops replay --dry-run",
+        DEAD_LETTERS_WAITING => "outpost-ops replay --from dlq --dry-run",
+        RECONCILER_SETTLED => "outpost-ops logs --phrase reconciler-settled",
+        RECONCILER_ERRORS => "outpost-ops logs --function reconciler --errors",
+        _ => "outpost-ops health",
+    }
+}

@@ -137,7 +137,7 @@ check: lint ## The fast inner loop: lint, unit tests, snapshot and contract test
 	# contract's, synth's and testkit's integration tests, named with --workspace for the
 	# reason WORKSPACE_BUILD gives (`-p synth -p testkit` would compile the SDK again).
 	INSTA_UPDATE=no cargo test --locked --workspace --test runbook --test planning \
-	  --test stack --test templates --test runtime
+	  --test stack --test templates --test runtime --test adopt
 
 .PHONY: test
 test: tools lint build ## Run every test and check (what CI runs)

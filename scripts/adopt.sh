@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Adopts the system that runs today (the runbook's table `outpost-dispatches`, log group
-# `/aws/lambda/outpost-dispatch-callback`, rule `outpost-dispatch-completion` and the
-# Node.js function `outpost-dispatch-callback`) into this repository's stack, without
+# Adopts the system that runs today (the runbook's table, log group, rule and Node.js
+# function, under the names `synth names` prints) into this repository's stack, without
 # deleting or copying a record:
 #
-#   1. pre-checks, read-only: the stack does not exist yet; the table's key schema and
-#      indexes match the template's, and point-in-time recovery is on; the log group and
+#   1. pre-checks, read-only: the stack does not exist yet; the table is the template's
+#      (`synth adopt check`: key schema, key attribute types, both indexes with their keys
+#      and projections, billing mode) and point-in-time recovery is on; the log group and
 #      the rule exist; the old function is found;
 #   2. an IMPORT change set brings the table, the log group and the rule into the stack,
 #      each retained (dist/adopt/import-template.json, dist/adopt/resources-to-import.json,
@@ -15,7 +15,8 @@
 #   4. a normal deploy (scripts/deploy.sh) brings the imported resources to the template's
 #      configuration, creates our function, queues, alarms and reconciler, and points the
 #      rule at our function;
-#   5. a test dispatch is settled end to end through the deployed function, then removed.
+#   5. a test dispatch (its record from `synth adopt test-record`) is settled end to end
+#      through the deployed function, judged by `synth adopt test-settled`, then removed.
 #
 # Stopped tasks whose events arrive between 3 and 4 (the deploy takes minutes) find no
 # function; the reconciler, deployed in 4, settles them on its first runs. README.md
@@ -25,8 +26,12 @@
 #                                command instead of running it
 #   scripts/adopt.sh             (what `make adopt` runs) asks before steps 2 to 5
 #
-# Settings: STACK_NAME (default outpost-dispatch-callback), YES=1 (do not ask), and
+# Settings: STACK_NAME (default: `synth names stack`), YES=1 (do not ask), and
 # everything scripts/deploy.sh reads (ARTIFACT_BUCKET, ARCH, CLUSTER_ARN, ...).
+#
+# This script is glue: AWS CLI calls and the files between them. What is compared, what a
+# record holds and what counts as settled are decided in Rust (synth/src/adopt/), with the
+# contract's names.
 #
 # The import describes the resources as they exist (names, keys, indexes, billing mode);
 # CloudFormation changes nothing on import and compares templates afterwards, so the
@@ -41,19 +46,14 @@ tools="$root/.venv/tools/bin"
 aws="${AWS_CLI:-$tools/aws}"
 # shellcheck source=scripts/cloudformation.sh
 source scripts/cloudformation.sh
-stack="${STACK_NAME:-outpost-dispatch-callback}"
 dry_run="${DRY_RUN:-}"
 dir=dist/adopt
-template=templates/stack.json
 
 step() { printf '\n==> %s\n' "$*"; }
 fail() {
   printf 'adopt: %s\n' "$*" >&2
   exit 1
 }
-# text EXPR: a string of the template (names come from the template, never from here)
-text() { "$tools/jp.py" "$1" <"$template" | tr -d '"'; }
-normal() { "$tools/python" -m json.tool --compact --sort-keys; }
 # run COMMAND...: runs it, or with DRY_RUN=1 prints it
 run() {
   if [[ -n "$dry_run" ]]; then
@@ -72,36 +72,22 @@ confirm() {
   [[ "$answer" == yes ]] || fail "stopped before: $1 (nothing after this was done; YES=1 skips the questions)"
 }
 
-table="$(text Resources.DispatchTable.Properties.TableName)"
-log_group="$(text Resources.CallbackLogGroup.Properties.LogGroupName)"
-rule="$(text Resources.CompletionRule.Properties.Name)"
-function="$(text Resources.CallbackFunction.Properties.FunctionName)"
+# Every name comes from synth (the contract and the template), never from this script.
+names="$(synth names stack table log-group rule function)"
+{ read -r default_stack; read -r table; read -r log_group; read -r rule; read -r function; } <<<"$names"
+stack="${STACK_NAME:-$default_stack}"
 
 step "1. pre-checks (read-only)"
 state="$(stack_state "$stack")"
 [[ -z "$state" ]] || fail "stack $stack already exists ($state): the system is adopted or deployed already (use make deploy)"
 printf '  ok: no stack %s yet\n' "$stack"
-"$aws" dynamodb describe-table --table-name "$table" >/dev/null 2>&1 || fail "table $table does not exist"
-expected="$("$tools/jp.py" Resources.DispatchTable.Properties.KeySchema <"$template" | normal)"
-actual="$("$aws" dynamodb describe-table --table-name "$table" --query Table.KeySchema --output json | normal)"
-[[ "$actual" == "$expected" ]] || fail "table $table has the key $actual, the template $expected: an import cannot change a key"
-printf '  ok: %s key schema %s\n' "$table" "$actual"
-indexes='sort_by(@, &IndexName)[].{IndexName: IndexName, KeySchema: KeySchema}'
-expected="$("$tools/jp.py" "Resources.DispatchTable.Properties.GlobalSecondaryIndexes | $indexes" <"$template" | normal)"
-actual="$("$aws" dynamodb describe-table --table-name "$table" --query "Table.GlobalSecondaryIndexes | $indexes" --output json | normal)"
-[[ "$actual" == "$expected" ]] || fail "table $table has the indexes $actual, the template $expected"
-printf '  ok: %s indexes %s\n' "$table" "$actual"
-expected="$(text Resources.DispatchTable.Properties.BillingMode)"
-actual="$("$aws" dynamodb describe-table --table-name "$table" --query Table.BillingModeSummary.BillingMode --output text)"
-# A table created on demand before billing-mode summaries existed reports none.
-[[ "$actual" == "$expected" || ( "$actual" == None && "$expected" == PROVISIONED ) ]] ||
-  fail "table $table bills $actual, the template $expected: change one of them first"
-printf '  ok: %s billing mode %s\n' "$table" "$actual"
-pitr="$("$aws" dynamodb describe-continuous-backups --table-name "$table" --output text \
-  --query ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus)"
-[[ "$pitr" == ENABLED ]] ||
-  fail "point-in-time recovery is $pitr on $table; turn it on first: aws dynamodb update-continuous-backups --table-name $table --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true"
-printf '  ok: %s point-in-time recovery ENABLED\n' "$table"
+mkdir -p "$dir/old-function"
+"$aws" dynamodb describe-table --table-name "$table" --output json >"$dir/table.json" ||
+  fail "cannot read table $table (see above)"
+"$aws" dynamodb describe-continuous-backups --table-name "$table" --output json >"$dir/continuous-backups.json" ||
+  fail "cannot read the continuous backups of $table (see above)"
+# Exits 1, listing every difference, unless the table is the template's with recovery on.
+synth adopt check --table "$dir/table.json" --continuous-backups "$dir/continuous-backups.json"
 "$aws" logs describe-log-groups --log-group-name-prefix "$log_group" --query 'logGroups[0].logGroupName' --output text |
   grep -qx -- "$log_group" || fail "log group $log_group does not exist"
 printf '  ok: log group %s\n' "$log_group"
@@ -122,9 +108,8 @@ else
 fi
 
 step "the import documents (synth adopt)"
-mkdir -p "$dir/old-function"
 pattern="$("$aws" events describe-rule --name "$rule" --query EventPattern --output text)"
-cargo run --locked -q -p synth -- adopt --out-dir "$dir" --rule-arn "$rule_arn" --rule-event-pattern "$pattern"
+synth adopt --out-dir "$dir" --rule-arn "$rule_arn" --rule-event-pattern "$pattern"
 "$tools/cfn-lint" --non-zero-exit-code warning -- "$dir/import-template.json"
 printf '  %s\n' "$dir/import-template.json" "$dir/resources-to-import.json"
 sed 's/^/    /' "$dir/resources-to-import.json"
@@ -160,19 +145,21 @@ step "5. a test dispatch settled end to end"
 confirm "Put a test dispatch in $table, settle it through the deployed function, then delete it?"
 dispatch="adopt-check-$(date -u +%Y%m%d%H%M%S)"
 task="arn:aws:ecs:${AWS_REGION:-us-east-1}:000000000000:task/adopt-check/$dispatch"
-item="{\"dispatchId\":{\"S\":\"$dispatch\"},\"status\":{\"S\":\"RUNNING\"},\"taskArn\":{\"S\":\"$task\"},\"createdAt\":{\"S\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}}"
+synth adopt test-record --dispatch-id "$dispatch" --task-arn "$task" \
+  --created-at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dir/check-item.json"
+synth adopt test-record --dispatch-id "$dispatch" --key >"$dir/check-key.json"
 sed -e "s|@DISPATCH_ID@|$dispatch|g" -e "s|@TASK_ARN@|$task|g" examples/adopt/stopped-event.json >"$dir/check-event.json"
-run "$aws" dynamodb put-item --table-name "$table" --item "$item"
+run "$aws" dynamodb put-item --table-name "$table" --item "file://$dir/check-item.json"
 run "$aws" lambda invoke --function-name "$function" --cli-binary-format raw-in-base64-out \
   --payload "file://$dir/check-event.json" "$dir/check-response.json"
 if [[ -z "$dry_run" ]]; then
-  status="$("$aws" dynamodb get-item --table-name "$table" --consistent-read \
-    --key "{\"dispatchId\":{\"S\":\"$dispatch\"}}" --query Item.status.S --output text)"
-  "$aws" dynamodb delete-item --table-name "$table" --key "{\"dispatchId\":{\"S\":\"$dispatch\"}}"
-  [[ "$status" == COMPLETED ]] || fail "the test dispatch ended $status, not COMPLETED: see $dir/check-response.json"
-  printf '  ok: %s settled COMPLETED by the deployed function, and removed\n' "$dispatch"
+  "$aws" dynamodb get-item --table-name "$table" --consistent-read \
+    --key "file://$dir/check-key.json" --output json >"$dir/check-record.json"
+  "$aws" dynamodb delete-item --table-name "$table" --key "file://$dir/check-key.json"
+  synth adopt test-settled --item "$dir/check-record.json" || fail "see $dir/check-response.json"
+  printf '  ok: %s removed\n' "$dispatch"
 else
-  run "$aws" dynamodb delete-item --table-name "$table" --key "{\"dispatchId\":{\"S\":\"$dispatch\"}}"
+  run "$aws" dynamodb delete-item --table-name "$table" --key "file://$dir/check-key.json"
 fi
 
 step "adopted${dry_run:+ (dry run: nothing was changed)}"

@@ -6,7 +6,7 @@
 #   scripts/bootstrap.sh        (what `make bootstrap` runs)
 #
 # Settings (environment variables):
-#   BOOTSTRAP_STACK_NAME   the bootstrap stack's name   (default outpost-dispatch-bootstrap)
+#   BOOTSTRAP_STACK_NAME   the bootstrap stack's name   (default: `synth names bootstrap-stack`)
 #   BOOTSTRAP_TEMPLATE     template file to deploy      (default: synthesized from source)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL           read by the AWS CLI itself
 #
@@ -19,7 +19,7 @@ cd "$root"
 aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 # shellcheck source=scripts/cloudformation.sh
 source scripts/cloudformation.sh
-stack="${BOOTSTRAP_STACK_NAME:-outpost-dispatch-bootstrap}"
+stack="${BOOTSTRAP_STACK_NAME:-$(synth names bootstrap-stack)}"
 
 template="$(template_file bootstrap "${BOOTSTRAP_TEMPLATE:-}")"
 cfn_deploy "$stack" "$template"

@@ -1,9 +1,18 @@
+# shellcheck shell=bash
 # Shell helpers for the scripts that deploy and read stacks; sourced, never run.
 # They use "$aws" (the AWS CLI) and "$root" (the repository) from the sourcing script.
+# shellcheck disable=SC2154 # $aws and $root are the sourcing script's
 
 # A failure inside $(...) stops the script too (bash turns errexit off there otherwise),
 # so a failed synth or upload can never hand on a stale file or key.
 shopt -s inherit_errexit 2>/dev/null || true
+
+# synth ARGS...: the `synth` command, built from source. Every name a script uses and
+# every decision it acts on comes from it (`synth names`, `synth adopt check`, ...), so
+# no script spells a stack, an attribute or a status.
+synth() {
+  (cd "$root" && cargo run --locked -q -p synth -- "$@")
+}
 
 # template_file WHICH GIVEN: GIVEN if set, else the `stack` or `bootstrap` template
 # synthesized from source into dist/WHICH.json; prints the path.
@@ -15,7 +24,7 @@ template_file() {
   fi
   echo "==> $which template (synthesized from source)" >&2
   mkdir -p "$root/dist"
-  (cd "$root" && cargo run --locked -q -p synth -- "$which" --out "dist/$which.json") || return
+  synth "$which" --out "dist/$which.json" || return
   printf '%s' "$root/dist/$which.json"
 }
 
@@ -59,7 +68,7 @@ cfn_show_change_set() {
   described="$(mktemp)"
   "$aws" cloudformation describe-change-set --change-set-name "$CHANGE_SET" --output json >"$described"
   local status=0
-  (cd "$root" && cargo run --locked -q -p synth -- change-set --file "$described") | sed 's/^/    /' || status=$?
+  synth change-set --file "$described" | sed 's/^/    /' || status=$?
   rm -f "$described"
   return "$status"
 }
@@ -103,7 +112,7 @@ cfn_deploy() {
   fi
   local state wait=stack-update-complete
   state="$("$aws" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text)"
-  [[ "$state" == REVIEW_IN_PROGRESS ]] && wait=stack-create-complete
+  [[ "$state" == REVIEW_IN_PROGRESS ]] && wait="stack-create-complete"
   "$aws" cloudformation execute-change-set --change-set-name "$CHANGE_SET"
   "$aws" cloudformation wait "$wait" --stack-name "$stack"
   echo "    Successfully created/updated stack - $stack"

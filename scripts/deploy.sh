@@ -6,12 +6,12 @@
 #
 # Settings (environment variables; `make deploy VAR=...` passes them through):
 #   ARTIFACT_BUCKET   S3 bucket for the code zips        (default: the bootstrap stack's, see make bootstrap)
-#   BOOTSTRAP_STACK_NAME  the bootstrap stack            (default outpost-dispatch-bootstrap)
-#   STACK_NAME        CloudFormation stack name          (default outpost-dispatch-callback)
+#   BOOTSTRAP_STACK_NAME  the bootstrap stack            (default: `synth names bootstrap-stack`)
+#   STACK_NAME        CloudFormation stack name          (default: `synth names stack`)
 #   ARCH              arm64 or x86_64                    (default arm64)
 #   ZIP               the callback's code zip            (default: the one `make package` made for ARCH)
 #   RECONCILER_ZIP    the reconciler's code zip          (default: the one `make package` made for ARCH)
-#   CLUSTER_ARN       ECS cluster the rule listens to    (default: outpost-dev in the account and region)
+#   CLUSTER_ARN       ECS cluster the rule listens to    (default: the template's, in the account and region)
 #   ALARM_TOPIC_ARN   SNS topic for alarm notifications  (default: none)
 #   TEMPLATE          template file to deploy            (default: synthesized from source into dist/stack.json)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
@@ -29,11 +29,11 @@ cd "$root"
 aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 # shellcheck source=scripts/cloudformation.sh
 source scripts/cloudformation.sh
-stack="${STACK_NAME:-outpost-dispatch-callback}"
+stack="${STACK_NAME:-$(synth names stack)}"
 arch="${ARCH:-arm64}"
 bucket="${ARTIFACT_BUCKET:-}"
 if [[ -z "$bucket" ]]; then
-  bootstrap="${BOOTSTRAP_STACK_NAME:-outpost-dispatch-bootstrap}"
+  bootstrap="${BOOTSTRAP_STACK_NAME:-$(synth names bootstrap-stack)}"
   bucket="$(stack_output "$bootstrap" ArtifactBucketName || true)"
   [[ -n "$bucket" ]] || bucket="$(stack_resource "$bootstrap" ArtifactBucket 2>/dev/null || true)"
   [[ -n "$bucket" ]] || {

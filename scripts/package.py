@@ -3,8 +3,8 @@
     python scripts/package.py BINARY NAME ARCH OUT_DIR
     python scripts/package.py --verify ZIP ARCH
 
-Writes OUT_DIR/NAME-ARCH-HASH.zip (NAME is the function's, such as
-outpost-dispatch-callback), where HASH is the start of the zip's SHA-256, and prints that
+Writes OUT_DIR/NAME-ARCH-HASH.zip (NAME is the function's, as `synth names function`
+prints it), where HASH is the start of the zip's SHA-256, and prints that
 path. The zip holds one entry, `bootstrap`, with a fixed
 timestamp (1980-01-01), fixed Unix permissions (0755, as Lambda needs to execute it) and
 a fixed compression level, so the same binary always gives the same bytes, and the same

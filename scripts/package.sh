@@ -3,8 +3,8 @@
 #
 #   scripts/package.sh [arm64|x86_64]        (default: arm64, as the stack deploys)
 #
-# Prints the paths of the two zips (dist/outpost-dispatch-callback-ARCH-HASH.zip, then
-# dist/outpost-dispatch-reconciler-ARCH-HASH.zip) on its last two lines and records them
+# Prints the paths of the two zips (dist/FUNCTION-ARCH-HASH.zip, the callback's, then the
+# reconciler's; FUNCTION is the function's name) on its last two lines and records them
 # in dist/ARCH.callback.zip-path and dist/ARCH.reconciler.zip-path for `make deploy`.
 set -euo pipefail
 

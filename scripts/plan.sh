@@ -6,7 +6,7 @@
 #   scripts/plan.sh          (what `make plan` runs)
 #
 # Settings (environment variables; `make plan VAR=...` passes them through):
-#   STACK_NAME        the stack                          (default outpost-dispatch-callback)
+#   STACK_NAME        the stack                          (default: `synth names stack`)
 #   CLUSTER_ARN, ALARM_TOPIC_ARN                         as for make deploy
 #   TEMPLATE          template file                      (default: synthesized from source)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
@@ -23,7 +23,7 @@ cd "$root"
 aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 # shellcheck source=scripts/cloudformation.sh
 source scripts/cloudformation.sh
-stack="${STACK_NAME:-outpost-dispatch-callback}"
+stack="${STACK_NAME:-$(synth names stack)}"
 
 template="$(template_file stack "${TEMPLATE:-}")"
 

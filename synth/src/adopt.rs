@@ -16,7 +16,14 @@
 //! - the resources to import: each one's type, logical ID and primary identifier (the
 //!   rule's is its ARN, which only the account knows, so it is given).
 //!
-//! `scripts/adopt.sh` (`make adopt`) runs the migration around them.
+//! `scripts/adopt.sh` (`make adopt`) runs the migration around them. The decisions it
+//! needs are made here too, so the script holds only AWS calls and files: [`precheck`]
+//! compares the running table with the template's before anything changes, and
+//! [`test_record`] writes the test dispatch that is settled once the stack is deployed,
+//! and judges how it ended.
+
+pub mod precheck;
+pub mod test_record;
 
 use std::path::Path;
 
@@ -58,8 +65,6 @@ pub const ADOPTED: [Adopted; 3] = [
     },
 ];
 
-/// The import template for `stack` (a template document); `rule_pattern` is the running
-/// rule's event pattern.
 /// `synth adopt`: writes DIR/import-template.json and DIR/resources-to-import.json for
 /// the running rule `rule_arn`, whose event pattern is `pattern` (JSON).
 pub fn write(dir: &Path, rule_arn: &str, pattern: &str) -> Result<(), SynthError> {
@@ -85,6 +90,21 @@ pub fn write(dir: &Path, rule_arn: &str, pattern: &str) -> Result<(), SynthError
     Ok(())
 }
 
+/// A JSON document from `path` (an AWS CLI answer the script saved).
+fn read_json(path: &Path) -> Result<Value, SynthError> {
+    let what = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| SynthError::Read {
+        what: what.clone(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|err| SynthError::Parse {
+        what,
+        reason: err.to_string(),
+    })
+}
+
+/// The import template for `stack` (a template document); `rule_pattern` is the running
+/// rule's event pattern.
 pub fn import_template(stack: &Value, rule_pattern: &Value) -> Value {
     let mut resources = Map::new();
     for adopted in &ADOPTED {

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::diff::Finding;
+use crate::names::{self, Name};
 use crate::render::{self, Which};
 use crate::{adopt, change_set, diff, stack, SynthError};
 
@@ -62,16 +63,13 @@ enum Cmd {
     },
     /// Write what `make adopt` imports the running system with: DIR/import-template.json
     /// (the table, log group and rule, retained, described as they exist) and
-    /// DIR/resources-to-import.json.
-    Adopt {
-        #[arg(long, value_name = "DIR")]
-        out_dir: PathBuf,
-        /// The running rule's ARN, its identifier in the import.
-        #[arg(long, value_name = "ARN")]
-        rule_arn: String,
-        /// The running rule's event pattern (JSON), as `aws events describe-rule` gives it.
-        #[arg(long, value_name = "JSON")]
-        rule_event_pattern: String,
+    /// DIR/resources-to-import.json. Its subcommands are the adoption's other decisions.
+    Adopt(AdoptArgs),
+    /// Print the names the scripts use (stacks, table, function, log group, rule,
+    /// reconciler): each NAME's value on a line, or with none, every `NAME VALUE`.
+    Names {
+        #[arg(value_enum, value_name = "NAME")]
+        names: Vec<Name>,
     },
     /// Show a change set (the JSON `aws cloudformation describe-change-set` prints, on
     /// standard input or from FILE) as a table: action, logical ID, type, replacement,
@@ -79,6 +77,58 @@ enum Cmd {
     ChangeSet {
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
+    },
+}
+
+/// `synth adopt`: the import documents (its own options), or one of its subcommands.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct AdoptArgs {
+    #[command(subcommand)]
+    command: Option<AdoptCmd>,
+    /// Where to write the two documents.
+    #[arg(long, value_name = "DIR", required = true)]
+    out_dir: Option<PathBuf>,
+    /// The running rule's ARN, its identifier in the import.
+    #[arg(long, value_name = "ARN", required = true)]
+    rule_arn: Option<String>,
+    /// The running rule's event pattern (JSON), as `aws events describe-rule` gives it.
+    #[arg(long, value_name = "JSON", required = true)]
+    rule_event_pattern: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdoptCmd {
+    /// The pre-checks: compare the running table with the template's (key schema, key
+    /// attribute types, both indexes with their keys and projections, billing mode,
+    /// point-in-time recovery). Exits 1, listing every difference, when they differ.
+    Check {
+        /// What `aws dynamodb describe-table --output json` printed.
+        #[arg(long, value_name = "FILE")]
+        table: PathBuf,
+        /// What `aws dynamodb describe-continuous-backups --output json` printed.
+        #[arg(long, value_name = "FILE")]
+        continuous_backups: PathBuf,
+    },
+    /// Print the test dispatch's record (a RUNNING dispatch of the task), as
+    /// `aws dynamodb put-item --item` takes it; with --key, only its key.
+    TestRecord {
+        #[arg(long, value_name = "ID")]
+        dispatch_id: String,
+        #[arg(long, value_name = "ARN", required_unless_present = "key")]
+        task_arn: Option<String>,
+        /// When the dispatch was launched, `YYYY-MM-DDTHH:MM:SSZ`.
+        #[arg(long, value_name = "TIME", required_unless_present = "key")]
+        created_at: Option<String>,
+        /// Print only the record's key (for get-item and delete-item).
+        #[arg(long)]
+        key: bool,
+    },
+    /// Whether the test dispatch ended as its event says (COMPLETED): FILE is what
+    /// `aws dynamodb get-item --output json` printed for it. Exits 1 when it did not.
+    TestSettled {
+        #[arg(long, value_name = "FILE")]
+        item: PathBuf,
     },
 }
 
@@ -129,11 +179,52 @@ fn exec(cli: Cli) -> Result<bool, SynthError> {
         Some(Cmd::ChangeSet { file }) => {
             change_set::show(file.as_deref()).map(|dangerous| !dangerous)
         }
-        Some(Cmd::Adopt {
-            out_dir,
-            rule_arn,
-            rule_event_pattern,
-        }) => adopt::write(&out_dir, &rule_arn, &rule_event_pattern).map(|()| true),
+        Some(Cmd::Adopt(args)) => adopt_exec(args),
+        Some(Cmd::Names { names: asked }) => {
+            print!("{}", names::listing(&asked));
+            Ok(true)
+        }
+    }
+}
+
+fn adopt_exec(args: AdoptArgs) -> Result<bool, SynthError> {
+    match args.command {
+        None => {
+            // clap requires the three options when no subcommand is given.
+            let (Some(out_dir), Some(rule_arn), Some(pattern)) =
+                (args.out_dir, args.rule_arn, args.rule_event_pattern)
+            else {
+                unreachable!("clap requires --out-dir, --rule-arn and --rule-event-pattern");
+            };
+            adopt::write(&out_dir, &rule_arn, &pattern).map(|()| true)
+        }
+        Some(AdoptCmd::Check {
+            table,
+            continuous_backups,
+        }) => adopt::precheck::show(&table, &continuous_backups),
+        Some(AdoptCmd::TestRecord {
+            dispatch_id,
+            task_arn,
+            created_at,
+            key,
+        }) => {
+            let document = if key {
+                adopt::test_record::key(&dispatch_id)
+            } else {
+                // clap requires both unless --key is given.
+                let (Some(task_arn), Some(created_at)) = (task_arn, created_at) else {
+                    unreachable!("clap requires --task-arn and --created-at without --key");
+                };
+                adopt::test_record::item(&adopt::test_record::TestDispatch {
+                    dispatch_id,
+                    task_arn,
+                    created_at,
+                })
+            };
+            println!("{document}");
+            Ok(true)
+        }
+        Some(AdoptCmd::TestSettled { item }) => adopt::test_record::show_settled(&item),
     }
 }
 

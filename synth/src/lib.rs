@@ -1,7 +1,8 @@
 //! Builds the CloudFormation template of the outpost-dispatch-callback system from typed
 //! Rust structs. `cli` is the command line; [`render()`] is the core, and
 //! [`stack::table::dispatch_table`] gives the table definition alone; [`bootstrap`] is the
-//! small stack that must exist first.
+//! small stack that must exist first. [`adopt`] holds the adoption's documents and
+//! decisions, and [`names`] the names the scripts ask for instead of spelling them.
 
 pub mod adopt;
 pub mod bootstrap;
@@ -11,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 mod error;
+pub mod names;
 pub mod render;
 pub mod stack;
 

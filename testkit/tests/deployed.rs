@@ -1,0 +1,767 @@
+//! What the templates deploy: the bootstrap stack and the system's stack, deployed into an
+//! empty moto through the path of an account (`scripts/bootstrap.sh`, then
+//! `scripts/deploy.sh`, which runs `aws cloudformation deploy`; `testkit::stack`), then:
+//!
+//! 1. every resource the runbook's read-only commands look at, compared with the template
+//!    that declared it (the runbook's own AWS CLI commands, as on-call runs them);
+//! 2. a second run of both scripts, which must upload nothing and change nothing;
+//! 3. `make plan` and `make deploy` given a change that removes the table and every queue
+//!    and log group (the system's stack given the bootstrap template): the plan flags it
+//!    and exits 1, the deploy refuses it without `YES=1`, and the stack is unchanged;
+//! 4. `make adopt`'s dry run against the deployed resources, which carry the runbook's
+//!    names: its pre-checks run for real (refusing the table while moto leaves its
+//!    point-in-time recovery off, then passing), and it prints, never runs, the import and
+//!    the old function's retirement; its test record goes into the table and out again;
+//!    an existing stack is refused first of all.
+//!
+//! One deploy serves all four, in this order: a deploy costs more than all the checks on
+//! a 2-core machine, and each step acts on what the ones before it left (the dry run
+//! needs the deployed resources under the runbook's names, and turns recovery on).
+//!
+//! moto 5 applies only a bucket's encryption from a template, and not the table's
+//! point-in-time recovery, alarms, async invoke configs or queue policies: those are
+//! checked on the template, by synth's tests, cfn-lint and checkov.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use contract::outputs::{self, Output};
+use contract::resources::{BOOTSTRAP_STACK, STACK};
+use serde_json::Value;
+use synth::adopt::precheck::{compare, Difference, TableShape};
+use synth::adopt::test_record::{self, NotSettled, TestDispatch};
+use synth::names::Name;
+use testkit::server::Server;
+use testkit::stack::LocalStack;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_templates_deploy_as_written_and_the_scripts_guard_the_data() {
+    let stack = LocalStack::deploy().await;
+    let shell = Shell {
+        server: &stack.server,
+    };
+    let templates = Templates::synthesized();
+
+    every_resource_is_its_templates(&shell, &templates);
+    a_second_run_uploads_nothing_and_changes_nothing(&shell);
+    a_change_that_removes_data_is_flagged_and_refused(&shell);
+    the_adoption_dry_run_checks_the_running_table_and_changes_nothing(&shell, &templates);
+}
+
+/// The two templates, as synth renders them (the committed files are the same bytes:
+/// synth's `templates` test).
+struct Templates {
+    stack: Value,
+    bootstrap: Value,
+}
+
+impl Templates {
+    fn synthesized() -> Templates {
+        Templates {
+            stack: testkit::template::stack(),
+            bootstrap: serde_json::from_str(&synth::render_bootstrap())
+                .expect("the bootstrap template is JSON"),
+        }
+    }
+
+    fn properties(&self, logical_id: &str) -> &Value {
+        let properties = &self.stack["Resources"][logical_id]["Properties"];
+        assert!(properties.is_object(), "the template has no {logical_id}");
+        properties
+    }
+
+    /// A parameter's default, as a deploy that does not set it uses it.
+    fn default_of(&self, parameter: &str) -> &Value {
+        &self.stack["Parameters"][parameter]["Default"]
+    }
+
+    fn name(&self, name: Name) -> String {
+        name.value(&self.stack)
+    }
+
+    /// The name a resource the stack outputs carries in the template (`property`).
+    fn name_of(&self, output: Output, property: &str) -> String {
+        self.properties(output.logical_id)[property]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} has no {property}", output.logical_id))
+            .to_owned()
+    }
+}
+
+/// Runs the AWS CLI and the scripts against the stack's moto, as a person's shell would,
+/// with none of the person's AWS configuration or deployment settings.
+struct Shell<'a> {
+    server: &'a Server,
+}
+
+/// A script's exit code and what it printed, standard output and error interleaved as a
+/// terminal shows them.
+struct Ran {
+    code: i32,
+    output: String,
+}
+
+impl Shell<'_> {
+    fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
+            .current_dir(testkit::repo_root())
+            .envs(self.server.env())
+            .envs([
+                ("AWS_PAGER", ""),
+                ("AWS_CONFIG_FILE", "/dev/null"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ])
+            .stdin(Stdio::null());
+        for setting in [
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_CLI",
+            "STACK_NAME",
+            "BOOTSTRAP_STACK_NAME",
+            "TEMPLATE",
+            "BOOTSTRAP_TEMPLATE",
+            "ARTIFACT_BUCKET",
+            "ARCH",
+            "ZIP",
+            "RECONCILER_ZIP",
+            "CLUSTER_ARN",
+            "ALARM_TOPIC_ARN",
+            "DRY_RUN",
+            "YES",
+        ] {
+            command.env_remove(setting);
+        }
+        command
+    }
+
+    /// `aws ARGS --output json`, or its error output.
+    fn try_aws(&self, args: &[&str]) -> Result<Value, String> {
+        // awscli v1 pins SQS to its legacy endpoint and ignores AWS_ENDPOINT_URL for it,
+        // so every call names the endpoint.
+        let output = self
+            .command(testkit::repo_root().join(".venv/tools/bin/aws"))
+            .args(args)
+            .args(["--output", "json", "--endpoint-url", self.server.endpoint()])
+            .output()
+            .expect("run the AWS CLI (make tools installs it)");
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|err| format!("aws {args:?} printed no JSON: {err}"))
+    }
+
+    /// `aws ARGS --output json`, which must succeed.
+    fn aws(&self, args: &[&str]) -> Value {
+        self.try_aws(args)
+            .unwrap_or_else(|err| panic!("aws {args:?} failed: {err}"))
+    }
+
+    /// Runs `script` (a path under the repository) with `settings`, with no terminal.
+    fn script(&self, script: &str, settings: &[(&str, &str)]) -> Ran {
+        let output = self
+            .command("bash")
+            .args(["-c", r#"exec "$@" 2>&1"#, "bash"])
+            .arg(testkit::repo_root().join(script))
+            .envs(settings.iter().copied())
+            .output()
+            .unwrap_or_else(|err| panic!("run {script}: {err}"));
+        let ran = Ran {
+            code: output.status.code().expect("the script exited"),
+            output: String::from_utf8_lossy(&output.stdout).into_owned(),
+        };
+        for line in ran.output.lines() {
+            println!("  | {line}");
+        }
+        ran
+    }
+
+    /// The physical ID of one of a stack's resources (moto leaves a stack's outputs empty
+    /// after a change-set deploy, and its resource list is right).
+    fn resource(&self, stack: &str, logical_id: &str) -> String {
+        let resources = self.aws(&[
+            "cloudformation",
+            "list-stack-resources",
+            "--stack-name",
+            stack,
+        ]);
+        resources["StackResourceSummaries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|resource| resource["LogicalResourceId"] == logical_id)
+            .and_then(|resource| resource["PhysicalResourceId"].as_str())
+            .unwrap_or_else(|| panic!("stack {stack} has no {logical_id}"))
+            .to_owned()
+    }
+
+    fn resource_count(&self, stack: &str) -> usize {
+        let resources = self.aws(&[
+            "cloudformation",
+            "list-stack-resources",
+            "--stack-name",
+            stack,
+        ]);
+        resources["StackResourceSummaries"]
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+}
+
+/// One comparison: what the template says, and what AWS answers.
+struct Same {
+    label: String,
+    template: Value,
+    deployed: Value,
+}
+
+fn same(label: impl Into<String>, template: impl Into<Value>, deployed: impl Into<Value>) -> Same {
+    Same {
+        label: label.into(),
+        template: template.into(),
+        deployed: deployed.into(),
+    }
+}
+
+/// Prints every comparison, and fails listing each one that differs.
+fn all_same(checks: Vec<Same>) {
+    let mut differ = Vec::new();
+    for check in checks {
+        if check.template == check.deployed {
+            println!("  ok: {} = {}", check.label, check.deployed);
+        } else {
+            differ.push(format!(
+                "{}: the template says {}, AWS has {}",
+                check.label, check.template, check.deployed
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+/// An array's string members, sorted.
+fn sorted_strings<'a>(values: impl IntoIterator<Item = &'a Value>) -> Value {
+    let mut names: Vec<&str> = values.into_iter().filter_map(Value::as_str).collect();
+    names.sort_unstable();
+    names.into()
+}
+
+fn sorted_keys(object: &Value) -> Value {
+    let mut keys: Vec<&String> = object
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .collect();
+    keys.sort_unstable();
+    keys.into_iter()
+        .map(|key| Value::from(key.as_str()))
+        .collect()
+}
+
+fn every_resource_is_its_templates(shell: &Shell, templates: &Templates) {
+    println!("==> both stacks and every resource CREATE_COMPLETE");
+    let mut checks = Vec::new();
+    for stack in [BOOTSTRAP_STACK, STACK] {
+        let described = shell.aws(&["cloudformation", "describe-stacks", "--stack-name", stack]);
+        checks.push(same(
+            format!("stack {stack} status"),
+            "CREATE_COMPLETE",
+            described["Stacks"][0]["StackStatus"].clone(),
+        ));
+        let resources = shell.aws(&[
+            "cloudformation",
+            "list-stack-resources",
+            "--stack-name",
+            stack,
+        ]);
+        let pending: Vec<&Value> = resources["StackResourceSummaries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|resource| resource["ResourceStatus"] != "CREATE_COMPLETE")
+            .map(|resource| &resource["LogicalResourceId"])
+            .collect();
+        checks.push(same(
+            format!("stack {stack}'s resources not CREATE_COMPLETE"),
+            Value::Array(Vec::new()),
+            pending.into_iter().cloned().collect::<Vec<_>>(),
+        ));
+    }
+    all_same(checks);
+
+    println!("==> the code bucket (bootstrap template)");
+    let bucket = shell.resource(BOOTSTRAP_STACK, synth::bootstrap::BUCKET);
+    shell.aws(&["s3api", "head-bucket", "--bucket", &bucket]);
+    let encryption = shell.aws(&["s3api", "get-bucket-encryption", "--bucket", &bucket]);
+    all_same(vec![same(
+        format!("{bucket} encryption"),
+        templates.bootstrap["Resources"][synth::bootstrap::BUCKET]["Properties"]
+            ["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+            ["ServerSideEncryptionByDefault"]["SSEAlgorithm"]
+            .clone(),
+        encryption["ServerSideEncryptionConfiguration"]["Rules"][0]
+            ["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+            .clone(),
+    )]);
+
+    println!("==> DynamoDB table (runbook: describe-table)");
+    let table = templates.name(Name::Table);
+    let described = shell.aws(&["dynamodb", "describe-table", "--table-name", &table]);
+    let backups = shell.aws(&[
+        "dynamodb",
+        "describe-continuous-backups",
+        "--table-name",
+        &table,
+    ]);
+    let declared = templates.properties(outputs::TABLE_NAME.logical_id);
+    let expected = TableShape::from_template(declared).expect("the template's table reads");
+    let running = TableShape::from_aws(&described, &backups).expect("moto's answers read");
+    // The adoption's own comparison: key schema, key attribute types, both indexes with
+    // their keys and projections, billing mode. moto does not apply point-in-time recovery
+    // from a template (the adoption's dry run below sees it off), so that one is left out.
+    let comparison = compare(&expected, &running);
+    let differences: Vec<String> = comparison
+        .differences
+        .iter()
+        .filter(|difference| !matches!(difference, Difference::PointInTimeRecovery { .. }))
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "table {table}: {}",
+        differences.join("\n")
+    );
+    for line in comparison.agreed {
+        println!("  ok: {table} {line}");
+    }
+    all_same(vec![same(
+        format!("{table} deletion protection"),
+        declared["DeletionProtectionEnabled"].clone(),
+        described["Table"]["DeletionProtectionEnabled"].clone(),
+    )]);
+
+    println!("==> EventBridge rule (runbook: describe-rule, list-targets-by-rule)");
+    let rule = templates.name(Name::Rule);
+    let declared = templates.properties(outputs::RULE_NAME.logical_id);
+    let described = shell.aws(&["events", "describe-rule", "--name", &rule]);
+    let targets = shell.aws(&["events", "list-targets-by-rule", "--rule", &rule]);
+    all_same(vec![
+        same(
+            format!("{rule} state"),
+            declared["State"].clone(),
+            described["State"].clone(),
+        ),
+        same(
+            format!("{rule} target retry policy"),
+            declared["Targets"][0]["RetryPolicy"].clone(),
+            targets["Targets"][0]["RetryPolicy"].clone(),
+        ),
+    ]);
+
+    println!("==> the functions (runbook: get-function) and the callback's role");
+    let mut checks = Vec::new();
+    for output in [outputs::FUNCTION_NAME, outputs::RECONCILER_FUNCTION_NAME] {
+        let function = templates.name_of(output, "FunctionName");
+        let declared = templates.properties(output.logical_id);
+        let deployed = shell.aws(&["lambda", "get-function", "--function-name", &function]);
+        let configuration = &deployed["Configuration"];
+        for setting in ["Runtime", "Handler", "MemorySize", "Timeout"] {
+            checks.push(same(
+                format!("{function} {setting}"),
+                declared[setting].clone(),
+                configuration[setting].clone(),
+            ));
+        }
+        checks.push(same(
+            format!("{function} environment variables"),
+            sorted_keys(&declared["Environment"]["Variables"]),
+            sorted_keys(&configuration["Environment"]["Variables"]),
+        ));
+        if output == outputs::FUNCTION_NAME {
+            // The role the template gives the function, found through the function, as
+            // the runbook's list-role-policies finds it.
+            let role_id = declared["Role"]["Fn::GetAtt"][0]
+                .as_str()
+                .expect("the function's role is the stack's");
+            let role_arn = configuration["Role"].as_str().expect("a role ARN");
+            let role_name = role_arn.rsplit('/').next().unwrap_or(role_arn);
+            let policies = shell.aws(&["iam", "list-role-policies", "--role-name", role_name]);
+            checks.push(same(
+                format!("{function} role's inline policies (runbook: list-role-policies)"),
+                sorted_strings(
+                    templates.properties(role_id)["Policies"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|policy| &policy["PolicyName"]),
+                ),
+                sorted_strings(policies["PolicyNames"].as_array().into_iter().flatten()),
+            ));
+        }
+    }
+    all_same(checks);
+
+    println!("==> the reconciler's schedule");
+    let schedule = templates.name_of(outputs::RECONCILER_SCHEDULE_NAME, "Name");
+    let declared = templates.properties(outputs::RECONCILER_SCHEDULE_NAME.logical_id);
+    let described = shell.aws(&["events", "describe-rule", "--name", &schedule]);
+    let every = templates.default_of("ReconcileEveryMinutes");
+    all_same(vec![
+        same(
+            format!("{schedule} state"),
+            declared["State"].clone(),
+            described["State"].clone(),
+        ),
+        same(
+            format!("{schedule} expression"),
+            format!("rate({every} minutes)"),
+            described["ScheduleExpression"].clone(),
+        ),
+    ]);
+
+    println!("==> log group (retention: the parameter's default)");
+    let log_group = templates.name(Name::LogGroup);
+    let groups = shell.aws(&[
+        "logs",
+        "describe-log-groups",
+        "--log-group-name-prefix",
+        &log_group,
+    ]);
+    let group = groups["logGroups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|group| group["logGroupName"] == log_group.as_str())
+        .unwrap_or_else(|| panic!("no log group {log_group}"));
+    all_same(vec![same(
+        format!("{log_group} retention"),
+        templates.default_of("LogRetentionDays").clone(),
+        group["retentionInDays"].clone(),
+    )]);
+
+    println!("==> SQS queues");
+    let mut checks = Vec::new();
+    for output in [outputs::FAILURE_QUEUE_URL, outputs::DEAD_LETTER_QUEUE_URL] {
+        let queue = templates.name_of(output, "QueueName");
+        let url = shell.aws(&["sqs", "get-queue-url", "--queue-name", &queue]);
+        let url = url["QueueUrl"].as_str().expect("a queue URL");
+        let attributes = shell.aws(&[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            url,
+            "--attribute-names",
+            "All",
+        ]);
+        // SQS answers every attribute as a string.
+        checks.push(same(
+            format!("{queue} retention"),
+            templates.properties(output.logical_id)["MessageRetentionPeriod"].to_string(),
+            attributes["Attributes"]["MessageRetentionPeriod"].clone(),
+        ));
+    }
+    all_same(checks);
+}
+
+/// The architecture the stack was packaged for (`testkit::stack` packs the machine's).
+fn arch() -> &'static str {
+    if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else {
+        "x86_64"
+    }
+}
+
+/// The release binaries packed again, as `testkit::stack` packed them for the first
+/// deploy: the same bytes give the same names, so a deploy finds them uploaded already.
+/// Returns the deploy's settings; the packages live as long as `dir`.
+fn packages(dir: &Path) -> Vec<(&'static str, String)> {
+    let root = testkit::repo_root();
+    let binary = |name: &str| match (name, std::env::var_os("CALLBACK_BINARY")) {
+        ("bootstrap", Some(path)) => PathBuf::from(path),
+        _ => root.join("target/release").join(name),
+    };
+    let package = |binary: PathBuf, function: &str| {
+        let output = Command::new(root.join(".venv/tools/bin/python"))
+            .arg(root.join("scripts/package.py"))
+            .arg(binary)
+            .args([function, arch()])
+            .arg(dir)
+            .output()
+            .expect("run scripts/package.py");
+        assert!(output.status.success(), "scripts/package.py failed");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    vec![
+        ("ARCH", arch().to_owned()),
+        (
+            "ZIP",
+            package(binary("bootstrap"), contract::resources::FUNCTION),
+        ),
+        (
+            "RECONCILER_ZIP",
+            package(binary("reconciler"), contract::resources::RECONCILER),
+        ),
+    ]
+}
+
+fn settings<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    pairs
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
+}
+
+fn a_second_run_uploads_nothing_and_changes_nothing(shell: &Shell) {
+    println!("==> a second bootstrap and a second deploy of the same templates change nothing");
+    let bootstrap = shell.script("scripts/bootstrap.sh", &[]);
+    assert_eq!(bootstrap.code, 0, "the second bootstrap failed");
+    assert!(
+        bootstrap.output.contains("No changes to deploy"),
+        "the second bootstrap did not report 'No changes to deploy'"
+    );
+    let dir = tempfile::tempdir().expect("a folder for the packages");
+    let packages = packages(dir.path());
+    let deploy = shell.script("scripts/deploy.sh", &settings(&packages));
+    assert_eq!(deploy.code, 0, "the second deploy failed");
+    assert!(
+        deploy.output.contains("already uploaded"),
+        "the second deploy uploaded the unchanged code again"
+    );
+    assert!(
+        deploy.output.contains("No changes to deploy"),
+        "the second deploy did not report 'No changes to deploy'"
+    );
+}
+
+/// The table's removal, as the change set table shows it: its row, marked `!`.
+fn flags_the_tables_removal(output: &str) -> bool {
+    let table_id = outputs::TABLE_NAME.logical_id;
+    output.lines().any(|line| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        words.starts_with(&["Remove", table_id, "AWS::DynamoDB::Table"]) && words.contains(&"!")
+    })
+}
+
+fn a_change_that_removes_data_is_flagged_and_refused(shell: &Shell) {
+    // The system's stack given the bootstrap template drops the table and every queue and
+    // log group. moto's change sets carry no replacement data, so a removal is the
+    // dangerous change moto can show; replacements are tested on AWS-shaped answers
+    // (synth's change_set tests).
+    let removal = testkit::repo_root().join(synth::render::Which::Bootstrap.file());
+    let removal = removal.to_str().expect("a UTF-8 path");
+    let before = shell.resource_count(STACK);
+
+    println!("==> make plan shows a change that removes data, flags it, and changes nothing");
+    let plan = shell.script(
+        "scripts/plan.sh",
+        &[("STACK_NAME", STACK), ("TEMPLATE", removal)],
+    );
+    assert_eq!(
+        plan.code, 1,
+        "plan did not exit 1 for a change that removes the table"
+    );
+    assert!(
+        flags_the_tables_removal(&plan.output),
+        "the plan does not flag the table's removal"
+    );
+    // moto lists executed change sets too, and other stacks' (AWS deletes them on execution).
+    let change_sets = shell.aws(&["cloudformation", "list-change-sets", "--stack-name", STACK]);
+    let left: Vec<&Value> = change_sets["Summaries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|summary| {
+            summary["StackName"] == STACK && summary["ExecutionStatus"] == "AVAILABLE"
+        })
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the plan left its change set behind: {left:?}"
+    );
+    assert_eq!(
+        shell.resource_count(STACK),
+        before,
+        "the plan changed the stack"
+    );
+
+    println!("==> make deploy refuses the same change without YES=1");
+    let dir = tempfile::tempdir().expect("a folder for the packages");
+    let packages = packages(dir.path());
+    let mut deploy_settings = settings(&packages);
+    deploy_settings.extend([("STACK_NAME", STACK), ("TEMPLATE", removal)]);
+    let deploy = shell.script("scripts/deploy.sh", &deploy_settings);
+    assert_eq!(deploy.code, 1, "deploy did not refuse");
+    let refusal = deploy.output.find("not executed");
+    assert!(
+        refusal.is_some_and(|at| deploy.output[at..].contains("YES=1")),
+        "deploy did not say it refused and how to go on"
+    );
+    assert_eq!(
+        shell.resource_count(STACK),
+        before,
+        "the refused deploy changed the stack"
+    );
+}
+
+fn the_adoption_dry_run_checks_the_running_table_and_changes_nothing(
+    shell: &Shell,
+    templates: &Templates,
+) {
+    // moto has no IMPORT change sets: the pre-checks run for real against the resources
+    // deployed above (they carry the runbook's names), the documents are generated, and
+    // every command that would change the account is printed, not run.
+    let adopted = format!("{STACK}-adopt-check");
+    let dry_run = [("STACK_NAME", adopted.as_str()), ("DRY_RUN", "1")];
+    let table = templates.name(Name::Table);
+
+    println!("==> make adopt, dry run: refuses a table without point-in-time recovery");
+    // moto does not apply the template's point-in-time recovery, which lets the pre-check
+    // be seen refusing a table without it; then it is turned on as the message says.
+    let refused = shell.script("scripts/adopt.sh", &dry_run);
+    let turn_on = format!(
+        "point-in-time recovery is DISABLED on {table}; turn it on first: aws dynamodb \
+         update-continuous-backups --table-name {table}"
+    );
+    assert_eq!(
+        refused.code, 1,
+        "adopt did not refuse a table without point-in-time recovery"
+    );
+    assert!(
+        refused.output.contains(&turn_on),
+        "adopt did not say how to turn recovery on"
+    );
+    shell.aws(&[
+        "dynamodb",
+        "update-continuous-backups",
+        "--table-name",
+        &table,
+        "--point-in-time-recovery-specification",
+        "PointInTimeRecoveryEnabled=true",
+    ]);
+
+    println!("==> make adopt, dry run: pre-checks, the import documents, the commands");
+    let passed = shell.script("scripts/adopt.sh", &dry_run);
+    assert_eq!(passed.code, 0, "the adoption's dry run failed");
+    for (what, expected) in [
+        ("checked the key schema", format!("ok: {table} key schema")),
+        ("checked both indexes", format!("ok: {table} index")),
+        (
+            "checked the billing mode",
+            format!("ok: {table} billing mode"),
+        ),
+        (
+            "checked point-in-time recovery",
+            format!("ok: {table} point-in-time recovery ENABLED"),
+        ),
+    ] {
+        assert!(
+            passed.output.contains(&expected),
+            "the dry run never {what}"
+        );
+    }
+    let would_run = |words: &[&str]| {
+        passed
+            .output
+            .lines()
+            .filter(|line| line.trim_start().starts_with("would run:"))
+            .any(|line| words.iter().all(|word| line.contains(word)))
+    };
+    assert!(
+        would_run(&["create-change-set", "--change-set-type IMPORT"]),
+        "the dry run does not import"
+    );
+    assert!(
+        would_run(&["lambda delete-function"]),
+        "the dry run does not retire the old function"
+    );
+    assert!(
+        shell
+            .try_aws(&[
+                "cloudformation",
+                "describe-stacks",
+                "--stack-name",
+                &adopted
+            ])
+            .is_err(),
+        "the dry run created a stack"
+    );
+
+    println!("==> the adoption's test record goes into the table and out again as step 5 moves it");
+    // The dry run prints step 5 without running it, and moto cannot run the function, so
+    // the documents step 5 hands the AWS CLI are put, read and deleted here.
+    let dir = tempfile::tempdir().expect("a folder for the documents");
+    let dispatch = TestDispatch {
+        dispatch_id: format!("adopt-check-{}", std::process::id()),
+        task_arn: format!(
+            "arn:aws:ecs:us-east-1:000000000000:task/adopt-check/{}",
+            std::process::id()
+        ),
+        created_at: "2026-01-15T19:39:31Z".to_owned(),
+    };
+    let file = |name: &str, document: Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, document.to_string()).expect("write a document");
+        format!("file://{}", path.display())
+    };
+    let item = file("check-item.json", test_record::item(&dispatch));
+    let key = file("check-key.json", test_record::key(&dispatch.dispatch_id));
+    shell.aws(&[
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        &table,
+        "--item",
+        &item,
+    ]);
+    let read = |shell: &Shell| {
+        let answer = shell.aws(&[
+            "dynamodb",
+            "get-item",
+            "--table-name",
+            &table,
+            "--consistent-read",
+            "--key",
+            &key,
+        ]);
+        test_record::settled(&answer)
+    };
+    assert_eq!(
+        read(shell),
+        Err(NotSettled::Status {
+            dispatch_id: dispatch.dispatch_id.clone(),
+            status: contract::status::RUNNING.to_owned(),
+        }),
+        "the test record does not read back as the RUNNING dispatch it was put as"
+    );
+    shell.aws(&[
+        "dynamodb",
+        "delete-item",
+        "--table-name",
+        &table,
+        "--key",
+        &key,
+    ]);
+    assert_eq!(
+        read(shell),
+        Err(NotSettled::Missing),
+        "the test record was not deleted"
+    );
+
+    println!("==> make adopt refuses a stack that exists, before anything else");
+    let existing = shell.script(
+        "scripts/adopt.sh",
+        &[("STACK_NAME", STACK), ("DRY_RUN", "1")],
+    );
+    assert_eq!(existing.code, 1, "adopt did not refuse an existing stack");
+    assert!(
+        existing.output.contains("already exists"),
+        "adopt did not say the stack exists"
+    );
+}

@@ -2,15 +2,13 @@
 //! names are the contract's (a stack names no resource of its own); every resource's is
 //! read from the synthesized template, so a script acts on what deploys.
 
-use std::fmt::Write as _;
-
-use contract::outputs::{self, Output};
-use contract::resources;
+use clap::ValueEnum;
+use contract::{outputs, resources};
 use serde_json::Value;
 
 use crate::config::Config;
 
-/// A name a script asks for.
+/// A name a script asks for; the command line spells it in kebab case (`log-group`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Name {
     /// The system's stack (`make deploy`'s default STACK_NAME).
@@ -30,46 +28,21 @@ pub enum Name {
 }
 
 impl Name {
-    pub const ALL: [Name; 7] = [
-        Name::Stack,
-        Name::BootstrapStack,
-        Name::Table,
-        Name::Function,
-        Name::LogGroup,
-        Name::Rule,
-        Name::Reconciler,
-    ];
-
-    /// How the command line spells it.
-    pub fn key(self) -> &'static str {
-        match self {
-            Name::Stack => "stack",
-            Name::BootstrapStack => "bootstrap-stack",
-            Name::Table => "table",
-            Name::Function => "function",
-            Name::LogGroup => "log-group",
-            Name::Rule => "rule",
-            Name::Reconciler => "reconciler",
-        }
-    }
-
     /// Its value, the resources' read from `template`.
     pub fn value(self, template: &Value) -> String {
-        let resource = |output: Output, property: &str| {
-            template["Resources"][output.logical_id]["Properties"][property]
-                .as_str()
-                .unwrap_or_else(|| panic!("the template's {} has no {property}", output.logical_id))
-                .to_owned()
+        let (output, property) = match self {
+            Name::Stack => return resources::STACK.to_owned(),
+            Name::BootstrapStack => return resources::BOOTSTRAP_STACK.to_owned(),
+            Name::Table => (outputs::TABLE_NAME, "TableName"),
+            Name::Function => (outputs::FUNCTION_NAME, "FunctionName"),
+            Name::LogGroup => (outputs::LOG_GROUP_NAME, "LogGroupName"),
+            Name::Rule => (outputs::RULE_NAME, "Name"),
+            Name::Reconciler => (outputs::RECONCILER_FUNCTION_NAME, "FunctionName"),
         };
-        match self {
-            Name::Stack => resources::STACK.to_owned(),
-            Name::BootstrapStack => resources::BOOTSTRAP_STACK.to_owned(),
-            Name::Table => resource(outputs::TABLE_NAME, "TableName"),
-            Name::Function => resource(outputs::FUNCTION_NAME, "FunctionName"),
-            Name::LogGroup => resource(outputs::LOG_GROUP_NAME, "LogGroupName"),
-            Name::Rule => resource(outputs::RULE_NAME, "Name"),
-            Name::Reconciler => resource(outputs::RECONCILER_FUNCTION_NAME, "FunctionName"),
-        }
+        let id = output.logical_id;
+        let value = template["Resources"][id]["Properties"][property].as_str();
+        let missing = || panic!("the template's {id} has no {property}");
+        value.unwrap_or_else(missing).to_owned()
     }
 }
 
@@ -78,23 +51,18 @@ impl Name {
 pub fn listing(asked: &[Name]) -> String {
     let template = serde_json::to_value(crate::stack::build(&Config::runbook()))
         .expect("the template serializes");
-    let mut text = String::new();
+    let value = |name: &Name| name.value(&template);
     if asked.is_empty() {
-        for name in Name::ALL {
-            let _ = writeln!(text, "{} {}", name.key(), name.value(&template));
-        }
+        let key = |name: &Name| name.to_possible_value().expect("every name is offered");
+        let line = |name: &Name| format!("{} {}\n", key(name).get_name(), value(name));
+        Name::value_variants().iter().map(line).collect()
     } else {
-        for name in asked {
-            let _ = writeln!(text, "{}", name.value(&template));
-        }
+        asked.iter().map(|name| value(name) + "\n").collect()
     }
-    text
 }
 
 #[cfg(test)]
 mod tests {
-    use clap::ValueEnum;
-
     use super::*;
 
     #[test]
@@ -120,10 +88,24 @@ mod tests {
 
     #[test]
     fn the_command_line_spells_each_name_by_its_key() {
-        for name in Name::ALL {
-            let spelled = name.to_possible_value().expect("every name is offered");
-            assert_eq!(spelled.get_name(), name.key());
-        }
-        assert_eq!(Name::value_variants(), Name::ALL);
+        let keys: Vec<String> = Name::value_variants()
+            .iter()
+            .map(|name| {
+                let spelled = name.to_possible_value().expect("every name is offered");
+                spelled.get_name().to_owned()
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "stack",
+                "bootstrap-stack",
+                "table",
+                "function",
+                "log-group",
+                "rule",
+                "reconciler"
+            ]
+        );
     }
 }

@@ -29,7 +29,7 @@ use std::process::{Command, Stdio};
 use contract::outputs::{self, Output};
 use contract::resources::{BOOTSTRAP_STACK, STACK};
 use serde_json::Value;
-use synth::adopt::precheck::{compare, Difference, TableShape};
+use synth::adopt::precheck::{compare, Aspect, TableShape};
 use synth::adopt::test_record::{self, NotSettled, TestDispatch};
 use synth::names::Name;
 use testkit::server::Server;
@@ -328,9 +328,9 @@ fn every_resource_is_its_templates(shell: &Shell, templates: &Templates) {
     let comparison = compare(&expected, &running);
     let differences: Vec<String> = comparison
         .differences
-        .iter()
-        .filter(|difference| !matches!(difference, Difference::PointInTimeRecovery { .. }))
-        .map(ToString::to_string)
+        .into_iter()
+        .filter(|(aspect, _)| *aspect != Aspect::PointInTimeRecovery)
+        .map(|(_, difference)| difference)
         .collect();
     assert!(
         differences.is_empty(),

@@ -1,622 +1,252 @@
-//! The adoption's pre-checks on the running table: before an IMPORT change set brings the
-//! table into the stack, its definition must be the template's. An import cannot change a
-//! key or an index (a later deploy that did would replace the table, and with it every
-//! record), so the key schema, the key attributes' types, every index with its key schema
-//! and projection, and the billing mode are compared; point-in-time recovery must be on
-//! before anything is changed, so that the migration can always be undone to the second.
-//!
-//! CloudFormation's table properties and DynamoDB's `DescribeTable` answer spell the key
-//! schema, the attribute definitions and the indexes alike, so one reader serves both; the
-//! billing mode and point-in-time recovery are spelled apart and read apart. The
-//! comparison is a pure function of the two readings and reports every difference at once,
-//! so one run of `make adopt` lists all that must change before the next.
+//! The adoption's pre-checks: an import cannot change a key or an index (a later deploy
+//! that did would replace the table, and every record with it), so the running table's key
+//! schema, key attribute types, indexes (keys, projection) and billing mode must be the
+//! template's, and point-in-time recovery must be on so that the migration can be undone.
+//! Both sides are read into one [`TableShape`] (CloudFormation and `DescribeTable` spell a
+//! table alike); [`compare`] reports every difference at once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::path::Path;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::SynthError;
 
-/// What `DescribeTable` reports when it reports no billing mode: a table that has been
-/// provisioned since before billing-mode summaries existed has none.
-const UNREPORTED_BILLING_MODE: &str = "PROVISIONED";
-
-/// One element of a key schema: an attribute and its role (`HASH` or `RANGE`).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Key {
-    pub attribute_name: String,
-    pub key_type: String,
-}
-
-/// What an index copies from the table.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Projection {
-    pub projection_type: String,
-    /// Only for `INCLUDE`; kept sorted, since their order means nothing.
-    #[serde(default)]
-    pub non_key_attributes: BTreeSet<String>,
-}
-
-/// An index as the pre-checks compare it.
+/// A secondary index: its key schema (`status (HASH), createdAt (RANGE)`, or `no key`) and
+/// its projection (`ALL`, `KEYS_ONLY`, `INCLUDE (a, b)` with the attributes sorted).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndexShape {
-    pub key_schema: Vec<Key>,
-    pub projection: Projection,
-}
-
-/// Which kind of secondary index a difference is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IndexKind {
-    Global,
-    Local,
+pub struct Index {
+    pub keys: String,
+    pub projection: String,
 }
 
 /// The parts of a table that the adoption relies on, read from the template or from AWS.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TableShape {
     pub name: String,
-    pub key_schema: Vec<Key>,
+    /// Written as an index's.
+    pub keys: String,
     /// Every attribute a key uses, with its scalar type (`S`, `N`, `B`).
     pub attribute_types: BTreeMap<String, String>,
-    pub global_indexes: BTreeMap<String, IndexShape>,
-    pub local_indexes: BTreeMap<String, IndexShape>,
+    /// Every secondary index, as a person names it: `index NAME` (global), `local index NAME`.
+    pub indexes: BTreeMap<String, Index>,
     pub billing_mode: String,
     pub point_in_time_recovery: bool,
 }
 
-/// The part both documents spell alike.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Definition {
-    table_name: String,
-    key_schema: Vec<Key>,
-    attribute_definitions: Vec<AttributeDefinition>,
-    #[serde(default)]
-    global_secondary_indexes: Vec<IndexDefinition>,
-    #[serde(default)]
-    local_secondary_indexes: Vec<IndexDefinition>,
+/// What is at `at` in the document `what`; a document without it is not a table's.
+fn require<'v>(what: &str, document: &'v Value, at: &str) -> Result<&'v Value, SynthError> {
+    let (what, reason) = (what.to_owned(), format!("{at} is missing"));
+    let missing = SynthError::Parse { what, reason };
+    document.pointer(at).ok_or(missing)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AttributeDefinition {
-    attribute_name: String,
-    attribute_type: String,
+/// The text at `at` in `value`; `?` when there is none, which differs from any name.
+fn text(value: &Value, at: &str) -> String {
+    let text = value.pointer(at).and_then(Value::as_str);
+    text.unwrap_or("?").to_owned()
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct IndexDefinition {
-    index_name: String,
-    key_schema: Vec<Key>,
-    projection: Projection,
+/// Each element of the list at `at` in `value` as `read` gives it; none when there is none.
+fn list<T, U: FromIterator<T>>(value: &Value, at: &str, read: impl Fn(&Value) -> T) -> U {
+    let list = value.pointer(at).and_then(Value::as_array);
+    list.into_iter().flatten().map(read).collect()
 }
 
-/// The template's table properties beyond the shared part.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TemplateSettings {
-    billing_mode: String,
-    #[serde(default)]
-    point_in_time_recovery_specification: Option<PointInTimeRecoverySpecification>,
+/// The key schema in `value`, as a person reads it.
+fn keys(value: &Value) -> String {
+    let key = |key: &Value| text(key, "/AttributeName") + " (" + &text(key, "/KeyType") + ")";
+    let keys: Vec<String> = list(value, "/KeySchema", key);
+    if keys.is_empty() {
+        return "no key".to_owned();
+    }
+    keys.join(", ")
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PointInTimeRecoverySpecification {
-    point_in_time_recovery_enabled: bool,
-}
-
-/// `aws dynamodb describe-table`'s answer, beyond the shared part.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Described {
-    table: DescribedSettings,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DescribedSettings {
-    #[serde(default)]
-    billing_mode_summary: Option<BillingModeSummary>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct BillingModeSummary {
-    billing_mode: String,
-}
-
-/// `aws dynamodb describe-continuous-backups`'s answer.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ContinuousBackups {
-    continuous_backups_description: ContinuousBackupsDescription,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ContinuousBackupsDescription {
-    /// Absent on a table whose recovery was never configured: off.
-    #[serde(default)]
-    point_in_time_recovery_description: Option<PointInTimeRecoveryDescription>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PointInTimeRecoveryDescription {
-    point_in_time_recovery_status: String,
-}
-
-/// Why a document could not be read as a table: which document, and serde's reason.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{what} is not what it should be: {reason}")]
-pub struct Unreadable {
-    pub what: &'static str,
-    pub reason: String,
-}
-
-fn read<T: for<'de> Deserialize<'de>>(what: &'static str, value: &Value) -> Result<T, Unreadable> {
-    T::deserialize(value).map_err(|err| Unreadable {
-        what,
-        reason: err.to_string(),
-    })
+/// An index of a `kind` (`index`, `local index`), named as a person names it.
+fn index(kind: &str, index: &Value) -> (String, Index) {
+    let mut projection = text(index, "/Projection/ProjectionType");
+    let included: BTreeSet<String> = list(index, "/Projection/NonKeyAttributes", |i| text(i, ""));
+    if !included.is_empty() {
+        projection += &format!(" ({})", Vec::from_iter(included).join(", "));
+    }
+    let (name, keys) = (format!("{kind} {}", text(index, "/IndexName")), keys(index));
+    (name, Index { keys, projection })
 }
 
 impl TableShape {
     /// The table a template declares, from its `Properties`.
-    pub fn from_template(properties: &Value) -> Result<TableShape, Unreadable> {
-        const WHAT: &str = "the template's table";
-        let definition: Definition = read(WHAT, properties)?;
-        let settings: TemplateSettings = read(WHAT, properties)?;
-        Ok(TableShape::new(
-            definition,
-            settings.billing_mode,
-            settings
-                .point_in_time_recovery_specification
-                .is_some_and(|pitr| pitr.point_in_time_recovery_enabled),
-        ))
+    pub fn from_template(properties: &Value) -> Result<TableShape, SynthError> {
+        let mut shape = TableShape::read("the template's table", properties, "")?;
+        shape.billing_mode = text(properties, "/BillingMode");
+        let recovery = &properties["PointInTimeRecoverySpecification"];
+        shape.point_in_time_recovery = recovery["PointInTimeRecoveryEnabled"] == true;
+        Ok(shape)
     }
 
     /// The running table, from what `aws dynamodb describe-table` and
     /// `aws dynamodb describe-continuous-backups` print (`--output json`).
-    pub fn from_aws(
-        describe_table: &Value,
-        continuous_backups: &Value,
-    ) -> Result<TableShape, Unreadable> {
-        const TABLE: &str = "describe-table's answer";
-        let definition: Definition = read(TABLE, &describe_table["Table"])?;
-        let described: Described = read(TABLE, describe_table)?;
-        let backups: ContinuousBackups =
-            read("describe-continuous-backups' answer", continuous_backups)?;
-        let billing_mode = described.table.billing_mode_summary.map_or_else(
-            || UNREPORTED_BILLING_MODE.to_owned(),
-            |summary| summary.billing_mode,
-        );
-        let point_in_time_recovery = backups
-            .continuous_backups_description
-            .point_in_time_recovery_description
-            .is_some_and(|description| description.point_in_time_recovery_status == "ENABLED");
-        Ok(TableShape::new(
-            definition,
-            billing_mode,
-            point_in_time_recovery,
-        ))
+    pub fn from_aws(describe_table: &Value, backups: &Value) -> Result<TableShape, SynthError> {
+        let mut shape = TableShape::read("describe-table's answer", describe_table, "/Table")?;
+        // None on a table provisioned since before billing-mode summaries existed.
+        let billing_mode = describe_table.pointer("/Table/BillingModeSummary/BillingMode");
+        let billing_mode = billing_mode.and_then(Value::as_str);
+        shape.billing_mode = billing_mode.unwrap_or("PROVISIONED").to_owned();
+        let what = "describe-continuous-backups' answer";
+        let backups = require(what, backups, "/ContinuousBackupsDescription")?;
+        // Absent on a table whose recovery was never configured: off.
+        let recovery = &backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"];
+        shape.point_in_time_recovery = *recovery == "ENABLED";
+        Ok(shape)
     }
 
-    fn new(
-        definition: Definition,
-        billing_mode: String,
-        point_in_time_recovery: bool,
-    ) -> TableShape {
-        let indexes = |list: Vec<IndexDefinition>| {
-            list.into_iter()
-                .map(|index| {
-                    let shape = IndexShape {
-                        key_schema: index.key_schema,
-                        projection: index.projection,
-                    };
-                    (index.index_name, shape)
-                })
-                .collect()
-        };
-        TableShape {
-            name: definition.table_name,
-            key_schema: definition.key_schema,
-            attribute_types: definition
-                .attribute_definitions
-                .into_iter()
-                .map(|attribute| (attribute.attribute_name, attribute.attribute_type))
-                .collect(),
-            global_indexes: indexes(definition.global_secondary_indexes),
-            local_indexes: indexes(definition.local_secondary_indexes),
-            billing_mode,
-            point_in_time_recovery,
+    /// The table at `at` in `document`, but for its billing mode and recovery (read apart).
+    fn read(what: &str, document: &Value, at: &str) -> Result<TableShape, SynthError> {
+        let table = require(what, document, at)?;
+        for field in ["TableName", "KeySchema", "AttributeDefinitions"] {
+            require(what, document, &format!("{at}/{field}"))?;
         }
+        let attribute = |item: &Value| (text(item, "/AttributeName"), text(item, "/AttributeType"));
+        let (global, local) = (|i: &_| index("index", i), |i: &_| index("local index", i));
+        let mut indexes: BTreeMap<_, _> = list(table, "/GlobalSecondaryIndexes", global);
+        indexes.append(&mut list(table, "/LocalSecondaryIndexes", local));
+        Ok(TableShape {
+            name: text(table, "/TableName"),
+            keys: keys(table),
+            attribute_types: list(table, "/AttributeDefinitions", attribute),
+            indexes,
+            ..TableShape::default()
+        })
     }
 }
 
-/// `synth adopt check --table FILE --continuous-backups FILE`: compares the running table
-/// (the two files hold `describe-table`'s and `describe-continuous-backups`' answers) with
-/// the template's. Prints a line for each aspect that agrees, every difference on standard
-/// error, and returns whether they all agree.
+/// `synth adopt check --table FILE --continuous-backups FILE` (describe-table's and
+/// describe-continuous-backups' answers): prints a line for each aspect that agrees with the
+/// template, every difference on standard error, and returns whether they all agree.
 pub fn show(describe_table: &Path, continuous_backups: &Path) -> Result<bool, SynthError> {
-    let unreadable = |err: Unreadable| SynthError::Parse {
-        what: err.what.to_owned(),
-        reason: err.reason,
-    };
     let template = serde_json::to_value(crate::stack::table::dispatch_table(&Config::runbook()))
         .expect("the table serializes");
-    let template = TableShape::from_template(&template).map_err(unreadable)?;
-    let running = TableShape::from_aws(
-        &super::read_json(describe_table)?,
-        &super::read_json(continuous_backups)?,
-    )
-    .map_err(unreadable)?;
-    let found = compare(&template, &running);
+    let template = TableShape::from_template(&template)?;
+    let table = super::read_json(describe_table)?;
+    let backups = super::read_json(continuous_backups)?;
+    let running = TableShape::from_aws(&table, &backups)?;
+    let (found, name) = (compare(&template, &running), &running.name);
     for line in &found.agreed {
-        println!("  ok: {} {line}", running.name);
+        println!("  ok: {name} {line}");
     }
-    for difference in &found.differences {
-        eprintln!("adopt: table {}: {difference}", running.name);
+    for (_, difference) in &found.differences {
+        eprintln!("adopt: table {name}: {difference}");
     }
     if !found.differences.is_empty() {
-        eprintln!(
-            "adopt: the table {} is not the template's (above): nothing was changed",
-            running.name
-        );
+        eprintln!("adopt: the table {name} is not the template's (above): nothing was changed");
     }
     Ok(found.differences.is_empty())
 }
 
-/// One way the running table is not the template's. Each says which side has what.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Difference {
-    Name {
-        table: String,
-        template: String,
-    },
-    KeySchema {
-        table: Vec<Key>,
-        template: Vec<Key>,
-    },
-    /// `None` on the side that does not define the attribute.
-    AttributeType {
-        attribute: String,
-        table: Option<String>,
-        template: Option<String>,
-    },
-    /// The template declares the index; the table does not have it.
-    IndexMissing {
-        kind: IndexKind,
-        name: String,
-    },
-    /// The table has an index the template does not declare.
-    IndexUndeclared {
-        kind: IndexKind,
-        name: String,
-    },
-    IndexKeySchema {
-        kind: IndexKind,
-        name: String,
-        table: Vec<Key>,
-        template: Vec<Key>,
-    },
-    IndexProjection {
-        kind: IndexKind,
-        name: String,
-        table: Projection,
-        template: Projection,
-    },
-    BillingMode {
-        table: String,
-        template: String,
-    },
-    /// `table_name` is for the command that turns recovery on.
-    PointInTimeRecovery {
-        table_name: String,
-        table: bool,
-        template: bool,
-    },
+/// What a difference is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aspect {
+    Name,
+    KeySchema,
+    AttributeType,
+    Index,
+    BillingMode,
+    PointInTimeRecovery,
 }
 
 /// What [`compare`] found: a line for each aspect that agrees (what `make adopt` shows as
-/// `ok`), and every difference.
+/// `ok`), and every difference: what it is about, and how a person reads it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Comparison {
     pub agreed: Vec<String>,
-    pub differences: Vec<Difference>,
+    pub differences: Vec<(Aspect, String)>,
+}
+
+impl Comparison {
+    /// The line `agreed`, or the differences `found` about `aspect` when there are any.
+    fn check<D: IntoIterator<Item = String>>(&mut self, aspect: Aspect, agreed: String, found: D) {
+        let before = self.differences.len();
+        let found = found.into_iter().map(|text| (aspect, text));
+        self.differences.extend(found);
+        if self.differences.len() == before {
+            self.agreed.push(agreed);
+        }
+    }
+}
+
+/// `WHAT: the table has A, the template B`, when the table's `A` is not the template's `B`.
+fn has(what: &str, [table, template]: [&str; 2]) -> Option<String> {
+    let text = format!("{what}: the table has {table}, the template {template}");
+    (table != template).then_some(text)
 }
 
 /// Compares the running table with the template's: key schema, attribute types, global and
 /// local indexes (key schema and projection), billing mode, point-in-time recovery.
 pub fn compare(template: &TableShape, table: &TableShape) -> Comparison {
     let mut found = Comparison::default();
-    if table.name != template.name {
-        found.differences.push(Difference::Name {
-            table: table.name.clone(),
-            template: template.name.clone(),
-        });
-    }
-    if table.key_schema == template.key_schema {
-        found
-            .agreed
-            .push(format!("key schema {}", Keys(&table.key_schema)));
-    } else {
-        found.differences.push(Difference::KeySchema {
-            table: table.key_schema.clone(),
-            template: template.key_schema.clone(),
-        });
-    }
-    compare_attribute_types(template, table, &mut found);
-    compare_indexes(
-        IndexKind::Global,
-        &template.global_indexes,
-        &table.global_indexes,
-        &mut found,
-    );
-    compare_indexes(
-        IndexKind::Local,
-        &template.local_indexes,
-        &table.local_indexes,
-        &mut found,
-    );
-    if table.billing_mode == template.billing_mode {
-        found
-            .agreed
-            .push(format!("billing mode {}", table.billing_mode));
-    } else {
-        found.differences.push(Difference::BillingMode {
-            table: table.billing_mode.clone(),
-            template: template.billing_mode.clone(),
-        });
-    }
-    if table.point_in_time_recovery == template.point_in_time_recovery {
-        found.agreed.push(format!(
-            "point-in-time recovery {}",
-            Recovery(table.point_in_time_recovery)
-        ));
-    } else {
-        found.differences.push(Difference::PointInTimeRecovery {
-            table_name: table.name.clone(),
-            table: table.point_in_time_recovery,
-            template: template.point_in_time_recovery,
-        });
-    }
-    found
-}
+    let (table_name, other, keys) = (&table.name, &template.name, &table.keys);
+    let renamed = format!("the table is named {table_name}, the template's {other}");
+    let renamed = (table_name != other).then_some((Aspect::Name, renamed));
+    found.differences.extend(renamed);
+    let rekeyed = has("key schema", [keys, &template.keys]);
+    let rekeyed = rekeyed.map(|text| text + "; an import cannot change a key");
+    found.check(Aspect::KeySchema, format!("key schema {keys}"), rekeyed);
 
-fn compare_attribute_types(template: &TableShape, table: &TableShape, found: &mut Comparison) {
-    let names: BTreeSet<&String> = template
-        .attribute_types
-        .keys()
-        .chain(table.attribute_types.keys())
-        .collect();
-    let before = found.differences.len();
+    let (theirs, ours) = (&table.attribute_types, &template.attribute_types);
+    let mut retyped = Vec::new();
+    for name in theirs.keys().chain(ours.keys()).collect::<BTreeSet<_>>() {
+        let [has_type, declared] = [theirs, ours].map(|types| types.get(name));
+        let types = [has_type, declared].map(|kind| kind.map_or("not defined", String::as_str));
+        retyped.extend(has(&format!("attribute {name}"), types));
+    }
+    let types = Vec::from_iter(theirs.iter().map(|(name, kind)| format!("{name} {kind}")));
+    let agreed = format!("key attribute types {}", types.join(", "));
+    found.check(Aspect::AttributeType, agreed, retyped);
+
+    // The template's indexes, then the table's others; global ones first.
+    let (theirs, ours) = (&table.indexes, &template.indexes);
+    let mut names = Vec::from_iter(ours.keys().chain(theirs.keys()));
+    names.sort_by_key(|name| (name.starts_with("local "), !ours.contains_key(*name), *name));
+    names.dedup();
     for name in names {
-        let (ours, theirs) = (
-            template.attribute_types.get(name),
-            table.attribute_types.get(name),
-        );
-        if ours != theirs {
-            found.differences.push(Difference::AttributeType {
-                attribute: name.clone(),
-                table: theirs.cloned(),
-                template: ours.cloned(),
-            });
-        }
-    }
-    if found.differences.len() == before {
-        let types: Vec<String> = table
-            .attribute_types
-            .iter()
-            .map(|(name, kind)| format!("{name} {kind}"))
-            .collect();
-        found
-            .agreed
-            .push(format!("key attribute types {}", types.join(", ")));
-    }
-}
-
-fn compare_indexes(
-    kind: IndexKind,
-    template: &BTreeMap<String, IndexShape>,
-    table: &BTreeMap<String, IndexShape>,
-    found: &mut Comparison,
-) {
-    for (name, ours) in template {
-        let Some(theirs) = table.get(name) else {
-            found.differences.push(Difference::IndexMissing {
-                kind,
-                name: name.clone(),
-            });
+        let Some((have, want)) = theirs.get(name).zip(ours.get(name)) else {
+            let missing = match ours.contains_key(name) {
+                true => format!("{name}: the template declares it, the table does not have it"),
+                false => format!("{name}: the table has it, the template does not declare it"),
+            };
+            found.differences.push((Aspect::Index, missing));
             continue;
         };
-        let mut same = true;
-        if theirs.key_schema != ours.key_schema {
-            same = false;
-            found.differences.push(Difference::IndexKeySchema {
-                kind,
-                name: name.clone(),
-                table: theirs.key_schema.clone(),
-                template: ours.key_schema.clone(),
-            });
-        }
-        if theirs.projection != ours.projection {
-            same = false;
-            found.differences.push(Difference::IndexProjection {
-                kind,
-                name: name.clone(),
-                table: theirs.projection.clone(),
-                template: ours.projection.clone(),
-            });
-        }
-        if same {
-            found.agreed.push(format!(
-                "{kind} {name}: {}, projection {}",
-                Keys(&theirs.key_schema),
-                Projected(&theirs.projection)
-            ));
-        }
+        let keys = has(&format!("{name} key schema"), [&have.keys, &want.keys]);
+        let projection = [have.projection.as_str(), &want.projection];
+        let projection = has(&format!("{name} projection"), projection);
+        let agreed = format!("{name}: {}, projection {}", have.keys, have.projection);
+        found.check(Aspect::Index, agreed, keys.into_iter().chain(projection));
     }
-    for name in table.keys().filter(|name| !template.contains_key(*name)) {
-        found.differences.push(Difference::IndexUndeclared {
-            kind,
-            name: name.clone(),
-        });
-    }
-}
 
-/// A key schema as a person reads it: `status (HASH), createdAt (RANGE)`.
-struct Keys<'a>(&'a [Key]);
-
-impl fmt::Display for Keys<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            return f.write_str("no key");
-        }
-        let keys: Vec<String> = self
-            .0
-            .iter()
-            .map(|key| format!("{} ({})", key.attribute_name, key.key_type))
-            .collect();
-        f.write_str(&keys.join(", "))
-    }
-}
-
-/// A projection: `ALL`, `KEYS_ONLY`, `INCLUDE (a, b)`.
-struct Projected<'a>(&'a Projection);
-
-impl fmt::Display for Projected<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.projection_type)?;
-        if !self.0.non_key_attributes.is_empty() {
-            let names: Vec<&str> = self
-                .0
-                .non_key_attributes
-                .iter()
-                .map(String::as_str)
-                .collect();
-            write!(f, " ({})", names.join(", "))?;
-        }
-        Ok(())
-    }
-}
-
-/// Point-in-time recovery as DynamoDB reports it.
-struct Recovery(bool);
-
-impl fmt::Display for Recovery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0 { "ENABLED" } else { "DISABLED" })
-    }
-}
-
-impl fmt::Display for IndexKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            IndexKind::Global => "index",
-            IndexKind::Local => "local index",
-        })
-    }
-}
-
-/// An attribute's type, or that the side does not define it.
-struct Defined<'a>(&'a Option<String>);
-
-impl fmt::Display for Defined<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(kind) => f.write_str(kind),
-            None => f.write_str("not defined"),
-        }
-    }
-}
-
-impl fmt::Display for Difference {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Difference::Name { table, template } => {
-                write!(f, "the table is named {table}, the template's {template}")
-            }
-            Difference::KeySchema { table, template } => write!(
-                f,
-                "key schema: the table has {}, the template {}; an import cannot change a key",
-                Keys(table),
-                Keys(template)
-            ),
-            Difference::AttributeType {
-                attribute,
-                table,
-                template,
-            } => write!(
-                f,
-                "attribute {attribute}: the table has {}, the template {}",
-                Defined(table),
-                Defined(template)
-            ),
-            Difference::IndexMissing { kind, name } => write!(
-                f,
-                "{kind} {name}: the template declares it, the table does not have it"
-            ),
-            Difference::IndexUndeclared { kind, name } => write!(
-                f,
-                "{kind} {name}: the table has it, the template does not declare it"
-            ),
-            Difference::IndexKeySchema {
-                kind,
-                name,
-                table,
-                template,
-            } => write!(
-                f,
-                "{kind} {name} key schema: the table has {}, the template {}",
-                Keys(table),
-                Keys(template)
-            ),
-            Difference::IndexProjection {
-                kind,
-                name,
-                table,
-                template,
-            } => write!(
-                f,
-                "{kind} {name} projection: the table has {}, the template {}",
-                Projected(table),
-                Projected(template)
-            ),
-            Difference::BillingMode { table, template } => write!(
-                f,
-                "billing mode: the table bills {table}, the template {template}; change one of them first"
-            ),
-            Difference::PointInTimeRecovery {
-                table_name,
-                table: false,
-                template: true,
-            } => write!(
-                f,
-                "point-in-time recovery is DISABLED on {table_name}; turn it on first: \
-                 aws dynamodb update-continuous-backups --table-name {table_name} \
-                 --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true"
-            ),
-            Difference::PointInTimeRecovery {
-                table_name,
-                table,
-                template,
-            } => write!(
-                f,
-                "point-in-time recovery is {} on {table_name}, the template has it {}",
-                Recovery(*table),
-                Recovery(*template)
-            ),
-        }
-    }
+    let (bills, billed) = (&table.billing_mode, &template.billing_mode);
+    let rebilled = format!(
+        "billing mode: the table bills {bills}, the template {billed}; change one of them first"
+    );
+    let rebilled = (bills != billed).then_some(rebilled);
+    let agreed = format!("billing mode {bills}");
+    found.check(Aspect::BillingMode, agreed, rebilled);
+    let on = table.point_in_time_recovery;
+    let recovery = if template.point_in_time_recovery {
+        format!(
+            "point-in-time recovery is DISABLED on {table_name}; turn it on first: \
+             aws dynamodb update-continuous-backups --table-name {table_name} \
+             --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true"
+        )
+    } else {
+        format!("point-in-time recovery is ENABLED on {table_name}, the template has it DISABLED")
+    };
+    let recovery = (on != template.point_in_time_recovery).then_some(recovery);
+    let state = if on { "ENABLED" } else { "DISABLED" };
+    let agreed = format!("point-in-time recovery {state}");
+    found.check(Aspect::PointInTimeRecovery, agreed, recovery);
+    found
 }
 
 #[cfg(test)]
@@ -698,8 +328,8 @@ mod tests {
         let running = TableShape::from_aws(&table, &recovery).expect("the answers read");
         let found: Vec<String> = compare(&template(), &running)
             .differences
-            .iter()
-            .map(ToString::to_string)
+            .into_iter()
+            .map(|(_, difference)| difference)
             .collect();
         assert_eq!(found, expected);
     }
@@ -907,9 +537,13 @@ mod tests {
 
     #[test]
     fn an_answer_that_is_not_a_table_is_unreadable() {
+        let what = |error: SynthError| match error {
+            SynthError::Parse { what, .. } => what,
+            other => panic!("not a parse error: {other}"),
+        };
         let error = TableShape::from_aws(&json!({"TableNames": []}), &backups()).unwrap_err();
-        assert_eq!(error.what, "describe-table's answer");
+        assert_eq!(what(error), "describe-table's answer");
         let error = TableShape::from_aws(&described(), &json!({})).unwrap_err();
-        assert_eq!(error.what, "describe-continuous-backups' answer");
+        assert_eq!(what(error), "describe-continuous-backups' answer");
     }
 }

@@ -1,25 +1,20 @@
-//! The test dispatch that `make adopt` settles through the deployed function once the stack
-//! is in place: the record it puts in the table (a RUNNING dispatch, as the control plane
-//! writes one), its key (to read and delete it), and the verdict on the record the function
-//! left. Every attribute name and status comes from the contract, so the check follows a
-//! rename instead of testing a record the function would never find.
-//!
-//! The event sent for it is `examples/adopt/stopped-event.json`: its worker exits 0, so
-//! the record must end COMPLETED (`function/tests/fixtures.rs` checks that event).
+//! The test dispatch `make adopt` settles through the deployed function: its record (a
+//! RUNNING dispatch, as the control plane writes one), its key, and the verdict on how it
+//! ended, under the contract's names. Its event (`examples/adopt/stopped-event.json`) has
+//! the worker exit 0, so it must end COMPLETED.
 
 use std::path::Path;
 
 use contract::status::{DispatchStatus, RUNNING};
 use contract::table::attr;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::SynthError;
 
 /// The status the test event settles its dispatch with.
 pub const SETTLED: DispatchStatus = DispatchStatus::Completed;
 
-/// The test dispatch: its ID, the task the event names, and when it was "launched"
-/// (`YYYY-MM-DDTHH:MM:SSZ`, as the control plane writes `createdAt`).
+/// The test dispatch: its ID, the task its event names, and `createdAt` (`YYYY-MM-DDTHH:MM:SSZ`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TestDispatch {
     pub dispatch_id: String,
@@ -27,28 +22,17 @@ pub struct TestDispatch {
     pub created_at: String,
 }
 
-fn string(value: &str) -> Value {
-    json!({ "S": value })
-}
-
 /// The record's key, as `aws dynamodb get-item --key` and `delete-item --key` take it.
 pub fn key(dispatch_id: &str) -> Value {
-    json!({ attr::DISPATCH_ID: string(dispatch_id) })
+    json!({ attr::DISPATCH_ID: {"S": dispatch_id} })
 }
 
 /// The record, as `aws dynamodb put-item --item` takes it: a RUNNING dispatch of the task.
 pub fn item(dispatch: &TestDispatch) -> Value {
-    let attributes = [
-        (attr::DISPATCH_ID, dispatch.dispatch_id.as_str()),
-        (attr::STATUS, RUNNING),
-        (attr::TASK_ARN, dispatch.task_arn.as_str()),
-        (attr::CREATED_AT, dispatch.created_at.as_str()),
-    ];
-    let item: Map<String, Value> = attributes
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), string(value)))
-        .collect();
-    Value::Object(item)
+    json!({
+        attr::DISPATCH_ID: {"S": dispatch.dispatch_id}, attr::STATUS: {"S": RUNNING},
+        attr::TASK_ARN: {"S": dispatch.task_arn}, attr::CREATED_AT: {"S": dispatch.created_at},
+    })
 }
 
 /// Why the test dispatch is not settled as it should be.
@@ -60,36 +44,29 @@ pub enum NotSettled {
     Status { dispatch_id: String, status: String },
 }
 
-/// The verdict on `aws dynamodb get-item --output json`'s answer for the test dispatch:
-/// its ID when the function settled it as the test event says.
+/// The verdict on get-item's answer: the ID of a dispatch settled as the test event says.
 pub fn settled(answer: &Value) -> Result<String, NotSettled> {
     let item = answer.get("Item").ok_or(NotSettled::Missing)?;
     let text = |name: &str| item[name]["S"].as_str().unwrap_or("(none)").to_owned();
     let (dispatch_id, status) = (text(attr::DISPATCH_ID), text(attr::STATUS));
     if status == SETTLED.as_str() {
-        Ok(dispatch_id)
-    } else {
-        Err(NotSettled::Status {
-            dispatch_id,
-            status,
-        })
+        return Ok(dispatch_id);
     }
+    Err(NotSettled::Status {
+        dispatch_id,
+        status,
+    })
 }
 
 /// `synth adopt test-settled --item FILE`: says whether the record in FILE (get-item's
 /// answer) is settled; false when it is not, with why on standard error.
 pub fn show_settled(file: &Path) -> Result<bool, SynthError> {
-    let answer = super::read_json(file)?;
-    match settled(&answer) {
-        Ok(dispatch_id) => {
-            println!("  ok: {dispatch_id} settled {SETTLED} by the deployed function");
-            Ok(true)
-        }
-        Err(why) => {
-            eprintln!("adopt: {why}");
-            Ok(false)
-        }
+    let verdict = settled(&super::read_json(file)?);
+    match &verdict {
+        Ok(id) => println!("  ok: {id} settled {SETTLED} by the deployed function"),
+        Err(why) => eprintln!("adopt: {why}"),
     }
+    Ok(verdict.is_ok())
 }
 
 #[cfg(test)]

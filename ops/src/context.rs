@@ -1,12 +1,14 @@
 //! What every subcommand starts from: the SDK configuration (profile, region, endpoint)
 //! and the stack's resource names.
 
+use std::process::ExitCode;
+
 use aws_config::{Region, SdkConfig};
 use dispatch_aws::sdk::{self, Caller};
 
 use crate::cli::Global;
 use crate::error::Result;
-use crate::output::Format;
+use crate::output::{self, Format, Report};
 use crate::progress::Progress;
 use crate::stack::{self, Names};
 
@@ -45,6 +47,11 @@ impl Context {
             progress,
             format: global.output,
         })
+    }
+
+    /// Prints a subcommand's result in the chosen format; returns its exit code.
+    pub fn finish<R: Report>(&self, result: Result<R>) -> ExitCode {
+        output::finish(self.format, self.progress, result)
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {

@@ -22,7 +22,6 @@ use std::process::ExitCode;
 
 use cli::{Cli, Command};
 use context::Context;
-use output::finish;
 
 /// Runs one command line; returns its exit code.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -35,41 +34,17 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     match cli.command {
-        Command::Health(args) => finish(
-            format,
-            ctx.progress,
-            commands::health::exec(&ctx, args).await,
-        ),
-        Command::Diagnose(args) => finish(
-            format,
-            ctx.progress,
-            commands::diagnose::exec(&ctx, args).await,
-        ),
-        Command::Stuck(args) => finish(
-            format,
-            ctx.progress,
-            commands::stuck::exec(&ctx, args).await,
-        ),
-        Command::Settle(args) => finish(
-            format,
-            ctx.progress,
-            commands::settle::exec(&ctx, args).await,
-        ),
-        Command::Replay(args) => finish(
-            format,
-            ctx.progress,
-            commands::replay::exec(&ctx, args).await,
-        ),
-        Command::Rule(args) => finish(format, ctx.progress, commands::rule::exec(&ctx, args).await),
+        Command::Health(args) => ctx.finish(commands::health::exec(&ctx, args).await),
+        Command::Diagnose(args) => ctx.finish(commands::diagnose::exec(&ctx, args).await),
+        Command::Stuck(args) => ctx.finish(commands::stuck::exec(&ctx, args).await),
+        Command::Settle(args) => ctx.finish(commands::settle::exec(&ctx, args).await),
+        Command::Replay(args) => ctx.finish(commands::replay::exec(&ctx, args).await),
+        Command::Rule(args) => ctx.finish(commands::rule::exec(&ctx, args).await),
         Command::Logs(args) if args.follow => match commands::logs::follow(&ctx, args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => output::could_not_run(format, &err.to_string()),
         },
-        Command::Logs(args) => finish(format, ctx.progress, commands::logs::exec(&ctx, args).await),
-        Command::Reconcile(args) => finish(
-            format,
-            ctx.progress,
-            commands::reconcile::exec(&ctx, args).await,
-        ),
+        Command::Logs(args) => ctx.finish(commands::logs::exec(&ctx, args).await),
+        Command::Reconcile(args) => ctx.finish(commands::reconcile::exec(&ctx, args).await),
     }
 }

@@ -120,18 +120,14 @@ impl Table {
                 widths[i] = widths[i].max(cell.chars().count());
             }
         }
+        // Every cell padded to its column's width, the end of the line trimmed.
         let line = |cells: &[String]| {
-            let mut text = String::new();
-            for (i, cell) in cells.iter().enumerate().take(columns) {
-                if i + 1 == columns {
-                    text.push_str(cell);
-                } else {
-                    let pad = widths[i] - cell.chars().count();
-                    text.push_str(cell);
-                    text.push_str(&" ".repeat(pad + 2));
-                }
-            }
-            text.trim_end().to_owned() + "\n"
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect();
+            padded.join("  ").trim_end().to_owned() + "\n"
         };
         let mut text = line(&self.headers);
         for row in &self.rows {

@@ -17,7 +17,7 @@ use dispatch_aws::AwsError;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{aws, OpsError, Result};
+use crate::error::{aws, Result};
 
 /// Which queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -69,18 +69,11 @@ pub fn parse(queue: Queue, message: &Message) -> Parked {
         (Queue::Failures, Some(envelope)) if envelope.get("requestContext").is_some() => {
             let context = &envelope["requestContext"];
             let response = &envelope["responsePayload"];
-            let error = match (
+            let error = reason(
                 response["errorType"].as_str(),
                 response["errorMessage"].as_str(),
-            ) {
-                (Some(kind), Some(text)) => format!("{kind}: {text}"),
-                (Some(kind), None) => kind.to_owned(),
-                (None, Some(text)) => text.to_owned(),
-                (None, None) => context["condition"]
-                    .as_str()
-                    .unwrap_or("unknown")
-                    .to_owned(),
-            };
+                context["condition"].as_str().unwrap_or("unknown"),
+            );
             (
                 envelope.get("requestPayload").cloned(),
                 context["functionArn"].as_str().map(str::to_owned),
@@ -95,13 +88,11 @@ pub fn parse(queue: Queue, message: &Message) -> Parked {
             None,
         ),
         (Queue::Dlq, Some(event)) => {
-            let code = attribute(attributes, "ERROR_CODE");
-            let text = attribute(attributes, "ERROR_MESSAGE");
-            let error = match (code, text) {
-                (Some(code), Some(text)) => format!("{code}: {text}"),
-                (Some(one), None) | (None, Some(one)) => one.to_owned(),
-                (None, None) => "undelivered by EventBridge".to_owned(),
-            };
+            let error = reason(
+                attribute(attributes, "ERROR_CODE"),
+                attribute(attributes, "ERROR_MESSAGE"),
+                "undelivered by EventBridge",
+            );
             (Some(event.clone()), None, error, None)
         }
         (Queue::Dlq, None) => (
@@ -122,6 +113,15 @@ pub fn parse(queue: Queue, message: &Message) -> Parked {
         attempts,
         event,
         receipt_handle: message.receipt_handle().unwrap_or_default().to_owned(),
+    }
+}
+
+/// `code: text`, or either alone; `neither` when there is neither.
+fn reason(code: Option<&str>, text: Option<&str>, neither: &str) -> String {
+    match (code, text) {
+        (Some(code), Some(text)) => format!("{code}: {text}"),
+        (Some(one), None) | (None, Some(one)) => one.to_owned(),
+        (None, None) => neither.to_owned(),
     }
 }
 
@@ -158,21 +158,21 @@ pub const PEEK_POLLS: usize = 100;
 /// SQS samples its servers on a short poll: a poll with nothing new is tried this often
 /// before the queue counts as read.
 pub const IDLE_POLLS: usize = 3;
-/// The most entries one `ChangeMessageVisibilityBatch` call takes.
+/// The most messages one `ReceiveMessage` call gives, and the most entries one
+/// `ChangeMessageVisibilityBatch` call takes.
 const BATCH: usize = 10;
 
-/// The messages of one `ReceiveMessage` call (at most ten), hidden for `visibility`
+/// The messages of one `ReceiveMessage` call (at most [`BATCH`]), hidden for `visibility`
 /// seconds, with their attributes.
 pub async fn receive_batch(
     client: &aws_sdk_sqs::Client,
     url: &str,
-    max: usize,
     visibility: i32,
 ) -> Result<Vec<Message>> {
     let output = client
         .receive_message()
         .queue_url(url)
-        .max_number_of_messages(i32::try_from(max.clamp(1, 10)).unwrap_or(10))
+        .max_number_of_messages(BATCH as i32)
         .visibility_timeout(visibility)
         .message_attribute_names("All")
         .send()
@@ -212,7 +212,7 @@ pub async fn peek(client: &aws_sdk_sqs::Client, url: &str, max: usize) -> Result
     let mut seen: HashSet<String> = HashSet::new();
     let mut idle = 0;
     for _ in 0..PEEK_POLLS {
-        let batch = receive_batch(client, url, BATCH, PEEK_VISIBILITY_SECONDS).await?;
+        let batch = receive_batch(client, url, PEEK_VISIBILITY_SECONDS).await?;
         let before = messages.len();
         messages.extend(
             batch
@@ -221,11 +221,8 @@ pub async fn peek(client: &aws_sdk_sqs::Client, url: &str, max: usize) -> Result
         );
         // Without a visibility timeout the same messages come back poll after poll: one
         // seen again is not news.
-        idle = if messages.len() == before {
-            idle + 1
-        } else {
-            0
-        };
+        let news = messages.len() > before;
+        idle = if news { 0 } else { idle + 1 };
         if messages.len() >= wanted || idle == IDLE_POLLS {
             break;
         }
@@ -255,18 +252,14 @@ pub async fn release(client: &aws_sdk_sqs::Client, url: &str, handles: &[&str]) 
     for chunk in handles.chunks(BATCH) {
         match release_batch(client, url, chunk).await {
             Ok(refused) => refusals.extend(refused),
-            Err(OpsError::Aws(err)) => refusals.push(Refusal {
+            Err(err) => refusals.push(Refusal {
                 messages: chunk.len(),
                 code: err.code,
                 message: err.message,
             }),
-            Err(other) => return Err(other),
         }
     }
-    match unreleased(url, handles.len(), &refusals) {
-        Some(err) => Err(err.into()),
-        None => Ok(()),
-    }
+    unreleased(url, handles.len(), &refusals).map_or(Ok(()), |err| Err(err.into()))
 }
 
 /// One `ChangeMessageVisibilityBatch` call that makes `handles` visible at once; returns
@@ -275,7 +268,7 @@ async fn release_batch(
     client: &aws_sdk_sqs::Client,
     url: &str,
     handles: &[&str],
-) -> Result<Vec<Refusal>> {
+) -> Result<Vec<Refusal>, AwsError> {
     let entries = handles
         .iter()
         .enumerate()

@@ -59,28 +59,21 @@ impl Resource {
 
 const ALARM: &str = "AWS::CloudWatch::Alarm";
 
-/// Finds every name in `described`: each output, else the physical ID of the resource it
-/// names (moto leaves a stack's outputs empty after a change-set deploy). The alarms are
-/// the alarm resources the stack names; nothing is assumed of those it does not name.
+/// Finds every name in `described`, each in its output (AWS gives a stack's outputs once it
+/// is deployed). The alarms are the alarm resources the stack names; nothing is assumed of
+/// those it does not name.
 pub fn names(stack: &str, described: &Described) -> Result<Names, OpsError> {
     let find = |output: Output| -> Result<String, OpsError> {
         described
             .outputs
             .get(output.key)
-            .or_else(|| {
-                described
-                    .resources
-                    .iter()
-                    .find(|r| r.logical_id == output.logical_id)
-                    .map(|r| &r.physical_id)
-            })
             .filter(|name| !name.is_empty())
             .cloned()
             .ok_or_else(|| OpsError::Stack {
                 stack: stack.to_owned(),
                 message: format!(
-                    "no output {} and no resource {}: is this a stack `make deploy` created?",
-                    output.key, output.logical_id
+                    "no output {}: is this a stack `make deploy` created?",
+                    output.key
                 ),
             })
     };
@@ -165,57 +158,52 @@ mod tests {
             .collect()
     }
 
-    fn every_resource() -> Vec<(&'static str, &'static str, &'static str)> {
+    /// Every output the tool reads, each naming `name-of-KEY`.
+    fn every_output() -> BTreeMap<String, String> {
         outputs::ALL
             .iter()
-            .map(|output| (output.logical_id, "AWS::Some::Thing", output.key))
+            .map(|output| (output.key.to_owned(), format!("name-of-{}", output.key)))
             .collect()
     }
 
     #[test]
-    fn outputs_come_first_and_resources_fill_in() {
-        let mut described = Described {
-            outputs: [("TableName".to_owned(), "from-output".to_owned())].into(),
-            resources: resources(&every_resource()),
+    fn every_name_is_an_output_and_a_missing_output_is_an_error_naming_it() {
+        let described = Described {
+            outputs: every_output(),
+            resources: resources(&[
+                ("DispatchTable", "AWS::DynamoDB::Table", "from-resource"),
+                ("CallbackErrorsAlarm", ALARM, "errors-alarm"),
+            ]),
         };
-        described.resources.push(Resource {
-            logical_id: "CallbackErrorsAlarm".into(),
-            kind: ALARM.into(),
-            physical_id: "errors-alarm".into(),
-        });
         let names = names("s", &described).unwrap();
-        assert_eq!(names.table, "from-output");
-        assert_eq!(names.function, "FunctionName");
+        assert_eq!(names.table, "name-of-TableName");
+        assert_eq!(names.function, "name-of-FunctionName");
         assert_eq!(names.alarms, ["errors-alarm"]);
+
+        for missing in outputs::ALL {
+            let mut described = described.clone();
+            described.outputs.remove(missing.key);
+            let err = super::names("my-stack", &described).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "stack my-stack: no output {}: is this a stack `make deploy` created?",
+                    missing.key
+                )
+            );
+        }
     }
 
     #[test]
-    fn unnamed_resources_are_counted_never_named_and_a_missing_name_is_an_error() {
-        let mut with_unnamed = every_resource();
+    fn unnamed_resources_are_counted_never_named() {
         // A resource listed with neither logical nor physical ID nor type, and an alarm
         // listed without its name.
-        with_unnamed.push(("", "", ""));
-        with_unnamed.push(("CallbackErrorsAlarm", ALARM, ""));
         let described = Described {
-            resources: resources(&with_unnamed),
-            ..Described::default()
+            outputs: every_output(),
+            resources: resources(&[("", "", ""), ("CallbackErrorsAlarm", ALARM, "")]),
         };
         let names = names("s", &described).unwrap();
         assert!(names.alarms.is_empty(), "no alarm name is made up");
         assert_eq!(names.unnamed_resources, 2);
-
-        let mut missing = every_resource();
-        missing.retain(|(id, _, _)| *id != "DispatchTable");
-        let err = super::names(
-            "s",
-            &Described {
-                resources: resources(&missing),
-                ..Described::default()
-            },
-        )
-        .unwrap_err();
-        assert!(err
-            .to_string()
-            .contains("no output TableName and no resource DispatchTable"));
     }
 }

@@ -6,7 +6,9 @@
 //! `Invoke` (moto needs Docker to run a function) is recorded and answered 202 as
 //! Lambda answers an asynchronous invoke; CloudWatch's `DescribeAlarms` and
 //! `GetMetricData` are answered in the CBOR protocol the SDK speaks (moto does not); the
-//! stack's resource listing names the alarms moto did not create, as AWS lists them.
+//! stack's resource listing names the alarms moto did not create, as AWS lists them; and
+//! the stack has the outputs AWS gives it, which moto leaves empty after a change-set
+//! deploy.
 
 use dispatch_aws::sdk::Caller;
 use std::process::{Command, Stdio};

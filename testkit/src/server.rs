@@ -218,13 +218,28 @@ impl Drop for Server {
     }
 }
 /// `testkit with-moto`: runs `command` with moto's server on a free loopback port, pointed
-/// at it through AWS_ENDPOINT_URL with dummy credentials; stops the server afterwards and
-/// exits with the command's status.
+/// at it through AWS_ENDPOINT_URL with dummy credentials, and its CloudFormation calls
+/// through the stand-in (`crate::stand_in`), which gives the stack (`$STACK_NAME`, else
+/// the runbook's) the outputs AWS would: moto leaves them empty after a change-set deploy.
+/// Everything else goes to moto as it is. Stops both afterwards and exits with the
+/// command's status.
 pub fn with_moto(command: &[String]) -> Result<std::process::ExitCode, String> {
     let moto = Server::moto().map_err(|err| err.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|err| err.to_string())?;
+    let stand_in = runtime
+        .block_on(crate::stand_in::StandIn::start(&moto))
+        .map_err(|err| err.to_string())?;
+    stand_in.leave_to_moto(true);
+    let stack = std::env::var("STACK_NAME").unwrap_or_else(|_| contract::resources::STACK.into());
+    stand_in.give_outputs(&stack, &crate::template::stack());
     let status = std::process::Command::new(&command[0])
         .args(&command[1..])
         .envs(moto.env())
+        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", stand_in.endpoint())
         // The AWS CLI must read no profile or pager of the person running it.
         .envs([
             ("AWS_PAGER", ""),
@@ -235,6 +250,7 @@ pub fn with_moto(command: &[String]) -> Result<std::process::ExitCode, String> {
         .env_remove("AWS_DEFAULT_PROFILE")
         .status()
         .map_err(|err| format!("cannot run {}: {err}", command[0]))?;
+    drop(stand_in);
     drop(moto);
     Ok(match status.code() {
         Some(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),

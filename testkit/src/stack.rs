@@ -1,11 +1,13 @@
 //! The whole stack deployed into moto through the same path as `make local`
 //! (`scripts/bootstrap.sh`, then `scripts/deploy.sh` with the packaged release binaries),
 //! with the AWS-shaped stand-in in front of moto for Lambda's `Invoke`, CloudWatch, and
-//! the stack's resource listing. `outpost-ops`'s tests run the real binary against it.
+//! the stack's resource listing and outputs. `outpost-ops`'s tests run the real binary
+//! against it.
 //!
 //! What moto needs besides, fixed up here so that no production code has to: the
-//! functions' environment as strings, and the resources moto does not create from a
-//! template (the alarms among them) listed as AWS lists them, through the stand-in.
+//! functions' environment as strings, and, through the stand-in, the resources moto does
+//! not create from a template (the alarms among them) listed as AWS lists them, and the
+//! stack's outputs, which moto leaves empty after a change-set deploy.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -92,9 +94,12 @@ impl LocalStack {
         ] {
             stack.stringify_environment(function);
         }
+        let template = crate::template::stack();
+        let name = contract::resources::STACK;
         stack
             .stand_in
-            .list_stack_resources(as_aws_lists(contract::resources::STACK));
+            .list_stack_resources(as_aws_lists(&template, name));
+        stack.stand_in.give_outputs(name, &template);
         stack
     }
 
@@ -144,7 +149,8 @@ impl LocalStack {
     }
 
     /// The environment of a process that talks to this stack: moto for everything, the
-    /// stand-in for Lambda and CloudWatch, no profile of the person running the tests.
+    /// stand-in for Lambda, CloudWatch and CloudFormation, no profile of the person running
+    /// the tests.
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = self.server.env();
         env.extend(self.stand_in.env());
@@ -164,11 +170,11 @@ impl LocalStack {
     }
 }
 
-/// Every resource of the template, as AWS's `ListStackResources` lists it once deployed as
-/// `stack`: an alarm by its name, any other resource by the name CloudFormation would
-/// give it. The stand-in lists those moto leaves as placeholders.
-fn as_aws_lists(stack: &str) -> Vec<StackResource> {
-    let template = crate::template::stack();
+/// Every resource of `template`, as AWS's `ListStackResources` lists it once deployed as
+/// `stack`: by the name the template gives it (an alarm's `AlarmName`, a dashboard's
+/// `DashboardName`, ...), else by the name CloudFormation would give it. The stand-in
+/// lists those moto leaves as placeholders.
+fn as_aws_lists(template: &serde_json::Value, stack: &str) -> Vec<StackResource> {
     let Some(resources) = template["Resources"].as_object() else {
         return Vec::new();
     };
@@ -176,10 +182,10 @@ fn as_aws_lists(stack: &str) -> Vec<StackResource> {
         .iter()
         .map(|(logical_id, resource)| {
             let kind = resource["Type"].as_str().unwrap_or_default().to_owned();
-            let alarm_name = resource["Properties"]["AlarmName"].as_str();
-            let physical_id = match (kind.as_str(), alarm_name) {
-                ("AWS::CloudWatch::Alarm", Some(name)) => name.to_owned(),
-                _ => format!("{stack}-{logical_id}"),
+            let name_property = format!("{}Name", kind.rsplit("::").next().unwrap_or_default());
+            let physical_id = match resource["Properties"][name_property].as_str() {
+                Some(name) => name.to_owned(),
+                None => format!("{stack}-{logical_id}"),
             };
             StackResource {
                 logical_id: logical_id.clone(),

@@ -9,9 +9,12 @@
 //!   alarms and metric values a test sets (moto creates no alarm from a template anyway).
 //! - CloudFormation `ListStackResources`: moto lists each resource of a template it does
 //!   not create (the alarms, among others) as a placeholder with no logical ID, type or
-//!   physical ID. The stand-in forwards the call to moto and lists, in place of those
-//!   placeholders, the resources a test says AWS would list (`testkit::stack` gives the
-//!   template's), so the stack names its alarms as it does on AWS.
+//!   physical ID. The stand-in lists, in place of those placeholders, the resources a test
+//!   says AWS would list (`testkit::stack` gives the template's).
+//! - CloudFormation `DescribeStacks`: moto leaves a stack's outputs empty after a
+//!   change-set deploy (`aws cloudformation deploy`). For a stack a test names, the
+//!   stand-in gives the outputs AWS would: the template's, resolved against the stack's
+//!   resources as listed above.
 //!
 //! A test can leave CloudWatch and the listing to moto ([`StandIn::leave_to_moto`]), to
 //! see what `make local` sees.
@@ -22,18 +25,21 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use aws_smithy_cbor::Encoder;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::http::request;
 use hyper::{Request, Response, StatusCode};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::faults::forward;
 use crate::server::Server;
 
 /// One recorded `Invoke`.
@@ -67,11 +73,12 @@ struct State {
     metrics: BTreeMap<String, Vec<f64>>,
     /// CloudWatch operations answered, in order.
     cloudwatch_calls: Vec<String>,
-    /// CloudWatch calls and stack listings go on to moto as they are, as without the
-    /// stand-in.
+    /// CloudWatch calls and stack listings go on to moto as they are.
     leave_to_moto: bool,
     /// What `ListStackResources` lists for the resources moto lists as placeholders.
     stack_resources: Vec<StackResource>,
+    /// Stack name to its template's `Outputs`, which `DescribeStacks` gives resolved.
+    outputs: BTreeMap<String, Value>,
 }
 
 /// The stand-in, stopped when dropped.
@@ -120,54 +127,62 @@ impl StandIn {
     /// The variables that send a process's Lambda, CloudWatch and CloudFormation calls
     /// here.
     pub fn env(&self) -> Vec<(String, String)> {
-        [
-            "AWS_ENDPOINT_URL_LAMBDA",
-            "AWS_ENDPOINT_URL_CLOUDWATCH",
-            "AWS_ENDPOINT_URL_CLOUDFORMATION",
-        ]
-        .into_iter()
-        .map(|name| (name.to_owned(), self.endpoint.clone()))
-        .collect()
+        ["LAMBDA", "CLOUDWATCH", "CLOUDFORMATION"]
+            .into_iter()
+            .map(|service| (format!("AWS_ENDPOINT_URL_{service}"), self.endpoint.clone()))
+            .collect()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap()
     }
 
     /// Every invoke so far.
     pub fn invocations(&self) -> Vec<Invocation> {
-        self.state.lock().unwrap().invocations.clone()
+        self.state().invocations.clone()
     }
 
     /// The next invokes' answers, in order (`true`: 202; `false`: 500); then 202 again.
     pub fn script_invokes(&self, answers: impl IntoIterator<Item = bool>) {
-        self.state.lock().unwrap().script.extend(answers);
+        self.state().script.extend(answers);
     }
 
     /// Sets an alarm's state.
     pub fn set_alarm(&self, name: &str, state: &str) {
-        let mut shared = self.state.lock().unwrap();
-        shared.alarms.insert(name.to_owned(), state.to_owned());
+        self.state()
+            .alarms
+            .insert(name.to_owned(), state.to_owned());
     }
 
     /// Sets the values `GetMetricData` returns for a query ID.
     pub fn set_metric(&self, id: &str, values: &[f64]) {
-        let mut shared = self.state.lock().unwrap();
-        shared.metrics.insert(id.to_owned(), values.to_vec());
+        self.state().metrics.insert(id.to_owned(), values.to_vec());
     }
 
     /// The CloudWatch operations answered, in order.
     pub fn cloudwatch_calls(&self) -> Vec<String> {
-        self.state.lock().unwrap().cloudwatch_calls.clone()
+        self.state().cloudwatch_calls.clone()
     }
 
     /// Leaves CloudWatch's calls and the stack's resource listing to moto (`true`), which
     /// answers them as `make local` has them: CloudWatch not at all, the listing with
-    /// placeholders. `false` answers them as AWS does again. Lambda's `Invoke` stays here.
+    /// placeholders. `false` answers them as AWS does again. Lambda's `Invoke` and the
+    /// stack's outputs stay here.
     pub fn leave_to_moto(&self, leave: bool) {
-        self.state.lock().unwrap().leave_to_moto = leave;
+        self.state().leave_to_moto = leave;
     }
 
     /// Lists `resources` in `ListStackResources` answers in place of moto's placeholders:
     /// each one moto's answer does not name already.
     pub fn list_stack_resources(&self, resources: Vec<StackResource>) {
-        self.state.lock().unwrap().stack_resources = resources;
+        self.state().stack_resources = resources;
+    }
+
+    /// Gives `stack`, in `DescribeStacks` answers where moto gives it no outputs, the
+    /// outputs of `template` resolved against the stack's resources.
+    pub fn give_outputs(&self, stack: &str, template: &Value) {
+        let outputs = template["Outputs"].clone();
+        self.state().outputs.insert(stack.to_owned(), outputs);
     }
 }
 
@@ -178,86 +193,102 @@ async fn handle(
 ) -> Result<Answer, hyper::Error> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();
-    let path = parts.uri.path().to_owned();
-    if let Some(function) = invoked_function(&path) {
-        let invocation_type = parts
-            .headers
-            .get("x-amz-invocation-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("RequestResponse")
-            .to_owned();
-        let mut shared = state.lock().unwrap();
-        let accepted = shared.script.pop_front().unwrap_or(true);
-        shared.invocations.push(Invocation {
-            function,
-            invocation_type,
-            payload: serde_json::from_slice(&body).unwrap_or(Value::Null),
-            accepted,
-        });
-        return Ok(if accepted {
-            answer(StatusCode::ACCEPTED, "application/json", Bytes::new())
-        } else {
-            let mut failed = answer(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "application/json",
-                Bytes::from_static(br#"{"Type":"Service","message":"scripted failure"}"#),
-            );
-            failed.headers_mut().insert(
-                "x-amzn-errortype",
-                HeaderValue::from_static("ServiceException"),
-            );
-            failed
-        });
+    if let Some(function) = invoked_function(parts.uri.path()) {
+        return Ok(invoke(&state, function, &parts, &body));
     }
     let leave_to_moto = state.lock().unwrap().leave_to_moto;
     if parts.headers.contains_key("smithy-protocol") && !leave_to_moto {
-        let operation = path.rsplit('/').next().unwrap_or_default().to_owned();
-        let mut shared = state.lock().unwrap();
-        shared.cloudwatch_calls.push(operation.clone());
-        let body = match operation.as_str() {
-            "DescribeAlarms" => describe_alarms(&shared.alarms),
-            "GetMetricData" => get_metric_data(&shared.metrics),
-            _ => {
-                return Ok(answer(
-                    StatusCode::BAD_REQUEST,
-                    "text/plain",
-                    Bytes::from(format!("the stand-in does not answer {operation}")),
-                ))
-            }
-        };
-        let mut ok = answer(StatusCode::OK, "application/cbor", Bytes::from(body));
-        ok.headers_mut()
-            .insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
-        return Ok(ok);
+        return Ok(cloudwatch(&state, parts.uri.path()));
     }
-    let listing = is_list_stack_resources(&body) && !leave_to_moto;
-    let request = Request::from_parts(parts, Full::new(body));
-    let answer = crate::faults::forward(upstream, request).await;
-    if !listing {
-        return Ok(answer);
-    }
+    let action = form_value(&body, "Action").unwrap_or_default();
+    let stack = form_value(&body, "StackName").unwrap_or_default();
+    let request = Request::from_parts(parts.clone(), Full::new(body));
+    let answer = forward(upstream, request).await;
     let resources = state.lock().unwrap().stack_resources.clone();
-    Ok(completed_listing(answer, &resources).await)
+    let outputs = state.lock().unwrap().outputs.get(&stack).cloned();
+    Ok(match (action.as_str(), outputs) {
+        ("ListStackResources", _) if !leave_to_moto => {
+            rewritten(answer, |xml| complete_listing(xml, &resources)).await
+        }
+        ("DescribeStacks", Some(outputs)) => {
+            let listing = forward(upstream, list_request(&parts, &stack)).await;
+            let listing = complete_listing(&text(listing.into_body()).await, &resources);
+            rewritten(answer, |xml| with_outputs(xml, &stack, &outputs, &listing)).await
+        }
+        _ => answer,
+    })
 }
 
-/// Whether a (form-encoded, query protocol) request body is CloudFormation's
-/// `ListStackResources`.
-fn is_list_stack_resources(body: &[u8]) -> bool {
-    body.split(|byte| *byte == b'&')
-        .any(|pair| pair == b"Action=ListStackResources")
+/// Records an `Invoke` and answers as Lambda answers an asynchronous one: 202, or the
+/// scripted failure.
+fn invoke(state: &Mutex<State>, function: String, parts: &request::Parts, body: &[u8]) -> Answer {
+    let invocation_type = parts
+        .headers
+        .get("x-amz-invocation-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("RequestResponse")
+        .to_owned();
+    let mut shared = state.lock().unwrap();
+    let accepted = shared.script.pop_front().unwrap_or(true);
+    shared.invocations.push(Invocation {
+        function,
+        invocation_type,
+        payload: serde_json::from_slice(body).unwrap_or(Value::Null),
+        accepted,
+    });
+    if accepted {
+        return answer(StatusCode::ACCEPTED, "application/json", "", None);
+    }
+    answer(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "application/json",
+        r#"{"Type":"Service","message":"scripted failure"}"#,
+        Some(("x-amzn-errortype", "ServiceException")),
+    )
 }
 
-/// moto's successful `ListStackResources` answer, completed as [`complete_listing`] says;
-/// any other answer as it came.
-async fn completed_listing(answer: Answer, resources: &[StackResource]) -> Answer {
+/// A CloudWatch call (`/service/.../operation/NAME`), answered in its CBOR protocol from
+/// what the test set.
+fn cloudwatch(state: &Mutex<State>, path: &str) -> Answer {
+    let operation = path.rsplit('/').next().unwrap_or_default().to_owned();
+    let mut shared = state.lock().unwrap();
+    shared.cloudwatch_calls.push(operation.clone());
+    let body = match operation.as_str() {
+        "DescribeAlarms" => describe_alarms(&shared.alarms),
+        "GetMetricData" => get_metric_data(&shared.metrics),
+        _ => {
+            let why = format!("the stand-in does not answer {operation}");
+            return answer(StatusCode::BAD_REQUEST, "text/plain", why, None);
+        }
+    };
+    let protocol = Some(("smithy-protocol", "rpc-v2-cbor"));
+    answer(StatusCode::OK, "application/cbor", body, protocol)
+}
+
+/// A parameter of a (form-encoded, query protocol) request body.
+fn form_value(body: &[u8], name: &str) -> Option<String> {
+    String::from_utf8_lossy(body).split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        let value = percent_decode_str(value).decode_utf8_lossy();
+        (key == name).then(|| value.into_owned())
+    })
+}
+
+/// The text of an answer's body.
+async fn text(body: Full<Bytes>) -> String {
+    let Ok(body) = body.collect().await.map(|body| body.to_bytes());
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// moto's successful answer with its XML rewritten by `rewrite`; any other as it came.
+async fn rewritten(answer: Answer, rewrite: impl FnOnce(&str) -> String) -> Answer {
     if answer.status() != StatusCode::OK {
         return answer;
     }
     let (mut parts, body) = answer.into_parts();
-    let Ok(body) = body.collect().await.map(|body| body.to_bytes());
-    let xml = complete_listing(&String::from_utf8_lossy(&body), resources);
-    // The body changed length: hyper sets the new one.
-    parts.headers.remove(hyper::header::CONTENT_LENGTH);
+    // The body changes length: hyper sets the new one.
+    parts.headers.remove(CONTENT_LENGTH);
+    let xml = rewrite(&text(body).await);
     Response::from_parts(parts, Full::new(Bytes::from(xml)))
 }
 
@@ -278,10 +309,7 @@ fn complete_listing(xml: &str, resources: &[StackResource]) -> String {
         .collect();
     let mut listed = members.concat();
     for resource in resources {
-        let named = format!(
-            "<LogicalResourceId>{}</LogicalResourceId>",
-            escape(&resource.logical_id)
-        );
+        let named = logical_id_element(&resource.logical_id);
         if !listed.contains(&named) {
             listed.push_str(&format!(
                 "<member>{named}<PhysicalResourceId>{}</PhysicalResourceId>\
@@ -292,6 +320,88 @@ fn complete_listing(xml: &str, resources: &[StackResource]) -> String {
         }
     }
     format!("{}{listed}{}", &xml[..start], &xml[end..])
+}
+
+/// `ListStackResources` for `stack`, sent as the request of `parts` was (with its
+/// credentials, and so its region).
+fn list_request(parts: &request::Parts, stack: &str) -> Request<Full<Bytes>> {
+    let mut parts = parts.clone();
+    parts.headers.remove(CONTENT_LENGTH);
+    let stack = utf8_percent_encode(stack, NON_ALPHANUMERIC);
+    let body = format!("Action=ListStackResources&Version=2010-05-15&StackName={stack}");
+    Request::from_parts(parts, Full::new(Bytes::from(body)))
+}
+
+/// A `DescribeStacks` XML answer in which `stack`, described without outputs, has those of
+/// a template, `outputs`, as AWS gives them once deployed, resolved against the stack's
+/// resources (`listing`, a `ListStackResources` XML answer) by [`output_value`]; an output
+/// the stand-in cannot work out is left out. Pure.
+fn with_outputs(xml: &str, stack: &str, outputs: &Value, listing: &str) -> String {
+    let name = format!("<StackName>{}</StackName>", escape(stack));
+    let (Some(start), false) = (xml.find(&name), xml.contains("<Outputs")) else {
+        return xml.to_owned();
+    };
+    let at = start + name.len();
+    // arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID
+    let scope: Vec<&str> = element(xml, "StackId")
+        .unwrap_or_default()
+        .split(':')
+        .collect();
+    let mut members = String::new();
+    for (key, output) in outputs.as_object().into_iter().flatten() {
+        let Some(value) = output_value(&output["Value"], listing, &scope) else {
+            continue;
+        };
+        members.push_str(&format!(
+            "<member><OutputKey>{}</OutputKey><OutputValue>{}</OutputValue>\
+             <Description>{}</Description></member>",
+            escape(key),
+            escape(&value),
+            escape(output["Description"].as_str().unwrap_or_default())
+        ));
+    }
+    format!("{}<Outputs>{members}</Outputs>{}", &xml[..at], &xml[at..])
+}
+
+/// An output's value: a `Ref` is the physical ID `listing` gives the resource, a
+/// `Fn::GetAtt` of its `Arn` its ARN in the region and account of `scope` (a stack ID's
+/// parts).
+fn output_value(value: &Value, listing: &str, scope: &[&str]) -> Option<String> {
+    let get_att = &value["Fn::GetAtt"];
+    let (logical_id, attribute) = match value["Ref"].as_str() {
+        Some(logical_id) => (logical_id, "Ref"),
+        None => (get_att[0].as_str()?, get_att[1].as_str()?),
+    };
+    let listed = logical_id_element(logical_id);
+    let member = listing.split("</member>").find(|m| m.contains(&listed))?;
+    let name = element(member, "PhysicalResourceId")?;
+    let (service, path) = match (attribute, element(member, "ResourceType")?) {
+        ("Ref", _) => return Some(name.to_owned()),
+        // A queue's physical ID is its URL, which ends in its name.
+        ("Arn", "AWS::SQS::Queue") => ("sqs", name.rsplit('/').next()?.to_owned()),
+        ("Arn", "AWS::Lambda::Function") => ("lambda", format!("function:{name}")),
+        ("Arn", "AWS::DynamoDB::Table") => ("dynamodb", format!("table/{name}")),
+        ("Arn", "AWS::Events::Rule") => ("events", format!("rule/{name}")),
+        _ => return None,
+    };
+    let (region, account) = (scope.get(3)?, scope.get(4)?);
+    Some(format!("arn:aws:{service}:{region}:{account}:{path}"))
+}
+
+/// How a listing names a resource.
+fn logical_id_element(logical_id: &str) -> String {
+    format!(
+        "<LogicalResourceId>{}</LogicalResourceId>",
+        escape(logical_id)
+    )
+}
+
+/// The text of the first `<tag>` element in `xml`.
+fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let length = xml[start..].find(&format!("</{tag}>"))?;
+    Some(&xml[start..start + length])
 }
 
 /// Text as XML character data.
@@ -306,23 +416,15 @@ fn invoked_function(path: &str) -> Option<String> {
     let rest = path.strip_prefix("/2015-03-31/functions/")?;
     let name = rest.strip_suffix("/invocations")?;
     // ARNs arrive percent-encoded (`:` as `%3A`, `$` as `%24`).
-    Some(
-        percent_encoding::percent_decode_str(name)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
+    Some(percent_decode_str(name).decode_utf8_lossy().into_owned())
 }
 
 fn describe_alarms(alarms: &BTreeMap<String, String>) -> Vec<u8> {
     let mut encoder = Encoder::new(Vec::new());
     encoder.map(1).str("MetricAlarms").array(alarms.len());
     for (name, state) in alarms {
-        encoder
-            .map(2)
-            .str("AlarmName")
-            .str(name)
-            .str("StateValue")
-            .str(state);
+        encoder.map(2).str("AlarmName").str(name);
+        encoder.str("StateValue").str(state);
     }
     encoder.into_writer()
 }
@@ -331,14 +433,9 @@ fn get_metric_data(metrics: &BTreeMap<String, Vec<f64>>) -> Vec<u8> {
     let mut encoder = Encoder::new(Vec::new());
     encoder.map(1).str("MetricDataResults").array(metrics.len());
     for (id, values) in metrics {
-        encoder
-            .map(3)
-            .str("Id")
-            .str(id)
-            .str("StatusCode")
-            .str("Complete")
-            .str("Values")
-            .array(values.len());
+        encoder.map(3).str("Id").str(id);
+        encoder.str("StatusCode").str("Complete");
+        encoder.str("Values").array(values.len());
         for value in values {
             encoder.double(*value);
         }
@@ -346,12 +443,20 @@ fn get_metric_data(metrics: &BTreeMap<String, Vec<f64>>) -> Vec<u8> {
     encoder.into_writer()
 }
 
-fn answer(status: StatusCode, content_type: &'static str, body: Bytes) -> Answer {
-    let mut answer = Response::new(Full::new(body));
+/// An answer of `status` with a body of `content_type`, and `header` if given.
+fn answer(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+    header: Option<(&'static str, &'static str)>,
+) -> Answer {
+    let mut answer = Response::new(Full::new(body.into()));
     *answer.status_mut() = status;
-    answer
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let headers = answer.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some((name, value)) = header {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
     answer
 }
 
@@ -407,11 +512,45 @@ mod tests {
             complete_listing(&moto, &resources),
             wrap(&format!("{queue}{alarm}"))
         );
-        assert!(is_list_stack_resources(
-            b"Action=ListStackResources&Version=2010-05-15&StackName=s"
-        ));
-        assert!(!is_list_stack_resources(
-            b"Action=DescribeStacks&StackName=s"
-        ));
+        let body = b"Action=ListStackResources&Version=2010-05-15&StackName=s";
+        assert_eq!(
+            form_value(body, "Action").as_deref(),
+            Some("ListStackResources")
+        );
+        assert_ne!(
+            form_value(b"Action=DescribeStacks&StackName=s", "Action").as_deref(),
+            Some("ListStackResources")
+        );
+    }
+
+    #[test]
+    fn a_stack_described_without_outputs_gets_the_templates_resolved() {
+        let stack_id = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1";
+        let moto = format!(
+            "<DescribeStacksResponse><DescribeStacksResult><Stacks><member>\
+             <StackId>{stack_id}</StackId><StackName>s</StackName><Tags/></member>\
+             </Stacks></DescribeStacksResult></DescribeStacksResponse>"
+        );
+        let outputs = serde_json::json!({
+            "QueueUrl": {"Description": "URL & all", "Value": {"Ref": "Queue"}},
+            "QueueArn": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}},
+            "Missing": {"Value": {"Ref": "NotListed"}},
+        });
+        let listing = "<member><LogicalResourceId>Queue</LogicalResourceId>\
+                       <PhysicalResourceId>https://sqs.us-east-1.amazonaws.com/123456789012/q</PhysicalResourceId>\
+                       <ResourceType>AWS::SQS::Queue</ResourceType></member>";
+        let described = with_outputs(&moto, "s", &outputs, listing);
+        assert_eq!(
+            described,
+            moto.replace(
+                "<StackName>s</StackName>",
+                "<StackName>s</StackName><Outputs>\
+                 <member><OutputKey>QueueArn</OutputKey><OutputValue>arn:aws:sqs:us-east-1:123456789012:q</OutputValue><Description></Description></member>\
+                 <member><OutputKey>QueueUrl</OutputKey><OutputValue>https://sqs.us-east-1.amazonaws.com/123456789012/q</OutputValue><Description>URL &amp; all</Description></member>\
+                 </Outputs>"
+            )
+        );
+        assert_eq!(with_outputs(&described, "s", &outputs, listing), described);
+        assert_eq!(with_outputs(&moto, "other", &outputs, listing), moto);
     }
 }

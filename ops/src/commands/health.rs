@@ -53,7 +53,7 @@ pub struct Function {
     pub state: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthReport {
     pub stack: String,
@@ -107,10 +107,7 @@ impl HealthReport {
     fn new(stack: &str) -> HealthReport {
         HealthReport {
             stack: stack.to_owned(),
-            function: None,
-            checks: Vec::new(),
-            healthy: false,
-            unanswered: 0,
+            ..HealthReport::default()
         }
     }
 
@@ -140,6 +137,20 @@ impl HealthReport {
         });
     }
 
+    /// A check from a call's answer: `(value, ok)` as [`Self::check`] takes them, or the
+    /// call's error as [`Unanswered::of`] sorts it.
+    fn answered(
+        &mut self,
+        name: impl Into<String>,
+        answer: Result<(String, bool), impl Into<OpsError>>,
+        next: Option<&str>,
+    ) {
+        match answer {
+            Ok((value, ok)) => self.check(name, value, ok, next),
+            Err(err) => self.unanswered(name, Unanswered::of(&err.into())),
+        }
+    }
+
     /// Sums the checks up, once all are in.
     fn conclude(&mut self) {
         self.unanswered = self.checks.iter().filter(|c| c.ok.is_none()).count();
@@ -159,20 +170,17 @@ impl HealthReport {
             .map(|c| c.name.as_str())
             .collect();
         let answered = self.checks.len() - unanswered.len();
-        match (self.off(), unanswered.is_empty()) {
-            (0, true) => output::verdict(false, "healthy"),
-            (0, false) => output::unknown_verdict(&format!(
-                "nothing off in the {answered} check(s) answered; not answered: {}",
-                unanswered.join(", ")
+        let not_answered = if unanswered.is_empty() {
+            String::new()
+        } else {
+            format!("; not answered: {}", unanswered.join(", "))
+        };
+        match self.off() {
+            0 if unanswered.is_empty() => output::verdict(false, "healthy"),
+            0 => output::unknown_verdict(&format!(
+                "nothing off in the {answered} check(s) answered{not_answered}"
             )),
-            (off, true) => output::verdict(true, &format!("{off} check(s) off")),
-            (off, false) => output::verdict(
-                true,
-                &format!(
-                    "{off} check(s) off; not answered: {}",
-                    unanswered.join(", ")
-                ),
-            ),
+            off => output::verdict(true, &format!("{off} check(s) off{not_answered}")),
         }
     }
 }
@@ -231,27 +239,16 @@ impl Report for HealthReport {
 
 /// The function's configuration, one aligned line each.
 fn render_function(f: &Function) -> String {
-    let mut text = format!("Function {}\n", f.name);
-    text.push_str(&fields(&[
-        (
-            "runtime",
-            format!(
-                "{} {}",
-                or_dash(f.runtime.as_deref()),
-                or_dash(f.architecture.as_deref())
-            ),
-        ),
-        (
-            "memory",
-            f.memory_mb.map_or("-".into(), |m| format!("{m} MB")),
-        ),
-        (
-            "timeout",
-            f.timeout_seconds.map_or("-".into(), |t| format!("{t} s")),
-        ),
+    let runtime = [f.runtime.as_deref(), f.architecture.as_deref()].map(or_dash);
+    let memory = f.memory_mb.map(|m| format!("{m} MB"));
+    let timeout = f.timeout_seconds.map(|t| format!("{t} s"));
+    let pairs = [
+        ("runtime", runtime.join(" ")),
+        ("memory", or_dash(memory)),
+        ("timeout", or_dash(timeout)),
         ("last modified", or_dash(f.last_modified.as_deref())),
-    ]));
-    text
+    ];
+    format!("Function {}\n{}", f.name, fields(&pairs))
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub struct Replayed {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplayReport {
     pub queue: String,
@@ -92,9 +92,7 @@ pub async fn exec(ctx: &Context, args: ReplayArgs) -> Result<ReplayReport> {
         report: ReplayReport {
             queue: parked::queue_name(url).to_owned(),
             dry_run: args.dry_run,
-            messages: Vec::new(),
-            complete: false,
-            warnings: Vec::new(),
+            ..ReplayReport::default()
         },
         keep: Vec::new(),
         selected: 0,
@@ -127,27 +125,19 @@ impl Run<'_> {
         let mut seen: HashSet<String> = HashSet::new();
         let mut idle = 0;
         while self.selected < self.args.max && seen.len() < READ_LIMIT {
-            self.ctx.progress.step(&format!(
-                "reading {} ({} read)",
-                self.report.queue,
-                seen.len()
-            ));
-            let batch =
-                parked::receive_batch(&self.sqs, self.url, 10, parked::REPLAY_VISIBILITY_SECONDS)
-                    .await?;
+            let reading = format!("reading {} ({} read)", self.report.queue, seen.len());
+            self.ctx.progress.step(&reading);
+            let visibility = parked::REPLAY_VISIBILITY_SECONDS;
+            let batch = parked::receive_batch(&self.sqs, self.url, visibility).await?;
             let fresh: Vec<_> = batch
                 .iter()
                 .filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned()))
                 .collect();
-            if fresh.is_empty() {
-                idle += 1;
-                if idle == parked::IDLE_POLLS {
-                    self.report.complete = true;
-                    break;
-                }
-                continue;
+            idle = if fresh.is_empty() { idle + 1 } else { 0 };
+            if idle == parked::IDLE_POLLS {
+                self.report.complete = true;
+                break;
             }
-            idle = 0;
             for message in fresh {
                 self.handle(parked::parse(self.args.from, message)).await;
             }
@@ -159,19 +149,16 @@ impl Run<'_> {
     /// replayed (or, in a dry run, shown).
     async fn handle(&mut self, parked: Parked) {
         let wanted = self.args.dispatch.is_none() || parked.dispatch_id == self.args.dispatch;
-        if !wanted || self.selected == self.args.max {
-            self.keep.push(parked.receipt_handle.clone());
-            if !wanted {
-                self.report.messages.push(Replayed {
-                    parked,
-                    fate: Fate::Skipped,
-                    detail: None,
-                });
-            }
+        let (fate, detail) = if !wanted {
+            (Fate::Skipped, None)
+        } else if self.selected == self.args.max {
+            // Past `--max`: left in the queue, and not shown.
+            self.keep.push(parked.receipt_handle);
             return;
-        }
-        self.selected += 1;
-        let (fate, detail) = self.replay(&parked).await;
+        } else {
+            self.selected += 1;
+            self.replay(&parked).await
+        };
         if fate != Fate::Replayed {
             self.keep.push(parked.receipt_handle.clone());
         }
@@ -274,8 +261,9 @@ impl Report for ReplayReport {
                 Fate::Replayed => "replayed, deleted".to_owned(),
                 Fate::WouldReplay => "would replay".to_owned(),
                 Fate::Skipped => "skipped (other dispatch)".to_owned(),
-                Fate::NotReplayable => format!("left: {}", m.detail.as_deref().unwrap_or("")),
-                Fate::Failed => format!("left: {}", m.detail.as_deref().unwrap_or("")),
+                Fate::NotReplayable | Fate::Failed => {
+                    format!("left: {}", m.detail.as_deref().unwrap_or(""))
+                }
             };
             table.row(vec![
                 m.parked.message_id.clone(),
@@ -284,15 +272,12 @@ impl Report for ReplayReport {
                 fate,
             ]);
         }
-        let mut text = format!(
-            "Parked in {}{}:\n\n",
-            self.queue,
-            if self.dry_run {
-                " (dry run: nothing invoked or deleted)"
-            } else {
-                ""
-            }
-        );
+        let dry_run = if self.dry_run {
+            " (dry run: nothing invoked or deleted)"
+        } else {
+            ""
+        };
+        let mut text = format!("Parked in {}{dry_run}:\n\n", self.queue);
         if table.is_empty() {
             text.push_str("  none\n");
         } else {

@@ -12,7 +12,7 @@ use dispatch_aws::table::{DispatchStore, DynamoStore};
 use dispatch_aws::AwsError;
 use serde::Serialize;
 
-use crate::confirm::{self, Answer};
+use crate::confirm;
 use crate::context::Context;
 use crate::error::{aws, OpsError, Result};
 use crate::output::{self, Report};
@@ -82,22 +82,31 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
         ));
     }
     let table = &ctx.names.table;
-    ctx.progress
-        .step(&format!("reading {} from {table}", args.dispatch_id));
-    let before = records::get(&ctx.dynamodb(), table, &args.dispatch_id).await?;
-    let record = match refuse_settled(&args, table, before) {
-        Ok(record) => record,
-        Err(refused) => return Ok(*refused),
+    let id = &args.dispatch_id;
+    ctx.progress.step(&format!("reading {id} from {table}"));
+    let Some(record) = records::get(&ctx.dynamodb(), table, id).await? else {
+        let message = format!(
+            "no record {id} in {table}: nothing was written (settle never creates a record)"
+        );
+        return Ok(refused(&args, SettleResult::NotFound, message, None));
     };
-    if let Some(refused) = refuse_running_task(ctx, &args, &record).await? {
-        return Ok(refused);
-    }
-    if let Some(refused) = confirm_settle(ctx, &args, &record, &reason)? {
-        return Ok(refused);
+    let current = record.status.clone().unwrap_or_default();
+    let refusal = if DispatchStatus::is_terminal(&current) {
+        let message = format!(
+            "already {current}: a terminal status is never overwritten; nothing was written"
+        );
+        Some((SettleResult::AlreadyTerminal, message))
+    } else if let Some(message) = running_task(ctx, &args, &record).await? {
+        Some((SettleResult::TaskStillRunning, message))
+    } else {
+        not_confirmed(ctx, &args, &record, &reason)?.map(|m| (SettleResult::NotConfirmed, m))
+    };
+    if let Some((result, message)) = refusal {
+        return Ok(refused(&args, result, message, Some(record)));
     }
     let settled_by = caller(ctx).await?;
     let order = ByHand {
-        dispatch_id: args.dispatch_id.clone(),
+        dispatch_id: id.clone(),
         task_arn: record.task().map(str::to_owned),
         status: args.status,
         audit: Audit {
@@ -106,7 +115,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
         },
     };
     let (result, message) = write(ctx, &order).await?;
-    let (after, warnings) = read_back(ctx, &args.dispatch_id, result).await;
+    let (after, warnings) = read_back(ctx, id, result).await;
     Ok(SettleReport {
         dispatch_id: args.dispatch_id,
         result,
@@ -136,75 +145,38 @@ fn refused(
     }
 }
 
-/// The record to settle; a refusal when there is none (settle never creates one) or it
-/// is settled already (a terminal status is never overwritten).
-fn refuse_settled(
-    args: &SettleArgs,
-    table: &str,
-    before: Option<DispatchRecord>,
-) -> Result<DispatchRecord, Box<SettleReport>> {
-    let Some(record) = before else {
-        return Err(Box::new(refused(
-            args,
-            SettleResult::NotFound,
-            format!(
-                "no record {} in {table}: nothing was written (settle never creates a record)",
-                args.dispatch_id
-            ),
-            None,
-        )));
-    };
-    let current = record.status.clone().unwrap_or_default();
-    if DispatchStatus::is_terminal(&current) {
-        return Err(Box::new(refused(
-            args,
-            SettleResult::AlreadyTerminal,
-            format!(
-                "already {current}: a terminal status is never overwritten; nothing was written"
-            ),
-            Some(record),
-        )));
-    }
-    Ok(record)
-}
-
-/// A refusal when ECS still runs the record's task (and no `--force`). That task will
-/// report its own outcome: settling its dispatch by hand now would turn that report into
-/// a skipped duplicate, and the true outcome would be lost.
-async fn refuse_running_task(
+/// Why not to settle while ECS still runs the record's task (and no `--force`): that
+/// task will report its own outcome, and settling its dispatch by hand now would turn
+/// that report into a skipped duplicate, losing the true outcome.
+async fn running_task(
     ctx: &Context,
     args: &SettleArgs,
     record: &DispatchRecord,
-) -> Result<Option<SettleReport>> {
+) -> Result<Option<String>> {
     let Some(arn) = record.task().filter(|_| !args.force) else {
         return Ok(None);
     };
     ctx.progress.step("asking ECS about the task");
     let arns = [arn.to_owned()];
     let states = tasks::describe(&ctx.ecs(), &arns).await?;
-    let Some(task) = states.get(arn).filter(|t| !t.missing && !t.stopped()) else {
-        return Ok(None);
-    };
-    Ok(Some(refused(
-        args,
-        SettleResult::TaskStillRunning,
+    let running = states.get(arn).filter(|t| !t.missing && !t.stopped());
+    Ok(running.map(|task| {
         format!(
             "task {} is still {}: its own event will settle the dispatch; nothing was written (--force settles it anyway)",
             tasks::short(arn),
             task.summary()
-        ),
-        Some(record.clone()),
-    )))
+        )
+    }))
 }
 
-/// Asks the person to type the dispatch ID (unless `--yes`); a refusal when they do not,
-/// or when there is no terminal to ask on.
-fn confirm_settle(
+/// Asks the person to type the dispatch ID (unless `--yes`); why nothing is done when
+/// they do not, or when there is no terminal to ask on.
+fn not_confirmed(
     ctx: &Context,
     args: &SettleArgs,
     record: &DispatchRecord,
     reason: &str,
-) -> Result<Option<SettleReport>> {
+) -> Result<Option<String>> {
     ctx.progress.done();
     let question = format!(
         "Settle {} ({}, task {}) as {}, because {reason:?}?",
@@ -214,16 +186,7 @@ fn confirm_settle(
         args.status
     );
     let answer = confirm::ask(&question, &args.dispatch_id, args.yes)?;
-    if let Some(refusal) = answer.refusal() {
-        return Ok(Some(refused(
-            args,
-            SettleResult::NotConfirmed,
-            refusal.to_owned(),
-            Some(record.clone()),
-        )));
-    }
-    debug_assert_eq!(answer, Answer::Yes);
-    Ok(None)
+    Ok(answer.refusal().map(str::to_owned))
 }
 
 /// Who is settling, as STS says: recorded on the record, so it must be known.
@@ -294,25 +257,20 @@ async fn read_back(
     }
     match records::get(&ctx.dynamodb(), &ctx.names.table, id).await {
         Ok(after) => (after, Vec::new()),
-        Err(err) => (
-            None,
-            vec![format!(
-                "settled, but the record could not be read back: {err}"
-            )],
-        ),
+        Err(err) => {
+            let warning = format!("settled, but the record could not be read back: {err}");
+            (None, vec![warning])
+        }
     }
 }
 
 impl Report for SettleReport {
     fn render(&self) -> String {
         let mut text = String::new();
-        let show =
-            |title: &str, record: &DispatchRecord| format!("{title}:\n{}", output::record(record));
-        if let Some(before) = &self.before {
-            text.push_str(&show("Before", before));
-        }
-        if let Some(after) = &self.after {
-            text.push_str(&show("After", after));
+        for (title, record) in [("Before", &self.before), ("After", &self.after)] {
+            if let Some(record) = record {
+                text.push_str(&format!("{title}:\n{}", output::record(record)));
+            }
         }
         text.push_str(&output::warnings(&self.warnings));
         text + &output::verdict(self.found_problem(), &self.message)

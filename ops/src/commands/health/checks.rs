@@ -13,20 +13,17 @@ use crate::parked;
 pub async fn rule(ctx: &Context, report: &mut HealthReport) {
     ctx.progress.step("reading the rules");
     let rule = &ctx.names.rule;
-    let name = format!("rule {rule}");
-    match crate::commands::rule::state(&ctx.events(), rule).await {
-        Ok(state) => report.check(
-            name,
-            state.clone(),
-            state == "ENABLED",
-            Some("outpost-ops rule enable"),
-        ),
-        Err(err) => report.unanswered(name, Unanswered::of(&err)),
-    }
+    let state = crate::commands::rule::state(&ctx.events(), rule).await;
+    let answer = state.map(|state| (state.clone(), state == "ENABLED"));
+    report.answered(
+        format!("rule {rule}"),
+        answer,
+        Some("outpost-ops rule enable"),
+    );
 }
 
-/// The callback function's configuration, shown above the checks, and its state: Active
-/// is fine; a state the answer leaves out is not known, so not taken for Active.
+/// The callback function's configuration, shown above the checks, and its state
+/// ([`add_state`]).
 pub async fn function(ctx: &Context, report: &mut HealthReport) {
     ctx.progress.step("reading the function's configuration");
     let function = &ctx.names.function;
@@ -73,37 +70,30 @@ pub(super) fn add_state(report: &mut HealthReport, name: String, state: Option<&
 pub async fn alarms(ctx: &Context, report: &mut HealthReport) {
     ctx.progress.step("reading the alarms");
     let names = &ctx.names;
-    if names.unnamed_resources > 0 {
-        let row = if names.alarms.is_empty() {
-            "alarms"
-        } else {
-            "unnamed resources"
-        };
-        report.unanswered(
-            row,
-            Unanswered::NotAvailable(format!(
-                "the stack lists {} resource(s) without the name and type AWS gives each: \
-                 any alarm among them cannot be checked",
-                names.unnamed_resources
-            )),
+    let unnamed = names.unnamed_resources;
+    let row = if names.alarms.is_empty() {
+        "alarms"
+    } else {
+        "unnamed resources"
+    };
+    if unnamed > 0 {
+        let why = format!(
+            "the stack lists {unnamed} resource(s) without the name and type AWS gives each: \
+             any alarm among them cannot be checked"
         );
+        report.unanswered(row, Unanswered::NotAvailable(why));
+    } else if names.alarms.is_empty() {
+        report.check("alarms", "the stack has none", false, None);
     }
     if names.alarms.is_empty() {
-        if names.unnamed_resources == 0 {
-            report.check("alarms", "the stack has none", false, None);
-        }
         return;
     }
     match cloudwatch::alarm_states(&ctx.cloudwatch(), &names.alarms).await {
         Ok(states) => {
             for (alarm, state) in states {
                 let ok = state != "ALARM" && state != "MISSING";
-                report.check(
-                    format!("alarm {alarm}"),
-                    state,
-                    ok,
-                    Some(next_for_alarm(&alarm)),
-                );
+                let next = Some(next_for_alarm(&alarm));
+                report.check(format!("alarm {alarm}"), state, ok, next);
             }
         }
         Err(err) => report.unanswered("alarms", Unanswered::of(&err)),
@@ -118,16 +108,16 @@ pub async fn metrics(ctx: &Context, period: i32, report: &mut HealthReport) {
         Ok(m) => m,
         Err(err) => return report.unanswered("metrics", Unanswered::of(&err)),
     };
-    report.check("invocations", format!("{}", m.invocations), true, None);
+    report.check("invocations", m.invocations.to_string(), true, None);
     report.check(
         "errors",
-        format!("{}", m.errors),
+        m.errors.to_string(),
         m.errors == 0.0,
         Some("outpost-ops logs --errors"),
     );
     report.check(
         "throttles",
-        format!("{}", m.throttles),
+        m.throttles.to_string(),
         m.throttles == 0.0,
         Some("outpost-ops replay"),
     );
@@ -154,16 +144,12 @@ pub async fn queues(ctx: &Context, report: &mut HealthReport) {
             "outpost-ops replay --from dlq --dry-run",
         ),
     ] {
+        let depth = parked::depth(&sqs, url).await.map(|(waiting, in_flight)| {
+            let value = format!("{waiting} waiting, {in_flight} in flight");
+            (value, waiting + in_flight == 0)
+        });
         let name = format!("queue {}", parked::queue_name(url));
-        match parked::depth(&sqs, url).await {
-            Ok((waiting, in_flight)) => report.check(
-                name,
-                format!("{waiting} waiting, {in_flight} in flight"),
-                waiting + in_flight == 0,
-                Some(next),
-            ),
-            Err(err) => report.unanswered(name, Unanswered::of(&err)),
-        }
+        report.answered(name, depth, Some(next));
     }
 }
 
@@ -173,24 +159,15 @@ pub async fn schedule(ctx: &Context, report: &mut HealthReport) -> Option<chrono
     ctx.progress
         .step("reading the reconciler's schedule and last run");
     let schedule = &ctx.names.reconciler_schedule;
-    let name = format!("schedule {schedule}");
     let answer = ctx.events().describe_rule().name(schedule).send().await;
-    let rule = match answer {
-        Ok(rule) => rule,
-        Err(err) => {
-            let err = OpsError::from(aws("DescribeRule", schedule)(err));
-            report.unanswered(name, Unanswered::of(&err));
-            return None;
-        }
-    };
-    let state = rule.state().map_or("UNKNOWN", |s| s.as_str()).to_owned();
-    let expression = rule.schedule_expression().unwrap_or_default().to_owned();
-    report.check(
-        name,
-        format!("{state} {expression}"),
-        state == "ENABLED",
-        None,
-    );
+    let rule = answer.map_err(aws("DescribeRule", schedule));
+    let expression = rule.as_ref().ok().and_then(|r| r.schedule_expression());
+    let expression = expression.unwrap_or_default().to_owned();
+    let answer = rule.map(|rule| {
+        let state = rule.state().map_or("UNKNOWN", |s| s.as_str());
+        (format!("{state} {expression}"), state == "ENABLED")
+    });
+    report.answered(format!("schedule {schedule}"), answer, None);
     rate(&expression)
 }
 
@@ -220,23 +197,15 @@ pub async fn last_run(
         |_| true,
     )
     .await;
-    match fetched {
-        Ok(fetched) => match fetched.lines.last() {
-            Some(line) => report.check(
-                "reconciler last run",
-                format!("{}  {}", line.time, line.message),
-                true,
-                None,
-            ),
-            None => report.check(
-                "reconciler last run",
-                format!("none in the last {}m", expected.num_minutes() + 5),
-                false,
-                Some("outpost-ops logs --function reconciler --errors"),
-            ),
-        },
-        Err(err) => report.unanswered("reconciler last run", Unanswered::of(&err)),
-    }
+    let answer = fetched.map(|fetched| match fetched.lines.last() {
+        Some(line) => (format!("{}  {}", line.time, line.message), true),
+        None => (
+            format!("none in the last {}m", expected.num_minutes() + 5),
+            false,
+        ),
+    });
+    let next = Some("outpost-ops logs --function reconciler --errors");
+    report.answered("reconciler last run", answer, next);
 }
 
 /// `rate(15 minutes)` as a duration; other schedules (cron) as `None`.

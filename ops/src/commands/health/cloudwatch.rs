@@ -67,26 +67,18 @@ pub fn period(window: Duration) -> Result<i32> {
 
 /// One metric of `function` over `period`, as a `GetMetricData` query.
 fn query(id: &str, name: &str, stat: &str, function: &str, period: i32) -> MetricDataQuery {
+    let dimension = Dimension::builder().name("FunctionName").value(function);
+    let metric = Metric::builder()
+        .namespace("AWS/Lambda")
+        .metric_name(name)
+        .dimensions(dimension.build());
+    let stat = MetricStat::builder()
+        .metric(metric.build())
+        .period(period)
+        .stat(stat);
     MetricDataQuery::builder()
         .id(id)
-        .metric_stat(
-            MetricStat::builder()
-                .metric(
-                    Metric::builder()
-                        .namespace("AWS/Lambda")
-                        .metric_name(name)
-                        .dimensions(
-                            Dimension::builder()
-                                .name("FunctionName")
-                                .value(function)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .period(period)
-                .stat(stat)
-                .build(),
-        )
+        .metric_stat(stat.build())
         .return_data(true)
         .build()
 }

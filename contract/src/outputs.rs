@@ -2,9 +2,8 @@
 //! each one names. `outpost-ops` reads every resource name through these, so it works on
 //! any stack this repository deployed, whatever its names.
 
-/// One output of the stack: its key, and the logical ID of the resource it names (the
-/// fallback where an output is missing: moto leaves a stack's Outputs empty after a
-/// change-set deploy, while its resource list is right).
+/// One output of the stack: its key, and the logical ID of the resource it names (synth
+/// builds each output from that resource, so the two cannot drift apart).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Output {
     pub key: &'static str,

@@ -165,6 +165,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
             updated_at: "2026-01-15T19:39:32Z".to_owned(),
             request_id: format!("bare-request-{i}"),
             audit: None,
+            provisional: false,
         };
         let started = Instant::now();
         store.settle(&settlement).await.expect("bare UpdateItem");

@@ -8,6 +8,9 @@ pub const QUERYING_BY_TASK_ARN: &str = "querying by task ARN";
 pub const NO_DISPATCH_ID_FOUND: &str = "No dispatch ID found in task";
 /// Logged when a dispatch is settled.
 pub const DISPATCH_SETTLED: &str = "dispatch settled";
+/// Logged, at WARN, when a task's own event replaces the reconciler's guess (the
+/// dispatch was closed FAILED because ECS had forgotten the task) with the true outcome.
+pub const GUESS_CORRECTED: &str = "reconciler's guess corrected by the task's own event";
 /// Logged, at ERROR, when an invocation fails.
 pub const DISPATCH_UPDATE_FAILED: &str = "dispatch update failed";
 /// Logged by the reconciler for each dispatch it settles, with the dispatch ID, task ARN,

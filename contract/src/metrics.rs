@@ -11,6 +11,9 @@ pub const CALLBACK_LATENCY_MS: &str = "CallbackLatencyMs";
 pub const UPDATES_SUCCESSFUL: &str = "DispatchUpdatesSuccessful";
 pub const UPDATES_SKIPPED: &str = "DispatchUpdatesSkipped";
 pub const UPDATES_FAILED: &str = "DispatchUpdatesFailed";
+/// A task's own event replaced the reconciler's provisional guess with the true outcome
+/// (counted on the update, beside [`UPDATES_SUCCESSFUL`]).
+pub const GUESSES_CORRECTED: &str = "DispatchGuessesCorrected";
 
 /// The three counts, one of which is 1 for each invocation.
 pub const UPDATE_COUNTS: [&str; 3] = [UPDATES_SUCCESSFUL, UPDATES_SKIPPED, UPDATES_FAILED];

@@ -5,6 +5,12 @@ use std::fmt;
 /// The status the control plane writes when it launches a dispatch.
 pub const RUNNING: &str = "RUNNING";
 
+/// The stop code the reconciler writes when ECS no longer knows a dispatch's task and the
+/// dispatch is past its maximum age. That closure is a guess, and the only provisional
+/// terminal status: the task's own STOPPED event (live, late or replayed) replaces it
+/// with the true outcome, once.
+pub const GUESS_STOP_CODE: &str = "ReconcilerTaskNotFound";
+
 /// The final status of a dispatch. Every one of them is terminal: once written it is
 /// never overwritten, because ECS delivers events at least once and out of order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -47,4 +47,10 @@ pub mod attr {
     pub const SETTLED_BY: &str = "settledBy";
     /// Why the record was settled by hand, as the operator wrote it.
     pub const SETTLE_REASON: &str = "settleReason";
+    /// `true` while the record's terminal status is the reconciler's guess (stop code
+    /// `status::GUESS_STOP_CODE`); removed when the task's own event corrects it.
+    pub const PROVISIONAL: &str = "provisional";
+    /// The status the reconciler had guessed, on a record whose task's own event later
+    /// corrected it: the record says what happened, not only the metric.
+    pub const CORRECTED_GUESS: &str = "correctedGuess";
 }

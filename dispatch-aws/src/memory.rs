@@ -50,14 +50,17 @@ impl MemoryStore {
         self.records.lock().unwrap().insert(id, item);
     }
 
-    /// The record's string attributes.
+    /// The record's string, number and boolean attributes, as text.
     pub fn record(&self, dispatch_id: &str) -> Option<HashMap<String, String>> {
         let records = self.records.lock().unwrap();
         records.get(dispatch_id).map(|item| {
             item.iter()
                 .filter_map(|(name, value)| {
-                    let text = value.as_s().or_else(|_| value.as_n()).ok()?;
-                    Some((name.clone(), text.clone()))
+                    let text = match value {
+                        AttributeValue::Bool(flag) => flag.to_string(),
+                        other => other.as_s().or_else(|_| other.as_n()).ok()?.clone(),
+                    };
+                    Some((name.clone(), text))
                 })
                 .collect()
         })
@@ -111,7 +114,9 @@ impl DispatchStore for MemoryStore {
         let Some(item) = records.get_mut(&settlement.dispatch_id) else {
             return Ok(explain_conflict(None, settlement));
         };
-        // The condition of the real write: not terminal, and no task ARN or this one.
+        // The condition of the real write: not terminal (or, for the task's own outcome,
+        // the reconciler's guess of this task), and no task ARN or this one.
+        let old = item::record(item);
         let terminal = item
             .get(attr::STATUS)
             .and_then(|status| status.as_s().ok())
@@ -121,16 +126,27 @@ impl DispatchStore for MemoryStore {
             (Some(owner), Some(arn)) => *owner == text(arn),
             (Some(_), None) => false,
         };
-        if terminal || !ours {
-            return Ok(explain_conflict(item::record(item).as_ref(), settlement));
+        let guess = old.as_ref().filter(|old| old.is_guess());
+        let correctable = guess.is_some() && settlement.corrects_a_guess();
+        if (terminal && !correctable) || !ours {
+            return Ok(explain_conflict(old.as_ref(), settlement));
         }
-        let (_, names, values) = settle_expression(settlement);
-        for (placeholder, value) in values {
-            if let Some(name) = names.get(&placeholder.replacen(':', "#", 1)) {
+        let expression = settle_expression(settlement);
+        for (placeholder, value) in expression.values {
+            if let Some(name) = expression.names.get(&placeholder.replacen(':', "#", 1)) {
                 item.insert(name.clone(), value);
             }
         }
+        for name in expression.removed {
+            item.remove(name);
+        }
         self.writes.lock().unwrap().push(settlement.clone());
-        Ok(SettleOutcome::Updated)
+        Ok(match guess.and_then(|guess| guess.status.clone()) {
+            Some(guessed) => {
+                item.insert(attr::CORRECTED_GUESS.to_owned(), text(&guessed));
+                SettleOutcome::Corrected { guessed }
+            }
+            None => SettleOutcome::Updated,
+        })
     }
 }

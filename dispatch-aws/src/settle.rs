@@ -52,6 +52,14 @@ pub async fn settle<S: DispatchStore>(
         dispatch_id: Some(settlement.dispatch_id.clone()),
         task_arn: Some(task.task_arn.clone()),
     };
+    let updated = |corrected| Outcome::Updated {
+        dispatch_id: settlement.dispatch_id.clone(),
+        task_arn: task.task_arn.clone(),
+        status: decision.status,
+        exit_code: decision.exit_code,
+        stopped_at: task.stopped_at,
+        corrected,
+    };
     match store.settle(&settlement).await? {
         SettleOutcome::Updated => {
             info!(
@@ -61,13 +69,18 @@ pub async fn settle<S: DispatchStore>(
                 "{}",
                 logs::DISPATCH_SETTLED
             );
-            Ok(Outcome::Updated {
-                dispatch_id: settlement.dispatch_id,
-                task_arn: task.task_arn.clone(),
-                status: decision.status,
-                exit_code: decision.exit_code,
-                stopped_at: task.stopped_at,
-            })
+            Ok(updated(false))
+        }
+        SettleOutcome::Corrected { guessed } => {
+            warn!(
+                status = %decision.status,
+                exit_code = decision.exit_code,
+                rule = ?decision.rule,
+                guessed_status = %guessed,
+                "{}",
+                logs::GUESS_CORRECTED
+            );
+            Ok(updated(true))
         }
         SettleOutcome::AlreadyTerminal { status } => {
             info!(

@@ -9,7 +9,8 @@ use std::future::Future;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use contract::status::GUESS_STOP_CODE;
 use contract::table::attr;
 use dispatch::record::DispatchRecord;
 use dispatch::settlement::{explain_conflict, SettleOutcome, Settlement};
@@ -67,9 +68,18 @@ const SETTLE_CONDITION_NO_TASK: &str = "attribute_exists(#id) \
      AND NOT (#status IN (:t0, :t1, :t2, :t3)) \
      AND attribute_not_exists(#taskArn)";
 
+/// The condition of what ECS reported of the task itself: [`SETTLE_CONDITION`], or a
+/// record holding the reconciler's guess of this same task, which the truth replaces.
+/// More placeholders: `#stopCode`, `:guess`.
+const SETTLE_OR_CORRECT_CONDITION: &str = "attribute_exists(#id) \
+     AND (attribute_not_exists(#taskArn) OR #taskArn = :taskArn) \
+     AND (NOT (#status IN (:t0, :t1, :t2, :t3)) \
+          OR (#stopCode = :guess AND #taskArn = :taskArn))";
+
 /// The condition a settlement is written under.
 fn settle_condition(settlement: &Settlement) -> &'static str {
     match settlement.task_arn {
+        Some(_) if settlement.corrects_a_guess() => SETTLE_OR_CORRECT_CONDITION,
         Some(_) => SETTLE_CONDITION,
         None => SETTLE_CONDITION_NO_TASK,
     }
@@ -100,7 +110,12 @@ impl DispatchStore for DynamoStore {
     }
 
     async fn settle(&self, settlement: &Settlement) -> Result<SettleOutcome, AwsError> {
-        let (update_expression, names, values) = settle_expression(settlement);
+        let Expression {
+            update: update_expression,
+            names,
+            values,
+            ..
+        } = settle_expression(settlement);
         let call = Call::new("UpdateItem", &self.table_name);
         let result = self
             .client
@@ -115,12 +130,21 @@ impl DispatchStore for DynamoStore {
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            // The record as it was tells a correction of a guess from a first settle.
+            .return_values(ReturnValue::AllOld)
             .customize()
             .interceptor(call.counter())
             .send()
             .await;
         match result {
-            Ok(_) => Ok(SettleOutcome::Updated),
+            Ok(output) => match output.attributes.as_ref().and_then(item::record) {
+                Some(old) if old.is_guess() => {
+                    let guessed = old.status.unwrap_or_default();
+                    self.mark_corrected(settlement, &guessed).await;
+                    Ok(SettleOutcome::Corrected { guessed })
+                }
+                _ => Ok(SettleOutcome::Updated),
+            },
             Err(SdkError::ServiceError(service)) => match service.err() {
                 UpdateItemError::ConditionalCheckFailedException(failed) => {
                     let old = match failed.item().filter(|item| !item.is_empty()) {
@@ -141,6 +165,37 @@ impl DispatchStore for DynamoStore {
 }
 
 impl DynamoStore {
+    /// Records on a corrected dispatch which guess its true outcome replaced, while the
+    /// record is still this write's. A second, rare write (the first cannot know what it
+    /// replaces); its failure is logged, never an error: the dispatch is settled right.
+    async fn mark_corrected(&self, settlement: &Settlement, guessed: &str) {
+        let call = Call::new("UpdateItem", &self.table_name);
+        let marked = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key(
+                attr::DISPATCH_ID,
+                AttributeValue::S(settlement.dispatch_id.clone()),
+            )
+            .update_expression("SET #correctedGuess = :guessed")
+            .condition_expression("#updateRequestId = :requestId")
+            .expression_attribute_names("#correctedGuess", attr::CORRECTED_GUESS)
+            .expression_attribute_names("#updateRequestId", attr::UPDATE_REQUEST_ID)
+            .expression_attribute_values(":guessed", AttributeValue::S(guessed.to_owned()))
+            .expression_attribute_values(
+                ":requestId",
+                AttributeValue::S(settlement.request_id.clone()),
+            )
+            .customize()
+            .interceptor(call.counter())
+            .send()
+            .await;
+        if let Err(err) = marked {
+            tracing::warn!(error = %call.failed(err), "could not record the corrected guess on the dispatch");
+        }
+    }
+
     /// The record as it is now (a strongly consistent `GetItem`), if there is one.
     pub async fn get(&self, dispatch_id: &str) -> Result<Option<DispatchRecord>, AwsError> {
         let call = Call::new("GetItem", &self.table_name);
@@ -159,16 +214,32 @@ impl DynamoStore {
     }
 }
 
-/// Builds the `SET` expression, its names and its values. Optional facts that the event
-/// does not carry are left out rather than written as empty.
-pub(crate) fn settle_expression(
-    s: &Settlement,
-) -> (
-    String,
-    HashMap<String, String>,
-    HashMap<String, AttributeValue>,
-) {
+/// A settle's update expression, with its names and values.
+pub(crate) struct Expression {
+    pub update: String,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+    /// The attributes it removes.
+    pub removed: Vec<&'static str>,
+}
+
+/// Builds the update expression, its names and its values. Optional facts that the event
+/// does not carry are left out rather than written as empty. A write of the task's own
+/// outcome also removes what only a guess writes (the provisional mark, and the guess's
+/// stop code and reason where the truth has none), so a corrected record holds the truth
+/// alone; a guess marks itself provisional.
+pub(crate) fn settle_expression(s: &Settlement) -> Expression {
     let string = |value: &str| AttributeValue::S(value.to_owned());
+    let mut names = HashMap::from([
+        ("#id".to_owned(), attr::DISPATCH_ID.to_owned()),
+        ("#status".to_owned(), attr::STATUS.to_owned()),
+        ("#taskArn".to_owned(), attr::TASK_ARN.to_owned()),
+    ]);
+    let mut values: HashMap<String, AttributeValue> = DispatchStatus::TERMINAL
+        .iter()
+        .enumerate()
+        .map(|(i, status)| (format!(":t{i}"), string(status.as_str())))
+        .collect();
     let mut fields: Vec<(&str, AttributeValue)> = vec![
         (attr::STATUS, string(s.status.as_str())),
         (attr::ENDED_AT, string(&s.ended_at)),
@@ -196,17 +267,21 @@ pub(crate) fn settle_expression(
         fields.push((attr::SETTLED_BY, string(&audit.settled_by)));
         fields.push((attr::SETTLE_REASON, string(&audit.reason)));
     }
-
-    let mut names = HashMap::from([
-        ("#id".to_owned(), attr::DISPATCH_ID.to_owned()),
-        ("#status".to_owned(), attr::STATUS.to_owned()),
-        ("#taskArn".to_owned(), attr::TASK_ARN.to_owned()),
-    ]);
-    let mut values: HashMap<String, AttributeValue> = DispatchStatus::TERMINAL
-        .iter()
-        .enumerate()
-        .map(|(i, status)| (format!(":t{i}"), string(status.as_str())))
-        .collect();
+    if s.provisional {
+        fields.push((attr::PROVISIONAL, AttributeValue::Bool(true)));
+    }
+    let mut removed = Vec::new();
+    if s.corrects_a_guess() {
+        removed.push(attr::PROVISIONAL);
+        if s.stop_code.is_none() {
+            removed.push(attr::STOP_CODE);
+        }
+        if s.stopped_reason.is_none() {
+            removed.push(attr::STOPPED_REASON);
+        }
+        values.insert(":guess".to_owned(), string(GUESS_STOP_CODE));
+        names.insert("#stopCode".to_owned(), attr::STOP_CODE.to_owned());
+    }
 
     // Each attribute is `#name = :name`; `:taskArn` serves the condition as well.
     let mut assignments = Vec::with_capacity(fields.len());
@@ -215,7 +290,20 @@ pub(crate) fn settle_expression(
         values.insert(format!(":{name}"), value);
         assignments.push(format!("#{name} = :{name}"));
     }
-    (format!("SET {}", assignments.join(", ")), names, values)
+    let mut update = format!("SET {}", assignments.join(", "));
+    if !removed.is_empty() {
+        for name in &removed {
+            names.insert(format!("#{name}"), (*name).to_owned());
+        }
+        let removals: Vec<String> = removed.iter().map(|name| format!("#{name}")).collect();
+        update.push_str(&format!(" REMOVE {}", removals.join(", ")));
+    }
+    Expression {
+        update,
+        names,
+        values,
+        removed,
+    }
 }
 
 #[cfg(test)]
@@ -243,20 +331,46 @@ mod tests {
 
     #[test]
     fn expression_sets_only_known_facts() {
-        let (expression, names, values) = settle_expression(&settlement());
+        let Expression {
+            update,
+            names,
+            values,
+            removed,
+        } = settle_expression(&settlement());
+        // What ECS reported of the task itself: it may replace a guess, so it also
+        // removes what only a guess writes and the truth does not carry.
         assert_eq!(
-            expression,
+            update,
             "SET #status = :status, #endedAt = :endedAt, #taskArn = :taskArn, \
              #updatedAt = :updatedAt, #updateRequestId = :updateRequestId, \
-             #stopCode = :stopCode, #ecsVersion = :ecsVersion"
+             #stopCode = :stopCode, #ecsVersion = :ecsVersion \
+             REMOVE #provisional, #stoppedReason"
         );
+        assert_eq!(removed, ["provisional", "stoppedReason"]);
         assert!(!names.contains_key("#exitCode"));
         assert_eq!(values[":ecsVersion"], AttributeValue::N("3".into()));
         assert_eq!(values[":taskArn"], AttributeValue::S("arn".into()));
         assert_eq!(values[":t2"], AttributeValue::S("TIMEOUT".into()));
-        // Four terminal statuses and seven assignments.
-        assert_eq!(values.len(), 4 + 7);
-        assert_eq!(settle_condition(&settlement()), SETTLE_CONDITION);
+        assert_eq!(values[":guess"], AttributeValue::S(GUESS_STOP_CODE.into()));
+        // Four terminal statuses, seven assignments and the guess's stop code.
+        assert_eq!(values.len(), 4 + 7 + 1);
+        assert_eq!(settle_condition(&settlement()), SETTLE_OR_CORRECT_CONDITION);
+    }
+
+    #[test]
+    fn a_guess_is_provisional_and_corrects_nothing() {
+        let guess = Settlement {
+            stop_code: Some(GUESS_STOP_CODE.into()),
+            stopped_reason: Some("ECS has no record of the task".into()),
+            provisional: true,
+            ..settlement()
+        };
+        let Expression {
+            update, removed, ..
+        } = settle_expression(&guess);
+        assert!(update.ends_with("#provisional = :provisional"), "{update}");
+        assert!(removed.is_empty());
+        assert_eq!(settle_condition(&guess), SETTLE_CONDITION);
     }
 
     #[test]
@@ -272,9 +386,14 @@ mod tests {
             }),
             ..settlement()
         };
-        let (expression, names, values) = settle_expression(&by_hand);
+        let Expression {
+            update,
+            names,
+            values,
+            ..
+        } = settle_expression(&by_hand);
         assert_eq!(
-            expression,
+            update,
             "SET #status = :status, #endedAt = :endedAt, #updatedAt = :updatedAt, \
              #updateRequestId = :updateRequestId, #settledBy = :settledBy, \
              #settleReason = :settleReason"

@@ -21,6 +21,9 @@ pub enum Outcome {
         exit_code: Option<i64>,
         #[serde(skip)]
         stopped_at: DateTime<Utc>,
+        /// The write replaced the reconciler's provisional guess with this outcome.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        corrected: bool,
     },
     #[serde(rename_all = "camelCase")]
     Skipped {

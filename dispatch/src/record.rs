@@ -59,6 +59,10 @@ pub struct DispatchRecord {
     pub update_request_id: Option<String>,
     pub settled_by: Option<String>,
     pub settle_reason: Option<String>,
+    /// Set while the terminal status is the reconciler's guess.
+    pub provisional: Option<bool>,
+    /// The guess a task's own event corrected.
+    pub corrected_guess: Option<String>,
     /// Every other attribute, as found.
     pub other: BTreeMap<String, Value>,
 }
@@ -67,7 +71,7 @@ pub struct DispatchRecord {
 type TextField = fn(&mut DispatchRecord) -> &mut Option<String>;
 
 /// The text attributes, by name.
-const TEXT_FIELDS: [(&str, TextField); 10] = [
+const TEXT_FIELDS: [(&str, TextField); 11] = [
     (attr::STATUS, |r| &mut r.status),
     (attr::TASK_ARN, |r| &mut r.task_arn),
     (attr::CREATED_AT, |r| &mut r.created_at),
@@ -78,6 +82,7 @@ const TEXT_FIELDS: [(&str, TextField); 10] = [
     (attr::UPDATE_REQUEST_ID, |r| &mut r.update_request_id),
     (attr::SETTLED_BY, |r| &mut r.settled_by),
     (attr::SETTLE_REASON, |r| &mut r.settle_reason),
+    (attr::CORRECTED_GUESS, |r| &mut r.corrected_guess),
 ];
 
 impl DispatchRecord {
@@ -109,6 +114,10 @@ impl DispatchRecord {
                 return false;
             };
             *field(self) = Some(text.to_owned());
+            return true;
+        }
+        if let (attr::PROVISIONAL, Value::Bool(flag)) = (name, value) {
+            self.provisional = Some(*flag);
             return true;
         }
         let Value::Number(number) = value else {
@@ -149,6 +158,9 @@ impl DispatchRecord {
                 all.insert(name.to_owned(), Value::Number(number));
             }
         }
+        if let Some(flag) = self.provisional {
+            all.insert(attr::PROVISIONAL.to_owned(), Value::Bool(flag));
+        }
         all
     }
 
@@ -168,6 +180,13 @@ impl DispatchRecord {
     /// The terminal status the record holds, if it holds one.
     pub fn terminal_status(&self) -> Option<DispatchStatus> {
         self.status.as_deref().and_then(DispatchStatus::parse)
+    }
+
+    /// Whether the terminal status is the reconciler's guess, which the task's own event
+    /// may still correct (`contract::status::GUESS_STOP_CODE`).
+    pub fn is_guess(&self) -> bool {
+        self.terminal_status().is_some()
+            && self.stop_code.as_deref() == Some(contract::status::GUESS_STOP_CODE)
     }
 
     /// When the control plane created the dispatch, if `createdAt` is RFC 3339.
@@ -216,6 +235,7 @@ mod tests {
             text("owner", "team-a"),
             ("priority".to_owned(), Value::Number("2".into())),
             ("retried".to_owned(), Value::Bool(true)),
+            ("provisional".to_owned(), Value::Bool(true)),
         ];
         let record = DispatchRecord::from_attributes(found.clone()).unwrap();
         assert_eq!(record.dispatch_id, "d-1");

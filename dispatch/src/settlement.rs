@@ -7,6 +7,7 @@
 //! no second read is needed to tell a duplicate from a foreign task or a missing record.
 
 use chrono::{DateTime, Utc};
+use contract::status::GUESS_STOP_CODE;
 
 use crate::dispatch_id::DispatchId;
 use crate::event::StoppedTask;
@@ -36,6 +37,18 @@ pub struct Settlement {
     pub request_id: String,
     /// Who settled the dispatch by hand, and why; `None` for the callback and reconciler.
     pub audit: Option<Audit>,
+    /// The reconciler's guess (`GUESS_STOP_CODE`): written as provisional, so the task's
+    /// own event may still replace it.
+    pub provisional: bool,
+}
+
+impl Settlement {
+    /// Whether this write may replace the reconciler's guess of the same task: only what
+    /// ECS reported of the task itself (its event, or its description) may, never another
+    /// guess and never a settle by hand.
+    pub fn corrects_a_guess(&self) -> bool {
+        !self.provisional && self.audit.is_none() && self.task_arn.is_some()
+    }
 }
 
 /// The record of a settle by hand (`outpost-ops settle`).
@@ -53,6 +66,9 @@ pub struct Audit {
 pub enum SettleOutcome {
     /// The record was RUNNING (or any other non-terminal status) and is now settled.
     Updated,
+    /// The record held the reconciler's guess of this task (`guessed`), and now holds the
+    /// task's true outcome.
+    Corrected { guessed: String },
     /// There is no record with this dispatch ID. Nothing was created.
     NotFound,
     /// The record is already settled: a duplicate or a late event.
@@ -87,6 +103,7 @@ pub fn for_stopped_task(
         updated_at: record_timestamp(now),
         request_id: request_id.to_owned(),
         audit: None,
+        provisional: task.detail.stop_code.as_deref() == Some(GUESS_STOP_CODE),
     };
     (settlement, decision)
 }
@@ -123,6 +140,7 @@ pub fn by_hand(order: &ByHand, request_id: &str, now: DateTime<Utc>) -> Settleme
             settled_by: truncate_reason(&order.audit.settled_by),
             reason: truncate_reason(&order.audit.reason),
         }),
+        provisional: false,
     }
 }
 
@@ -190,6 +208,7 @@ mod tests {
             updated_at: "2020-01-01T00:00:01Z".into(),
             request_id: "req-1".into(),
             audit: None,
+            provisional: false,
         }
     }
 
@@ -251,6 +270,46 @@ mod tests {
                 owner: "arn".into()
             }
         );
+    }
+
+    #[test]
+    fn only_what_ecs_reported_of_the_task_may_replace_a_guess() {
+        use crate::event::EcsTaskDetail;
+        let stopped = |stop_code: &str| {
+            let detail = EcsTaskDetail {
+                task_arn: Some("arn".into()),
+                last_status: Some("STOPPED".into()),
+                stop_code: Some(stop_code.into()),
+                ..EcsTaskDetail::default()
+            };
+            let at = "2020-01-01T00:00:00Z".parse().unwrap();
+            let task = StoppedTask::from_detail(detail, at).unwrap();
+            let id = DispatchId::parse("d", "a test").unwrap();
+            for_stopped_task(&task, &id, "worker", "req-1", at).0
+        };
+        let truth = stopped("EssentialContainerExited");
+        assert!(!truth.provisional && truth.corrects_a_guess());
+        let guess = stopped(GUESS_STOP_CODE);
+        assert!(guess.provisional && !guess.corrects_a_guess());
+        let order = ByHand {
+            dispatch_id: "d".into(),
+            task_arn: Some("arn".into()),
+            status: DispatchStatus::Failed,
+            audit: Audit {
+                settled_by: "ana".into(),
+                reason: "lost".into(),
+            },
+        };
+        let by_hand = by_hand(&order, "req-2", Utc::now());
+        assert!(!by_hand.provisional && !by_hand.corrects_a_guess());
+    }
+
+    #[test]
+    fn a_guess_is_a_terminal_record_with_the_guess_stop_code() {
+        let guess = record(&[("status", "FAILED"), ("stopCode", GUESS_STOP_CODE)]);
+        assert!(guess.is_guess());
+        assert!(!record(&[("status", "RUNNING"), ("stopCode", GUESS_STOP_CODE)]).is_guess());
+        assert!(!record(&[("status", "FAILED"), ("stopCode", "UserInitiated")]).is_guess());
     }
 
     #[test]

@@ -58,9 +58,14 @@ pub fn invocation_metrics(
             dispatch_id,
             task_arn,
             stopped_at,
+            corrected,
             ..
         }) => InvocationMetrics {
-            tally: Tally::Successful,
+            tally: if *corrected {
+                Tally::Corrected
+            } else {
+                Tally::Successful
+            },
             // A clock skew between ECS and Lambda must not produce a negative latency.
             callback_latency_ms: Some((now - *stopped_at).num_milliseconds().max(0) as f64),
             dispatch_id: Some(dispatch_id.clone()),

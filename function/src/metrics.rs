@@ -8,8 +8,8 @@ use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use chrono::{DateTime, Utc};
 use contract::metrics::{
-    SkipReason, CALLBACK_LATENCY_MS, FUNCTION_NAME_DIMENSION as DIMENSION, NAMESPACE,
-    SKIP_REASON_DIMENSION, UPDATES_FAILED, UPDATES_SKIPPED, UPDATES_SUCCESSFUL,
+    SkipReason, CALLBACK_LATENCY_MS, FUNCTION_NAME_DIMENSION as DIMENSION, GUESSES_CORRECTED,
+    NAMESPACE, SKIP_REASON_DIMENSION, UPDATES_FAILED, UPDATES_SKIPPED, UPDATES_SUCCESSFUL,
 };
 use dispatch_aws::emf::{self, Document, Unit};
 
@@ -21,6 +21,9 @@ pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tally {
     Successful,
+    /// A successful update that replaced the reconciler's guess: also counted as
+    /// `DispatchGuessesCorrected`.
+    Corrected,
     Skipped(SkipReason),
     Failed,
 }
@@ -40,7 +43,10 @@ impl InvocationMetrics {
     fn counts(&self) -> [(&'static str, f64); 3] {
         let one_if = |counted: bool| if counted { 1.0 } else { 0.0 };
         [
-            (UPDATES_SUCCESSFUL, one_if(self.tally == Tally::Successful)),
+            (
+                UPDATES_SUCCESSFUL,
+                one_if(matches!(self.tally, Tally::Successful | Tally::Corrected)),
+            ),
             (UPDATES_SKIPPED, one_if(self.skip_reason().is_some())),
             (UPDATES_FAILED, one_if(self.tally == Tally::Failed)),
         ]
@@ -81,6 +87,11 @@ pub fn emf_document(
     }
     if let Some(latency) = metrics.callback_latency_ms {
         document = document.set(CALLBACK_LATENCY_MS, latency);
+    }
+    if metrics.tally == Tally::Corrected {
+        document = document
+            .directive(&[&[], &[DIMENSION]], &[(GUESSES_CORRECTED, Unit::Count)])
+            .set(GUESSES_CORRECTED, 1);
     }
     if let Some(reason) = metrics.skip_reason() {
         document = document
@@ -165,6 +176,15 @@ pub fn metric_data(
     for (name, value, unit) in figures {
         data.push(datum(name, value, unit.clone(), &[]));
         data.push(datum(name, value, unit, &by_function));
+    }
+    if metrics.tally == Tally::Corrected {
+        data.push(datum(GUESSES_CORRECTED, 1.0, StandardUnit::Count, &[]));
+        data.push(datum(
+            GUESSES_CORRECTED,
+            1.0,
+            StandardUnit::Count,
+            &by_function,
+        ));
     }
     if let Some(reason) = metrics.skip_reason() {
         let by_reason = [

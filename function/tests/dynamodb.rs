@@ -11,6 +11,7 @@
 use std::future::Future;
 
 use dispatch::outcome::{Outcome, SkipReason};
+use dispatch::record::DispatchRecord;
 use dispatch::status::DispatchStatus;
 use dispatch_aws::sdk::Caller;
 use dispatch_aws::table::DynamoStore;
@@ -352,6 +353,60 @@ async fn aws_failures_are_typed_errors_and_write_nothing() {
             !message.contains("DisplayErrorContext") && message.len() < 300,
             "{message}"
         );
+    })
+    .await;
+}
+
+/// The reconciler closed the dispatch FAILED because ECS had forgotten its task; the
+/// task's own event (late, or replayed from the failure queue) replaces the guess with the
+/// true outcome, once, through the same single conditional write, on both servers.
+#[tokio::test]
+async fn the_tasks_own_event_replaces_the_reconcilers_guess_once() {
+    on_each_server(|table| async move {
+        let guess = DispatchRecord {
+            dispatch_id: DISPATCH_ID.into(),
+            status: Some("FAILED".into()),
+            task_arn: Some(TASK_ARN.into()),
+            stop_code: Some(contract::status::GUESS_STOP_CODE.into()),
+            stopped_reason: Some("ECS has no record of the task".into()),
+            provisional: Some(true),
+            ..DispatchRecord::default()
+        };
+        table.put_records(std::slice::from_ref(&guess)).await;
+        // Another task's event is not the truth about this one.
+        let other = with_task_arn(
+            with_dispatch_id(fixture("exit-0.json"), DISPATCH_ID),
+            "arn:other",
+        );
+        assert_eq!(
+            skipped(&run(&table, other).await),
+            Some(SkipReason::AlreadyTerminal)
+        );
+
+        let truth = run(&table, fixture("exit-0.json")).await;
+        assert!(
+            matches!(
+                &truth,
+                Ok(Outcome::Updated {
+                    status: DispatchStatus::Completed,
+                    corrected: true,
+                    ..
+                })
+            ),
+            "{truth:?}"
+        );
+        let record = table.get(DISPATCH_ID).await.unwrap();
+        assert_eq!(record.status.as_deref(), Some("COMPLETED"));
+        assert_eq!(record.exit_code, Some(0));
+        assert_eq!(
+            record.stop_code.as_deref(),
+            Some("EssentialContainerExited")
+        );
+        assert_eq!(record.provisional, None, "{record:?}");
+        assert_eq!(record.corrected_guess.as_deref(), Some("FAILED"));
+
+        let again = run(&table, fixture("exit-0.json")).await;
+        assert_eq!(skipped(&again), Some(SkipReason::AlreadyTerminal));
     })
     .await;
 }

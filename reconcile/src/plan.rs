@@ -7,8 +7,9 @@ use contract::resources::RECONCILER;
 use dispatch::event::{EcsTaskDetail, StoppedTask};
 use dispatch::record::DispatchRecord;
 
-/// The stop code written when ECS no longer knows a dispatch's task.
-pub const TASK_NOT_FOUND: &str = "ReconcilerTaskNotFound";
+/// The stop code written when ECS no longer knows a dispatch's task: the guess, which
+/// the task's own event may still correct.
+pub use contract::status::GUESS_STOP_CODE as TASK_NOT_FOUND;
 
 /// A dispatch the status index returned: not settled, and older than the grace period.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -88,6 +88,7 @@ async fn every_row_of_the_status_table_is_written_with_its_facts() {
                 status,
                 exit_code,
                 stopped_at: "2026-01-15T19:39:31Z".parse().unwrap(),
+                corrected: false,
             },
             "{event}"
         );
@@ -236,6 +237,7 @@ fn metrics_count_each_outcome_once() {
             status: DispatchStatus::Completed,
             exit_code: Some(0),
             stopped_at,
+            corrected: false,
         })
     };
     let metrics = invocation_metrics(
@@ -282,6 +284,7 @@ fn outcomes_serialize_as_the_response() {
         status: DispatchStatus::Timeout,
         exit_code: None,
         stopped_at: now(),
+        corrected: false,
     };
     assert_eq!(
         serde_json::to_value(&updated).unwrap(),
@@ -382,4 +385,93 @@ proptest! {
             _ => prop_assert_eq!(writes, 0),
         }
     }
+}
+
+/// The reconciler closed the dispatch FAILED because ECS had forgotten the task; the
+/// task's own event (late, or replayed from the failure queue) then brings the truth.
+fn guessed() -> MemoryStore {
+    let store = MemoryStore::default();
+    let text = |value: &str| AttributeValue::S(value.to_owned());
+    store.put(HashMap::from([
+        (attr::DISPATCH_ID.to_owned(), text(DISPATCH_ID)),
+        (attr::STATUS.to_owned(), text("FAILED")),
+        (attr::TASK_ARN.to_owned(), text(TASK_ARN)),
+        (
+            attr::STOP_CODE.to_owned(),
+            text(contract::status::GUESS_STOP_CODE),
+        ),
+        (
+            attr::STOPPED_REASON.to_owned(),
+            text("ECS has no record of the task"),
+        ),
+        (attr::PROVISIONAL.to_owned(), AttributeValue::Bool(true)),
+    ]));
+    store
+}
+
+#[tokio::test]
+async fn the_tasks_own_event_replaces_the_reconcilers_guess_once() {
+    let store = guessed();
+    let result = run(&store, event().build()).await;
+    assert!(
+        matches!(
+            &result,
+            Ok(Outcome::Updated {
+                status: DispatchStatus::Completed,
+                corrected: true,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert_eq!(invocation_metrics(&result, now()).tally, Tally::Corrected);
+    let record = store.record(DISPATCH_ID).unwrap();
+    assert_eq!(record[attr::STATUS], "COMPLETED");
+    assert_eq!(record[attr::EXIT_CODE], "0");
+    assert_eq!(record[attr::CORRECTED_GUESS], "FAILED");
+    // The guess's own attributes are gone or replaced by the truth's: the record is
+    // terminal for good.
+    assert!(!record.contains_key(attr::PROVISIONAL), "{record:?}");
+    assert_eq!(record[attr::STOP_CODE], "EssentialContainerExited");
+    assert_eq!(
+        record[attr::STOPPED_REASON],
+        "Essential container in task exited"
+    );
+    // A second delivery (another invocation) is a duplicate.
+    let again = process(
+        event().build(),
+        &store,
+        &Config::defaults(),
+        "request-2",
+        now(),
+    )
+    .await;
+    assert_eq!(skip_reason(&again), Some(SkipReason::AlreadyTerminal));
+}
+
+#[tokio::test]
+async fn nothing_but_the_tasks_own_event_replaces_a_guess() {
+    // Another task's event for the dispatch is not the truth about this one.
+    let store = guessed();
+    let other = TaskEvent::stopped(OTHER_TASK)
+        .dispatch_id(DISPATCH_ID)
+        .build();
+    assert_eq!(
+        skip_reason(&run(&store, other).await),
+        Some(SkipReason::AlreadyTerminal)
+    );
+    // Nor is a second guess of the same task.
+    let guess = event()
+        .stop_code(contract::status::GUESS_STOP_CODE)
+        .exit_code(None)
+        .build();
+    assert_eq!(
+        skip_reason(&run(&store, guess).await),
+        Some(SkipReason::AlreadyTerminal)
+    );
+    assert_eq!(
+        store.record(DISPATCH_ID).unwrap()[attr::PROVISIONAL],
+        "true"
+    );
+    assert!(store.writes().is_empty());
 }

@@ -224,7 +224,8 @@ async fn write(ctx: &Context, order: &ByHand) -> Result<(SettleResult, String)> 
         .step(&format!("settling {}", order.dispatch_id));
     let id = &order.dispatch_id;
     Ok(match store.settle(&settlement).await? {
-        SettleOutcome::Updated => (SettleResult::Settled, format!("settled {id} as {}", order.status)),
+        // A settle by hand never replaces a guess: its condition does not admit one.
+        SettleOutcome::Updated | SettleOutcome::Corrected { .. } => (SettleResult::Settled, format!("settled {id} as {}", order.status)),
         SettleOutcome::NotFound => (SettleResult::NotFound, "the record was deleted meanwhile: nothing was written".to_owned()),
         SettleOutcome::AlreadyTerminal { status } => (
             SettleResult::AlreadyTerminal,

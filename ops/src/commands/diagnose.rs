@@ -41,6 +41,9 @@ pub enum Finding {
     NoRecord,
     /// Settled: nothing to do.
     Settled,
+    /// Closed by the reconciler's guess (ECS had forgotten the task): the task's own
+    /// event, if it is parked, brings the true outcome when replayed.
+    Provisional,
     /// The task still runs: wait.
     TaskRunning,
     /// The event is in the function's failure queue.
@@ -228,11 +231,29 @@ pub fn judge(id: &str, table: &str, facts: &Facts<'_>) -> (Finding, String) {
         ));
     };
     let status = record.status.as_deref().unwrap_or_default();
+    let ended = record.ended_at.as_deref().unwrap_or("?");
+    if record.is_guess() {
+        let parked = facts.parked.iter().any(|p| p.queue == Queue::Failures);
+        let next = if parked {
+            format!("its event is parked in the failure queue: `outpost-ops replay --dispatch {id}` replaces the guess with the true outcome")
+        } else {
+            "if the task's own event turns up (late, or replayed from the failure queue), it replaces the guess with the true outcome".to_owned()
+        };
+        return (
+            Finding::Provisional,
+            format!("closed {status} at {ended} by the reconciler's guess (ECS no longer knew the task): provisional; {next}"),
+        );
+    }
     if DispatchStatus::is_terminal(status) {
-        let ended = record.ended_at.as_deref().unwrap_or("?");
+        let corrected = match &record.corrected_guess {
+            Some(guessed) => {
+                format!(" (the task's own event corrected the reconciler's guess, {guessed})")
+            }
+            None => String::new(),
+        };
         return (
             Finding::Settled,
-            format!("settled {status} at {ended}: nothing to do"),
+            format!("settled {status} at {ended}{corrected}: nothing to do"),
         );
     }
     if let Some(task) = facts.task {
@@ -361,5 +382,57 @@ mod tests {
             "{warnings:?}"
         );
         assert!(warnings[1].starts_with("2 message(s)"), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_guess_is_provisional_until_the_tasks_own_event_corrects_it() {
+        let guess = DispatchRecord {
+            dispatch_id: "d-1".into(),
+            status: Some("FAILED".into()),
+            ended_at: Some("2026-01-15T20:00:00Z".into()),
+            stop_code: Some(contract::status::GUESS_STOP_CODE.into()),
+            provisional: Some(true),
+            ..DispatchRecord::default()
+        };
+        let facts = |record, parked| Facts {
+            record: Some(record),
+            task: None,
+            rule_enabled: true,
+            callback_error: None,
+            parked,
+        };
+        let (finding, verdict) = judge("d-1", "t", &facts(&guess, &[]));
+        assert_eq!(finding, Finding::Provisional);
+        assert!(verdict.contains("reconciler's guess"), "{verdict}");
+        let event = Parked {
+            queue: Queue::Failures,
+            message_id: "m-1".into(),
+            dispatch_id: Some("d-1".into()),
+            task_arn: None,
+            function: None,
+            error: "TimeoutError".into(),
+            attempts: Some(3),
+            event: None,
+            receipt_handle: "r-1".into(),
+        };
+        let (_, verdict) = judge("d-1", "t", &facts(&guess, std::slice::from_ref(&event)));
+        assert!(
+            verdict.contains("`outpost-ops replay --dispatch d-1`"),
+            "{verdict}"
+        );
+
+        let corrected = DispatchRecord {
+            status: Some("COMPLETED".into()),
+            stop_code: Some("EssentialContainerExited".into()),
+            provisional: None,
+            corrected_guess: Some("FAILED".into()),
+            ..guess.clone()
+        };
+        let (finding, verdict) = judge("d-1", "t", &facts(&corrected, &[]));
+        assert_eq!(finding, Finding::Settled);
+        assert!(
+            verdict.contains("corrected the reconciler's guess, FAILED"),
+            "{verdict}"
+        );
     }
 }

@@ -110,12 +110,9 @@ impl DispatchStore for DynamoStore {
     }
 
     async fn settle(&self, settlement: &Settlement) -> Result<SettleOutcome, AwsError> {
-        let Expression {
-            update: update_expression,
-            names,
-            values,
-            ..
-        } = settle_expression(settlement);
+        let expression = settle_expression(settlement);
+        let update_expression = expression.update();
+        let Expression { names, values, .. } = expression;
         let call = Call::new("UpdateItem", &self.table_name);
         let result = self
             .client
@@ -216,7 +213,8 @@ impl DynamoStore {
 
 /// A settle's update expression, with its names and values.
 pub(crate) struct Expression {
-    pub update: String,
+    /// `#name = :name`, one per attribute set.
+    pub assignments: Vec<String>,
     pub names: HashMap<String, String>,
     pub values: HashMap<String, AttributeValue>,
     /// The attributes it removes.
@@ -290,19 +288,27 @@ pub(crate) fn settle_expression(s: &Settlement) -> Expression {
         values.insert(format!(":{name}"), value);
         assignments.push(format!("#{name} = :{name}"));
     }
-    let mut update = format!("SET {}", assignments.join(", "));
-    if !removed.is_empty() {
-        for name in &removed {
-            names.insert(format!("#{name}"), (*name).to_owned());
-        }
-        let removals: Vec<String> = removed.iter().map(|name| format!("#{name}")).collect();
-        update.push_str(&format!(" REMOVE {}", removals.join(", ")));
+    for name in &removed {
+        names.insert(format!("#{name}"), (*name).to_owned());
     }
     Expression {
-        update,
+        assignments,
         names,
         values,
         removed,
+    }
+}
+
+impl Expression {
+    /// The `SET` clause, then a `REMOVE` clause when something is removed.
+    pub fn update(&self) -> String {
+        let mut update = format!("SET {}", self.assignments.join(", "));
+        if !self.removed.is_empty() {
+            let removals: Vec<String> =
+                self.removed.iter().map(|name| format!("#{name}")).collect();
+            update.push_str(&format!(" REMOVE {}", removals.join(", ")));
+        }
+        update
     }
 }
 
@@ -331,12 +337,14 @@ mod tests {
 
     #[test]
     fn expression_sets_only_known_facts() {
+        let expression = settle_expression(&settlement());
+        let update = expression.update();
         let Expression {
-            update,
             names,
             values,
             removed,
-        } = settle_expression(&settlement());
+            ..
+        } = expression;
         // What ECS reported of the task itself: it may replace a guess, so it also
         // removes what only a guess writes and the truth does not carry.
         assert_eq!(
@@ -365,9 +373,8 @@ mod tests {
             provisional: true,
             ..settlement()
         };
-        let Expression {
-            update, removed, ..
-        } = settle_expression(&guess);
+        let expression = settle_expression(&guess);
+        let (update, removed) = (expression.update(), expression.removed);
         assert!(update.ends_with("#provisional = :provisional"), "{update}");
         assert!(removed.is_empty());
         assert_eq!(settle_condition(&guess), SETTLE_CONDITION);
@@ -386,12 +393,9 @@ mod tests {
             }),
             ..settlement()
         };
-        let Expression {
-            update,
-            names,
-            values,
-            ..
-        } = settle_expression(&by_hand);
+        let expression = settle_expression(&by_hand);
+        let update = expression.update();
+        let Expression { names, values, .. } = expression;
         assert_eq!(
             update,
             "SET #status = :status, #endedAt = :endedAt, #updatedAt = :updatedAt, \

@@ -222,27 +222,21 @@ pub struct Facts<'a> {
     pub parked: &'a [Parked],
 }
 
-/// The verdict, first match wins, in the runbook's order. Pure.
-pub fn judge(id: &str, table: &str, facts: &Facts<'_>) -> (Finding, String) {
-    let Some(record) = facts.record else {
-        return (Finding::NoRecord, format!(
-            "no record {id} in {table}: the control plane never wrote it, or the ID is wrong; \
-             an event for it is parked until retries end (`outpost-ops replay` once the record exists)"
-        ));
-    };
+/// The verdict on a settled record: done, or the reconciler's provisional guess.
+fn settled(id: &str, record: &DispatchRecord, parked: &[Parked]) -> Option<(Finding, String)> {
     let status = record.status.as_deref().unwrap_or_default();
     let ended = record.ended_at.as_deref().unwrap_or("?");
     if record.is_guess() {
-        let parked = facts.parked.iter().any(|p| p.queue == Queue::Failures);
+        let parked = parked.iter().any(|p| p.queue == Queue::Failures);
         let next = if parked {
             format!("its event is parked in the failure queue: `outpost-ops replay --dispatch {id}` replaces the guess with the true outcome")
         } else {
             "if the task's own event turns up (late, or replayed from the failure queue), it replaces the guess with the true outcome".to_owned()
         };
-        return (
+        return Some((
             Finding::Provisional,
             format!("closed {status} at {ended} by the reconciler's guess (ECS no longer knew the task): provisional; {next}"),
-        );
+        ));
     }
     if DispatchStatus::is_terminal(status) {
         let corrected = match &record.corrected_guess {
@@ -251,10 +245,24 @@ pub fn judge(id: &str, table: &str, facts: &Facts<'_>) -> (Finding, String) {
             }
             None => String::new(),
         };
-        return (
+        return Some((
             Finding::Settled,
             format!("settled {status} at {ended}{corrected}: nothing to do"),
-        );
+        ));
+    }
+    None
+}
+
+/// The verdict, first match wins, in the runbook's order. Pure.
+pub fn judge(id: &str, table: &str, facts: &Facts<'_>) -> (Finding, String) {
+    let Some(record) = facts.record else {
+        return (Finding::NoRecord, format!(
+            "no record {id} in {table}: the control plane never wrote it, or the ID is wrong; \
+             an event for it is parked until retries end (`outpost-ops replay` once the record exists)"
+        ));
+    };
+    if let Some(settled) = settled(id, record, facts.parked) {
+        return settled;
     }
     if let Some(task) = facts.task {
         if !task.missing && !task.stopped() {

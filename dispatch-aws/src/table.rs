@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use contract::status::GUESS_STOP_CODE;
@@ -115,13 +116,7 @@ impl DispatchStore for DynamoStore {
         let Expression { names, values, .. } = expression;
         let call = Call::new("UpdateItem", &self.table_name);
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table_name)
-            .key(
-                attr::DISPATCH_ID,
-                AttributeValue::S(settlement.dispatch_id.clone()),
-            )
+            .update_item(&settlement.dispatch_id)
             .update_expression(update_expression)
             .condition_expression(settle_condition(settlement))
             .set_expression_attribute_names(Some(names))
@@ -162,19 +157,21 @@ impl DispatchStore for DynamoStore {
 }
 
 impl DynamoStore {
+    /// An `UpdateItem` of one dispatch's record.
+    fn update_item(&self, dispatch_id: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table_name)
+            .key(attr::DISPATCH_ID, AttributeValue::S(dispatch_id.to_owned()))
+    }
+
     /// Records on a corrected dispatch which guess its true outcome replaced, while the
     /// record is still this write's. A second, rare write (the first cannot know what it
     /// replaces); its failure is logged, never an error: the dispatch is settled right.
     async fn mark_corrected(&self, settlement: &Settlement, guessed: &str) {
         let call = Call::new("UpdateItem", &self.table_name);
         let marked = self
-            .client
-            .update_item()
-            .table_name(&self.table_name)
-            .key(
-                attr::DISPATCH_ID,
-                AttributeValue::S(settlement.dispatch_id.clone()),
-            )
+            .update_item(&settlement.dispatch_id)
             .update_expression("SET #correctedGuess = :guessed")
             .condition_expression("#updateRequestId = :requestId")
             .expression_attribute_names("#correctedGuess", attr::CORRECTED_GUESS)

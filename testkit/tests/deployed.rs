@@ -184,32 +184,29 @@ impl Shell<'_> {
     /// The physical ID of one of a stack's resources (moto leaves a stack's outputs empty
     /// after a change-set deploy, and its resource list is right).
     fn resource(&self, stack: &str, logical_id: &str) -> String {
-        let resources = self.aws(&[
-            "cloudformation",
-            "list-stack-resources",
-            "--stack-name",
-            stack,
-        ]);
-        resources["StackResourceSummaries"]
-            .as_array()
+        self.resources(stack)
             .into_iter()
-            .flatten()
             .find(|resource| resource["LogicalResourceId"] == logical_id)
-            .and_then(|resource| resource["PhysicalResourceId"].as_str())
+            .and_then(|resource| resource["PhysicalResourceId"].as_str().map(str::to_owned))
             .unwrap_or_else(|| panic!("stack {stack} has no {logical_id}"))
-            .to_owned()
     }
 
     fn resource_count(&self, stack: &str) -> usize {
-        let resources = self.aws(&[
+        self.resources(stack).len()
+    }
+
+    /// The stack's resource summaries, as `list-stack-resources` gives them.
+    fn resources(&self, stack: &str) -> Vec<Value> {
+        let listed = self.aws(&[
             "cloudformation",
             "list-stack-resources",
             "--stack-name",
             stack,
         ]);
-        resources["StackResourceSummaries"]
+        listed["StackResourceSummaries"]
             .as_array()
-            .map_or(0, Vec::len)
+            .cloned()
+            .unwrap_or_default()
     }
 }
 

@@ -1,5 +1,5 @@
 //! `outpost-ops reconcile`: the reconciler's run, now, from the same code as the scheduled
-//! one (`reconciler::run`), with the deployed reconciler's own settings.
+//! one (`reconcile::run`), with the deployed reconciler's own settings.
 
 use chrono::Utc;
 use clap::Args;

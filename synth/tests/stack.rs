@@ -273,7 +273,15 @@ fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
     assert_eq!(schedule["Name"], "outpost-dispatch-reconciler-schedule");
     assert_eq!(
         schedule["ScheduleExpression"],
-        json!({"Fn::Sub": "rate(${ReconcileEveryMinutes} minutes)"})
+        json!({"Fn::If": [
+            "ReconcileEveryMinute",
+            "rate(1 minute)",
+            {"Fn::Sub": "rate(${ReconcileEveryMinutes} minutes)"}
+        ]})
+    );
+    assert_eq!(
+        template["Conditions"]["ReconcileEveryMinute"],
+        json!({"Fn::Equals": [{"Ref": "ReconcileEveryMinutes"}, "1"]})
     );
     assert_eq!(
         schedule["Targets"],

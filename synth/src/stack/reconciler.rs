@@ -12,7 +12,9 @@ use crate::cfn::resources::events::{Rule, RuleState, Target};
 use crate::cfn::resources::iam::Role;
 use crate::cfn::resources::lambda::{EventInvokeConfig, Function, Permission};
 use crate::cfn::resources::logs::LogGroup;
-use crate::cfn::{Attributes, CheckovSkip, ConditionOperator, Expr, Id, Statement, Template};
+use crate::cfn::{
+    Attributes, CheckovSkip, Condition, ConditionOperator, Expr, Id, Statement, Template,
+};
 use crate::config::Config;
 
 use super::lambda::{self, FunctionSpec};
@@ -58,6 +60,11 @@ pub(super) fn add(
             destination_config: None,
         },
     );
+    // EventBridge takes `rate(1 minute)` and refuses `rate(1 minutes)`.
+    let every_minute = template.condition(
+        "ReconcileEveryMinute",
+        Condition::Equals(parameters.reconciler.every_minutes.value(), Expr::lit("1")),
+    );
     let schedule = template.add(
         outputs::RECONCILER_SCHEDULE_NAME.logical_id,
         Rule {
@@ -65,10 +72,14 @@ pub(super) fn add(
             description: format!("Runs {} on a schedule.", resources::RECONCILER),
             state: RuleState::Enabled,
             event_pattern: None,
-            schedule_expression: Some(Expr::sub(format!(
-                "rate(${{{}}} minutes)",
-                parameters.reconciler.every_minutes.name()
-            ))),
+            schedule_expression: Some(Expr::if_(
+                &every_minute,
+                Expr::lit("rate(1 minute)"),
+                Expr::sub(format!(
+                    "rate(${{{}}} minutes)",
+                    parameters.reconciler.every_minutes.name()
+                )),
+            )),
             targets: vec![Target {
                 id: resources::RECONCILER.to_owned(),
                 arn: function.arn(),
@@ -209,3 +220,56 @@ const CHECKOV_SKIPS: &[CheckovSkip] = &[
                   Lambda encrypts them with its service key.",
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    /// The schedule expression for each allowed value of `ReconcileEveryMinutes`, resolved
+    /// as CloudFormation would.
+    fn schedules() -> Vec<String> {
+        let template = serde_json::to_value(crate::stack::build(&Config::runbook())).unwrap();
+        let parameter = &template["Parameters"]["ReconcileEveryMinutes"];
+        let condition = &template["Conditions"]["ReconcileEveryMinute"]["Fn::Equals"];
+        let expression = &template["Resources"]["ReconcilerSchedule"]["Properties"]
+            ["ScheduleExpression"]["Fn::If"];
+        assert_eq!(expression[0], "ReconcileEveryMinute");
+        let every: Vec<String> = parameter["AllowedValues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|value| value.to_string().trim_matches('"').to_owned())
+            .collect();
+        every
+            .iter()
+            .map(|minutes| {
+                let chosen = if minutes == condition[1].as_str().unwrap() {
+                    &expression[1]
+                } else {
+                    &expression[2]["Fn::Sub"]
+                };
+                let text = chosen.as_str().unwrap();
+                text.replace("${ReconcileEveryMinutes}", minutes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_allowed_schedule_is_an_expression_eventbridge_takes() {
+        let schedules = schedules();
+        assert!(
+            schedules.contains(&"rate(1 minute)".to_owned()),
+            "{schedules:?}"
+        );
+        for schedule in &schedules {
+            let minutes: u32 = schedule
+                .trim_start_matches("rate(")
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{schedule}"));
+            let unit = if minutes == 1 { "minute" } else { "minutes" };
+            assert_eq!(*schedule, format!("rate({minutes} {unit})"));
+        }
+    }
+}

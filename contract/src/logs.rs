@@ -18,6 +18,9 @@ pub const DISPATCH_UPDATE_FAILED: &str = "dispatch update failed";
 pub const RECONCILER_SETTLED: &str = "dispatch settled by the reconciler";
 /// Logged by the reconciler for a dispatch that names no task (it is only reported).
 pub const RECONCILER_NO_TASK: &str = "dispatch names no task; reported, not settled";
+/// Logged (WARN) for a dispatch whose `createdAt` is not RFC 3339: the status index lists
+/// it, but no age can be told, so it is counted unchecked and never settled by guess.
+pub const UNREADABLE_CREATED_AT: &str = "dispatch has an unreadable createdAt; not examined";
 /// Logged by the reconciler at the end of each run, with its counts; `outpost-ops health`
 /// reads the last one.
 pub const RECONCILER_RUN_DONE: &str = "reconciler run done";

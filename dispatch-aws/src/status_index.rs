@@ -30,6 +30,8 @@ pub const PAGE_SIZE: usize = 500;
 pub struct Listing {
     /// Oldest first; each has a readable `createdAt` ([`DispatchRecord::created`]).
     pub records: Vec<DispatchRecord>,
+    /// The dispatches listed whose `createdAt` is not RFC 3339: their age cannot be told.
+    pub unreadable: Vec<String>,
     pub error: Option<AwsError>,
 }
 
@@ -64,9 +66,12 @@ impl StatusIndex {
                     break;
                 }
             };
-            listing
-                .records
-                .extend(page.items().iter().filter_map(listed));
+            for record in page.items().iter().filter_map(item::record) {
+                match record.created() {
+                    Some(_) => listing.records.push(record),
+                    None => listing.unreadable.push(record.dispatch_id),
+                }
+            }
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
@@ -79,10 +84,4 @@ impl StatusIndex {
 
 fn page_limit(page_size: usize, room: usize) -> i32 {
     i32::try_from(page_size.min(room).max(1)).unwrap_or(i32::MAX)
-}
-
-/// A listed record; one without a dispatch ID or a readable `createdAt` is not one the
-/// control plane wrote, and is left alone.
-fn listed(item: &item::Item) -> Option<DispatchRecord> {
-    item::record(item).filter(|record| record.created().is_some())
 }

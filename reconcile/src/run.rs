@@ -1,7 +1,7 @@
 //! One reconciler run: list the old non-terminal dispatches, ask ECS about their tasks,
 //! and settle the stopped ones through the callback's own path.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use contract::logs;
@@ -40,8 +40,17 @@ pub struct Report {
     /// Settled by someone else between the listing and the write (the callback, most
     /// likely): the same condition guards both, so the dispatch was settled once.
     pub already_settled: usize,
-    /// Could not be checked or settled this run; the next run tries again.
+    /// Could not be checked or settled this run (among them the unreadable ones and the
+    /// failed writes); the next run tries again.
     pub unchecked: usize,
+    /// Settles that failed (also counted unchecked): a run in which every one failed
+    /// fails, so the errors alarm sees it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub failed_writes: usize,
+    /// Dispatches the index listed whose `createdAt` is not RFC 3339 (also counted
+    /// unchecked): no age can be told, so they are never settled by a guess.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
     /// What went wrong, one line each.
     pub errors: Vec<String>,
     /// Each dispatch settled (or, in a dry run, that would be), in the order examined.
@@ -88,18 +97,34 @@ impl Report {
     }
 }
 
-/// A run that could do nothing at all: the listing or every `DescribeTasks` failed.
+fn is_zero(count: &usize) -> bool {
+    *count == 0
+}
+
+/// A run that did nothing it set out to, each with what went wrong.
 #[derive(Debug, thiserror::Error)]
-#[error("the reconciler could check nothing: {}", .0.join("; "))]
-pub struct NothingChecked(pub Vec<String>);
+pub enum RunFailed {
+    /// The listing, or every `DescribeTasks`, failed.
+    #[error("the reconciler could check nothing: {}", .0.join("; "))]
+    NothingChecked(Vec<String>),
+    /// It had dispatches to settle and every write failed.
+    #[error("the reconciler settled nothing: every write failed: {}", .0.join("; "))]
+    EveryWriteFailed(Vec<String>),
+}
+
+impl RunFailed {
+    /// The `errorType` Lambda reports.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            RunFailed::NothingChecked(_) => "NothingChecked",
+            RunFailed::EveryWriteFailed(_) => "EveryWriteFailed",
+        }
+    }
+}
 
 /// Runs once. Partial failures are reported (and counted as unchecked); a run that could
 /// check nothing fails, so the reconciler's errors alarm sees it.
-pub async fn run(
-    deps: &Deps,
-    request_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Report, NothingChecked> {
+pub async fn run(deps: &Deps, request_id: &str, now: DateTime<Utc>) -> Result<Report, RunFailed> {
     run_in(Mode::Settle, deps, request_id, now).await
 }
 
@@ -109,7 +134,7 @@ pub async fn run_in(
     deps: &Deps,
     request_id: &str,
     now: DateTime<Utc>,
-) -> Result<Report, NothingChecked> {
+) -> Result<Report, RunFailed> {
     let mut report = Report {
         dry_run: mode == Mode::DryRun,
         ..Report::default()
@@ -117,7 +142,7 @@ pub async fn run_in(
     let candidates = list(deps, now, &mut report).await;
     report.examined = candidates.len();
     if candidates.is_empty() && !report.errors.is_empty() {
-        return Err(NothingChecked(report.errors));
+        return Err(RunFailed::NothingChecked(report.errors));
     }
     let answers = ask_ecs(deps, &candidates, &mut report).await?;
     for candidate in &candidates {
@@ -130,6 +155,9 @@ pub async fn run_in(
             &mut report,
         )
         .await;
+    }
+    if report.failed_writes > 0 && report.settled_total() + report.already_settled == 0 {
+        return Err(RunFailed::EveryWriteFailed(report.errors));
     }
     info!(
         examined = report.examined,
@@ -149,13 +177,28 @@ pub async fn run_in(
 async fn list(deps: &Deps, now: DateTime<Utc>, report: &mut Report) -> Vec<Candidate> {
     let settings = &deps.settings;
     let mut candidates: Vec<Candidate> = Vec::new();
+    let mut seen = HashSet::new();
     for status in &settings.statuses {
         let room = settings.max_records - candidates.len();
         if room == 0 {
             break;
         }
         let listing = deps.index.list(status, now - settings.grace, room).await;
-        candidates.extend(listing.records.iter().filter_map(Candidate::of));
+        // A dispatch whose status changed between two statuses' queries is listed twice;
+        // it is examined, and counted, once.
+        let fresh = listing
+            .records
+            .iter()
+            .filter(|r| seen.insert(r.dispatch_id.clone()));
+        candidates.extend(fresh.filter_map(Candidate::of).collect::<Vec<_>>());
+        for dispatch_id in listing.unreadable {
+            if !seen.insert(dispatch_id.clone()) {
+                continue;
+            }
+            warn!(dispatch_id = %dispatch_id, status = %status, "{}", logs::UNREADABLE_CREATED_AT);
+            report.unchecked += 1;
+            report.unreadable.push(dispatch_id);
+        }
         report
             .errors
             .extend(listing.error.map(|err| err.to_string()));
@@ -170,7 +213,7 @@ async fn ask_ecs(
     deps: &Deps,
     candidates: &[Candidate],
     report: &mut Report,
-) -> Result<BTreeMap<String, Option<EcsTaskDetail>>, NothingChecked> {
+) -> Result<BTreeMap<String, Option<EcsTaskDetail>>, RunFailed> {
     let task_arns: Vec<String> = candidates
         .iter()
         .filter_map(|c| c.task_arn.clone())
@@ -195,7 +238,7 @@ async fn ask_ecs(
         }
     }
     if failed_batches > 0 && failed_batches == batches.len() && !candidates.is_empty() {
-        return Err(NothingChecked(report.errors.clone()));
+        return Err(RunFailed::NothingChecked(report.errors.clone()));
     }
     Ok(answers)
 }
@@ -297,6 +340,8 @@ async fn settle(
         Ok(Outcome::Skipped { .. }) => report.already_settled += 1,
         Err(err) => {
             report.unchecked += 1;
+            report.failed_writes += 1;
+            warn!(dispatch_id = %candidate.dispatch_id, error = %err, "the reconciler could not settle a dispatch; the next run tries again");
             report.errors.push(err.to_string());
         }
     }

@@ -3,18 +3,17 @@
 
 use dispatch_aws::emf;
 use lambda_runtime::Diagnostic;
-use reconcile::run::{run, Deps, NothingChecked, Report};
+use reconcile::run::{run, Deps, Report, RunFailed};
 
-/// A run that could check nothing, as Lambda reports it: the reconciler's errors alarm
-/// counts it.
+/// A failed run, as Lambda reports it: the reconciler's errors alarm counts it.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-pub struct RunFailed(#[from] NothingChecked);
+pub struct HandlerError(#[from] RunFailed);
 
-impl From<RunFailed> for Diagnostic {
-    fn from(err: RunFailed) -> Self {
+impl From<HandlerError> for Diagnostic {
+    fn from(HandlerError(err): HandlerError) -> Self {
         Diagnostic {
-            error_type: "NothingChecked".to_owned(),
+            error_type: err.error_type().to_owned(),
             error_message: err.to_string(),
         }
     }
@@ -25,7 +24,7 @@ pub async fn handle(
     deps: &Deps,
     function_name: &str,
     request_id: &str,
-) -> Result<Report, RunFailed> {
+) -> Result<Report, HandlerError> {
     let now = chrono::Utc::now();
     let report = run(deps, request_id, now).await?;
     emf::print(&reconcile::metrics::documents(&report, function_name, now));

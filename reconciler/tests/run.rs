@@ -351,3 +351,52 @@ async fn when_ecs_cannot_be_asked_the_run_fails_and_writes_nothing() {
         Some("RUNNING")
     );
 }
+
+/// A run whose every write fails is a failed run (the errors alarm sees it), not a
+/// success that settled nothing; a record whose `createdAt` cannot be read is counted and
+/// named, never silently dropped; a dispatch listed under two statuses counts once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_fails_quietly() {
+    let world = world().await;
+    world.stopped_dispatch("d", 30).await;
+    let mut deps = deps(
+        &world,
+        dispatch_aws::status_index::PAGE_SIZE,
+        world.table.server.endpoint(),
+    )
+    .await;
+    let listing_only = deps.store.clone();
+    // Writes go to a table that does not exist; the listing still works.
+    deps.store = DynamoStore::new(
+        world.table.client.clone(),
+        "no-such-table",
+        contract::table::TASK_ARN_INDEX.name,
+    );
+    let err = reconcile::run::run(&deps, "run-1", Utc::now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "EveryWriteFailed", "{err}");
+    assert!(
+        err.to_string().contains("UpdateItem on no-such-table"),
+        "{err}"
+    );
+    assert_eq!(
+        world.table.get("d").await.unwrap().status.as_deref(),
+        Some("RUNNING")
+    );
+
+    deps.store = listing_only;
+    world
+        .table
+        .put_dispatch_created("odd", "RUNNING", None, "15/01/2026 09:00")
+        .await;
+    // The same dispatch under two configured statuses is examined and settled once.
+    deps.settings.statuses = vec!["RUNNING".into(), "RUNNING".into()];
+    let report = reconcile::run::run(&deps, "run-2", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(report.examined, 1, "{report:?}");
+    assert_eq!(report.settled_total(), 1, "{report:?}");
+    assert_eq!(report.unreadable, ["odd"], "{report:?}");
+    assert_eq!(report.unchecked, 1, "{report:?}");
+}

@@ -21,8 +21,8 @@ pub struct StuckArgs {
     /// Only dispatches created longer ago than this (30m, 1h, 2d).
     #[arg(long, default_value = "1h", value_parser = crate::cli::duration)]
     pub older_than: Duration,
-    /// The non-terminal status to list; repeat for several.
-    #[arg(long = "status", default_value = contract::status::RUNNING)]
+    /// The non-terminal status to list, in any case; repeat for several.
+    #[arg(long = "status", default_value = contract::status::RUNNING, value_parser = status)]
     pub statuses: Vec<String>,
     /// The most dispatches listed.
     #[arg(long, default_value_t = 1000)]
@@ -42,6 +42,14 @@ pub struct StuckReport {
     pub dispatches: Vec<StuckDispatch>,
     /// The listing stopped at `--limit`: there may be more.
     pub truncated: bool,
+    /// Dispatches listed whose `createdAt` is not RFC 3339: their age cannot be told.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
+}
+
+/// A status as the table stores it: upper case (`running` lists RUNNING).
+fn status(text: &str) -> Result<String, String> {
+    Ok(text.trim().to_uppercase())
 }
 
 #[derive(Debug, Serialize)]
@@ -68,7 +76,11 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
         index: contract::table::STATUS_INDEX.name.to_owned(),
         page_size: dispatch_aws::status_index::PAGE_SIZE,
     };
-    let (found, truncated) = list(ctx, &index, &args, before).await?;
+    let Listed {
+        found,
+        truncated,
+        unreadable,
+    } = list(ctx, &index, &args, before).await?;
     let states = if args.no_tasks {
         Default::default()
     } else {
@@ -90,6 +102,7 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
         created_before: dispatch::timefmt::record_timestamp(before),
         dispatches,
         truncated,
+        unreadable,
     })
 }
 
@@ -110,17 +123,34 @@ fn check_args(args: &StuckArgs) -> Result<()> {
     Ok(())
 }
 
-/// The dispatches of each `--status` created before `before`, oldest first, at most
-/// `--limit` in all, each with its status; and whether the limit cut the listing.
+/// What the index listed for `stuck`.
+#[derive(Default)]
+struct Listed {
+    /// Each dispatch with its status, oldest first per status.
+    found: Vec<(String, Candidate)>,
+    /// The limit cut the listing.
+    truncated: bool,
+    /// Dispatches whose `createdAt` is not RFC 3339.
+    unreadable: Vec<String>,
+}
+
+/// The dispatches of each `--status` (each status once) created before `before`, oldest
+/// first, at most `--limit` in all.
 async fn list(
     ctx: &Context,
     index: &StatusIndex,
     args: &StuckArgs,
     before: DateTime<Utc>,
-) -> Result<(Vec<(String, Candidate)>, bool)> {
-    let mut found = Vec::new();
-    let mut truncated = false;
+) -> Result<Listed> {
+    let mut listed = Listed::default();
+    let (found, truncated) = (&mut listed.found, &mut listed.truncated);
+    let mut statuses: Vec<&String> = Vec::new();
     for status in &args.statuses {
+        if !statuses.contains(&status) {
+            statuses.push(status);
+        }
+    }
+    for status in statuses {
         ctx.progress
             .step(&format!("querying {} for {status}", index.index));
         let room = args.limit.saturating_sub(found.len());
@@ -129,15 +159,16 @@ async fn list(
         if let Some(err) = listing.error {
             return Err(err.into());
         }
+        listed.unreadable.extend(listing.unreadable);
         let mut candidates: Vec<Candidate> =
             listing.records.iter().filter_map(Candidate::of).collect();
         if candidates.len() > room {
             candidates.truncate(room);
-            truncated = true;
+            *truncated = true;
         }
         found.extend(candidates.into_iter().map(|c| (status.clone(), c)));
     }
-    Ok((found, truncated))
+    Ok(listed)
 }
 
 /// One stuck dispatch as listed: its age, its task's state, what to do.
@@ -229,6 +260,12 @@ impl Report for StuckReport {
         } else {
             text.push_str(&table.render());
         }
+        let unreadable: Vec<String> = self
+            .unreadable
+            .iter()
+            .map(|id| format!("{id}: its createdAt is not RFC 3339, so its age cannot be told; `outpost-ops diagnose {id}`"))
+            .collect();
+        text.push_str(&output::warnings(&unreadable));
         let count = self.dispatches.len();
         text + &output::verdict(
             self.found_problem(),
@@ -241,7 +278,7 @@ impl Report for StuckReport {
     }
 
     fn found_problem(&self) -> bool {
-        !self.dispatches.is_empty()
+        !self.dispatches.is_empty() || !self.unreadable.is_empty()
     }
 }
 
@@ -255,5 +292,24 @@ mod tests {
         assert_eq!(age(minutes(7)), "7m");
         assert_eq!(age(minutes(192)), "3h12m");
         assert_eq!(age(minutes(3 * 1440 + 125)), "3d2h");
+    }
+
+    #[test]
+    fn a_status_is_taken_in_any_case() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            stuck: StuckArgs,
+        }
+        let cli =
+            Cli::try_parse_from(["stuck", "--status", "running", "--status", " Pending "]).unwrap();
+        assert_eq!(cli.stuck.statuses, ["RUNNING", "PENDING"]);
+        assert!(check_args(
+            &Cli::try_parse_from(["stuck", "--status", "completed"])
+                .unwrap()
+                .stuck
+        )
+        .is_err());
     }
 }

@@ -30,7 +30,6 @@ cd "$root"
 aws="$root/.venv/tools/bin/aws"
 # shellcheck source=scripts/cloudformation.sh
 source scripts/cloudformation.sh
-stack="${STACK_NAME:-outpost-dispatch-callback}"
 # The paths below name target/; a CARGO_TARGET_DIR elsewhere would leave them stale.
 export CARGO_TARGET_DIR="$root/target"
 
@@ -43,6 +42,7 @@ if [[ "${1:-}" != "--inside-moto" ]]; then
   exec target/debug/testkit with-moto "$root/scripts/local.sh" --inside-moto "$@"
 fi
 shift
+stack="${STACK_NAME:-$(synth names stack)}"
 
 # put_log_lines GROUP FILE: writes FILE's lines into GROUP, stamped now, in a new stream,
 # as Lambda sends a function's output to CloudWatch Logs.
@@ -96,8 +96,9 @@ esac
 
 echo
 echo "==> package target/release/bootstrap and target/release/reconciler for $arch"
-zip="$("$root/.venv/tools/bin/python" scripts/package.py target/release/bootstrap outpost-dispatch-callback "$arch" dist/local)"
-reconciler_zip="$("$root/.venv/tools/bin/python" scripts/package.py target/release/reconciler outpost-dispatch-reconciler "$arch" dist/local)"
+{ read -r function_name; read -r reconciler_name; } < <(synth names function reconciler)
+zip="$("$root/.venv/tools/bin/python" scripts/package.py target/release/bootstrap "$function_name" "$arch" dist/local)"
+reconciler_zip="$("$root/.venv/tools/bin/python" scripts/package.py target/release/reconciler "$reconciler_name" "$arch" dist/local)"
 echo "    $zip"
 echo "    $reconciler_zip"
 

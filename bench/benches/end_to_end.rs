@@ -126,9 +126,23 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
         assert_eq!(response["result"], "updated", "{response}");
     }
     let counts = table.server.request_counts(true);
-
-    // Events without a dispatch ID cost a GSI query as well; a handful shows the count.
     let gsi_events = events.min(20);
+    let gsi_counts = gsi_lookups(&api, table, gsi_events).await;
+    let peak_rss_mib = function.pid().and_then(peak_rss_mib);
+    function.stop().await.0.expect("stop the function");
+
+    PerEvent {
+        first_invocation,
+        function: summarize(samples),
+        bare: summarize(bare_client(table, events).await),
+        counts,
+        gsi_counts: serde_json::json!({"events": gsi_events, "requests": gsi_counts}),
+        peak_rss_mib,
+    }
+}
+
+/// Events without a dispatch ID cost a GSI query as well; a handful shows the count.
+async fn gsi_lookups(api: &RuntimeApi, table: &TestTable, gsi_events: usize) -> serde_json::Value {
     for i in 0..gsi_events {
         let arn = format!("arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/gsi{i}");
         table
@@ -141,11 +155,12 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
         let event = with_task_arn(fixture("no-dispatch-id.json"), &arn);
         api.invoke(event).await.expect("invocation");
     }
-    let gsi_counts = table.server.request_counts(true);
-    let peak_rss_mib = function.pid().and_then(peak_rss_mib);
-    function.stop().await.0.expect("stop the function");
+    table.server.request_counts(true)
+}
 
-    // The same UpdateItem through a bare SDK client, in a loop, against the same server.
+/// The same UpdateItem as the function's, through a bare SDK client in a loop, against
+/// the same server: each call's time.
+async fn bare_client(table: &TestTable, events: usize) -> Vec<Duration> {
     let store = DynamoStore::new(
         table.client.clone(),
         contract::table::NAME,
@@ -171,15 +186,7 @@ async fn per_event(binary: &Path, table: &TestTable, events: usize) -> PerEvent 
         store.settle(&settlement).await.expect("bare UpdateItem");
         bare.push(started.elapsed());
     }
-
-    PerEvent {
-        first_invocation,
-        function: summarize(samples),
-        bare: summarize(bare),
-        counts,
-        gsi_counts: serde_json::json!({"events": gsi_events, "requests": gsi_counts}),
-        peak_rss_mib,
-    }
+    bare
 }
 
 /// The whole `synth` process, `runs` times.

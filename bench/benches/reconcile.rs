@@ -17,7 +17,7 @@ use chrono::{Duration, Utc};
 use dispatch_aws::status_index::{StatusIndex, PAGE_SIZE};
 use dispatch_aws::table::DynamoStore;
 use reconcile::config::Settings;
-use reconcile::run::{run, Deps};
+use reconcile::run::{run, Deps, Report};
 use testkit::ecs::Cluster;
 use testkit::table::TestTable;
 
@@ -32,7 +32,6 @@ fn main() {
         )
         .await;
         let created = dispatch::timefmt::record_timestamp(Utc::now() - Duration::minutes(30));
-        let stopped = count / 100;
         let mut records = Vec::with_capacity(count);
         for i in 0..count {
             let dispatch = format!("bench-{i:05}");
@@ -73,32 +72,41 @@ fn main() {
         let started = Instant::now();
         let report = run(&deps, "bench", Utc::now()).await.expect("the run");
         let elapsed = started.elapsed();
-        let counts = table.server.request_counts(true);
-
-        let count_of = |operation: &str| counts[operation].as_u64().unwrap_or(0);
-        println!("| measure | figure | target |");
-        println!("|---|---|---|");
-        println!("| dispatches examined | {} | {count} |", report.examined);
-        println!("| settled | {} | {stopped} (1%) |", report.settled_total());
-        println!(
-            "| DynamoDB Query pages | {} | ⌈{count}/{PAGE_SIZE}⌉ = {} |",
-            count_of("Query"),
-            count.div_ceil(PAGE_SIZE)
-        );
-        println!(
-            "| DynamoDB UpdateItem | {} | one per settled dispatch |",
-            count_of("UpdateItem")
-        );
-        println!(
-            "| DynamoDB GetItem, Scan | {}, {} | 0, 0 |",
-            count_of("GetItem"),
-            count_of("Scan")
-        );
-        println!(
-            "| ECS DescribeTasks | {} | ≤ ⌈{count}/100⌉ = {} (one cluster) |",
-            count_of("DescribeTasks"),
-            count.div_ceil(100)
-        );
-        println!("| run time | {:.2} s | |", elapsed.as_secs_f64());
+        print_table(&report, &table.server.request_counts(true), count, elapsed);
     });
+}
+
+/// The run's figures beside their targets, as a Markdown table.
+fn print_table(
+    report: &Report,
+    counts: &serde_json::Value,
+    count: usize,
+    elapsed: std::time::Duration,
+) {
+    let stopped = count / 100;
+    let count_of = |operation: &str| counts[operation].as_u64().unwrap_or(0);
+    println!("| measure | figure | target |");
+    println!("|---|---|---|");
+    println!("| dispatches examined | {} | {count} |", report.examined);
+    println!("| settled | {} | {stopped} (1%) |", report.settled_total());
+    println!(
+        "| DynamoDB Query pages | {} | ⌈{count}/{PAGE_SIZE}⌉ = {} |",
+        count_of("Query"),
+        count.div_ceil(PAGE_SIZE)
+    );
+    println!(
+        "| DynamoDB UpdateItem | {} | one per settled dispatch |",
+        count_of("UpdateItem")
+    );
+    println!(
+        "| DynamoDB GetItem, Scan | {}, {} | 0, 0 |",
+        count_of("GetItem"),
+        count_of("Scan")
+    );
+    println!(
+        "| ECS DescribeTasks | {} | ≤ ⌈{count}/100⌉ = {} (one cluster) |",
+        count_of("DescribeTasks"),
+        count.div_ceil(100)
+    );
+    println!("| run time | {:.2} s | |", elapsed.as_secs_f64());
 }

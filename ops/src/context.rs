@@ -54,6 +54,16 @@ impl Context {
         output::finish(self.format, self.progress, result)
     }
 
+    /// The stack's dispatch table, read as the functions read it (strongly consistent
+    /// `GetItem`, every attribute kept).
+    pub fn table(&self) -> dispatch_aws::table::DynamoStore {
+        dispatch_aws::table::DynamoStore::new(
+            self.dynamodb(),
+            &self.names.table,
+            contract::table::TASK_ARN_INDEX.name,
+        )
+    }
+
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.sdk)
     }

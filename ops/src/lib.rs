@@ -14,7 +14,6 @@ pub mod logs;
 pub mod output;
 pub mod parked;
 pub mod progress;
-pub mod records;
 pub mod stack;
 pub mod tasks;
 

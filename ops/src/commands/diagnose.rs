@@ -15,7 +15,6 @@ use crate::error::Result;
 use crate::logs::{fetch, Line, Source};
 use crate::output::{self, fields, or_dash, Report};
 use crate::parked::{self, Parked, Queue};
-use crate::records;
 use crate::tasks::{self, TaskState};
 
 #[derive(Debug, Args)]
@@ -82,7 +81,7 @@ pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
     let names = &ctx.names;
     ctx.progress
         .step(&format!("step 1: reading {id} from {}", names.table));
-    let record = records::get(&ctx.dynamodb(), &names.table, id).await?;
+    let record = ctx.table().get(id).await?;
     let task_arn = record.as_ref().and_then(|r| r.task()).map(str::to_owned);
     let task = read_task(ctx, task_arn.as_deref()).await?;
     ctx.progress

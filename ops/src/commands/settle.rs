@@ -8,7 +8,7 @@ use clap::Args;
 use contract::DispatchStatus;
 use dispatch::record::DispatchRecord;
 use dispatch::settlement::{by_hand, Audit, ByHand, SettleOutcome};
-use dispatch_aws::table::{DispatchStore, DynamoStore};
+use dispatch_aws::table::DispatchStore;
 use dispatch_aws::AwsError;
 use serde::Serialize;
 
@@ -16,7 +16,6 @@ use crate::confirm;
 use crate::context::Context;
 use crate::error::{aws, OpsError, Result};
 use crate::output::{self, Report};
-use crate::records;
 use crate::tasks;
 
 #[derive(Debug, Args)]
@@ -84,7 +83,7 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
     let table = &ctx.names.table;
     let id = &args.dispatch_id;
     ctx.progress.step(&format!("reading {id} from {table}"));
-    let Some(record) = records::get(&ctx.dynamodb(), table, id).await? else {
+    let Some(record) = ctx.table().get(id).await? else {
         let message = format!(
             "no record {id} in {table}: nothing was written (settle never creates a record)"
         );
@@ -219,7 +218,7 @@ async fn write(ctx: &Context, order: &ByHand) -> Result<(SettleResult, String)> 
         std::process::id()
     );
     let settlement = by_hand(order, &request_id, now);
-    let store = DynamoStore::new(ctx.dynamodb(), table, contract::table::TASK_ARN_INDEX.name);
+    let store = ctx.table();
     ctx.progress
         .step(&format!("settling {}", order.dispatch_id));
     let id = &order.dispatch_id;
@@ -256,7 +255,7 @@ async fn read_back(
     if result != SettleResult::Settled {
         return (None, Vec::new());
     }
-    match records::get(&ctx.dynamodb(), &ctx.names.table, id).await {
+    match ctx.table().get(id).await {
         Ok(after) => (after, Vec::new()),
         Err(err) => {
             let warning = format!("settled, but the record could not be read back: {err}");

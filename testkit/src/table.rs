@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use aws_config::ConfigLoader;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, PutRequest, ScalarAttributeType, Select, WriteRequest,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, PutRequest, ScalarAttributeType, Select, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use contract::table::attr;
 use dispatch::record::DispatchRecord;
 use dispatch_aws::item::{item, record, Item};
+use dispatch_aws::table::DynamoStore;
 use serde_json::Value;
 
 use crate::server::Server;
@@ -126,18 +126,14 @@ impl TestTable {
         records
     }
 
-    /// The whole record, every attribute kept, or `None`.
+    /// The whole record, every attribute kept, or `None`: the table's own strongly
+    /// consistent `GetItem`.
     pub async fn get(&self, dispatch_id: &str) -> Option<DispatchRecord> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.name)
-            .key(attr::DISPATCH_ID, AttributeValue::S(dispatch_id.to_owned()))
-            .consistent_read(true)
-            .send()
+        let index = contract::table::TASK_ARN_INDEX.name;
+        DynamoStore::new(self.client.clone(), &self.name, index)
+            .get(dispatch_id)
             .await
-            .expect("get dispatch");
-        output.item.as_ref().map(dispatch_record)
+            .expect("get dispatch")
     }
 
     /// How many records the table holds.

@@ -5,9 +5,11 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
+use crate::error::OpsError;
 use crate::output::{self, Format};
 
 /// The runbook of outpost-dispatch-callback, executable: diagnose, repair and replay.
@@ -66,19 +68,11 @@ pub enum Command {
 
 /// The moment `duration` before `now`; a duration reaching before the calendar's start is
 /// a usage error, not a panic.
-pub fn before(
-    now: chrono::DateTime<chrono::Utc>,
-    duration: Duration,
-) -> Result<chrono::DateTime<chrono::Utc>, crate::error::OpsError> {
-    chrono::Duration::from_std(duration)
-        .ok()
-        .and_then(|duration| now.checked_sub_signed(duration))
-        .ok_or_else(|| {
-            crate::error::OpsError::Usage(format!(
-                "{} is too long ago",
-                humantime::format_duration(duration)
-            ))
-        })
+pub fn before(now: DateTime<Utc>, duration: Duration) -> Result<DateTime<Utc>, OpsError> {
+    let ago = humantime::format_duration(duration);
+    let too_long = || OpsError::Usage(format!("{ago} is too long ago"));
+    let duration = chrono::Duration::from_std(duration).map_err(|_| too_long())?;
+    now.checked_sub_signed(duration).ok_or_else(too_long)
 }
 
 /// Parses the command line. `Err` is the exit code when there is nothing to run: 0 after
@@ -101,11 +95,9 @@ pub fn parse(args: &[OsString]) -> Result<Cli, ExitCode> {
 
 /// Whether the raw arguments ask for JSON: used when they cannot be parsed.
 fn wants_json(args: &[OsString]) -> bool {
-    args.windows(2)
-        .any(|pair| (pair[0] == "--output" || pair[0] == "-o") && pair[1] == "json")
-        || args
-            .iter()
-            .any(|arg| arg == "--output=json" || arg == "-ojson")
+    let apart = |pair: &[OsString]| (pair[0] == "--output" || pair[0] == "-o") && pair[1] == "json";
+    let joined = |arg: &OsString| arg == "--output=json" || arg == "-ojson";
+    args.windows(2).any(apart) || args.iter().any(joined)
 }
 
 /// Parses `30m`, `1h`, `2d`, `1h30m` (never through `date`).

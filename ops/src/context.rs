@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use aws_config::{Region, SdkConfig};
 use dispatch_aws::sdk::{self, Caller};
+use dispatch_aws::table::DynamoStore;
 
 use crate::cli::Global;
 use crate::error::Result;
@@ -12,7 +13,7 @@ use crate::output::{self, Format, Report};
 use crate::progress::Progress;
 use crate::stack::{self, Names};
 
-/// Built once per run.
+/// Built once per run. Each AWS client is made from `sdk` where it is used.
 pub struct Context {
     pub sdk: SdkConfig,
     pub names: Names,
@@ -25,10 +26,7 @@ impl Context {
     /// own environment and files; `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`
     /// included) and reads the stack's names.
     pub async fn connect(global: &Global) -> Result<Context> {
-        let progress = match global.output {
-            Format::Table if !global.quiet => Progress::on_terminal(),
-            _ => Progress::silent(),
-        };
+        let progress = Progress::new(global.output == Format::Table && !global.quiet);
         // A person's budget: a two-day log search must not time out as a Lambda's would.
         let mut loader = sdk::loader(Caller::Person);
         if let Some(profile) = &global.profile {
@@ -40,10 +38,9 @@ impl Context {
         let sdk = loader.load().await;
         let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
         let described = stack::describe(&cloudformation, &global.stack_name, progress).await?;
-        let names = stack::names(&global.stack_name, &described)?;
         Ok(Context {
+            names: stack::names(&global.stack_name, &described)?,
             sdk,
-            names,
             progress,
             format: global.output,
         })
@@ -56,36 +53,12 @@ impl Context {
 
     /// The stack's dispatch table, read as the functions read it (strongly consistent
     /// `GetItem`, every attribute kept).
-    pub fn table(&self) -> dispatch_aws::table::DynamoStore {
-        dispatch_aws::table::DynamoStore::new(
-            self.dynamodb(),
+    pub fn table(&self) -> DynamoStore {
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk);
+        DynamoStore::new(
+            client,
             &self.names.table,
             contract::table::TASK_ARN_INDEX.name,
         )
-    }
-
-    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        aws_sdk_dynamodb::Client::new(&self.sdk)
-    }
-    pub fn ecs(&self) -> aws_sdk_ecs::Client {
-        aws_sdk_ecs::Client::new(&self.sdk)
-    }
-    pub fn events(&self) -> aws_sdk_eventbridge::Client {
-        aws_sdk_eventbridge::Client::new(&self.sdk)
-    }
-    pub fn lambda(&self) -> aws_sdk_lambda::Client {
-        aws_sdk_lambda::Client::new(&self.sdk)
-    }
-    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
-        aws_sdk_cloudwatchlogs::Client::new(&self.sdk)
-    }
-    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
-        aws_sdk_cloudwatch::Client::new(&self.sdk)
-    }
-    pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        aws_sdk_sqs::Client::new(&self.sdk)
-    }
-    pub fn sts(&self) -> aws_sdk_sts::Client {
-        aws_sdk_sts::Client::new(&self.sdk)
     }
 }

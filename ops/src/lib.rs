@@ -24,12 +24,11 @@ use context::Context;
 
 /// Runs one command line; returns its exit code.
 pub async fn run(cli: Cli) -> ExitCode {
-    let format = cli.global.output;
     let ctx = match Context::connect(&cli.global).await {
         Ok(ctx) => ctx,
         Err(err) => {
-            progress::Progress::on_terminal().done();
-            return output::could_not_run(format, &err.to_string());
+            progress::Progress::new(true).done();
+            return output::could_not_run(cli.global.output, &err.to_string());
         }
     };
     match cli.command {
@@ -41,7 +40,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Rule(args) => ctx.finish(commands::rule::exec(&ctx, args).await),
         Command::Logs(args) if args.follow => match commands::logs::follow(&ctx, args).await {
             Ok(()) => ExitCode::SUCCESS,
-            Err(err) => output::could_not_run(format, &err.to_string()),
+            Err(err) => output::could_not_run(ctx.format, &err.to_string()),
         },
         Command::Logs(args) => ctx.finish(commands::logs::exec(&ctx, args).await),
         Command::Reconcile(args) => ctx.finish(commands::reconcile::exec(&ctx, args).await),

@@ -38,10 +38,12 @@ pub struct Line {
 
 /// The runbook's error search (`?ERROR ?Exception ?Error`), as a predicate.
 pub fn looks_like_error(text: &str) -> bool {
-    ["ERROR", "Exception", "Error"]
-        .iter()
-        .any(|word| text.contains(word))
+    let words = ["ERROR", "Exception", "Error"];
+    words.iter().any(|word| text.contains(word))
 }
+
+/// The fields of our JSON lines that are not shown as `name=value` extras.
+const SHOWN_APART: [&str; 5] = ["timestamp", "level", "message", "span", "target"];
 
 /// Reads one log line. Pure.
 pub fn read(source: Source, timestamp: i64, raw: &str) -> Line {
@@ -62,10 +64,8 @@ pub fn read(source: Source, timestamp: i64, raw: &str) -> Line {
         raw: text.to_owned(),
     };
     let Ok(Value::Object(json)) = serde_json::from_str::<Value>(text) else {
-        if ["START ", "END ", "REPORT ", "INIT_START", "INIT_REPORT"]
-            .iter()
-            .any(|prefix| text.starts_with(prefix))
-        {
+        let platform = ["START ", "END ", "REPORT ", "INIT_START", "INIT_REPORT"];
+        if platform.iter().any(|prefix| text.starts_with(prefix)) {
             line.level = "PLATFORM".to_owned();
         }
         return line;
@@ -76,37 +76,30 @@ pub fn read(source: Source, timestamp: i64, raw: &str) -> Line {
         line.error = false;
         return line;
     }
-    if let Some(kind) = json.get("type").and_then(Value::as_str) {
-        if kind.starts_with("platform.") {
-            // Lambda's JSON log format writes its platform lines as records.
-            line.level = "PLATFORM".to_owned();
-            line.message = kind.to_owned();
-            line.cold_start = kind == "platform.initStart";
-            line.error = false;
-            return line;
-        }
-    }
     let field = |name: &str| json.get(name).and_then(Value::as_str);
-    let span = json.get("span");
+    if let Some(kind) = field("type").filter(|kind| kind.starts_with("platform.")) {
+        // Lambda's JSON log format writes its platform lines as records.
+        line.level = "PLATFORM".to_owned();
+        line.message = kind.to_owned();
+        line.cold_start = kind == "platform.initStart";
+        line.error = false;
+        return line;
+    }
     let level = field("level").unwrap_or("-").to_uppercase();
     let message = field("message").unwrap_or_default();
     let mut extras: Vec<String> = json
         .iter()
-        .filter(|(name, _)| {
-            !["timestamp", "level", "message", "span", "target"].contains(&name.as_str())
-        })
+        .filter(|(name, _)| !SHOWN_APART.contains(&name.as_str()))
         .map(|(name, value)| match value {
             Value::String(text) => format!("{name}={text}"),
             other => format!("{name}={other}"),
         })
         .collect();
     extras.sort();
-    line.dispatch_id = field("dispatch_id")
-        .or_else(|| {
-            span.and_then(|s| s.get("dispatch_id"))
-                .and_then(Value::as_str)
-        })
-        .map(str::to_owned);
+    let in_span = json
+        .get("span")
+        .and_then(|span| span["dispatch_id"].as_str());
+    line.dispatch_id = field("dispatch_id").or(in_span).map(str::to_owned);
     line.error = level == "ERROR" || looks_like_error(message);
     line.message = if extras.is_empty() {
         message.to_owned()
@@ -157,11 +150,8 @@ pub async fn fetch(
             .await
             .map_err(aws("FilterLogEvents", group))?;
         for event in output.events() {
-            let line = read(
-                source,
-                event.timestamp().unwrap_or_default(),
-                event.message().unwrap_or_default(),
-            );
+            let at = event.timestamp().unwrap_or_default();
+            let line = read(source, at, event.message().unwrap_or_default());
             fetched.cold_starts += usize::from(line.cold_start);
             if keep(&line) {
                 fetched.matched += 1;
@@ -173,12 +163,10 @@ pub async fn fetch(
         if fetched.lines.len() > limit.saturating_mul(2) {
             newest(&mut fetched.lines, limit);
         }
-        match output.next_token {
-            Some(next) if !next.is_empty() => token = Some(next),
-            _ => {
-                fetched.complete = true;
-                break;
-            }
+        token = output.next_token.filter(|next| !next.is_empty());
+        if token.is_none() {
+            fetched.complete = true;
+            break;
         }
     }
     newest(&mut fetched.lines, limit);

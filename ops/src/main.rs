@@ -5,6 +5,8 @@
 
 use std::process::ExitCode;
 
+use tracing_subscriber::EnvFilter;
+
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().collect();
     let cli = match ops::cli::parse(&args) {
@@ -12,12 +14,10 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     // Warnings only, on stderr: stdout is the report (and, with --output json, a document).
+    let filter = EnvFilter::try_from_env("OUTPOST_OPS_LOG");
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OUTPOST_OPS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(filter.unwrap_or_else(|_| EnvFilter::new("warn")))
         .init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

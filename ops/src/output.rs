@@ -31,7 +31,7 @@ pub const NOT_ALL_CHECKED: u8 = 3;
 
 /// What a subcommand reports.
 pub trait Report: Serialize {
-    /// The screen a person reads.
+    /// The screen a person reads, ending with its verdict line.
     fn render(&self) -> String;
     /// Whether it found a problem or refused to act: exit code 1.
     fn found_problem(&self) -> bool;
@@ -52,19 +52,18 @@ pub fn finish<R: Report>(
     result: Result<R, OpsError>,
 ) -> ExitCode {
     progress.done();
-    match result {
-        Ok(report) => {
-            match format {
-                Format::Table => print!("{}", with_newline(report.render())),
-                Format::Json => match serde_json::to_string_pretty(&report) {
-                    Ok(json) => println!("{json}"),
-                    Err(err) => return could_not_run(format, &err.to_string()),
-                },
-            }
-            ExitCode::from(report.exit_code())
-        }
-        Err(err) => could_not_run(format, &err.to_string()),
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => return could_not_run(format, &err.to_string()),
+    };
+    match format {
+        Format::Table => print!("{}", report.render()),
+        Format::Json => match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(err) => return could_not_run(format, &err.to_string()),
+        },
     }
+    ExitCode::from(report.exit_code())
 }
 
 /// Reports an error on stderr (and, for scripts, as `{"error": ...}` on stdout).
@@ -80,13 +79,6 @@ pub fn could_not_run(format: Format, message: &str) -> ExitCode {
 /// report.
 pub fn print_error_document(message: &str) {
     println!("{}", serde_json::json!({ "error": message }));
-}
-
-fn with_newline(mut text: String) -> String {
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
 }
 
 /// Columns padded to their widest cell, two spaces apart.
@@ -108,20 +100,19 @@ impl Table {
         self.rows.push(cells);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
+    /// The table; a `none` line when it has no row.
     pub fn render(&self) -> String {
-        let columns = self.headers.len();
+        if self.rows.is_empty() {
+            return or_none(String::new());
+        }
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
-            for (i, cell) in row.iter().enumerate().take(columns) {
-                widths[i] = widths[i].max(cell.chars().count());
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
             }
         }
         // Every cell padded to its column's width, the end of the line trimmed.
-        let line = |cells: &[String]| {
+        let line = |cells: &Vec<String>| {
             let padded: Vec<String> = cells
                 .iter()
                 .zip(&widths)
@@ -129,32 +120,35 @@ impl Table {
                 .collect();
             padded.join("  ").trim_end().to_owned() + "\n"
         };
-        let mut text = line(&self.headers);
-        for row in &self.rows {
-            text.push_str(&line(row));
-        }
-        text
+        std::iter::once(&self.headers)
+            .chain(&self.rows)
+            .map(line)
+            .collect()
     }
 }
 
 /// `label  value` lines, the labels padded to the longest.
-pub fn fields(pairs: &[(&str, String)]) -> String {
-    let width = pairs
-        .iter()
-        .map(|(label, _)| label.len())
-        .max()
-        .unwrap_or(0);
+pub fn fields<L: AsRef<str>>(pairs: &[(L, String)]) -> String {
+    let widest = pairs.iter().map(|(label, _)| label.as_ref().len()).max();
+    let width = widest.unwrap_or(0);
     pairs
         .iter()
-        .map(|(label, value)| format!("  {label:<width$}  {value}\n"))
+        .map(|(label, value)| format!("  {:<width$}  {value}\n", label.as_ref()))
         .collect()
 }
 
 /// Every attribute of a dispatch record, one aligned line each, by name.
 pub fn record(record: &DispatchRecord) -> String {
-    let text = record.to_text();
-    let pairs: Vec<(&str, String)> = text.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    fields(&pairs)
+    fields(&Vec::from_iter(record.to_text()))
+}
+
+/// `text`, or a `none` line when there is nothing to show.
+pub fn or_none(text: String) -> String {
+    if text.is_empty() {
+        "  none\n".to_owned()
+    } else {
+        text
+    }
 }
 
 /// A `warning:` line for each of `warnings` (what went wrong without changing the result).
@@ -168,12 +162,6 @@ pub fn warnings(warnings: &[String]) -> String {
 /// The verdict line that ends a screen.
 pub fn verdict(problem: bool, text: &str) -> String {
     format!("\n{} {text}\n", if problem { "PROBLEM:" } else { "OK:" })
-}
-
-/// The verdict line of a screen that found nothing wrong but could not look at
-/// everything: neither OK nor a problem.
-pub fn unknown_verdict(text: &str) -> String {
-    format!("\nUNKNOWN: {text}\n")
 }
 
 /// An optional value as a cell.

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchOutput;
 use aws_sdk_sqs::types::{
     BatchResultErrorEntry, ChangeMessageVisibilityBatchRequestEntry, Message,
     MessageAttributeValue, QueueAttributeName,
@@ -18,6 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{aws, Result};
+use crate::stack::Names;
 
 /// Which queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -30,10 +32,28 @@ pub enum Queue {
 }
 
 impl Queue {
+    pub const ALL: [Queue; 2] = [Queue::Failures, Queue::Dlq];
+
     pub fn describe(self) -> &'static str {
         match self {
             Queue::Failures => "the function's failure queue",
             Queue::Dlq => "the rule's dead-letter queue",
+        }
+    }
+
+    /// The queue's URL, from the stack's outputs.
+    pub fn url(self, names: &Names) -> &str {
+        match self {
+            Queue::Failures => &names.failure_queue_url,
+            Queue::Dlq => &names.dead_letter_queue_url,
+        }
+    }
+
+    /// The `replay` option that reads this queue (none for the default one).
+    pub fn option(self) -> &'static str {
+        match self {
+            Queue::Failures => "",
+            Queue::Dlq => " --from dlq",
         }
     }
 }
@@ -62,10 +82,10 @@ pub struct Parked {
 
 /// Reads one message of `queue`. Pure: unit tested on AWS-shaped messages.
 pub fn parse(queue: Queue, message: &Message) -> Parked {
-    let body = message.body().unwrap_or_default();
-    let json: Option<Value> = serde_json::from_str(body).ok();
+    let json: Option<Value> = serde_json::from_str(message.body().unwrap_or_default()).ok();
     let attributes = message.message_attributes();
-    let (event, function, error, attempts) = match (queue, &json) {
+    let left = |why: &str| (None, None, format!("{why}: left in the queue"), None);
+    let (event, function, error, attempts) = match (queue, json) {
         (Queue::Failures, Some(envelope)) if envelope.get("requestContext").is_some() => {
             let context = &envelope["requestContext"];
             let response = &envelope["responsePayload"];
@@ -81,26 +101,16 @@ pub fn parse(queue: Queue, message: &Message) -> Parked {
                 context["approximateInvokeCount"].as_u64(),
             )
         }
-        (Queue::Failures, _) => (
-            None,
-            None,
-            "not a Lambda failure record (no requestContext): left in the queue".to_owned(),
-            None,
-        ),
+        (Queue::Failures, _) => left("not a Lambda failure record (no requestContext)"),
         (Queue::Dlq, Some(event)) => {
             let error = reason(
                 attribute(attributes, "ERROR_CODE"),
                 attribute(attributes, "ERROR_MESSAGE"),
                 "undelivered by EventBridge",
             );
-            (Some(event.clone()), None, error, None)
+            (Some(event), None, error, None)
         }
-        (Queue::Dlq, None) => (
-            None,
-            None,
-            "the message is not JSON: left in the queue".to_owned(),
-            None,
-        ),
+        (Queue::Dlq, None) => left("the message is not JSON"),
     };
     let (dispatch_id, task_arn) = event.as_ref().map(identify).unwrap_or_default();
     Parked {
@@ -162,12 +172,13 @@ pub const IDLE_POLLS: usize = 3;
 /// `ChangeMessageVisibilityBatch` call takes.
 const BATCH: usize = 10;
 
-/// The messages of one `ReceiveMessage` call (at most [`BATCH`]), hidden for `visibility`
-/// seconds, with their attributes.
-pub async fn receive_batch(
+/// The messages of one `ReceiveMessage` call (at most [`BATCH`]) that are not in `seen`,
+/// which then holds them too; hidden for `visibility` seconds, with their attributes.
+pub async fn receive_new(
     client: &aws_sdk_sqs::Client,
     url: &str,
     visibility: i32,
+    seen: &mut HashSet<String>,
 ) -> Result<Vec<Message>> {
     let output = client
         .receive_message()
@@ -178,7 +189,10 @@ pub async fn receive_batch(
         .send()
         .await
         .map_err(aws("ReceiveMessage", url))?;
-    Ok(output.messages.unwrap_or_default())
+    let batch = output.messages.unwrap_or_default().into_iter();
+    Ok(batch
+        .filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned()))
+        .collect())
 }
 
 /// What one look at a queue saw.
@@ -209,20 +223,14 @@ pub async fn peek(client: &aws_sdk_sqs::Client, url: &str, max: usize) -> Result
     let (waiting, in_flight) = depth(client, url).await?;
     let wanted = usize::try_from(waiting).unwrap_or(usize::MAX).min(max);
     let mut messages: Vec<Message> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen = HashSet::new();
     let mut idle = 0;
     for _ in 0..PEEK_POLLS {
-        let batch = receive_batch(client, url, PEEK_VISIBILITY_SECONDS).await?;
-        let before = messages.len();
-        messages.extend(
-            batch
-                .into_iter()
-                .filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned())),
-        );
         // Without a visibility timeout the same messages come back poll after poll: one
         // seen again is not news.
-        let news = messages.len() > before;
-        idle = if news { 0 } else { idle + 1 };
+        let news = receive_new(client, url, PEEK_VISIBILITY_SECONDS, &mut seen).await?;
+        idle = if news.is_empty() { idle + 1 } else { 0 };
+        messages.extend(news);
         if messages.len() >= wanted || idle == IDLE_POLLS {
             break;
         }
@@ -247,50 +255,44 @@ struct Refusal {
 /// that SQS did not release is an error that says how many and why: a call that failed
 /// outright, or entries it refused within a call that succeeded (a receipt handle that
 /// is no longer the message's latest, say).
-pub async fn release(client: &aws_sdk_sqs::Client, url: &str, handles: &[&str]) -> Result<()> {
-    let mut refusals = Vec::new();
+pub async fn release(client: &aws_sdk_sqs::Client, url: &str, handles: &[String]) -> Result<()> {
+    let mut refused = Vec::new();
     for chunk in handles.chunks(BATCH) {
         match release_batch(client, url, chunk).await {
-            Ok(refused) => refusals.extend(refused),
-            Err(err) => refusals.push(Refusal {
+            Ok(output) => refused.extend(refusals(output.failed())),
+            Err(err) => refused.push(Refusal {
                 messages: chunk.len(),
                 code: err.code,
                 message: err.message,
             }),
         }
     }
-    unreleased(url, handles.len(), &refusals).map_or(Ok(()), |err| Err(err.into()))
+    unreleased(url, handles.len(), &refused).map_or(Ok(()), |err| Err(err.into()))
 }
 
-/// One `ChangeMessageVisibilityBatch` call that makes `handles` visible at once; returns
-/// the entries SQS refused.
+/// The call that makes messages visible again.
+const CHANGE_VISIBILITY: &str = "ChangeMessageVisibilityBatch";
+
+/// One `ChangeMessageVisibilityBatch` call that makes `handles` visible at once.
 async fn release_batch(
     client: &aws_sdk_sqs::Client,
     url: &str,
-    handles: &[&str],
-) -> Result<Vec<Refusal>, AwsError> {
-    let entries = handles
-        .iter()
-        .enumerate()
-        .map(|(i, handle)| {
-            ChangeMessageVisibilityBatchRequestEntry::builder()
-                .id(i.to_string())
-                .receipt_handle(*handle)
-                .visibility_timeout(0)
-                .build()
-                .map_err(|err| {
-                    AwsError::unusable("ChangeMessageVisibilityBatch", url, &err.to_string())
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let output = client
+    handles: &[String],
+) -> Result<ChangeMessageVisibilityBatchOutput, AwsError> {
+    let entries = handles.iter().enumerate().map(|(i, handle)| {
+        let entry = ChangeMessageVisibilityBatchRequestEntry::builder().id(i.to_string());
+        entry.receipt_handle(handle).visibility_timeout(0).build()
+    });
+    let entries: Vec<_> = entries
+        .collect::<Result<_, _>>()
+        .map_err(|err| AwsError::unusable(CHANGE_VISIBILITY, url, &err.to_string()))?;
+    client
         .change_message_visibility_batch()
         .queue_url(url)
         .set_entries(Some(entries))
         .send()
         .await
-        .map_err(aws("ChangeMessageVisibilityBatch", url))?;
-    Ok(refusals(output.failed()))
+        .map_err(aws(CHANGE_VISIBILITY, url))
 }
 
 /// The entries a batch call refused, one refusal each. Pure.
@@ -318,20 +320,12 @@ fn unreleased(url: &str, total: usize, refusals: &[Refusal]) -> Option<AwsError>
         }
     }
     let count: usize = refusals.iter().map(|r| r.messages).sum();
-    let reasons: Vec<String> = reasons
-        .into_iter()
-        .map(|(reason, n)| format!("{reason} ({n})"))
-        .collect();
+    let reasons = reasons.iter().map(|(reason, n)| format!("{reason} ({n})"));
+    let reasons = reasons.collect::<Vec<_>>().join("; ");
+    let message = format!("{count} of {total} message(s) not made visible again: {reasons}");
     Some(AwsError {
-        operation: "ChangeMessageVisibilityBatch",
-        resource: url.to_owned(),
-        attempts: 0,
         code: first.code.clone(),
-        message: format!(
-            "{count} of {total} message(s) not made visible again: {}",
-            reasons.join("; ")
-        ),
-        request_id: None,
+        ..AwsError::unusable(CHANGE_VISIBILITY, url, &message)
     })
 }
 
@@ -350,11 +344,13 @@ pub async fn delete(client: &aws_sdk_sqs::Client, url: &str, handle: &str) -> Re
 /// Messages waiting in a queue, and those received and not yet deleted. An answer
 /// without either count is unusable: a count taken for 0 would read as an empty queue.
 pub async fn depth(client: &aws_sdk_sqs::Client, url: &str) -> Result<(u64, u64)> {
+    use QueueAttributeName::ApproximateNumberOfMessages as Waiting;
+    use QueueAttributeName::ApproximateNumberOfMessagesNotVisible as InFlight;
     let output = client
         .get_queue_attributes()
         .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .attribute_names(Waiting)
+        .attribute_names(InFlight)
         .send()
         .await
         .map_err(aws("GetQueueAttributes", url))?;
@@ -368,10 +364,7 @@ pub async fn depth(client: &aws_sdk_sqs::Client, url: &str) -> Result<(u64, u64)
                 AwsError::unusable("GetQueueAttributes", url, &why).into()
             })
     };
-    Ok((
-        count(QueueAttributeName::ApproximateNumberOfMessages)?,
-        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)?,
-    ))
+    Ok((count(Waiting)?, count(InFlight)?))
 }
 
 /// The queue's name, the last part of its URL.

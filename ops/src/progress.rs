@@ -10,32 +10,27 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Shows progress when stderr is a terminal.
-    pub fn on_terminal() -> Progress {
+    /// Shows progress when `wanted` and stderr is a terminal.
+    pub fn new(wanted: bool) -> Progress {
         Progress {
-            enabled: std::io::stderr().is_terminal(),
+            enabled: wanted && std::io::stderr().is_terminal(),
         }
-    }
-
-    /// Shows nothing.
-    pub fn silent() -> Progress {
-        Progress { enabled: false }
     }
 
     /// Says what is being waited on.
     pub fn step(&self, what: &str) {
-        if self.enabled {
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[2K… {what}");
-            let _ = stderr.flush();
-        }
+        self.show(&format!("… {what}"));
     }
 
     /// Clears the line, before the report is printed.
     pub fn done(&self) {
+        self.show("");
+    }
+
+    fn show(&self, text: &str) {
         if self.enabled {
             let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[2K");
+            let _ = write!(stderr, "\r\x1b[2K{text}");
             let _ = stderr.flush();
         }
     }

@@ -4,14 +4,12 @@
 use std::collections::BTreeMap;
 
 use contract::outputs::{self, Output};
-use serde::Serialize;
 
 use crate::error::{aws, OpsError, Result};
 use crate::progress::Progress;
 
 /// Every resource the subcommands use.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Names {
     pub stack: String,
     pub table: String,
@@ -63,19 +61,13 @@ const ALARM: &str = "AWS::CloudWatch::Alarm";
 /// is deployed). The alarms are the alarm resources the stack names; nothing is assumed of
 /// those it does not name.
 pub fn names(stack: &str, described: &Described) -> Result<Names, OpsError> {
-    let find = |output: Output| -> Result<String, OpsError> {
-        described
-            .outputs
-            .get(output.key)
-            .filter(|name| !name.is_empty())
-            .cloned()
-            .ok_or_else(|| OpsError::Stack {
-                stack: stack.to_owned(),
-                message: format!(
-                    "no output {}: is this a stack `make deploy` created?",
-                    output.key
-                ),
-            })
+    let outputs = &described.outputs;
+    let find = |Output { key, .. }| {
+        let name = outputs.get(key).filter(|name| !name.is_empty()).cloned();
+        name.ok_or_else(|| OpsError::Stack {
+            stack: stack.to_owned(),
+            message: format!("no output {key}: is this a stack `make deploy` created?"),
+        })
     };
     let mut alarms: Vec<String> = described
         .resources
@@ -126,17 +118,12 @@ pub async fn describe(
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(aws("ListStackResources", stack))?;
+        let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
         for resource in page.stack_resource_summaries() {
             described.resources.push(Resource {
-                logical_id: resource
-                    .logical_resource_id()
-                    .unwrap_or_default()
-                    .to_owned(),
-                kind: resource.resource_type().unwrap_or_default().to_owned(),
-                physical_id: resource
-                    .physical_resource_id()
-                    .unwrap_or_default()
-                    .to_owned(),
+                logical_id: text(resource.logical_resource_id()),
+                kind: text(resource.resource_type()),
+                physical_id: text(resource.physical_resource_id()),
             });
         }
     }

@@ -47,31 +47,23 @@ pub async fn describe(
     let mut states = BTreeMap::new();
     for (cluster, arns) in dispatch_aws::ecs::batches(task_arns) {
         let described = dispatch_aws::ecs::describe(client, &cluster, &arns).await?;
-        for task in &described.tasks {
-            let Some(arn) = task.task_arn() else { continue };
-            states.insert(
-                arn.to_owned(),
-                TaskState {
-                    task_arn: arn.to_owned(),
-                    missing: false,
-                    last_status: task.last_status().map(str::to_owned),
-                    desired_status: task.desired_status().map(str::to_owned),
-                    stop_code: task.stop_code().map(|code| code.as_str().to_owned()),
-                    stopped_reason: task.stopped_reason().map(str::to_owned),
-                    stopped_at: task.stopped_at().map(|at| at.to_string()),
-                },
-            );
-        }
-        for arn in described.missing {
-            states.insert(
-                arn.clone(),
-                TaskState {
-                    task_arn: arn,
-                    missing: true,
-                    ..TaskState::default()
-                },
-            );
-        }
+        let known = described.tasks.iter().filter_map(|task| {
+            Some(TaskState {
+                task_arn: task.task_arn()?.to_owned(),
+                missing: false,
+                last_status: task.last_status().map(str::to_owned),
+                desired_status: task.desired_status().map(str::to_owned),
+                stop_code: task.stop_code().map(|code| code.as_str().to_owned()),
+                stopped_reason: task.stopped_reason().map(str::to_owned),
+                stopped_at: task.stopped_at().map(|at| at.to_string()),
+            })
+        });
+        let missing = described.missing.into_iter().map(|task_arn| TaskState {
+            task_arn,
+            missing: true,
+            ..TaskState::default()
+        });
+        states.extend(known.chain(missing).map(|t| (t.task_arn.clone(), t)));
     }
     Ok(states)
 }

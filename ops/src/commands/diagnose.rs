@@ -10,10 +10,11 @@ use contract::DispatchStatus;
 use dispatch::record::DispatchRecord;
 use serde::Serialize;
 
+use super::logs::{render_line, Which};
 use crate::context::Context;
 use crate::error::Result;
 use crate::logs::{fetch, Line, Source};
-use crate::output::{self, fields, or_dash, Report};
+use crate::output::{self, fields, or_dash, or_none, Report};
 use crate::parked::{self, Parked, Queue};
 use crate::tasks::{self, TaskState};
 
@@ -79,20 +80,18 @@ pub struct DiagnoseReport {
 pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
     let id = &args.dispatch_id;
     let names = &ctx.names;
-    ctx.progress
-        .step(&format!("step 1: reading {id} from {}", names.table));
+    let progress = ctx.progress;
+    progress.step(&format!("step 1: reading {id} from {}", names.table));
     let record = ctx.table().get(id).await?;
     let task_arn = record.as_ref().and_then(|r| r.task()).map(str::to_owned);
     let task = read_task(ctx, task_arn.as_deref()).await?;
-    ctx.progress
-        .step(&format!("step 2: reading rule {}", names.rule));
-    let rule_state = super::rule::state(&ctx.events(), &names.rule).await?;
-    ctx.progress.step("step 3: reading the logs");
+    progress.step(&format!("step 2: reading rule {}", names.rule));
+    let events = aws_sdk_eventbridge::Client::new(&ctx.sdk);
+    let (rule_state, _) = super::rule::describe(&events, &names.rule).await?;
+    progress.step("step 3: reading the logs");
     let log_lines = read_logs(ctx, id, args.since).await?;
-    ctx.progress
-        .step("looking into the failure queue and the dead-letter queue");
+    progress.step("looking into the failure queue and the dead-letter queue");
     let (parked, warnings) = look_for_parked(ctx, id, task_arn.as_deref()).await?;
-
     let facts = Facts {
         record: record.as_ref(),
         task: task.as_ref(),
@@ -123,32 +122,19 @@ async fn read_task(ctx: &Context, task_arn: Option<&str>) -> Result<Option<TaskS
         return Ok(None);
     };
     ctx.progress.step("step 1: asking ECS about the task");
-    let arns = [arn.to_owned()];
-    let mut states = tasks::describe(&ctx.ecs(), &arns).await?;
-    Ok(states.remove(arn))
+    let ecs = aws_sdk_ecs::Client::new(&ctx.sdk);
+    Ok(tasks::describe(&ecs, &[arn.to_owned()]).await?.remove(arn))
 }
 
 /// This dispatch's log lines from both functions (metrics lines left out), oldest first.
 async fn read_logs(ctx: &Context, id: &str, since: Duration) -> Result<Vec<Line>> {
-    let names = &ctx.names;
     let start = crate::cli::before(Utc::now(), since)?.timestamp_millis();
-    let logs = ctx.logs();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk);
     let pattern = format!("\"{id}\"");
+    let keep = |line: &Line| !line.metrics;
     let mut log_lines = Vec::new();
-    for (source, group) in [
-        (Source::Callback, &names.log_group),
-        (Source::Reconciler, &names.reconciler_log_group),
-    ] {
-        let fetched = fetch(
-            &logs,
-            source,
-            group,
-            Some(&pattern),
-            start,
-            LOG_LINES,
-            |line| !line.metrics,
-        )
-        .await?;
+    for (source, group) in super::logs::groups(ctx, Which::Both) {
+        let fetched = fetch(&logs, source, group, Some(&pattern), start, LOG_LINES, keep).await?;
         log_lines.extend(fetched.lines);
     }
     log_lines.sort_by_key(|line| line.timestamp);
@@ -163,25 +149,18 @@ async fn look_for_parked(
     id: &str,
     task_arn: Option<&str>,
 ) -> Result<(Vec<Parked>, Vec<String>)> {
-    let names = &ctx.names;
-    let sqs = ctx.sqs();
-    let mut found = Vec::new();
-    let mut warnings = Vec::new();
-    for (queue, url) in [
-        (Queue::Failures, &names.failure_queue_url),
-        (Queue::Dlq, &names.dead_letter_queue_url),
-    ] {
+    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
+    let about = |p: &Parked| {
+        p.dispatch_id.as_deref() == Some(id)
+            || (p.task_arn.is_some() && p.task_arn.as_deref() == task_arn)
+    };
+    let (mut found, mut warnings) = (Vec::new(), Vec::new());
+    for queue in Queue::ALL {
+        let url = queue.url(&ctx.names);
         let peek = parked::peek(&sqs, url, PARKED_READ).await?;
         warnings.extend(unseen(queue, url, id, &peek));
-        found.extend(
-            peek.messages
-                .iter()
-                .map(|m| parked::parse(queue, m))
-                .filter(|p| {
-                    p.dispatch_id.as_deref() == Some(id)
-                        || (p.task_arn.is_some() && p.task_arn.as_deref() == task_arn)
-                }),
-        );
+        let parsed = peek.messages.iter().map(|m| parked::parse(queue, m));
+        found.extend(parsed.filter(about));
     }
     Ok((found, warnings))
 }
@@ -190,10 +169,7 @@ async fn look_for_parked(
 /// it is: messages past the bound, and messages another reader held. Pure.
 pub fn unseen(queue: Queue, url: &str, id: &str, peek: &parked::Peek) -> Vec<String> {
     let name = parked::queue_name(url);
-    let from = match queue {
-        Queue::Failures => "",
-        Queue::Dlq => " --from dlq",
-    };
+    let from = queue.option();
     let mut warnings = Vec::new();
     if peek.partial() {
         warnings.push(format!(
@@ -226,8 +202,7 @@ fn settled(id: &str, record: &DispatchRecord, parked: &[Parked]) -> Option<(Find
     let status = record.status.as_deref().unwrap_or_default();
     let ended = record.ended_at.as_deref().unwrap_or("?");
     if record.is_guess() {
-        let parked = parked.iter().any(|p| p.queue == Queue::Failures);
-        let next = if parked {
+        let next = if parked.iter().any(|p| p.queue == Queue::Failures) {
             format!("its event is parked in the failure queue: `outpost-ops replay --dispatch {id}` replaces the guess with the true outcome")
         } else {
             "if the task's own event turns up (late, or replayed from the failure queue), it replaces the guess with the true outcome".to_owned()
@@ -237,19 +212,16 @@ fn settled(id: &str, record: &DispatchRecord, parked: &[Parked]) -> Option<(Find
             format!("closed {status} at {ended} by the reconciler's guess (ECS no longer knew the task): provisional; {next}"),
         ));
     }
-    if DispatchStatus::is_terminal(status) {
-        let corrected = match &record.corrected_guess {
-            Some(guessed) => {
-                format!(" (the task's own event corrected the reconciler's guess, {guessed})")
-            }
-            None => String::new(),
-        };
-        return Some((
-            Finding::Settled,
-            format!("settled {status} at {ended}{corrected}: nothing to do"),
-        ));
-    }
-    None
+    let corrected = match &record.corrected_guess {
+        Some(guessed) => {
+            format!(" (the task's own event corrected the reconciler's guess, {guessed})")
+        }
+        None => String::new(),
+    };
+    DispatchStatus::is_terminal(status).then(|| {
+        let verdict = format!("settled {status} at {ended}{corrected}: nothing to do");
+        (Finding::Settled, verdict)
+    })
 }
 
 /// The verdict, first match wins, in the runbook's order. Pure.
@@ -263,24 +235,23 @@ pub fn judge(id: &str, table: &str, facts: &Facts<'_>) -> (Finding, String) {
     if let Some(settled) = settled(id, record, facts.parked) {
         return settled;
     }
-    if let Some(task) = facts.task {
-        if !task.missing && !task.stopped() {
-            return (
-                Finding::TaskRunning,
-                format!(
-                    "task still running ({}): wait. The issue is with the task, not the callback",
-                    task.summary()
-                ),
-            );
-        }
+    if let Some(task) = facts.task.filter(|task| !task.missing && !task.stopped()) {
+        return (
+            Finding::TaskRunning,
+            format!(
+                "task still running ({}): wait. The issue is with the task, not the callback",
+                task.summary()
+            ),
+        );
     }
-    if let Some(p) = facts.parked.iter().find(|p| p.queue == Queue::Failures) {
+    let parked = |queue: Queue| facts.parked.iter().find(|p| p.queue == queue);
+    if let Some(p) = parked(Queue::Failures) {
         return (Finding::ParkedInFailureQueue, format!(
             "event parked in the failure queue with error {}: fix the cause, then `outpost-ops replay --dispatch {id}`",
             p.error
         ));
     }
-    if let Some(p) = facts.parked.iter().find(|p| p.queue == Queue::Dlq) {
+    if let Some(p) = parked(Queue::Dlq) {
         return (Finding::ParkedInDeadLetterQueue, format!(
             "event in the rule's dead-letter queue ({}): EventBridge could not invoke the function; \
              fix that, then `outpost-ops replay --from dlq --dispatch {id}`",
@@ -315,45 +286,34 @@ pub fn judge(id: &str, table: &str, facts: &Facts<'_>) -> (Finding, String) {
 
 impl Report for DiagnoseReport {
     fn render(&self) -> String {
-        let mut text = format!("Dispatch {}\n", self.dispatch_id);
-        text.push_str("\n1. Record\n");
-        match &self.record {
-            None => text.push_str("  none\n"),
-            Some(record) => text.push_str(&output::record(record)),
-        }
-        text.push_str("\n   Task\n");
-        match &self.task {
-            None => text.push_str("  none\n"),
-            Some(task) => text.push_str(&fields(&[
+        let record = self.record.as_ref().map(output::record);
+        let task = self.task.as_ref().map(|task| {
+            fields(&[
                 ("taskArn", task.task_arn.clone()),
                 ("state", task.summary()),
                 ("desiredStatus", or_dash(task.desired_status.as_deref())),
                 ("stoppedReason", or_dash(task.stopped_reason.as_deref())),
                 ("stoppedAt", or_dash(task.stopped_at.as_deref())),
-            ])),
-        }
-        text.push_str(&format!("\n2. Rule {}: {}\n", self.rule, self.rule_state));
-        text.push_str("\n3. Log lines\n");
-        if self.log_lines.is_empty() {
-            text.push_str("  none\n");
-        }
-        for line in &self.log_lines {
-            text.push_str(&format!("  {}\n", super::logs::render_line(line)));
-        }
-        text.push_str("\n   Parked events\n");
-        if self.parked.is_empty() {
-            text.push_str("  none\n");
-        }
-        for p in &self.parked {
-            text.push_str(&format!(
-                "  {}: message {}: {}\n",
-                p.queue.describe(),
-                p.message_id,
-                p.error
-            ));
-        }
-        text.push_str(&output::warnings(&self.warnings));
-        text + &output::verdict(self.found_problem(), &self.verdict)
+            ])
+        });
+        let log_lines = self.log_lines.iter();
+        let log_lines = log_lines.map(|line| format!("  {}\n", render_line(line)));
+        let parked = self.parked.iter().map(|p| {
+            let queue = p.queue.describe();
+            format!("  {queue}: message {}: {}\n", p.message_id, p.error)
+        });
+        format!(
+            "Dispatch {}\n\n1. Record\n{}\n   Task\n{}\n2. Rule {}: {}\n\n3. Log lines\n{}\n   Parked events\n{}{}{}",
+            self.dispatch_id,
+            or_none(record.unwrap_or_default()),
+            or_none(task.unwrap_or_default()),
+            self.rule,
+            self.rule_state,
+            or_none(log_lines.collect()),
+            or_none(parked.collect()),
+            output::warnings(&self.warnings),
+            output::verdict(self.found_problem(), &self.verdict)
+        )
     }
 
     fn found_problem(&self) -> bool {

@@ -19,7 +19,7 @@ use crate::error::{OpsError, Result};
 use crate::output::{self, fields, or_dash, Report, Table};
 
 pub use checks::{next_for_alarm, rate};
-pub use cloudwatch::{period, Metrics, P95_LIMIT_MS};
+pub use cloudwatch::{period, P95_LIMIT_MS};
 
 #[derive(Debug, Args)]
 pub struct HealthArgs {
@@ -65,7 +65,7 @@ pub struct HealthReport {
     pub unanswered: usize,
 }
 
-/// Why a check could not be answered; its value says so, in these words.
+/// Why a check could not be answered; its value says so ([`HealthReport::unanswered`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unanswered {
     /// The endpoint does not offer the service or the operation at all: its answer is
@@ -90,15 +90,6 @@ impl Unanswered {
                 Unanswered::NotAvailable(err.to_string())
             }
             _ => Unanswered::CouldNotCheck(err.to_string()),
-        }
-    }
-
-    /// The value shown for the check.
-    fn value(&self) -> String {
-        match self {
-            Unanswered::NotAvailable(why) => format!("not available here: {why}"),
-            Unanswered::CouldNotCheck(why) => format!("could not check: {why}"),
-            Unanswered::Unknown(why) => format!("unknown: {why}"),
         }
     }
 }
@@ -129,9 +120,14 @@ impl HealthReport {
 
     /// A check that could not be answered: not known to be fine, nor off.
     fn unanswered(&mut self, name: impl Into<String>, why: Unanswered) {
+        let value = match why {
+            Unanswered::NotAvailable(why) => format!("not available here: {why}"),
+            Unanswered::CouldNotCheck(why) => format!("could not check: {why}"),
+            Unanswered::Unknown(why) => format!("unknown: {why}"),
+        };
         self.checks.push(Check {
             name: name.into(),
-            value: why.value(),
+            value,
             ok: None,
             next: None,
         });
@@ -163,23 +159,19 @@ impl HealthReport {
 
     /// The verdict line: on what could be checked, with what could not be named apart.
     fn verdict(&self) -> String {
-        let unanswered: Vec<&str> = self
-            .checks
-            .iter()
-            .filter(|c| c.ok.is_none())
-            .map(|c| c.name.as_str())
-            .collect();
+        let unanswered = self.checks.iter().filter(|c| c.ok.is_none());
+        let unanswered: Vec<&str> = unanswered.map(|c| c.name.as_str()).collect();
         let answered = self.checks.len() - unanswered.len();
-        let not_answered = if unanswered.is_empty() {
-            String::new()
-        } else {
-            format!("; not answered: {}", unanswered.join(", "))
+        let not_answered = match unanswered.as_slice() {
+            [] => String::new(),
+            names => format!("; not answered: {}", names.join(", ")),
         };
         match self.off() {
             0 if unanswered.is_empty() => output::verdict(false, "healthy"),
-            0 => output::unknown_verdict(&format!(
-                "nothing off in the {answered} check(s) answered{not_answered}"
-            )),
+            // Neither OK nor a problem: nothing is off, but not everything was looked at.
+            0 => format!(
+                "\nUNKNOWN: nothing off in the {answered} check(s) answered{not_answered}\n"
+            ),
             off => output::verdict(true, &format!("{off} check(s) off{not_answered}")),
         }
     }
@@ -203,8 +195,7 @@ impl Report for HealthReport {
     fn render(&self) -> String {
         let mut text = format!("Stack {}\n\n", self.stack);
         if let Some(f) = &self.function {
-            text.push_str(&render_function(f));
-            text.push('\n');
+            text += &render_function(f);
         }
         let mut table = Table::new(&["CHECK", "STATE", "OK", "NEXT"]);
         for c in &self.checks {
@@ -237,7 +228,7 @@ impl Report for HealthReport {
     }
 }
 
-/// The function's configuration, one aligned line each.
+/// The function's configuration, one aligned line each, and a blank line.
 fn render_function(f: &Function) -> String {
     let runtime = [f.runtime.as_deref(), f.architecture.as_deref()].map(or_dash);
     let memory = f.memory_mb.map(|m| format!("{m} MB"));
@@ -248,7 +239,7 @@ fn render_function(f: &Function) -> String {
         ("timeout", or_dash(timeout)),
         ("last modified", or_dash(f.last_modified.as_deref())),
     ];
-    format!("Function {}\n{}", f.name, fields(&pairs))
+    format!("Function {}\n{}\n", f.name, fields(&pairs))
 }
 
 #[cfg(test)]

@@ -112,27 +112,20 @@ fn keep(args: &LogsArgs, line: &Line) -> bool {
             .is_none_or(|id| line.raw.contains(id.as_str()))
 }
 
-/// Both (or one) log groups' lines from `start_ms` on that `keep` wants, the newest
+/// Both (or one) log groups' lines from `start` (ms) on that `keep` wants, the newest
 /// `--limit` of them.
-async fn read(ctx: &Context, args: &LogsArgs, start_ms: i64) -> Result<Fetched> {
-    let client = ctx.logs();
+async fn read(ctx: &Context, args: &LogsArgs, start: i64) -> Result<Fetched> {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk);
     let pattern = pattern(args);
+    let pattern = pattern.as_deref();
     let mut all = Fetched {
         complete: true,
         ..Fetched::default()
     };
     for (source, group) in groups(ctx, args.function) {
         ctx.progress.step(&format!("reading {group}"));
-        let fetched = fetch(
-            &client,
-            source,
-            group,
-            pattern.as_deref(),
-            start_ms,
-            args.limit,
-            |line| keep(args, line),
-        )
-        .await?;
+        let keep = |line: &Line| keep(args, line);
+        let fetched = fetch(&logs, source, group, pattern, start, args.limit, keep).await?;
         all.lines.extend(fetched.lines);
         all.matched += fetched.matched;
         all.cold_starts += fetched.cold_starts;
@@ -142,7 +135,8 @@ async fn read(ctx: &Context, args: &LogsArgs, start_ms: i64) -> Result<Fetched> 
     Ok(all)
 }
 
-fn groups(ctx: &Context, which: Which) -> Vec<(Source, &str)> {
+/// The log groups `which` names, each with its function.
+pub fn groups(ctx: &Context, which: Which) -> Vec<(Source, &str)> {
     let callback = (Source::Callback, ctx.names.log_group.as_str());
     let reconciler = (Source::Reconciler, ctx.names.reconciler_log_group.as_str());
     match which {
@@ -174,24 +168,15 @@ const FOLLOW_OVERLAP_MS: i64 = 30_000;
 /// `logs --follow`: prints the lines found, then each new one as it comes (a JSON object
 /// per line with `--output json`), every 2 s, until Ctrl-C. Nothing is printed at the end.
 pub async fn follow(ctx: &Context, args: LogsArgs) -> Result<()> {
-    let report = exec(
-        ctx,
-        LogsArgs {
-            follow: false,
-            ..args.clone()
-        },
-    )
-    .await?;
+    let report = exec(ctx, args.clone()).await?;
     ctx.progress.done();
     let print = |line: &Line| match ctx.format {
         Format::Json => println!("{}", serde_json::to_string(line).unwrap_or_default()),
         Format::Table => println!("{}", render_line(line)),
     };
     let mut seen: HashSet<(i64, String)> = HashSet::new();
-    let mut newest = report
-        .lines
-        .last()
-        .map_or_else(|| Utc::now().timestamp_millis(), |l| l.timestamp);
+    let now = Utc::now().timestamp_millis();
+    let mut newest = report.lines.last().map_or(now, |l| l.timestamp);
     for line in &report.lines {
         print(line);
         seen.insert((line.timestamp, line.raw.clone()));
@@ -200,13 +185,13 @@ pub async fn follow(ctx: &Context, args: LogsArgs) -> Result<()> {
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
-        tokio::select! {
-            _ = &mut interrupted => return Ok(()),
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-        }
+        let next = async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            read(ctx, &args, newest - FOLLOW_OVERLAP_MS).await
+        };
         let fetched = tokio::select! {
             _ = &mut interrupted => return Ok(()),
-            fetched = read(ctx, &args, newest - FOLLOW_OVERLAP_MS) => fetched?,
+            fetched = next => fetched?,
         };
         ctx.progress.done();
         for line in fetched.lines {
@@ -232,29 +217,23 @@ pub fn render_line(line: &Line) -> String {
 
 impl Report for LogsReport {
     fn render(&self) -> String {
-        let mut text: String = self
-            .lines
-            .iter()
-            .map(|line| render_line(line) + "\n")
-            .collect();
+        let mut text: String = self.lines.iter().map(|l| render_line(l) + "\n").collect();
         if self.lines.is_empty() {
             text.push_str("  no matching line\n");
         }
-        text + &output::verdict(
-            false,
-            &format!(
-                "{} line(s) since {}{}, {} error line(s), {} cold start(s)",
-                self.lines.len(),
-                self.since,
-                if self.truncated {
-                    " (only the last --limit shown)"
-                } else {
-                    ""
-                },
-                self.errors,
-                self.cold_starts
-            ),
-        )
+        let truncated = if self.truncated {
+            " (only the last --limit shown)"
+        } else {
+            ""
+        };
+        let summary = format!(
+            "{} line(s) since {}{truncated}, {} error line(s), {} cold start(s)",
+            self.lines.len(),
+            self.since,
+            self.errors,
+            self.cold_starts
+        );
+        text + &output::verdict(false, &summary)
     }
 
     fn found_problem(&self) -> bool {

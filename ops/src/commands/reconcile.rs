@@ -29,37 +29,19 @@ pub struct ReconcileReport {
     pub run: RunReport,
 }
 
-/// The deployed function's environment variables.
-pub async fn environment(
-    client: &aws_sdk_lambda::Client,
-    function: &str,
-) -> Result<Vec<(String, String)>> {
-    let configuration = client
+pub async fn exec(ctx: &Context, args: ReconcileArgs) -> Result<ReconcileReport> {
+    let function = &ctx.names.reconciler;
+    ctx.progress.step(&format!("reading {function}'s settings"));
+    let configuration = aws_sdk_lambda::Client::new(&ctx.sdk)
         .get_function_configuration()
         .function_name(function)
         .send()
         .await
         .map_err(aws("GetFunctionConfiguration", function))?;
-    Ok(configuration
-        .environment()
-        .and_then(|env| env.variables())
-        .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default())
-}
-
-pub async fn exec(ctx: &Context, args: ReconcileArgs) -> Result<ReconcileReport> {
-    let function = &ctx.names.reconciler;
-    ctx.progress.step(&format!("reading {function}'s settings"));
-    let variables = environment(&ctx.lambda(), function).await?;
-    let lookup = |name: &str| {
-        variables
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let settings = Settings::from_lookup(lookup)
+    let variables = configuration.environment().and_then(|env| env.variables());
+    let settings = Settings::from_lookup(|name| variables?.get(name).cloned())
         .map_err(|err| OpsError::Usage(format!("{function}'s environment: {err}")))?;
-    let dynamodb = ctx.dynamodb();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&ctx.sdk);
     let deps = Deps {
         index: StatusIndex {
             client: dynamodb.clone(),
@@ -67,25 +49,19 @@ pub async fn exec(ctx: &Context, args: ReconcileArgs) -> Result<ReconcileReport>
             index: settings.status_index.clone(),
             page_size: dispatch_aws::status_index::PAGE_SIZE,
         },
-        ecs: ctx.ecs(),
+        ecs: aws_sdk_ecs::Client::new(&ctx.sdk),
         store: DynamoStore::new(dynamodb, &settings.table_name, &settings.task_arn_index),
         settings,
     };
-    let mode = if args.dry_run {
-        Mode::DryRun
+    let (mode, doing) = if args.dry_run {
+        (Mode::DryRun, "reconciling (dry run)")
     } else {
-        Mode::Settle
+        (Mode::Settle, "reconciling")
     };
-    ctx.progress.step(if args.dry_run {
-        "reconciling (dry run)"
-    } else {
-        "reconciling"
-    });
+    ctx.progress.step(doing);
     let now = Utc::now();
-    let request_id = format!(
-        "outpost-ops-reconcile-{}",
-        now.timestamp_nanos_opt().unwrap_or_default()
-    );
+    let nanos = now.timestamp_nanos_opt().unwrap_or_default();
+    let request_id = format!("outpost-ops-reconcile-{nanos}");
     let run = run_in(mode, &deps, &request_id, now)
         .await
         .map_err(|err| OpsError::Run(err.to_string()))?;
@@ -119,8 +95,7 @@ impl Report for ReconcileReport {
                     tasks::short(&d.task_arn).to_owned(),
                 ]);
             }
-            text.push('\n');
-            text.push_str(&table.render());
+            text += &format!("\n{}", table.render());
         }
         for error in &run.errors {
             text.push_str(&format!("  error: {error}\n"));

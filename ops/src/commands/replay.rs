@@ -79,107 +79,88 @@ pub async fn exec(ctx: &Context, args: ReplayArgs) -> Result<ReplayReport> {
     if args.max == 0 {
         return Err(OpsError::Usage("--max must be at least 1".into()));
     }
-    let url = match args.from {
-        Queue::Failures => &ctx.names.failure_queue_url,
-        Queue::Dlq => &ctx.names.dead_letter_queue_url,
-    };
-    let mut run = Run {
+    let run = Run {
         ctx,
-        args: &args,
-        url,
-        sqs: ctx.sqs(),
-        lambda: ctx.lambda(),
-        report: ReplayReport {
-            queue: parked::queue_name(url).to_owned(),
-            dry_run: args.dry_run,
-            ..ReplayReport::default()
-        },
-        keep: Vec::new(),
-        selected: 0,
+        dry_run: args.dry_run,
+        url: args.from.url(&ctx.names),
+        sqs: aws_sdk_sqs::Client::new(&ctx.sdk),
+        lambda: aws_sdk_lambda::Client::new(&ctx.sdk),
     };
-    run.read_queue().await?;
-    run.release_kept().await;
-    Ok(run.report)
+    let mut report = ReplayReport {
+        queue: parked::queue_name(run.url).to_owned(),
+        dry_run: args.dry_run,
+        ..ReplayReport::default()
+    };
+    // Receipt handles of the messages not replayed: made visible again at the end, so the
+    // next command sees them.
+    let mut keep = Vec::new();
+    // The messages selected so far (`--max` counts these), and every one received.
+    let mut selected = 0;
+    let mut seen = HashSet::new();
+    let mut idle = 0;
+    // Batch by batch, each batch handled before the next is received, so no receipt handle
+    // outlives its visibility timeout; until `--max` messages were selected, the read limit
+    // was reached, or polls bring nothing new (the queue was read).
+    while selected < args.max && seen.len() < READ_LIMIT {
+        let reading = format!("reading {} ({} read)", report.queue, seen.len());
+        ctx.progress.step(&reading);
+        let visibility = parked::REPLAY_VISIBILITY_SECONDS;
+        let fresh = parked::receive_new(&run.sqs, run.url, visibility, &mut seen).await?;
+        idle = if fresh.is_empty() { idle + 1 } else { 0 };
+        if idle == parked::IDLE_POLLS {
+            report.complete = true;
+            break;
+        }
+        for parked in fresh.iter().map(|m| parked::parse(args.from, m)) {
+            let wanted = args.dispatch.is_none() || parked.dispatch_id == args.dispatch;
+            let (fate, detail) = if !wanted {
+                (Fate::Skipped, None)
+            } else if selected == args.max {
+                // Past `--max`: left in the queue, and not shown.
+                keep.push(parked.receipt_handle);
+                continue;
+            } else {
+                selected += 1;
+                run.replay(&parked, selected).await
+            };
+            if fate != Fate::Replayed {
+                keep.push(parked.receipt_handle.clone());
+            }
+            report.messages.push(Replayed {
+                parked,
+                fate,
+                detail,
+            });
+        }
+    }
+    // What SQS did not make visible again (a whole call or single entries) is a warning.
+    if let Err(err) = parked::release(&run.sqs, run.url, &keep).await {
+        let visibility = parked::REPLAY_VISIBILITY_SECONDS;
+        let warning = format!("{err}: the messages left show again within {visibility} s");
+        report.warnings.push(warning);
+    }
+    Ok(report)
 }
 
-/// One replay under way: what it reads from, what it found, what it keeps.
+/// Where a replay reads from and hands events back to.
 struct Run<'a> {
     ctx: &'a Context,
-    args: &'a ReplayArgs,
+    dry_run: bool,
     url: &'a str,
     sqs: aws_sdk_sqs::Client,
     lambda: aws_sdk_lambda::Client,
-    report: ReplayReport,
-    /// Receipt handles of the messages not replayed: made visible again at the end, so
-    /// the next command sees them.
-    keep: Vec<String>,
-    /// The messages selected so far (`--max` counts these).
-    selected: usize,
 }
 
 impl Run<'_> {
-    /// Batch by batch, each batch handled before the next is received, so no receipt
-    /// handle outlives its visibility timeout; until `--max` messages were selected, the
-    /// read limit was reached, or polls bring nothing new (the queue was read).
-    async fn read_queue(&mut self) -> Result<()> {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut idle = 0;
-        while self.selected < self.args.max && seen.len() < READ_LIMIT {
-            let reading = format!("reading {} ({} read)", self.report.queue, seen.len());
-            self.ctx.progress.step(&reading);
-            let visibility = parked::REPLAY_VISIBILITY_SECONDS;
-            let batch = parked::receive_batch(&self.sqs, self.url, visibility).await?;
-            let fresh: Vec<_> = batch
-                .iter()
-                .filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned()))
-                .collect();
-            idle = if fresh.is_empty() { idle + 1 } else { 0 };
-            if idle == parked::IDLE_POLLS {
-                self.report.complete = true;
-                break;
-            }
-            for message in fresh {
-                self.handle(parked::parse(self.args.from, message)).await;
-            }
-        }
-        Ok(())
-    }
-
-    /// One message: skipped (another dispatch's), kept (past `--max`), or selected and
-    /// replayed (or, in a dry run, shown).
-    async fn handle(&mut self, parked: Parked) {
-        let wanted = self.args.dispatch.is_none() || parked.dispatch_id == self.args.dispatch;
-        let (fate, detail) = if !wanted {
-            (Fate::Skipped, None)
-        } else if self.selected == self.args.max {
-            // Past `--max`: left in the queue, and not shown.
-            self.keep.push(parked.receipt_handle);
-            return;
-        } else {
-            self.selected += 1;
-            self.replay(&parked).await
-        };
-        if fate != Fate::Replayed {
-            self.keep.push(parked.receipt_handle.clone());
-        }
-        self.report.messages.push(Replayed {
-            parked,
-            fate,
-            detail,
-        });
-    }
-
-    /// Hands a selected message's event back to its function, and deletes the message
-    /// only once Lambda accepted the invoke.
-    async fn replay(&self, parked: &Parked) -> (Fate, Option<String>) {
+    /// Hands the `n`th selected message's event back to its function, and deletes the
+    /// message only once Lambda accepted the invoke.
+    async fn replay(&self, parked: &Parked, n: usize) -> (Fate, Option<String>) {
         match (&parked.event, target(self.ctx, parked)) {
             (None, _) => (Fate::NotReplayable, Some(parked.error.clone())),
             (_, Err(why)) => (Fate::NotReplayable, Some(why)),
-            (Some(_), Ok(_)) if self.args.dry_run => (Fate::WouldReplay, None),
+            (Some(_), Ok(_)) if self.dry_run => (Fate::WouldReplay, None),
             (Some(event), Ok(function)) => {
-                self.ctx
-                    .progress
-                    .step(&format!("replaying message {}", self.selected));
+                self.ctx.progress.step(&format!("replaying message {n}"));
                 if let Err(why) = invoke(&self.lambda, &function, event).await {
                     return (Fate::Failed, Some(why));
                 }
@@ -195,35 +176,23 @@ impl Run<'_> {
             }
         }
     }
-
-    /// Makes every message not replayed visible again; what SQS did not release (a whole
-    /// call or single entries) is a warning.
-    async fn release_kept(&mut self) {
-        let handles: Vec<&str> = self.keep.iter().map(String::as_str).collect();
-        if let Err(err) = parked::release(&self.sqs, self.url, &handles).await {
-            self.report.warnings.push(format!(
-                "{err}: the messages left show again within {} s",
-                parked::REPLAY_VISIBILITY_SECONDS
-            ));
-        }
-    }
 }
 
 /// The function to invoke: the one the failure record names, if it is one of this
 /// stack's; the callback for the rule's dead letters.
 fn target(ctx: &Context, parked: &Parked) -> Result<String, String> {
+    let names = &ctx.names;
     let Some(arn) = &parked.function else {
-        return Ok(ctx.names.function.clone());
+        return Ok(names.function.clone());
     };
     let name = function_name(arn);
-    if name == ctx.names.function || name == ctx.names.reconciler {
-        Ok(arn.clone())
-    } else {
-        Err(format!(
-            "the record names {arn}, not a function of stack {}",
-            ctx.names.stack
-        ))
+    if name == names.function || name == names.reconciler {
+        return Ok(arn.clone());
     }
+    let stack = &names.stack;
+    Err(format!(
+        "the record names {arn}, not a function of stack {stack}"
+    ))
 }
 
 /// The function name in a function ARN, with or without a qualifier.
@@ -277,12 +246,7 @@ impl Report for ReplayReport {
         } else {
             ""
         };
-        let mut text = format!("Parked in {}{dry_run}:\n\n", self.queue);
-        if table.is_empty() {
-            text.push_str("  none\n");
-        } else {
-            text.push_str(&table.render());
-        }
+        let mut text = format!("Parked in {}{dry_run}:\n\n{}", self.queue, table.render());
         if !self.complete {
             text.push_str(
                 "\n  the queue was not read to the end (--max): run again for the rest\n",
@@ -305,11 +269,8 @@ impl Report for ReplayReport {
     }
 
     fn found_problem(&self) -> bool {
-        !self.warnings.is_empty()
-            || self
-                .messages
-                .iter()
-                .any(|m| matches!(m.fate, Fate::Failed | Fate::NotReplayable))
+        let left = |m: &Replayed| matches!(m.fate, Fate::Failed | Fate::NotReplayable);
+        !self.warnings.is_empty() || self.messages.iter().any(left)
     }
 }
 

@@ -40,88 +40,74 @@ pub struct RuleReport {
     pub refused: bool,
 }
 
-/// The rule's state (`ENABLED`, `DISABLED`, ...).
-pub async fn state(client: &aws_sdk_eventbridge::Client, rule: &str) -> Result<String> {
-    let rule_out = client
-        .describe_rule()
-        .name(rule)
-        .send()
-        .await
-        .map_err(aws("DescribeRule", rule))?;
-    Ok(rule_out
-        .state()
-        .map_or("UNKNOWN", |s| s.as_str())
-        .to_owned())
+/// The rule's state (`ENABLED`, `DISABLED`, ...), and its schedule expression (empty for
+/// a rule on events).
+pub async fn describe(
+    client: &aws_sdk_eventbridge::Client,
+    rule: &str,
+) -> Result<(String, String)> {
+    let described = client.describe_rule().name(rule).send().await;
+    let described = described.map_err(aws("DescribeRule", rule))?;
+    let state = described.state().map_or("UNKNOWN", |s| s.as_str());
+    let expression = described.schedule_expression().unwrap_or_default();
+    Ok((state.to_owned(), expression.to_owned()))
 }
 
 pub async fn exec(ctx: &Context, args: RuleArgs) -> Result<RuleReport> {
-    let client = ctx.events();
+    let client = aws_sdk_eventbridge::Client::new(&ctx.sdk);
     let rule = &ctx.names.rule;
     ctx.progress.step(&format!("reading rule {rule}"));
-    let before = state(&client, rule).await?;
+    let (before, _) = describe(&client, rule).await?;
     let (wanted, verb) = match args.action {
         RuleAction::Enable => ("ENABLED", "enable"),
         RuleAction::Disable => ("DISABLED", "disable"),
     };
-    let report = |after: String, changed, refused, message: String| RuleReport {
+    let mut report = RuleReport {
         rule: rule.clone(),
         before: before.clone(),
-        after,
-        changed,
-        message,
-        refused,
+        after: before.clone(),
+        changed: false,
+        message: format!("{rule} is already {wanted}: nothing to do"),
+        refused: false,
     };
     if before == wanted {
-        return Ok(report(
-            before.clone(),
-            false,
-            false,
-            format!("{rule} is already {wanted}: nothing to do"),
-        ));
+        return Ok(report);
     }
     ctx.progress.done();
     let consequence = match args.action {
         RuleAction::Enable => "stopped ECS tasks will reach the callback again",
         RuleAction::Disable => "stopped ECS tasks will no longer reach the callback (the reconciler still settles them, late)",
     };
-    let answer = confirm::ask(
-        &format!("{verb} {rule} ({before} now): {consequence}."),
-        verb,
-        args.yes,
-    )?;
-    if let Some(refusal) = answer.refusal() {
-        return Ok(report(before.clone(), false, true, refusal.to_owned()));
+    let question = format!("{verb} {rule} ({before} now): {consequence}.");
+    if let Some(refusal) = confirm::refusal(&question, verb, args.yes)? {
+        report.refused = true;
+        report.message = refusal.to_owned();
+        return Ok(report);
     }
     ctx.progress.step(&format!("{verb} {rule}"));
-    match args.action {
-        RuleAction::Enable => client
-            .enable_rule()
-            .name(rule)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws("EnableRule", rule))?,
-        RuleAction::Disable => client
-            .disable_rule()
-            .name(rule)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws("DisableRule", rule))?,
+    let next = match args.action {
+        RuleAction::Enable => {
+            let sent = client.enable_rule().name(rule).send().await;
+            sent.map_err(aws("EnableRule", rule))?;
+            "now run `outpost-ops reconcile` for tasks that stopped meanwhile"
+        }
+        RuleAction::Disable => {
+            let sent = client.disable_rule().name(rule).send().await;
+            sent.map_err(aws("DisableRule", rule))?;
+            "`outpost-ops rule enable` undoes it"
+        }
     };
-    let after = state(&client, rule).await?;
-    let message = match args.action {
-        RuleAction::Enable => format!("{rule} {before} -> {after}; now run `outpost-ops reconcile` for tasks that stopped meanwhile"),
-        RuleAction::Disable => format!("{rule} {before} -> {after}; `outpost-ops rule enable` undoes it"),
-    };
-    Ok(report(after, true, false, message))
+    let (after, _) = describe(&client, rule).await?;
+    report.message = format!("{rule} {before} -> {after}; {next}");
+    report.after = after;
+    report.changed = true;
+    Ok(report)
 }
 
 impl Report for RuleReport {
     fn render(&self) -> String {
-        let mut text = format!("Rule {}: {} -> {}\n", self.rule, self.before, self.after);
-        text.push_str(&output::verdict(self.found_problem(), &self.message));
-        text
+        let text = format!("Rule {}: {} -> {}\n", self.rule, self.before, self.after);
+        text + &output::verdict(self.found_problem(), &self.message)
     }
 
     fn found_problem(&self) -> bool {

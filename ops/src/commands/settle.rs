@@ -114,16 +114,20 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
         },
     };
     let (result, message) = write(ctx, &order).await?;
-    let (after, warnings) = read_back(ctx, id, result).await;
-    Ok(SettleReport {
-        dispatch_id: args.dispatch_id,
-        result,
-        message,
-        before: Some(record),
-        after,
+    let mut report = SettleReport {
         settled_by: Some(settled_by),
-        warnings,
-    })
+        ..refused(&args, result, message, Some(record))
+    };
+    // The write is done: a record that cannot be read back is a warning, not a failure.
+    if result == SettleResult::Settled {
+        match ctx.table().get(id).await {
+            Ok(after) => report.after = after,
+            Err(err) => report.warnings.push(format!(
+                "settled, but the record could not be read back: {err}"
+            )),
+        }
+    }
+    Ok(report)
 }
 
 /// A report of a settle refused before anything was written.
@@ -156,8 +160,8 @@ async fn running_task(
         return Ok(None);
     };
     ctx.progress.step("asking ECS about the task");
-    let arns = [arn.to_owned()];
-    let states = tasks::describe(&ctx.ecs(), &arns).await?;
+    let ecs = aws_sdk_ecs::Client::new(&ctx.sdk);
+    let states = tasks::describe(&ecs, &[arn.to_owned()]).await?;
     let running = states.get(arn).filter(|t| !t.missing && !t.stopped());
     Ok(running.map(|task| {
         format!(
@@ -177,52 +181,38 @@ fn not_confirmed(
     reason: &str,
 ) -> Result<Option<String>> {
     ctx.progress.done();
-    let question = format!(
-        "Settle {} ({}, task {}) as {}, because {reason:?}?",
-        args.dispatch_id,
-        record.status.as_deref().unwrap_or_default(),
-        record.task_arn.as_deref().unwrap_or("none"),
-        args.status
-    );
-    let answer = confirm::ask(&question, &args.dispatch_id, args.yes)?;
-    Ok(answer.refusal().map(str::to_owned))
+    let id = &args.dispatch_id;
+    let status = args.status;
+    let current = record.status.as_deref().unwrap_or_default();
+    let task = record.task_arn.as_deref().unwrap_or("none");
+    let question = format!("Settle {id} ({current}, task {task}) as {status}, because {reason:?}?");
+    let refusal = confirm::refusal(&question, id, args.yes)?;
+    Ok(refusal.map(str::to_owned))
 }
 
 /// Who is settling, as STS says: recorded on the record, so it must be known.
 async fn caller(ctx: &Context) -> Result<String> {
     ctx.progress.step("asking STS who is calling");
-    let caller = ctx
-        .sts()
+    let caller = aws_sdk_sts::Client::new(&ctx.sdk)
         .get_caller_identity()
         .send()
         .await
         .map_err(aws("GetCallerIdentity", "sts"))?;
-    let arn = caller.arn().filter(|arn| !arn.is_empty()).ok_or_else(|| {
-        AwsError::unusable(
-            "GetCallerIdentity",
-            "sts",
-            "no caller ARN in the answer: who settles must be recorded",
-        )
-    })?;
+    let why = "no caller ARN in the answer: who settles must be recorded";
+    let arn = caller.arn().filter(|arn| !arn.is_empty());
+    let arn = arn.ok_or_else(|| AwsError::unusable("GetCallerIdentity", "sts", why))?;
     Ok(arn.to_owned())
 }
 
 /// The callback's own conditional write, by hand; how it ended, in words.
 async fn write(ctx: &Context, order: &ByHand) -> Result<(SettleResult, String)> {
-    let table = &ctx.names.table;
     let now = Utc::now();
     // Unique per settle, so a write the SDK retries after a lost answer is known as ours.
-    let request_id = format!(
-        "outpost-ops-{}-{}",
-        now.timestamp_nanos_opt().unwrap_or_default(),
-        std::process::id()
-    );
-    let settlement = by_hand(order, &request_id, now);
-    let store = ctx.table();
-    ctx.progress
-        .step(&format!("settling {}", order.dispatch_id));
+    let nanos = now.timestamp_nanos_opt().unwrap_or_default();
+    let request_id = format!("outpost-ops-{nanos}-{}", std::process::id());
     let id = &order.dispatch_id;
-    Ok(match store.settle(&settlement).await? {
+    ctx.progress.step(&format!("settling {id}"));
+    Ok(match ctx.table().settle(&by_hand(order, &request_id, now)).await? {
         // A settle by hand never replaces a guess: its condition does not admit one.
         SettleOutcome::Updated | SettleOutcome::Corrected { .. } => (SettleResult::Settled, format!("settled {id} as {}", order.status)),
         SettleOutcome::NotFound => (SettleResult::NotFound, "the record was deleted meanwhile: nothing was written".to_owned()),
@@ -235,33 +225,10 @@ async fn write(ctx: &Context, order: &ByHand) -> Result<(SettleResult, String)> 
             format!("the record now names task {owner}: nothing was written; look again with `outpost-ops diagnose {id}`"),
         ),
         SettleOutcome::Unexplained { record } => {
-            return Err(AwsError::unusable(
-                "UpdateItem",
-                table,
-                &format!("the condition failed on a record that passes it: {record}"),
-            )
-            .into())
+            let why = format!("the condition failed on a record that passes it: {record}");
+            return Err(AwsError::unusable("UpdateItem", &ctx.names.table, &why).into());
         }
     })
-}
-
-/// The record after a settle that wrote, and a warning if it could not be read: the
-/// write is done, so a failed read-back is not a failure.
-async fn read_back(
-    ctx: &Context,
-    id: &str,
-    result: SettleResult,
-) -> (Option<DispatchRecord>, Vec<String>) {
-    if result != SettleResult::Settled {
-        return (None, Vec::new());
-    }
-    match ctx.table().get(id).await {
-        Ok(after) => (after, Vec::new()),
-        Err(err) => {
-            let warning = format!("settled, but the record could not be read back: {err}");
-            (None, vec![warning])
-        }
-    }
 }
 
 impl Report for SettleReport {

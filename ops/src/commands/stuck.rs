@@ -1,12 +1,13 @@
 //! `outpost-ops stuck`: the runbook's "Scan for stuck RUNNING dispatches", as a Query of
 //! `status-createdAt-index` (oldest first, never a Scan), with each task's state.
 
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
-
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
+use contract::DispatchStatus;
+use dispatch::timefmt::record_timestamp;
 use dispatch_aws::status_index::StatusIndex;
 use reconcile::plan::Candidate;
 use serde::Serialize;
@@ -71,26 +72,20 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
     let now = Utc::now();
     let before = crate::cli::before(now, args.older_than)?;
     let index = StatusIndex {
-        client: ctx.dynamodb(),
+        client: aws_sdk_dynamodb::Client::new(&ctx.sdk),
         table: ctx.names.table.clone(),
         index: contract::table::STATUS_INDEX.name.to_owned(),
         page_size: dispatch_aws::status_index::PAGE_SIZE,
     };
-    let Listed {
-        found,
-        truncated,
-        unreadable,
-    } = list(ctx, &index, &args, before).await?;
+    let (found, truncated, unreadable) = list(ctx, &index, &args, before).await?;
     let states = if args.no_tasks {
         Default::default()
     } else {
         ctx.progress
             .step(&format!("asking ECS about {} tasks", found.len()));
-        let arns: Vec<String> = found
-            .iter()
-            .filter_map(|(_, c)| c.task_arn.clone())
-            .collect();
-        tasks::describe(&ctx.ecs(), &arns).await?
+        let arns = found.iter().filter_map(|(_, c)| c.task_arn.clone());
+        let ecs = aws_sdk_ecs::Client::new(&ctx.sdk);
+        tasks::describe(&ecs, &arns.collect::<Vec<_>>()).await?
     };
     let dispatches = found
         .into_iter()
@@ -99,7 +94,7 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
     Ok(StuckReport {
         table: ctx.names.table.clone(),
         index: index.index,
-        created_before: dispatch::timefmt::record_timestamp(before),
+        created_before: record_timestamp(before),
         dispatches,
         truncated,
         unreadable,
@@ -108,10 +103,11 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
 
 /// Refuses a terminal `--status` (a settled dispatch is never stuck) and a `--limit` of 0.
 fn check_args(args: &StuckArgs) -> Result<()> {
+    // `--status` is upper case already (`status`).
     if let Some(terminal) = args
         .statuses
         .iter()
-        .find(|s| contract::DispatchStatus::is_terminal(&s.to_uppercase()))
+        .find(|s| DispatchStatus::is_terminal(s))
     {
         return Err(OpsError::Usage(format!(
             "--status {terminal} is terminal: a settled dispatch is never stuck"
@@ -123,34 +119,18 @@ fn check_args(args: &StuckArgs) -> Result<()> {
     Ok(())
 }
 
-/// What the index listed for `stuck`.
-#[derive(Default)]
-struct Listed {
-    /// Each dispatch with its status, oldest first per status.
-    found: Vec<(String, Candidate)>,
-    /// The limit cut the listing.
-    truncated: bool,
-    /// Dispatches whose `createdAt` is not RFC 3339.
-    unreadable: Vec<String>,
-}
-
-/// The dispatches of each `--status` (each status once) created before `before`, oldest
-/// first, at most `--limit` in all.
+/// The dispatches of each `--status` (each status once) created before `before`, with
+/// their status, oldest first per status, at most `--limit` in all; whether the limit cut
+/// the listing; and the dispatches whose `createdAt` is not RFC 3339.
 async fn list(
     ctx: &Context,
     index: &StatusIndex,
     args: &StuckArgs,
     before: DateTime<Utc>,
-) -> Result<Listed> {
-    let mut listed = Listed::default();
-    let (found, truncated) = (&mut listed.found, &mut listed.truncated);
-    let mut statuses: Vec<&String> = Vec::new();
-    for status in &args.statuses {
-        if !statuses.contains(&status) {
-            statuses.push(status);
-        }
-    }
-    for status in statuses {
+) -> Result<(Vec<(String, Candidate)>, bool, Vec<String>)> {
+    let (mut found, mut truncated, mut unreadable) = (Vec::new(), false, Vec::new());
+    let mut statuses = HashSet::new();
+    for status in args.statuses.iter().filter(|s| statuses.insert(*s)) {
         ctx.progress
             .step(&format!("querying {} for {status}", index.index));
         let room = args.limit.saturating_sub(found.len());
@@ -159,16 +139,14 @@ async fn list(
         if let Some(err) = listing.error {
             return Err(err.into());
         }
-        listed.unreadable.extend(listing.unreadable);
+        unreadable.extend(listing.unreadable);
         let mut candidates: Vec<Candidate> =
             listing.records.iter().filter_map(Candidate::of).collect();
-        if candidates.len() > room {
-            candidates.truncate(room);
-            *truncated = true;
-        }
+        truncated |= candidates.len() > room;
+        candidates.truncate(room);
         found.extend(candidates.into_iter().map(|c| (status.clone(), c)));
     }
-    Ok(listed)
+    Ok((found, truncated, unreadable))
 }
 
 /// One stuck dispatch as listed: its age, its task's state, what to do.
@@ -179,43 +157,25 @@ fn row(
     no_tasks: bool,
     now: DateTime<Utc>,
 ) -> StuckDispatch {
-    let task = candidate
-        .task_arn
-        .as_ref()
-        .and_then(|arn| states.get(arn))
-        .cloned();
-    let next = next_step(
-        &candidate.dispatch_id,
-        candidate.task_arn.is_some(),
-        task.as_ref(),
-        no_tasks,
-    );
-    StuckDispatch {
-        age: age(now - candidate.created_at),
-        created_at: dispatch::timefmt::record_timestamp(candidate.created_at),
-        dispatch_id: candidate.dispatch_id,
-        status,
-        task_arn: candidate.task_arn,
-        task,
-        next,
-    }
-}
-
-/// What to do with one stuck dispatch.
-fn next_step(
-    dispatch_id: &str,
-    has_task: bool,
-    task: Option<&TaskState>,
-    no_tasks: bool,
-) -> String {
-    match task {
-        _ if !has_task => format!("names no task: `outpost-ops diagnose {dispatch_id}`"),
-        _ if no_tasks => format!("`outpost-ops diagnose {dispatch_id}`"),
+    let id = &candidate.dispatch_id;
+    let task = candidate.task_arn.as_ref().and_then(|arn| states.get(arn));
+    let next = match task {
+        _ if candidate.task_arn.is_none() => format!("names no task: `outpost-ops diagnose {id}`"),
+        _ if no_tasks => format!("`outpost-ops diagnose {id}`"),
         Some(task) if task.stopped() || task.missing => {
             "task stopped: `outpost-ops reconcile` settles it".to_owned()
         }
         Some(_) => "task still running: wait".to_owned(),
-        None => format!("task not checked: `outpost-ops diagnose {dispatch_id}`"),
+        None => format!("task not checked: `outpost-ops diagnose {id}`"),
+    };
+    StuckDispatch {
+        age: age(now - candidate.created_at),
+        created_at: record_timestamp(candidate.created_at),
+        task: task.cloned(),
+        dispatch_id: candidate.dispatch_id,
+        status,
+        task_arn: candidate.task_arn,
+        next,
     }
 }
 
@@ -252,29 +212,24 @@ impl Report for StuckReport {
             ]);
         }
         let mut text = format!(
-            "Dispatches created before {} (Query of {} on {}):\n\n",
-            self.created_before, self.index, self.table
+            "Dispatches created before {} (Query of {} on {}):\n\n{}",
+            self.created_before,
+            self.index,
+            self.table,
+            table.render()
         );
-        if table.is_empty() {
-            text.push_str("  none\n");
-        } else {
-            text.push_str(&table.render());
-        }
         let unreadable: Vec<String> = self
             .unreadable
             .iter()
             .map(|id| format!("{id}: its createdAt is not RFC 3339, so its age cannot be told; `outpost-ops diagnose {id}`"))
             .collect();
         text.push_str(&output::warnings(&unreadable));
-        let count = self.dispatches.len();
-        text + &output::verdict(
-            self.found_problem(),
-            &match (count, self.truncated) {
-                (0, _) => "no stuck dispatch".to_owned(),
-                (n, false) => format!("{n} stuck dispatch(es)"),
-                (n, true) => format!("at least {n} stuck dispatches (raise --limit to see more)"),
-            },
-        )
+        let summary = match (self.dispatches.len(), self.truncated) {
+            (0, _) => "no stuck dispatch".to_owned(),
+            (n, false) => format!("{n} stuck dispatch(es)"),
+            (n, true) => format!("at least {n} stuck dispatches (raise --limit to see more)"),
+        };
+        text + &output::verdict(self.found_problem(), &summary)
     }
 
     fn found_problem(&self) -> bool {

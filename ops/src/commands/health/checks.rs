@@ -1,25 +1,24 @@
 //! One check per part of the system `health` looks at, in the order it shows them. Each
 //! adds its rows to the report: fine, off, or could not be answered (and why).
 
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 
 use super::{cloudwatch, Function, HealthReport, Unanswered, P95_LIMIT_MS};
+use crate::commands::rule::describe as describe_rule;
 use crate::context::Context;
 use crate::error::{aws, OpsError};
 use crate::logs::{fetch, Source};
-use crate::parked;
+use crate::parked::{self, Queue};
 
 /// The completion rule: it must be enabled for stopped tasks to reach the function.
 pub async fn rule(ctx: &Context, report: &mut HealthReport) {
     ctx.progress.step("reading the rules");
     let rule = &ctx.names.rule;
-    let state = crate::commands::rule::state(&ctx.events(), rule).await;
-    let answer = state.map(|state| (state.clone(), state == "ENABLED"));
-    report.answered(
-        format!("rule {rule}"),
-        answer,
-        Some("outpost-ops rule enable"),
-    );
+    let events = aws_sdk_eventbridge::Client::new(&ctx.sdk);
+    let described = describe_rule(&events, rule).await;
+    let answer = described.map(|(state, _)| (state.clone(), state == "ENABLED"));
+    let next = Some("outpost-ops rule enable");
+    report.answered(format!("rule {rule}"), answer, next);
 }
 
 /// The callback function's configuration, shown above the checks, and its state
@@ -28,8 +27,7 @@ pub async fn function(ctx: &Context, report: &mut HealthReport) {
     ctx.progress.step("reading the function's configuration");
     let function = &ctx.names.function;
     let name = format!("function {function}");
-    let answer = ctx
-        .lambda()
+    let answer = aws_sdk_lambda::Client::new(&ctx.sdk)
         .get_function_configuration()
         .function_name(function)
         .send()
@@ -69,26 +67,26 @@ pub(super) fn add_state(report: &mut HealthReport, name: String, state: Option<&
 /// is said, never assumed either way.
 pub async fn alarms(ctx: &Context, report: &mut HealthReport) {
     ctx.progress.step("reading the alarms");
-    let names = &ctx.names;
-    let unnamed = names.unnamed_resources;
-    let row = if names.alarms.is_empty() {
-        "alarms"
-    } else {
-        "unnamed resources"
-    };
+    let (alarms, unnamed) = (&ctx.names.alarms, ctx.names.unnamed_resources);
     if unnamed > 0 {
+        let row = if alarms.is_empty() {
+            "alarms"
+        } else {
+            "unnamed resources"
+        };
         let why = format!(
             "the stack lists {unnamed} resource(s) without the name and type AWS gives each: \
              any alarm among them cannot be checked"
         );
         report.unanswered(row, Unanswered::NotAvailable(why));
-    } else if names.alarms.is_empty() {
+    } else if alarms.is_empty() {
         report.check("alarms", "the stack has none", false, None);
     }
-    if names.alarms.is_empty() {
+    if alarms.is_empty() {
         return;
     }
-    match cloudwatch::alarm_states(&ctx.cloudwatch(), &names.alarms).await {
+    let client = aws_sdk_cloudwatch::Client::new(&ctx.sdk);
+    match cloudwatch::alarm_states(&client, alarms).await {
         Ok(states) => {
             for (alarm, state) in states {
                 let ok = state != "ALARM" && state != "MISSING";
@@ -104,119 +102,90 @@ pub async fn alarms(ctx: &Context, report: &mut HealthReport) {
 /// off, and so is a p95 above the runbook's limit.
 pub async fn metrics(ctx: &Context, period: i32, report: &mut HealthReport) {
     ctx.progress.step("reading last hour's metrics");
-    let m = match cloudwatch::metrics(&ctx.cloudwatch(), &ctx.names.function, period).await {
+    let client = aws_sdk_cloudwatch::Client::new(&ctx.sdk);
+    let m = match cloudwatch::metrics(&client, &ctx.names.function, period).await {
         Ok(m) => m,
         Err(err) => return report.unanswered("metrics", Unanswered::of(&err)),
     };
     report.check("invocations", m.invocations.to_string(), true, None);
-    report.check(
-        "errors",
-        m.errors.to_string(),
-        m.errors == 0.0,
-        Some("outpost-ops logs --errors"),
-    );
-    report.check(
-        "throttles",
-        m.throttles.to_string(),
-        m.throttles == 0.0,
-        Some("outpost-ops replay"),
-    );
-    let p95 = m
-        .p95_duration_ms
-        .map_or_else(|| "no data".to_owned(), |ms| format!("{ms:.0} ms"));
-    report.check(
-        "p95 duration",
-        p95,
-        m.p95_duration_ms.is_none_or(|ms| ms <= P95_LIMIT_MS),
-        Some("outpost-ops logs --phrase querying-by-task-arn"),
-    );
+    let mut any_is_off = |name, count: f64, next| {
+        report.check(name, count.to_string(), count == 0.0, Some(next));
+    };
+    any_is_off("errors", m.errors, "outpost-ops logs --errors");
+    any_is_off("throttles", m.throttles, "outpost-ops replay");
+    let p95 = m.p95_duration_ms;
+    let value = p95.map_or_else(|| "no data".to_owned(), |ms| format!("{ms:.0} ms"));
+    let fine = p95.is_none_or(|ms| ms <= P95_LIMIT_MS);
+    let next = Some("outpost-ops logs --phrase querying-by-task-arn");
+    report.check("p95 duration", value, fine, next);
 }
 
 /// Both queues: a message waiting, or received and not yet deleted, is off.
 pub async fn queues(ctx: &Context, report: &mut HealthReport) {
     ctx.progress.step("reading the queues");
-    let names = &ctx.names;
-    let sqs = ctx.sqs();
-    for (url, next) in [
-        (&names.failure_queue_url, "outpost-ops replay --dry-run"),
-        (
-            &names.dead_letter_queue_url,
-            "outpost-ops replay --from dlq --dry-run",
-        ),
-    ] {
+    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
+    for queue in Queue::ALL {
+        let url = queue.url(&ctx.names);
         let depth = parked::depth(&sqs, url).await.map(|(waiting, in_flight)| {
             let value = format!("{waiting} waiting, {in_flight} in flight");
             (value, waiting + in_flight == 0)
         });
+        let next = format!("outpost-ops replay{} --dry-run", queue.option());
         let name = format!("queue {}", parked::queue_name(url));
-        report.answered(name, depth, Some(next));
+        report.answered(name, depth, Some(next.as_str()));
     }
 }
 
 /// The reconciler's schedule: it must be enabled. Returns its interval, when it is a
 /// `rate(...)`, for [`last_run`].
-pub async fn schedule(ctx: &Context, report: &mut HealthReport) -> Option<chrono::Duration> {
+pub async fn schedule(ctx: &Context, report: &mut HealthReport) -> Option<Duration> {
     ctx.progress
         .step("reading the reconciler's schedule and last run");
     let schedule = &ctx.names.reconciler_schedule;
-    let answer = ctx.events().describe_rule().name(schedule).send().await;
-    let rule = answer.map_err(aws("DescribeRule", schedule));
-    let expression = rule.as_ref().ok().and_then(|r| r.schedule_expression());
-    let expression = expression.unwrap_or_default().to_owned();
-    let answer = rule.map(|rule| {
-        let state = rule.state().map_or("UNKNOWN", |s| s.as_str());
-        (format!("{state} {expression}"), state == "ENABLED")
-    });
+    let events = aws_sdk_eventbridge::Client::new(&ctx.sdk);
+    let described = describe_rule(&events, schedule).await;
+    let expression = described.as_ref().map_or("", |(_, expression)| expression);
+    let interval = rate(expression);
+    let answer =
+        described.map(|(state, expression)| (format!("{state} {expression}"), state == "ENABLED"));
     report.answered(format!("schedule {schedule}"), answer, None);
-    rate(&expression)
+    interval
 }
 
 /// The reconciler's last finished run, from its log: none within two intervals (one
 /// missed run can be a slow start), or within an hour when the interval is not known,
 /// is off.
-pub async fn last_run(
-    ctx: &Context,
-    interval: Option<chrono::Duration>,
-    report: &mut HealthReport,
-) {
+pub async fn last_run(ctx: &Context, interval: Option<Duration>, report: &mut HealthReport) {
     let expected = interval
         .and_then(|every| every.checked_mul(2))
-        .unwrap_or(chrono::Duration::hours(1));
+        .unwrap_or(Duration::hours(1));
     let since = Utc::now()
-        .checked_sub_signed(expected + chrono::Duration::minutes(5))
-        .unwrap_or(chrono::DateTime::UNIX_EPOCH)
+        .checked_sub_signed(expected + Duration::minutes(5))
+        .unwrap_or(DateTime::UNIX_EPOCH)
         .timestamp_millis();
     let pattern = format!("\"{}\"", contract::logs::RECONCILER_RUN_DONE);
-    let fetched = fetch(
-        &ctx.logs(),
-        Source::Reconciler,
-        &ctx.names.reconciler_log_group,
-        Some(&pattern),
-        since,
-        1,
-        |_| true,
-    )
-    .await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk);
+    let group = &ctx.names.reconciler_log_group;
+    let source = Source::Reconciler;
+    let fetched = fetch(&logs, source, group, Some(&pattern), since, 1, |_| true).await;
+    let minutes = expected.num_minutes() + 5;
     let answer = fetched.map(|fetched| match fetched.lines.last() {
         Some(line) => (format!("{}  {}", line.time, line.message), true),
-        None => (
-            format!("none in the last {}m", expected.num_minutes() + 5),
-            false,
-        ),
+        None => (format!("none in the last {minutes}m"), false),
     });
     let next = Some("outpost-ops logs --function reconciler --errors");
     report.answered("reconciler last run", answer, next);
 }
 
 /// `rate(15 minutes)` as a duration; other schedules (cron) as `None`.
-pub fn rate(expression: &str) -> Option<chrono::Duration> {
+pub fn rate(expression: &str) -> Option<Duration> {
     let inner = expression.strip_prefix("rate(")?.strip_suffix(')')?;
     let (amount, unit) = inner.trim().split_once(' ')?;
     let amount: i64 = amount.parse().ok()?;
     match unit.trim_end_matches('s') {
-        "minute" => chrono::Duration::try_minutes(amount),
-        "hour" => chrono::Duration::try_hours(amount),
-        "day" => chrono::Duration::try_days(amount),
+        "minute" => Duration::try_minutes(amount),
+        "hour" => Duration::try_hours(amount),
+        "day" => Duration::try_days(amount),
         _ => None,
     }
 }

@@ -1,11 +1,11 @@
 //! What `health` asks CloudWatch: the alarms' states and the function's metrics.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use aws_smithy_types::DateTime as AwsDateTime;
 use chrono::Utc;
-use serde::Serialize;
 
 use crate::error::{aws, OpsError, Result};
 
@@ -17,10 +17,7 @@ pub async fn alarm_states(
     client: &aws_sdk_cloudwatch::Client,
     names: &[String],
 ) -> Result<Vec<(String, String)>> {
-    let mut states: Vec<(String, String)> = names
-        .iter()
-        .map(|n| (n.clone(), "MISSING".to_owned()))
-        .collect();
+    let mut states = BTreeMap::new();
     for chunk in names.chunks(100) {
         let output = client
             .describe_alarms()
@@ -31,17 +28,16 @@ pub async fn alarm_states(
             .map_err(aws("DescribeAlarms", "cloudwatch"))?;
         for alarm in output.metric_alarms() {
             if let (Some(name), Some(state)) = (alarm.alarm_name(), alarm.state_value()) {
-                if let Some(entry) = states.iter_mut().find(|(n, _)| n == name) {
-                    entry.1 = state.as_str().to_owned();
-                }
+                states.insert(name.to_owned(), state.as_str().to_owned());
             }
         }
     }
-    Ok(states)
+    let mut state = |name: &str| states.remove(name).unwrap_or_else(|| "MISSING".to_owned());
+    Ok(names.iter().map(|n| (n.clone(), state(n))).collect())
 }
 
 /// Last window's Lambda metrics of `function`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Metrics {
     pub invocations: f64,
     pub errors: f64,
@@ -53,34 +49,27 @@ pub struct Metrics {
 /// (CloudWatch keeps hourly data that long).
 pub fn period(window: Duration) -> Result<i32> {
     let seconds = window.as_secs();
-    let usage = || {
+    let whole_minutes = (60..=455 * 86_400).contains(&seconds) && seconds % 60 == 0;
+    let period = i32::try_from(seconds).ok().filter(|_| whole_minutes);
+    period.ok_or_else(|| {
+        let window = humantime::format_duration(window);
         OpsError::Usage(format!(
-            "--window {} must be whole minutes, from 1m to 455d",
-            humantime::format_duration(window)
+            "--window {window} must be whole minutes, from 1m to 455d"
         ))
-    };
-    if seconds < 60 || seconds % 60 != 0 || seconds > 455 * 86_400 {
-        return Err(usage());
-    }
-    i32::try_from(seconds).map_err(|_| usage())
+    })
 }
 
 /// One metric of `function` over `period`, as a `GetMetricData` query.
 fn query(id: &str, name: &str, stat: &str, function: &str, period: i32) -> MetricDataQuery {
     let dimension = Dimension::builder().name("FunctionName").value(function);
-    let metric = Metric::builder()
-        .namespace("AWS/Lambda")
-        .metric_name(name)
-        .dimensions(dimension.build());
+    let metric = Metric::builder().namespace("AWS/Lambda").metric_name(name);
+    let metric = metric.dimensions(dimension.build()).build();
     let stat = MetricStat::builder()
-        .metric(metric.build())
+        .metric(metric)
         .period(period)
         .stat(stat);
-    MetricDataQuery::builder()
-        .id(id)
-        .metric_stat(stat.build())
-        .return_data(true)
-        .build()
+    let query = MetricDataQuery::builder().id(id).metric_stat(stat.build());
+    query.return_data(true).build()
 }
 
 /// Invocations, Errors, Throttles (sums) and p95 Duration of `function` over the last

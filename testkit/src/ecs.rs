@@ -7,8 +7,9 @@
 use aws_config::ConfigLoader;
 use aws_sdk_ecs::types::{ContainerDefinition, ContainerOverride, KeyValuePair, TaskOverride};
 use contract::{dispatch_id, env, resources};
+use serde_json::json;
 
-use crate::server::{plain_request, point_at};
+use crate::server::{plain_request, point_at, REGION};
 
 /// A cluster in moto, named like the one the rule listens to by default.
 pub struct Cluster {
@@ -29,15 +30,11 @@ impl Cluster {
             .send()
             .await
             .expect("create cluster");
-        let document = format!(
-            r#"{{"instanceId":"{}","region":"{}"}}"#,
-            ec2_instance(endpoint),
-            crate::server::REGION
-        );
+        let document = json!({"instanceId": ec2_instance(endpoint), "region": REGION});
         client
             .register_container_instance()
             .cluster(&name)
-            .instance_identity_document(document)
+            .instance_identity_document(document.to_string())
             .send()
             .await
             .expect("register a container instance");
@@ -56,11 +53,10 @@ impl Cluster {
             .send()
             .await
             .expect("register the task definition");
-        let task_definition = definition
+        let arn = definition
             .task_definition()
-            .and_then(|definition| definition.task_definition_arn())
-            .expect("a task definition ARN")
-            .to_owned();
+            .and_then(|d| d.task_definition_arn());
+        let task_definition = arn.expect("a task definition ARN").to_owned();
         Cluster {
             client,
             name,
@@ -77,14 +73,11 @@ impl Cluster {
                 .value(id)
                 .build()
         });
-        let overrides = TaskOverride::builder()
-            .container_overrides(
-                ContainerOverride::builder()
-                    .name(env::WORKER_CONTAINER.default)
-                    .set_environment(environment.map(|pair| vec![pair]))
-                    .build(),
-            )
+        let worker = ContainerOverride::builder()
+            .name(env::WORKER_CONTAINER.default)
+            .set_environment(environment.map(|pair| vec![pair]))
             .build();
+        let overrides = TaskOverride::builder().container_overrides(worker).build();
         let output = self
             .client
             .run_task()
@@ -117,19 +110,15 @@ fn ec2_instance(endpoint: &str) -> String {
     let body = "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&MinCount=1&MaxCount=1&InstanceType=t2.medium";
     let authorization = format!(
         "AWS4-HMAC-SHA256 Credential=testing/20260101/{}/ec2/aws4_request, SignedHeaders=host, Signature=0",
-        crate::server::REGION
+        REGION
     );
     let headers = [
         ("Content-Type", "application/x-www-form-urlencoded"),
         ("Authorization", authorization.as_str()),
     ];
     let (_, response) = plain_request(endpoint, "POST", "/", &headers, body);
-    let start = response.find("<instanceId>").expect("an instance ID") + "<instanceId>".len();
-    let end = start
-        + response[start..]
-            .find('<')
-            .expect("the end of the instance ID");
-    response[start..end].to_owned()
+    let instance = crate::stand_in::element(&response, "instanceId");
+    instance.expect("an instance ID").to_owned()
 }
 
 /// Makes moto's tasks stay RUNNING until stopped. moto moves a task one lifecycle state

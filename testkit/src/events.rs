@@ -1,13 +1,11 @@
 //! ECS task state change events: the AWS-shaped fixtures, and a builder for the small
 //! events that unit tests need.
 
-use std::path::PathBuf;
-
 use contract::{dispatch_id, ecs};
+use serde_json::{json, Value};
 
 /// The container whose exit code decides, as deployed.
 const WORKER: &str = contract::env::WORKER_CONTAINER.default;
-use serde_json::{json, Value};
 
 /// The dispatch ID the fixtures carry.
 pub const DISPATCH_ID: &str = "5f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
@@ -15,14 +13,11 @@ pub const DISPATCH_ID: &str = "5f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
 pub const TASK_ARN: &str =
     "arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/0f9b6d3b4c8a4e6f9d2a1b3c4d5e6f70";
 
-/// The folder of the fixture events (`function/tests/fixtures`).
-pub fn fixtures_dir() -> PathBuf {
-    crate::repo_root().join("function/tests/fixtures")
-}
-
-/// The text of the fixture `name` (for example `exit-0.json`).
+/// The text of the fixture `name` (for example `exit-0.json`), in `function/tests/fixtures`.
 pub fn fixture_text(name: &str) -> String {
-    let path = fixtures_dir().join(name);
+    let path = crate::repo_root()
+        .join("function/tests/fixtures")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
@@ -33,18 +28,15 @@ pub fn fixture(name: &str) -> Value {
 
 /// `event` with its `DISPATCH_ID` override replaced by `dispatch_id` wherever it has one.
 pub fn with_dispatch_id(mut event: Value, dispatch_id: &str) -> Value {
-    let overrides = event
-        .pointer_mut("/detail/overrides/containerOverrides")
-        .and_then(Value::as_array_mut);
-    for container in overrides.into_iter().flatten() {
-        let environment = container
-            .get_mut("environment")
-            .and_then(Value::as_array_mut);
-        for pair in environment.into_iter().flatten() {
-            if pair["name"] == dispatch_id::ENV_NAME {
-                pair["value"] = dispatch_id.into();
-            }
-        }
+    let overrides = event.pointer_mut("/detail/overrides/containerOverrides");
+    let containers = overrides
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten();
+    let environments = containers.filter_map(|container| container.get_mut("environment"));
+    let pairs = environments.filter_map(Value::as_array_mut).flatten();
+    for pair in pairs.filter(|pair| pair["name"] == dispatch_id::ENV_NAME) {
+        pair["value"] = dispatch_id.into();
     }
     event
 }

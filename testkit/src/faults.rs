@@ -12,22 +12,18 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::{client, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, StatusCode};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
+use crate::http::{answer, forward, Answer, Served};
 use crate::server::Server;
 
 /// One way a request fails.
@@ -63,29 +59,43 @@ impl Fault {
         matches!(self, Fault::LostResponse | Fault::Reset | Fault::Held)
     }
 
-    /// The status, error code and message answered instead of the table's, for the
-    /// faults that answer at all.
-    fn error_response(self) -> Option<(StatusCode, &'static str, &'static str)> {
-        match self {
-            Fault::ProvisionedThroughputExceeded => Some((
+    /// The answer given instead of the table's, for the faults that answer at all.
+    fn error_answer(self) -> Option<Answer> {
+        // DynamoDB's JSON protocol names the error in `__type`, namespace first;
+        // ThrottlingException comes from the namespace AWS services share.
+        let (status, namespace, code, message) = match self {
+            Fault::ProvisionedThroughputExceeded => (
                 StatusCode::BAD_REQUEST,
+                DYNAMODB,
                 "ProvisionedThroughputExceededException",
                 "The level of configured provisioned throughput for the table was exceeded.",
-            )),
-            Fault::Throttling => Some((
+            ),
+            Fault::Throttling => (
                 StatusCode::BAD_REQUEST,
+                "com.amazon.coral.availability",
                 "ThrottlingException",
                 "Rate of requests exceeds the allowed throughput.",
-            )),
-            Fault::ServerError | Fault::LostResponse => Some((
+            ),
+            Fault::ServerError | Fault::LostResponse => (
                 StatusCode::INTERNAL_SERVER_ERROR,
+                DYNAMODB,
                 "InternalServerError",
                 "Internal server error",
-            )),
-            Fault::Reset | Fault::Held => None,
-        }
+            ),
+            Fault::Reset | Fault::Held => return None,
+        };
+        let body = format!(r#"{{"__type":"{namespace}#{code}","message":"{message}"}}"#);
+        let headers = [
+            ("content-type", "application/x-amz-json-1.0"),
+            ("x-amzn-requestid", "FAULTPROXY"),
+            ("x-amzn-errortype", code),
+        ];
+        Some(answer(status, body, &headers))
     }
 }
+
+/// The namespace of DynamoDB's own errors.
+const DYNAMODB: &str = "com.amazonaws.dynamodb.v20120810";
 
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,35 +176,26 @@ impl Shared {
     /// The fault for the next request of `operation`: the script's first, else chance.
     fn decide(&self, operation: &str) -> Option<Fault> {
         let mut state = self.state();
-        let state = &mut *state;
-        *state
-            .counts
-            .requests
-            .entry(operation.to_owned())
-            .or_default() += 1;
-        let scripted = state
-            .scripted
-            .get_mut(operation)
-            .and_then(VecDeque::pop_front);
-        let fault = match scripted {
+        let State {
+            scripted,
+            chaos,
+            counts,
+        } = &mut *state;
+        *counts.requests.entry(operation.to_owned()).or_default() += 1;
+        let fault = match scripted.get_mut(operation).and_then(VecDeque::pop_front) {
             Some(fault) => fault,
-            None => state.chaos.as_mut().and_then(|(chaos, rng)| {
+            None => chaos.as_mut().and_then(|(chaos, rng)| {
                 let rate = chaos.rates.get(operation).copied().unwrap_or(0.0);
                 // Draw for every listed request, faulted or not, so the sequence of
                 // faults depends on the seed and the order of requests alone.
                 let roll: f64 = rng.random();
                 let kind = rng.random_range(0..chaos.kinds.len().max(1));
-                (roll < rate)
-                    .then(|| chaos.kinds.get(kind).copied())
-                    .flatten()
+                chaos.kinds.get(kind).copied().filter(|_| roll < rate)
             }),
         };
         if let Some(fault) = fault {
-            *state
-                .counts
-                .faults
-                .entry((operation.to_owned(), fault))
-                .or_default() += 1;
+            let key = (operation.to_owned(), fault);
+            *counts.faults.entry(key).or_default() += 1;
         }
         fault
     }
@@ -203,14 +204,7 @@ impl Shared {
 /// The proxy, on `127.0.0.1`; it stops serving when dropped.
 pub struct FaultProxy {
     shared: Arc<Shared>,
-    endpoint: String,
-    server: JoinHandle<()>,
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    served: Served,
 }
 
 /// Returned by the service to make hyper close the connection without answering.
@@ -223,31 +217,21 @@ impl FaultProxy {
     /// [`Fault::Held`] requests wait `hold` before they are forwarded: give it more than
     /// the client's attempt timeout.
     pub async fn start(server: &Server, hold: Duration) -> io::Result<FaultProxy> {
-        let upstream = server.endpoint().trim_start_matches("http://");
-        let upstream = upstream
-            .parse()
-            .map_err(|_| io::Error::other(format!("not a loopback address: {upstream}")))?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let endpoint = format!("http://{}", listener.local_addr()?);
         let shared = Arc::new(Shared {
-            upstream,
+            upstream: server.address(),
             hold,
             state: Mutex::default(),
             in_flight: watch::Sender::new(0),
         });
-        let server = tokio::spawn({
+        let served = crate::http::start({
             let shared = Arc::clone(&shared);
-            crate::http::serve(listener, move |request| proxy(Arc::clone(&shared), request))
-        });
-        Ok(FaultProxy {
-            shared,
-            endpoint,
-            server,
-        })
+            move |request| proxy(Arc::clone(&shared), request)
+        })?;
+        Ok(FaultProxy { shared, served })
     }
 
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        &self.served.endpoint
     }
 
     /// `server`'s variables for a process (see [`Server::env`]), with the endpoint
@@ -256,7 +240,7 @@ impl FaultProxy {
         let mut env = server.env();
         for (name, value) in &mut env {
             if name == "AWS_ENDPOINT_URL" {
-                value.clone_from(&self.endpoint);
+                value.clone_from(&self.served.endpoint);
             }
         }
         env
@@ -276,13 +260,6 @@ impl FaultProxy {
         self.shared.state().chaos = Some((chaos, rng));
     }
 
-    /// Stops every fault: scripted and by chance.
-    pub fn calm(&self) {
-        let mut state = self.shared.state();
-        state.scripted.clear();
-        state.chaos = None;
-    }
-
     pub fn counts(&self) -> Counts {
         self.shared.state().counts.clone()
     }
@@ -294,8 +271,6 @@ impl FaultProxy {
         let _ = in_flight.wait_for(|count| *count == 0).await;
     }
 }
-
-type Answer = Response<Full<Bytes>>;
 
 async fn proxy(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answer, Closed> {
     let (parts, body) = request.into_parts();
@@ -309,12 +284,11 @@ async fn proxy(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answer
     let fault = shared.decide(operation);
 
     if let Some(fault) = fault.filter(|fault| !fault.forwards()) {
-        return Ok(error_answer(fault));
+        return fault.error_answer().ok_or(Closed);
     }
-    let delay = if fault == Some(Fault::Held) {
-        shared.hold
-    } else {
-        Duration::ZERO
+    let delay = match fault {
+        Some(Fault::Held) => shared.hold,
+        _ => Duration::ZERO,
     };
     let request = Request::from_parts(parts, Full::new(body));
     // Forwarded on a task of its own, so it completes even after the client has given
@@ -329,69 +303,10 @@ async fn proxy(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answer
             answer
         }
     });
-    let answer = forwarded
-        .await
-        .unwrap_or_else(|_| bad_gateway("forward task failed"));
+    let bad_gateway = |_| answer(StatusCode::BAD_GATEWAY, "forward task failed", &[]);
+    let forwarded = forwarded.await.unwrap_or_else(bad_gateway);
     match fault {
-        None | Some(Fault::Held) => Ok(answer),
-        Some(Fault::Reset) => Err(Closed),
-        Some(fault) => Ok(error_answer(fault)),
+        None | Some(Fault::Held) => Ok(forwarded),
+        Some(fault) => fault.error_answer().ok_or(Closed),
     }
-}
-
-/// Sends `request` to the table on a fresh connection and returns its answer whole.
-pub(crate) async fn forward(upstream: SocketAddr, request: Request<Full<Bytes>>) -> Answer {
-    let stream = match TcpStream::connect(upstream).await {
-        Ok(stream) => stream,
-        Err(err) => return bad_gateway(&err.to_string()),
-    };
-    let _ = stream.set_nodelay(true);
-    let (mut sender, connection) = match client::conn::http1::handshake(TokioIo::new(stream)).await
-    {
-        Ok(handshake) => handshake,
-        Err(err) => return bad_gateway(&err.to_string()),
-    };
-    tokio::spawn(connection);
-    let response = match sender.send_request(request).await {
-        Ok(response) => response,
-        Err(err) => return bad_gateway(&err.to_string()),
-    };
-    let (mut parts, body) = response.into_parts();
-    let body = match body.collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(err) => return bad_gateway(&err.to_string()),
-    };
-    // The body is whole now: its length, not the upstream's framing, describes it.
-    parts.headers.remove(hyper::header::TRANSFER_ENCODING);
-    parts.headers.remove(hyper::header::CONNECTION);
-    Response::from_parts(parts, Full::new(body))
-}
-
-fn error_answer(fault: Fault) -> Answer {
-    let Some((status, code, message)) = fault.error_response() else {
-        return bad_gateway("no answer for this fault");
-    };
-    // DynamoDB's JSON protocol names the error in `__type`, namespace first;
-    // ThrottlingException comes from the namespace AWS services share.
-    let namespace = match fault {
-        Fault::Throttling => "com.amazon.coral.availability",
-        _ => "com.amazonaws.dynamodb.v20120810",
-    };
-    let body = format!(r#"{{"__type":"{namespace}#{code}","message":"{message}"}}"#);
-    let mut answer = Response::new(Full::new(Bytes::from(body)));
-    *answer.status_mut() = status;
-    let headers = answer.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/x-amz-json-1.0"),
-    );
-    headers.insert("x-amzn-requestid", HeaderValue::from_static("FAULTPROXY"));
-    headers.insert("x-amzn-errortype", HeaderValue::from_static(code));
-    answer
-}
-
-fn bad_gateway(reason: &str) -> Answer {
-    let mut answer = Response::new(Full::new(Bytes::from(reason.to_owned())));
-    *answer.status_mut() = StatusCode::BAD_GATEWAY;
-    answer
 }

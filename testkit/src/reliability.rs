@@ -20,6 +20,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use serde_json::Value;
+use DispatchStatus::{Cancelled, Completed, Failed, Timeout};
 
 use crate::events::TaskEvent;
 use crate::faults::{Counts, FaultProxy};
@@ -157,11 +158,16 @@ impl Story {
     /// The story of the `index`th dispatch, of the twelve kinds in turn; `None` for the
     /// twelfth, a task that is no dispatch at all.
     fn of(index: usize, task: &str) -> Option<Story> {
-        use DispatchStatus::*;
         let stopped = TaskEvent::stopped(task);
         let story = match index % 12 {
             row @ 0..=5 => {
-                let (event, status, exit_code) = status_table_row(row, stopped);
+                let (stop_code, reason, exit_code, status) = STATUS_TABLE[row];
+                let event = stopped.stop_code(stop_code).stopped_reason(reason);
+                // The event's worker container has exited 0 already.
+                let event = match exit_code {
+                    Some(0) => event,
+                    _ => event.exit_code(exit_code),
+                };
                 Story::settles(event, task, status, exit_code)
             }
             // Found through the task ARN index: the event names no dispatch.
@@ -224,49 +230,26 @@ impl Story {
 
     /// The record to seed, as the control plane writes it.
     fn record(&self, id: &str) -> DispatchRecord {
-        DispatchRecord {
-            dispatch_id: id.to_owned(),
-            status: Some(self.status.to_owned()),
-            task_arn: self.owner.clone(),
-            created_at: Some("2026-01-15T19:38:40Z".to_owned()),
-            ..DispatchRecord::default()
-        }
+        let created_at = "2026-01-15T19:38:40Z";
+        crate::table::launched(id, self.status, self.owner.as_deref(), created_at)
     }
 }
 
-/// A row of the runbook's status table: the task's STOPPED event, and the status and exit
-/// code the dispatch settles with.
-fn status_table_row(row: usize, stopped: TaskEvent) -> (TaskEvent, DispatchStatus, Option<i64>) {
-    use DispatchStatus::*;
-    let timeout = "Dispatch timeout exceeded (3600s)";
-    match row {
-        0 => (stopped, Completed, Some(0)),
-        1 => (stopped.exit_code(Some(1)), Failed, Some(1)),
-        2 => (
-            stopped.stop_code("TaskFailedToStart").exit_code(None),
-            Failed,
-            None,
-        ),
-        3 => (
-            stopped
-                .stop_code("UserInitiated")
-                .stopped_reason(timeout)
-                .exit_code(Some(143)),
-            Timeout,
-            Some(143),
-        ),
-        4 => (
-            stopped
-                .stop_code("UserInitiated")
-                .stopped_reason("Cancelled by user")
-                .exit_code(Some(143)),
-            Cancelled,
-            Some(143),
-        ),
-        5 => (stopped.stop_code("SpotInterruption"), Failed, Some(0)),
-        _ => unreachable!("the status table has six rows"),
-    }
-}
+/// The runbook's status table: how a task stopped (its stop code, its stopped reason, its
+/// worker container's exit code, `None` for a container that never ran), and the status
+/// its dispatch settles with, with that exit code.
+const STATUS_TABLE: [(&str, &str, Option<i64>, DispatchStatus); 6] = [
+    (EXITED, EXITED_REASON, Some(0), Completed),
+    (EXITED, EXITED_REASON, Some(1), Failed),
+    ("TaskFailedToStart", EXITED_REASON, None, Failed),
+    ("UserInitiated", TIMED_OUT, Some(143), Timeout),
+    ("UserInitiated", "Cancelled by user", Some(143), Cancelled),
+    ("SpotInterruption", EXITED_REASON, Some(0), Failed),
+];
+/// The stop code and stopped reason of a task whose essential container exited.
+const EXITED: &str = "EssentialContainerExited";
+const EXITED_REASON: &str = "Essential container in task exited";
+const TIMED_OUT: &str = "Dispatch timeout exceeded (3600s)";
 
 /// What a mixed run did, and every invariant it broke (none, if the function is right).
 #[derive(Debug, Default)]
@@ -299,66 +282,51 @@ pub struct Report {
 }
 
 impl Report {
-    /// Every broken invariant, one line each.
-    pub fn violations(&self) -> Vec<String> {
-        let named = [
+    /// Each invariant, by name, with the lines that break it.
+    fn invariants(&self) -> [(&str, &Vec<String>); 5] {
+        [
             ("lost", &self.lost),
             ("wrong", &self.wrong),
             ("stray", &self.stray),
             ("miscount", &self.miscount),
             ("not transient", &self.not_transient),
-        ];
-        named
-            .iter()
+        ]
+    }
+
+    /// Every broken invariant, one line each.
+    pub fn violations(&self) -> Vec<String> {
+        self.invariants()
+            .into_iter()
             .flat_map(|(name, list)| list.iter().map(move |line| format!("{name}: {line}")))
             .collect()
     }
 
-    pub fn parked_fraction(&self) -> f64 {
-        self.parked as f64 / self.events.max(1) as f64
-    }
-
     /// A readable account of the run, for a test's failure message and the benchmarks.
     pub fn summary(&self) -> String {
-        let mut out = String::new();
-        let faults = self.faults.total_faults();
-        let requests = self.faults.total_requests();
-        let _ = writeln!(
-            out,
-            "{} events, {} deliveries, {} dispatches settled in {:.1} s",
-            self.events,
+        let (faults, requests) = (self.faults.total_faults(), self.faults.total_requests());
+        let (events, parked, landed) = (self.events, self.parked, self.parked_after_write);
+        let mut out = format!(
+            "{events} events, {} deliveries, {} dispatches settled in {:.1} s\n\
+             faults: {faults} of {requests} DynamoDB requests ({:.1} %)\n",
             self.invocations,
             self.settled,
-            self.elapsed.as_secs_f64()
-        );
-        let _ = writeln!(
-            out,
-            "faults: {faults} of {requests} DynamoDB requests ({:.1} %)",
+            self.elapsed.as_secs_f64(),
             100.0 * faults as f64 / requests.max(1) as f64
         );
         for ((operation, kind), count) in &self.faults.faults {
             let _ = writeln!(out, "  {operation} {kind}: {count}");
         }
+        let share = 100.0 * parked as f64 / events.max(1) as f64;
         let _ = writeln!(
             out,
-            "parked: {} of {} events ({:.2} %), {} of them after their write landed",
-            self.parked,
-            self.events,
-            100.0 * self.parked_fraction(),
-            self.parked_after_write
+            "parked: {parked} of {events} events ({share:.2} %), {landed} of them after their write landed"
         );
         for (error, count) in &self.errors {
             let _ = writeln!(out, "  failed delivery {error}: {count}");
         }
-        let _ = writeln!(
-            out,
-            "lost {} / wrong {} / stray {} / miscount {} / not transient {}",
-            self.lost.len(),
-            self.wrong.len(),
-            self.stray.len(),
-            self.miscount.len(),
-            self.not_transient.len()
-        );
+        let counts = self.invariants();
+        let counts = counts.map(|(name, list)| format!("{name} {}", list.len()));
+        let _ = writeln!(out, "{}", counts.join(" / "));
         if let Some((start, end, peak)) = self.rss_kib {
             let _ = writeln!(
                 out,
@@ -389,19 +357,20 @@ pub async fn run(
         .expect("start the function binary");
     let retries = crate::template::async_retry_attempts(resources::FUNCTION);
 
+    // The function's resident memory now (`VmRSS:`), or at its peak so far (`VmHWM:`).
+    let memory = |field| proc_status_kib(function.pid()?, field);
     let started = Instant::now();
     let warm = scenario.events.len().min(100);
     let mut rss_start = None;
     let mut deliveries = Vec::with_capacity(scenario.events.len());
     for (index, (event, id)) in scenario.events.iter().enumerate() {
         if index == warm {
-            rss_start = function.pid().and_then(rss_kib);
+            rss_start = memory("VmRSS:");
         }
         let delivery = api.invoke_async(event.clone(), retries).await;
         deliveries.push((delivery, event, id.clone()));
     }
-    let rss_end = function.pid().and_then(rss_kib);
-    let peak = function.pid().and_then(peak_rss_kib);
+    let (rss_end, peak) = (memory("VmRSS:"), memory("VmHWM:"));
     let elapsed = started.elapsed();
     proxy.quiet().await;
     let (_, output) = function.stop().await;
@@ -473,8 +442,17 @@ fn check(
             ));
         }
         match expect {
+            // Already terminal or another task's: exactly as seeded, never counted.
             Expect::Unchanged => {
-                check_unchanged(report, id, seeded[id.as_str()], record, counted);
+                let before = seeded[id.as_str()];
+                if record != before {
+                    let changed = changes(before, record);
+                    report.wrong.push(format!("{id}: changed {changed}"));
+                }
+                if counted != 0 {
+                    let wrong = format!("{id}: counted {counted} updates, expected none");
+                    report.miscount.push(wrong);
+                }
             }
             Expect::Settles {
                 status,
@@ -526,27 +504,6 @@ fn answers<'a>(
     answers
 }
 
-/// A record that was already terminal or another task's: exactly as seeded, and never
-/// counted as updated.
-fn check_unchanged(
-    report: &mut Report,
-    id: &str,
-    before: &DispatchRecord,
-    record: &DispatchRecord,
-    counted: u64,
-) {
-    if record != before {
-        report
-            .wrong
-            .push(format!("{id}: changed {}", changes(before, record)));
-    }
-    if counted != 0 {
-        report
-            .miscount
-            .push(format!("{id}: counted {counted} updates, expected none"));
-    }
-}
-
 /// A record its task's STOPPED event settles: settled if that event was acknowledged,
 /// with the status table's status and exit code, by a known delivery, counted once.
 fn check_settled(
@@ -563,9 +520,8 @@ fn check_settled(
             report.lost.push(format!("{id}: still {status}"));
         }
         if counted != 0 {
-            report
-                .miscount
-                .push(format!("{id}: counted {counted}, never settled"));
+            let never = format!("{id}: counted {counted}, never settled");
+            report.miscount.push(never);
         }
         return;
     }
@@ -577,39 +533,23 @@ fn check_settled(
             "{id}: {status} exit {exit:?} task {owner:?}, expected {expected} exit {exit_code:?}"
         ));
     }
-    check_writer(report, id, record, counted, answers);
-}
-
-/// The write that settled a record carries its delivery's request ID: an acknowledged
-/// delivery's write is counted once, a parked one's never (its process failed after it).
-fn check_writer(
-    report: &mut Report,
-    id: &str,
-    record: &DispatchRecord,
-    counted: u64,
-    answers: &Answers,
-) {
+    // The write that settled it carries its delivery's request ID: an acknowledged
+    // delivery's write is counted once, a parked one's never (its process failed after it).
     let writer = record.update_request_id.as_deref().unwrap_or_default();
-    let (expected_count, landed_parked) = if answers.acknowledged.contains(writer) {
-        (1, false)
+    let (expected_count, delivery) = if answers.acknowledged.contains(writer) {
+        (1, "acknowledged")
     } else if answers.parked.contains(writer) {
-        (0, true)
+        report.parked_after_write += 1;
+        (0, "parked")
     } else {
-        report
-            .wrong
-            .push(format!("{id}: written by unknown request {writer:?}"));
+        let unknown = format!("{id}: written by unknown request {writer:?}");
+        report.wrong.push(unknown);
         return;
     };
-    report.parked_after_write += usize::from(landed_parked);
     if counted != expected_count {
         report.miscount.push(format!(
             "{id}: {counted} DispatchUpdatesSuccessful, expected {expected_count} \
-             (write by {writer}, {})",
-            if landed_parked {
-                "parked"
-            } else {
-                "acknowledged"
-            }
+             (write by {writer}, {delivery})"
         ));
     }
 }
@@ -635,14 +575,10 @@ fn changes(before: &DispatchRecord, after: &DispatchRecord) -> String {
 
 /// `DispatchUpdatesSuccessful` by dispatch ID, from the function's EMF lines.
 fn successes_by_dispatch(output: &[crate::runtime::OutputLine]) -> HashMap<String, u64> {
+    let stdout = output.iter().filter(|line| line.stream == Stream::Stdout);
+    let documents = stdout.filter_map(|line| serde_json::from_str::<Value>(&line.line).ok());
     let mut successes = HashMap::new();
-    for line in output.iter().filter(|line| line.stream == Stream::Stdout) {
-        let Ok(document) = serde_json::from_str::<Value>(&line.line) else {
-            continue;
-        };
-        if document.get("_aws").is_none() {
-            continue;
-        }
+    for document in documents.filter(|document| document.get("_aws").is_some()) {
         let count = document[metrics::UPDATES_SUCCESSFUL].as_u64().unwrap_or(0);
         if let (Some(id), true) = (document["dispatchId"].as_str(), count > 0) {
             *successes.entry(id.to_owned()).or_default() += count;
@@ -651,16 +587,7 @@ fn successes_by_dispatch(output: &[crate::runtime::OutputLine]) -> HashMap<Strin
     successes
 }
 
-/// A process's resident memory now, from `/proc` (Linux), in KiB.
-pub fn rss_kib(pid: u32) -> Option<u64> {
-    proc_status_kib(pid, "VmRSS:")
-}
-
-/// A process's peak resident memory so far, in KiB.
-pub fn peak_rss_kib(pid: u32) -> Option<u64> {
-    proc_status_kib(pid, "VmHWM:")
-}
-
+/// A memory `field` of a process's status in `/proc` (Linux), in KiB.
 fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|line| line.starts_with(field))?;

@@ -8,23 +8,22 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::HeaderValue;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, StatusCode};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
+
+use crate::http::{answer, Answer, Served};
 
 /// How long the function has to answer once it has taken an event. Lambda's default is three
 /// seconds, but a local run starts cold on a busy laptop or CI runner, so this is forgiving.
@@ -111,27 +110,12 @@ impl Shared {
 #[derive(Debug)]
 pub struct RuntimeApi {
     shared: Arc<Shared>,
-    address: SocketAddr,
-    server: JoinHandle<()>,
-}
-
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    served: Served,
 }
 
 impl RuntimeApi {
     /// Binds `127.0.0.1` on a port the OS picks and serves on the current tokio runtime.
     pub fn start(function_name: &str) -> io::Result<Self> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-        listener.set_nonblocking(true)?;
-        let address = listener.local_addr()?;
-        let listener = {
-            let _entered = runtime.enter();
-            TcpListener::from_std(listener)?
-        };
         let (queue, next) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             function_name: function_name.to_owned(),
@@ -142,27 +126,14 @@ impl RuntimeApi {
             failure: watch::Sender::new(None),
             first_poll: watch::Sender::new(None),
         });
-        let server = runtime.spawn({
+        let served = crate::http::start({
             let shared = Arc::clone(&shared);
-            crate::http::serve(listener, move |request| {
+            move |request| {
                 let shared = Arc::clone(&shared);
                 async move { Ok::<_, Infallible>(route(&shared, request).await) }
-            })
-        });
-        Ok(Self {
-            shared,
-            address,
-            server,
-        })
-    }
-
-    /// The address served; as a string it is the function's `AWS_LAMBDA_RUNTIME_API`.
-    pub fn address(&self) -> SocketAddr {
-        self.address
-    }
-
-    pub fn function_name(&self) -> &str {
-        &self.shared.function_name
+            }
+        })?;
+        Ok(Self { shared, served })
     }
 
     /// Queues `event` behind earlier ones and waits for the function to take and answer it.
@@ -178,13 +149,8 @@ impl RuntimeApi {
     pub async fn invoke_async(&self, event: Value, retries: u32) -> Delivery {
         let request_id = crate::request_id();
         let mut attempts = Vec::new();
-        for _ in 0..=retries {
-            let outcome = self.invoke_as(&request_id, event.clone()).await;
-            let failed = outcome.is_err();
-            attempts.push(outcome);
-            if !failed {
-                break;
-            }
+        while attempts.len() <= retries as usize && !matches!(attempts.last(), Some(Ok(_))) {
+            attempts.push(self.invoke_as(&request_id, event.clone()).await);
         }
         Delivery {
             request_id,
@@ -242,11 +208,6 @@ impl Delivery {
         self.attempts.last()?.as_ref().ok()
     }
 
-    /// Every delivery failed: Lambda would send the event to the on-failure destination.
-    pub fn parked(&self) -> bool {
-        self.response().is_none()
-    }
-
     pub fn errors(&self) -> impl Iterator<Item = &InvocationError> {
         self.attempts
             .iter()
@@ -254,7 +215,7 @@ impl Delivery {
     }
 }
 
-async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn route(shared: &Shared, request: Request<Incoming>) -> Answer {
     let (parts, body) = request.into_parts();
     let Ok(body) = body.collect().await.map(|body| body.to_bytes()) else {
         return reply(StatusCode::BAD_REQUEST);
@@ -269,7 +230,7 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
                 let body = String::from_utf8_lossy(&body).into_owned();
                 InvocationError::InvalidResponse { body }
             });
-            answer(shared, id, outcome)
+            settle(shared, id, outcome)
         }
         (Method::POST, ["invocation", id, "error"]) => {
             let (error_type, error_message) = parse_error(header, &body);
@@ -277,7 +238,7 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
                 error_type,
                 error_message,
             };
-            answer(shared, id, Err(error))
+            settle(shared, id, Err(error))
         }
         (Method::POST, ["init", "error"]) => {
             let (error_type, error_message) = parse_error(header, &body);
@@ -292,7 +253,7 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
 }
 
 /// `GET /invocation/next`: a long poll for the next event whose caller still waits for it.
-async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
+async fn next_invocation(shared: &Shared) -> Answer {
     shared.first_poll.send_if_modified(|first| {
         let unset = first.is_none();
         first.get_or_insert_with(Instant::now);
@@ -311,27 +272,21 @@ async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
     reply(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-fn event_response(shared: &Shared, request_id: &str, event: Bytes) -> Response<Full<Bytes>> {
+fn event_response(shared: &Shared, request_id: &str, event: Bytes) -> Answer {
     let deadline = SystemTime::now() + INVOCATION_TIMEOUT;
     let deadline_ms = deadline.duration_since(UNIX_EPOCH).unwrap_or_default();
     let deadline_ms = deadline_ms.as_millis().to_string();
-    let mut response = Response::new(Full::new(event));
-    let values = [
+    // A function name that is not a valid header value leaves out the ARN, not panics.
+    let headers = [
         ("content-type", "application/json"),
         ("lambda-runtime-aws-request-id", request_id),
         ("lambda-runtime-deadline-ms", &deadline_ms),
         ("lambda-runtime-invoked-function-arn", &shared.function_arn),
     ];
-    for (name, value) in values {
-        // A function name that is not a valid header value leaves out the ARN, not panics.
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response.headers_mut().insert(name, value);
-        }
-    }
-    response
+    answer(StatusCode::OK, event, &headers)
 }
 
-fn answer(shared: &Shared, request_id: &str, outcome: Outcome) -> Response<Full<Bytes>> {
+fn settle(shared: &Shared, request_id: &str, outcome: Outcome) -> Answer {
     let Some(answer) = shared.in_flight().remove(request_id) else {
         return reply(StatusCode::BAD_REQUEST);
     };
@@ -351,10 +306,8 @@ fn parse_error(header: Option<&str>, body: &[u8]) -> (String, String) {
 }
 
 /// A reply without a body: the runtime client only looks at the status of what it posts.
-fn reply(status: StatusCode) -> Response<Full<Bytes>> {
-    let mut response = Response::default();
-    *response.status_mut() = status;
-    response
+fn reply(status: StatusCode) -> Answer {
+    answer(status, Bytes::new(), &[])
 }
 
 /// Where the function's stdout and stderr go.
@@ -402,14 +355,15 @@ impl FunctionProcess {
         env: &[(String, String)],
         output: Output,
     ) -> io::Result<Self> {
-        let name = api.function_name();
+        let name = &api.shared.function_name;
         let pipe = || match output {
             Output::Null => Stdio::null(),
             Output::Capture => Stdio::piped(),
         };
         let mut command = Command::new(binary);
         command
-            .env("AWS_LAMBDA_RUNTIME_API", api.address().to_string())
+            // As a string, the address served is the function's Runtime API.
+            .env("AWS_LAMBDA_RUNTIME_API", api.served.address.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -427,13 +381,10 @@ impl FunctionProcess {
         let started_at = Instant::now();
         let mut child = command.spawn()?;
         let captured = Arc::default();
-        let mut readers = Vec::new();
-        if let Some(pipe) = child.stdout.take() {
-            readers.push(read_lines(pipe, Stream::Stdout, &captured));
-        }
-        if let Some(pipe) = child.stderr.take() {
-            readers.push(read_lines(pipe, Stream::Stderr, &captured));
-        }
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let stdout = stdout.map(|pipe| read_lines(pipe, Stream::Stdout, &captured));
+        let stderr = stderr.map(|pipe| read_lines(pipe, Stream::Stderr, &captured));
+        let readers = stdout.into_iter().chain(stderr).collect();
         let (kill, kill_rx) = oneshot::channel();
         let (exit_tx, exit) = watch::channel(None);
         let pid = child.id();

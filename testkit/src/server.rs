@@ -7,8 +7,9 @@
 //! - dynalite: a second, independent DynamoDB implementation (from npm), so the function
 //!   is not tuned to one implementation's quirks.
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,27 +19,25 @@ use aws_sdk_dynamodb::config::Credentials;
 
 /// moto's region; us-east-1 is the one where S3 needs no location constraint.
 pub const REGION: &str = "us-east-1";
+/// What keeps the AWS CLI from reading the pager, profile or credentials of the person
+/// running it.
+pub(crate) const NO_PROFILE: [(&str, &str); 3] = [
+    ("AWS_PAGER", ""),
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+];
 /// How long a server may take to start (moto's first import is slow on a cold machine).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Why a server could not be started.
 #[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    #[error("cannot start {program} (run `make tools`): {source}")]
-    Spawn {
-        program: String,
-        source: std::io::Error,
-    },
-    #[error(
-        "{program} did not answer within {timeout:?} (run `make tools`); its output:\n{output}"
-    )]
-    NotReady {
-        program: String,
-        timeout: Duration,
-        output: String,
-    },
-    #[error("cannot set up a local server: {0}")]
-    Io(#[from] std::io::Error),
+#[error("{0}")]
+pub struct ServerError(String);
+
+impl From<std::io::Error> for ServerError {
+    fn from(err: std::io::Error) -> Self {
+        ServerError(format!("cannot set up a local server: {err}"))
+    }
 }
 
 /// Which implementation a [`Server`] runs.
@@ -52,6 +51,7 @@ pub enum Kind {
 pub struct Server {
     kind: Kind,
     child: Child,
+    address: SocketAddr,
     endpoint: String,
 }
 
@@ -65,57 +65,50 @@ impl Server {
                 local.exists().then_some(local)
             })
             .unwrap_or_else(|| PathBuf::from("python3"));
-        let script = crate::repo_root().join("scripts/moto_server.py");
-        Self::start(Kind::Moto, |port| {
-            let mut command = Command::new(python);
-            command
-                .arg(script)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-            command
-        })
+        let mut command = Command::new(python);
+        command
+            .arg(crate::repo_root().join("scripts/moto_server.py"))
+            .args(["-H", "127.0.0.1"]);
+        Self::start(Kind::Moto, command, "-p")
     }
 
     /// dynalite, as `make tools` installs it (`npm ci` in `testkit/dynalite`), in memory.
     pub fn dynalite() -> Result<Server, ServerError> {
-        let script = crate::repo_root().join("testkit/dynalite/node_modules/dynalite/cli.js");
-        Self::start(Kind::Dynalite, |port| {
-            let mut command = Command::new("node");
-            // Tables become ACTIVE at once; `table` still waits for it, as on AWS.
-            command
-                .arg(script)
-                .args(["--port", &port.to_string(), "--createTableMs", "0"]);
-            command
-        })
+        let mut command = Command::new("node");
+        // Tables become ACTIVE at once; `table` still waits for it, as on AWS.
+        command
+            .arg(crate::repo_root().join("testkit/dynalite/node_modules/dynalite/cli.js"))
+            .args(["--createTableMs", "0"]);
+        Self::start(Kind::Dynalite, command, "--port")
     }
 
-    /// Runs `command(port)` on a port the kernel picks and waits until it accepts
-    /// connections. Its output goes to a file, so a failed start can say why.
-    fn start(kind: Kind, command: impl FnOnce(u16) -> Command) -> Result<Server, ServerError> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let log_path = std::env::temp_dir().join(format!("{kind:?}-{port}.log"));
+    /// Runs `command` with `port_flag` and a port the kernel picks, and waits until it
+    /// accepts connections. Its output goes to a file, so a failed start can say why.
+    fn start(kind: Kind, mut command: Command, port_flag: &str) -> Result<Server, ServerError> {
+        let address = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let log_path = std::env::temp_dir().join(format!("{kind:?}-{}.log", address.port()));
         let log = std::fs::File::create(&log_path)?;
-        let mut command = command(port);
+        command.args([port_flag, &address.port().to_string()]);
         let program = format!("{kind:?} ({command:?})");
         let mut child = command
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
-            .map_err(|source| ServerError::Spawn {
-                program: program.clone(),
-                source,
+            .map_err(|err| {
+                ServerError(format!("cannot start {program} (run `make tools`): {err}"))
             })?;
         let deadline = Instant::now() + START_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while TcpStream::connect(address).is_err() {
             let exited = child.try_wait()?.is_some();
             if exited || Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(ServerError::NotReady {
-                    program,
-                    timeout: START_TIMEOUT,
-                    output: std::fs::read_to_string(&log_path).unwrap_or_default(),
-                });
+                let output = std::fs::read_to_string(&log_path).unwrap_or_default();
+                return Err(ServerError(format!(
+                    "{program} did not answer within {START_TIMEOUT:?} (run `make tools`); \
+                     its output:\n{output}"
+                )));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -123,7 +116,8 @@ impl Server {
         Ok(Server {
             kind,
             child,
-            endpoint: format!("http://127.0.0.1:{port}"),
+            address,
+            endpoint: format!("http://{address}"),
         })
     }
 
@@ -133,6 +127,10 @@ impl Server {
 
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.address
     }
 
     /// The variables that point a process (the function, the AWS CLI) at this server
@@ -151,10 +149,16 @@ impl Server {
         .collect()
     }
 
-    /// Points an SDK config loader (the function's own, with its retries and timeouts)
-    /// at this server.
-    pub fn configure(&self, loader: ConfigLoader) -> ConfigLoader {
-        point_at(loader, &self.endpoint)
+    /// `program` pointed at this server, with no pager and none of the person's AWS
+    /// configuration.
+    pub(crate) fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
+            .envs(self.env())
+            .envs(NO_PROFILE)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_DEFAULT_PROFILE");
+        command
     }
 
     /// The requests moto served since the last reset, by operation (`UpdateItem`,
@@ -183,22 +187,17 @@ pub fn plain_request(
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    let mut stream = TcpStream::connect(address).expect("the local server is running");
-    stream
-        .write_all(request.as_bytes())
-        .unwrap_or_else(|err| panic!("{method} {path}: {err}"));
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .unwrap_or_else(|err| panic!("{method} {path}: no answer: {err}"));
+    let answered = TcpStream::connect(address).and_then(|mut stream| {
+        stream.write_all(request.as_bytes())?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).map(|_| response)
+    });
+    let response = answered.unwrap_or_else(|err| panic!("{method} {path}: {err}"));
     let (head, body) = response
         .split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("{method} {path}: not an HTTP response: {response}"));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("{method} {path}: no status in {head}"));
+    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok());
+    let status = status.unwrap_or_else(|| panic!("{method} {path}: no status in {head}"));
     (status, body.to_owned())
 }
 
@@ -217,43 +216,30 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
 /// `testkit with-moto`: runs `command` with moto's server on a free loopback port, pointed
 /// at it through AWS_ENDPOINT_URL with dummy credentials, and its CloudFormation calls
 /// through the stand-in (`crate::stand_in`), which gives the stack (`$STACK_NAME`, else
 /// the runbook's) the outputs AWS would: moto leaves them empty after a change-set deploy.
 /// Everything else goes to moto as it is. Stops both afterwards and exits with the
 /// command's status.
-pub fn with_moto(command: &[String]) -> Result<std::process::ExitCode, String> {
+pub fn with_moto(
+    runtime: &tokio::runtime::Runtime,
+    command: &[String],
+) -> Result<std::process::ExitCode, String> {
     let moto = Server::moto().map_err(|err| err.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|err| err.to_string())?;
     let stand_in = runtime
         .block_on(crate::stand_in::StandIn::start(&moto))
         .map_err(|err| err.to_string())?;
     stand_in.leave_to_moto(true);
     let stack = std::env::var("STACK_NAME").unwrap_or_else(|_| contract::resources::STACK.into());
     stand_in.give_outputs(&stack, &crate::template::stack());
-    let status = std::process::Command::new(&command[0])
+    let status = moto
+        .command(&command[0])
         .args(&command[1..])
-        .envs(moto.env())
         .env("AWS_ENDPOINT_URL_CLOUDFORMATION", stand_in.endpoint())
-        // The AWS CLI must read no profile or pager of the person running it.
-        .envs([
-            ("AWS_PAGER", ""),
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ])
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_DEFAULT_PROFILE")
         .status()
         .map_err(|err| format!("cannot run {}: {err}", command[0]))?;
-    drop(stand_in);
-    drop(moto);
-    Ok(match status.code() {
-        Some(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        None => std::process::ExitCode::from(1),
-    })
+    let code = status.code().and_then(|code| u8::try_from(code).ok());
+    Ok(std::process::ExitCode::from(code.unwrap_or(1)))
 }

@@ -24,22 +24,20 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use aws_smithy_cbor::Encoder;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::CONTENT_LENGTH;
 use hyper::http::request;
 use hyper::{Request, Response, StatusCode};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
-use crate::faults::forward;
+use crate::http::{answer, forward, Answer, Served};
 use crate::server::Server;
 
 /// One recorded `Invoke`.
@@ -84,52 +82,32 @@ struct State {
 /// The stand-in, stopped when dropped.
 pub struct StandIn {
     state: Arc<Mutex<State>>,
-    endpoint: String,
-    server: JoinHandle<()>,
+    served: Served,
 }
-
-impl Drop for StandIn {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-type Answer = Response<Full<Bytes>>;
 
 impl StandIn {
     /// Starts in front of `server` (moto).
     pub async fn start(server: &Server) -> io::Result<StandIn> {
-        let upstream: SocketAddr = server
-            .endpoint()
-            .trim_start_matches("http://")
-            .parse()
-            .map_err(|_| io::Error::other("moto is not on a loopback address"))?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let endpoint = format!("http://{}", listener.local_addr()?);
+        let upstream = server.address();
         let state = Arc::new(Mutex::new(State::default()));
-        let server = tokio::spawn({
+        let served = crate::http::start({
             let state = Arc::clone(&state);
-            crate::http::serve(listener, move |request| {
-                handle(Arc::clone(&state), upstream, request)
-            })
-        });
-        Ok(StandIn {
-            state,
-            endpoint,
-            server,
-        })
+            move |request| handle(Arc::clone(&state), upstream, request)
+        })?;
+        Ok(StandIn { state, served })
     }
 
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        &self.served.endpoint
     }
 
     /// The variables that send a process's Lambda, CloudWatch and CloudFormation calls
     /// here.
     pub fn env(&self) -> Vec<(String, String)> {
+        let endpoint = &self.served.endpoint;
         ["LAMBDA", "CLOUDWATCH", "CLOUDFORMATION"]
             .into_iter()
-            .map(|service| (format!("AWS_ENDPOINT_URL_{service}"), self.endpoint.clone()))
+            .map(|service| (format!("AWS_ENDPOINT_URL_{service}"), endpoint.clone()))
             .collect()
     }
 
@@ -149,9 +127,8 @@ impl StandIn {
 
     /// Sets an alarm's state.
     pub fn set_alarm(&self, name: &str, state: &str) {
-        self.state()
-            .alarms
-            .insert(name.to_owned(), state.to_owned());
+        let (name, state) = (name.to_owned(), state.to_owned());
+        self.state().alarms.insert(name, state);
     }
 
     /// Sets the values `GetMetricData` returns for a query ID.
@@ -196,16 +173,18 @@ async fn handle(
     if let Some(function) = invoked_function(parts.uri.path()) {
         return Ok(invoke(&state, function, &parts, &body));
     }
-    let leave_to_moto = state.lock().unwrap().leave_to_moto;
+    let action = form_value(&body, "Action").unwrap_or_default();
+    let stack = form_value(&body, "StackName").unwrap_or_default();
+    let (leave_to_moto, resources, outputs) = {
+        let state = state.lock().unwrap();
+        let outputs = state.outputs.get(&stack).cloned();
+        (state.leave_to_moto, state.stack_resources.clone(), outputs)
+    };
     if parts.headers.contains_key("smithy-protocol") && !leave_to_moto {
         return Ok(cloudwatch(&state, parts.uri.path()));
     }
-    let action = form_value(&body, "Action").unwrap_or_default();
-    let stack = form_value(&body, "StackName").unwrap_or_default();
     let request = Request::from_parts(parts.clone(), Full::new(body));
     let answer = forward(upstream, request).await;
-    let resources = state.lock().unwrap().stack_resources.clone();
-    let outputs = state.lock().unwrap().outputs.get(&stack).cloned();
     Ok(match (action.as_str(), outputs) {
         ("ListStackResources", _) if !leave_to_moto => {
             rewritten(answer, |xml| complete_listing(xml, &resources)).await
@@ -222,29 +201,24 @@ async fn handle(
 /// Records an `Invoke` and answers as Lambda answers an asynchronous one: 202, or the
 /// scripted failure.
 fn invoke(state: &Mutex<State>, function: String, parts: &request::Parts, body: &[u8]) -> Answer {
-    let invocation_type = parts
-        .headers
-        .get("x-amz-invocation-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("RequestResponse")
-        .to_owned();
+    let invocation_type = parts.headers.get("x-amz-invocation-type");
+    let invocation_type = invocation_type.and_then(|v| v.to_str().ok());
     let mut shared = state.lock().unwrap();
     let accepted = shared.script.pop_front().unwrap_or(true);
     shared.invocations.push(Invocation {
         function,
-        invocation_type,
+        invocation_type: invocation_type.unwrap_or("RequestResponse").to_owned(),
         payload: serde_json::from_slice(body).unwrap_or(Value::Null),
         accepted,
     });
+    let json = ("content-type", "application/json");
     if accepted {
-        return answer(StatusCode::ACCEPTED, "application/json", "", None);
+        return answer(StatusCode::ACCEPTED, "", &[json]);
     }
-    answer(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "application/json",
-        r#"{"Type":"Service","message":"scripted failure"}"#,
-        Some(("x-amzn-errortype", "ServiceException")),
-    )
+    let failure = r#"{"Type":"Service","message":"scripted failure"}"#;
+    let error_type = ("x-amzn-errortype", "ServiceException");
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    answer(status, failure, &[json, error_type])
 }
 
 /// A CloudWatch call (`/service/.../operation/NAME`), answered in its CBOR protocol from
@@ -258,11 +232,15 @@ fn cloudwatch(state: &Mutex<State>, path: &str) -> Answer {
         "GetMetricData" => get_metric_data(&shared.metrics),
         _ => {
             let why = format!("the stand-in does not answer {operation}");
-            return answer(StatusCode::BAD_REQUEST, "text/plain", why, None);
+            let text = ("content-type", "text/plain");
+            return answer(StatusCode::BAD_REQUEST, why, &[text]);
         }
     };
-    let protocol = Some(("smithy-protocol", "rpc-v2-cbor"));
-    answer(StatusCode::OK, "application/cbor", body, protocol)
+    let headers = [
+        ("content-type", "application/cbor"),
+        ("smithy-protocol", "rpc-v2-cbor"),
+    ];
+    answer(StatusCode::OK, body, &headers)
 }
 
 /// A parameter of a (form-encoded, query protocol) request body.
@@ -311,11 +289,10 @@ fn complete_listing(xml: &str, resources: &[StackResource]) -> String {
     for resource in resources {
         let named = logical_id_element(&resource.logical_id);
         if !listed.contains(&named) {
+            let (physical_id, kind) = (escape(&resource.physical_id), escape(&resource.kind));
             listed.push_str(&format!(
-                "<member>{named}<PhysicalResourceId>{}</PhysicalResourceId>\
-                 <ResourceType>{}</ResourceType><ResourceStatus>CREATE_COMPLETE</ResourceStatus></member>",
-                escape(&resource.physical_id),
-                escape(&resource.kind)
+                "<member>{named}<PhysicalResourceId>{physical_id}</PhysicalResourceId>\
+                 <ResourceType>{kind}</ResourceType><ResourceStatus>CREATE_COMPLETE</ResourceStatus></member>"
             ));
         }
     }
@@ -343,21 +320,18 @@ fn with_outputs(xml: &str, stack: &str, outputs: &Value, listing: &str) -> Strin
     };
     let at = start + name.len();
     // arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID
-    let scope: Vec<&str> = element(xml, "StackId")
-        .unwrap_or_default()
-        .split(':')
-        .collect();
+    let stack_id = element(xml, "StackId").unwrap_or_default();
+    let scope: Vec<&str> = stack_id.split(':').collect();
     let mut members = String::new();
     for (key, output) in outputs.as_object().into_iter().flatten() {
         let Some(value) = output_value(&output["Value"], listing, &scope) else {
             continue;
         };
+        let (key, value) = (escape(key), escape(&value));
+        let description = escape(output["Description"].as_str().unwrap_or_default());
         members.push_str(&format!(
-            "<member><OutputKey>{}</OutputKey><OutputValue>{}</OutputValue>\
-             <Description>{}</Description></member>",
-            escape(key),
-            escape(&value),
-            escape(output["Description"].as_str().unwrap_or_default())
+            "<member><OutputKey>{key}</OutputKey><OutputValue>{value}</OutputValue>\
+             <Description>{description}</Description></member>"
         ));
     }
     format!("{}<Outputs>{members}</Outputs>{}", &xml[..at], &xml[at..])
@@ -390,14 +364,12 @@ fn output_value(value: &Value, listing: &str, scope: &[&str]) -> Option<String> 
 
 /// How a listing names a resource.
 fn logical_id_element(logical_id: &str) -> String {
-    format!(
-        "<LogicalResourceId>{}</LogicalResourceId>",
-        escape(logical_id)
-    )
+    let logical_id = escape(logical_id);
+    format!("<LogicalResourceId>{logical_id}</LogicalResourceId>")
 }
 
 /// The text of the first `<tag>` element in `xml`.
-fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+pub(crate) fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     let open = format!("<{tag}>");
     let start = xml.find(&open)? + open.len();
     let length = xml[start..].find(&format!("</{tag}>"))?;
@@ -441,23 +413,6 @@ fn get_metric_data(metrics: &BTreeMap<String, Vec<f64>>) -> Vec<u8> {
         }
     }
     encoder.into_writer()
-}
-
-/// An answer of `status` with a body of `content_type`, and `header` if given.
-fn answer(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-    header: Option<(&'static str, &'static str)>,
-) -> Answer {
-    let mut answer = Response::new(Full::new(body.into()));
-    *answer.status_mut() = status;
-    let headers = answer.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Some((name, value)) = header {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    answer
 }
 
 #[cfg(test)]

@@ -5,17 +5,16 @@ use std::collections::HashMap;
 
 use aws_config::ConfigLoader;
 use aws_sdk_dynamodb::client::Waiters;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, PutRequest, ScalarAttributeType, Select, WriteRequest,
-};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::{PutRequest, Select, WriteRequest};
 use aws_sdk_dynamodb::Client;
+use contract::status::RUNNING;
 use dispatch::record::DispatchRecord;
-use dispatch_aws::item::{item, record, Item};
+use dispatch_aws::item::{item, record};
 use dispatch_aws::table::DynamoStore;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::server::Server;
+use crate::server::{point_at, Server};
 
 /// A fresh local server holding an empty dispatch table.
 pub struct TestTable {
@@ -37,7 +36,7 @@ impl TestTable {
         loader: ConfigLoader,
     ) -> TestTable {
         let server = server.unwrap_or_else(|err| panic!("{err}"));
-        let client = Client::new(&server.configure(loader).load().await);
+        let client = Client::new(&point_at(loader, server.endpoint()).load().await);
         let name = create_dispatch_table(&client).await;
         TestTable {
             server,
@@ -61,13 +60,8 @@ impl TestTable {
         created_at: &str,
     ) {
         let record = launched(dispatch_id, status, task_arn, created_at);
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item(&record)))
-            .send()
-            .await
-            .expect("put dispatch");
+        let put = put(&self.client, &self.name, &record).await;
+        put.expect("put dispatch");
     }
 
     /// Writes many RUNNING dispatches, `(dispatch ID, task ARN, createdAt)` each, for
@@ -75,10 +69,7 @@ impl TestTable {
     pub async fn put_running_dispatches(&self, dispatches: &[(String, String, String)]) {
         let records: Vec<DispatchRecord> = dispatches
             .iter()
-            .map(|(dispatch_id, task_arn, created_at)| {
-                let running = contract::status::RUNNING;
-                launched(dispatch_id, running, Some(task_arn), created_at)
-            })
+            .map(|(id, task_arn, created_at)| launched(id, RUNNING, Some(task_arn), created_at))
             .collect();
         self.put_records(&records).await;
     }
@@ -110,20 +101,12 @@ impl TestTable {
     /// Every record, by dispatch ID, read with a paginated consistent `Scan` (a test's
     /// view of the whole table, never the function's).
     pub async fn records(&self) -> HashMap<String, DispatchRecord> {
-        let mut pages = self
-            .client
-            .scan()
-            .table_name(&self.name)
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let mut records = HashMap::new();
-        while let Some(item) = pages.next().await {
-            let record = dispatch_record(&item.expect("scan the table"));
-            records.insert(record.dispatch_id.clone(), record);
-        }
-        records
+        let records = scan(&self.client, &self.name).await;
+        let records = records.unwrap_or_else(|err| panic!("{err}"));
+        let by_id = records
+            .into_iter()
+            .map(|record| (record.dispatch_id.clone(), record));
+        by_id.collect()
     }
 
     /// The whole record, every attribute kept, or `None`: the table's own strongly
@@ -149,8 +132,41 @@ impl TestTable {
     }
 }
 
+/// Writes `record` into `table` with `PutItem`.
+pub(crate) async fn put(
+    client: &Client,
+    table: &str,
+    record: &DispatchRecord,
+) -> Result<(), String> {
+    let put = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item(record)));
+    put.send().await.map_err(|err| sdk_error("PutItem", err))?;
+    Ok(())
+}
+
+/// Every record of `table`, read with a paginated consistent `Scan`.
+pub(crate) async fn scan(client: &Client, table: &str) -> Result<Vec<DispatchRecord>, String> {
+    let scan = client.scan().table_name(table).consistent_read(true);
+    let mut pages = scan.into_paginator().items().send();
+    let mut records = Vec::new();
+    while let Some(item) = pages.next().await {
+        let item = item.map_err(|err| sdk_error("Scan", err))?;
+        // Its key is a text `dispatchId`, so every item is a record; anything else is a
+        // broken table.
+        records.push(record(&item).ok_or_else(|| format!("{item:?} is not a dispatch record"))?);
+    }
+    Ok(records)
+}
+
+/// An SDK call's error, with its causes.
+fn sdk_error(operation: &str, err: impl std::error::Error) -> String {
+    format!("{operation}: {}", DisplayErrorContext(err))
+}
+
 /// A dispatch record as the control plane writes it when it launches a task.
-fn launched(
+pub(crate) fn launched(
     dispatch_id: &str,
     status: &str,
     task_arn: Option<&str>,
@@ -165,87 +181,50 @@ fn launched(
     }
 }
 
-/// An item of the dispatch table as its record. Its key is a text `dispatchId`, so every
-/// item is one; anything else is a broken table, and the test that reads it fails here.
-fn dispatch_record(item: &Item) -> DispatchRecord {
-    record(item).unwrap_or_else(|| panic!("{item:?} is not a dispatch record"))
-}
-
 /// Creates the template's DynamoDB table (keys, indexes, projections, billing) through
-/// `client`, and returns its name.
+/// `client`, and returns its name. The template describes the table in CreateTable's own
+/// shape, so the request carries those properties as the template has them.
 pub async fn create_dispatch_table(client: &Client) -> String {
     let template = crate::template::stack();
-    let table = template["Resources"]
-        .as_object()
-        .expect("the template has resources")
+    let table = crate::template::resources(&template)
         .values()
         .find(|resource| resource["Type"] == "AWS::DynamoDB::Table")
         .expect("the template has a table");
     let properties = &table["Properties"];
-    let name = text(&properties["TableName"]).to_owned();
-    let definitions = list(&properties["AttributeDefinitions"]).map(|definition| {
-        AttributeDefinition::builder()
-            .attribute_name(text(&definition["AttributeName"]))
-            .attribute_type(ScalarAttributeType::from(text(
-                &definition["AttributeType"],
-            )))
-            .build()
-            .expect("an attribute definition")
-    });
-    let indexes = list(&properties["GlobalSecondaryIndexes"]).map(|index| {
-        let projection = &index["Projection"];
-        GlobalSecondaryIndex::builder()
-            .index_name(text(&index["IndexName"]))
-            .set_key_schema(Some(key_schema(&index["KeySchema"])))
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::from(text(&projection["ProjectionType"])))
-                    .set_non_key_attributes(
-                        projection
-                            .get("NonKeyAttributes")
-                            .map(|names| list(names).map(|name| text(name).to_owned()).collect()),
-                    )
-                    .build(),
-            )
-            .build()
-            .expect("an index")
-    });
+    let name = properties["TableName"].as_str().expect("a table name");
+    let parameters: Map<String, Value> = CREATE_TABLE_PARAMETERS
+        .into_iter()
+        .map(|parameter| (parameter.to_owned(), properties[parameter].clone()))
+        .collect();
+    let body = Value::Object(parameters).to_string();
     client
         .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::from(text(&properties["BillingMode"])))
-        .set_attribute_definitions(Some(definitions.collect()))
-        .set_key_schema(Some(key_schema(&properties["KeySchema"])))
-        .set_global_secondary_indexes(Some(indexes.collect()))
+        .table_name(name)
+        .customize()
+        .mutate_request(move |request| {
+            *request.body_mut() = body.clone().into();
+            request
+                .headers_mut()
+                .insert("content-length", body.len().to_string());
+        })
         .send()
         .await
         .expect("create the dispatch table");
     // As on AWS, a table is usable once it is ACTIVE, not when CreateTable returns.
     client
         .wait_until_table_exists()
-        .table_name(&name)
+        .table_name(name)
         .wait(std::time::Duration::from_secs(30))
         .await
         .expect("the dispatch table becomes ACTIVE");
-    name
+    name.to_owned()
 }
 
-fn key_schema(value: &Value) -> Vec<KeySchemaElement> {
-    list(value)
-        .map(|key| {
-            KeySchemaElement::builder()
-                .attribute_name(text(&key["AttributeName"]))
-                .key_type(KeyType::from(text(&key["KeyType"])))
-                .build()
-                .expect("a key schema element")
-        })
-        .collect()
-}
-
-fn list(value: &Value) -> impl Iterator<Item = &Value> {
-    value.as_array().expect("a list in the template").iter()
-}
-
-fn text(value: &Value) -> &str {
-    value.as_str().expect("a string in the template")
-}
+/// The table's properties in the template that are CreateTable's parameters.
+const CREATE_TABLE_PARAMETERS: [&str; 5] = [
+    "TableName",
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "BillingMode",
+];

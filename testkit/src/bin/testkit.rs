@@ -38,15 +38,17 @@ enum Commands {
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
-        Commands::WithMoto { command } => testkit::server::with_moto(&command),
-        Commands::Local(options) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build();
+    let result =
+        runtime
             .map_err(|err| err.to_string())
-            .and_then(|runtime| runtime.block_on(demo::run(*options))),
-    };
+            .and_then(|runtime| match Cli::parse().command {
+                Commands::WithMoto { command } => testkit::server::with_moto(&runtime, &command),
+                Commands::Local(options) => runtime.block_on(demo::run(*options)),
+            });
     match result {
         Ok(code) => code,
         Err(message) => {

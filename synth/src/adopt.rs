@@ -83,8 +83,7 @@ pub fn write(dir: &Path, rule_arn: &str, pattern: &str) -> Result<(), SynthError
     ];
     for (name, document) in documents {
         let path = dir.join(name);
-        let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
-        text.push('\n');
+        let text = crate::render::text(&document);
         std::fs::write(&path, text).map_err(|source| SynthError::Write { path, source })?;
     }
     Ok(())
@@ -109,12 +108,11 @@ pub fn import_template(stack: &Value, rule_pattern: &Value) -> Value {
     let mut resources = Map::new();
     for adopted in &ADOPTED {
         let resource = &stack["Resources"][adopted.logical_id];
-        let properties: Map<String, Value> = adopted
+        let mut properties: Map<String, Value> = adopted
             .kept
             .iter()
             .filter_map(|name| Some((name.to_string(), resource["Properties"].get(*name)?.clone())))
             .collect();
-        let mut properties = properties;
         if resource["Type"] == "AWS::Events::Rule" {
             properties.insert("EventPattern".to_owned(), rule_pattern.clone());
         }
@@ -141,7 +139,7 @@ pub fn import_template(stack: &Value, rule_pattern: &Value) -> Value {
 /// The `--resources-to-import` document of the IMPORT change set; `rule_arn` is the
 /// running rule's ARN.
 pub fn resources_to_import(stack: &Value, rule_arn: &str) -> Value {
-    let resources: Vec<Value> = ADOPTED
+    ADOPTED
         .iter()
         .map(|adopted| {
             let resource = &stack["Resources"][adopted.logical_id];
@@ -155,8 +153,7 @@ pub fn resources_to_import(stack: &Value, rule_arn: &str) -> Value {
                 "ResourceIdentifier": {adopted.identifier: value},
             })
         })
-        .collect();
-    Value::Array(resources)
+        .collect()
 }
 
 #[cfg(test)]

@@ -48,7 +48,12 @@ pub fn build() -> Template {
         versioning_configuration: VersioningConfiguration {
             status: VersioningStatus::Enabled,
         },
-        public_access_block_configuration: PublicAccessBlockConfiguration::all_blocked(),
+        public_access_block_configuration: PublicAccessBlockConfiguration {
+            block_public_acls: true,
+            block_public_policy: true,
+            ignore_public_acls: true,
+            restrict_public_buckets: true,
+        },
         ownership_controls: OwnershipControls {
             rules: vec![OwnershipControlsRule {
                 object_ownership: ObjectOwnership::BucketOwnerEnforced,
@@ -70,7 +75,7 @@ pub fn build() -> Template {
     };
     // Retained: the code of running functions lives here, and CloudFormation cannot
     // delete a bucket that still holds objects anyway.
-    let attributes = Attributes::retained().checkov_skips(&[CheckovSkip {
+    let attributes = Attributes::retained().checkov_skips([CheckovSkip {
         id: "CKV_AWS_18",
         comment: "No access logging: the bucket holds only code zips, written by deploys \
                   that CloudTrail already records, and logging would need a second bucket.",
@@ -81,7 +86,7 @@ pub fn build() -> Template {
         &["s3:*"],
         vec![bucket.arn().expr(), bucket.objects_arn()],
     )
-    .principal(Principal::anyone())
+    .principal(Principal::Anyone)
     .when(
         ConditionOperator::Bool,
         "aws:SecureTransport",

@@ -17,72 +17,50 @@ use crate::SynthError;
 
 /// The parts of a `DescribeChangeSet` answer the table shows.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct ChangeSet {
-    #[serde(default)]
-    pub change_set_name: Option<String>,
-    #[serde(default)]
-    pub stack_name: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub status_reason: Option<String>,
-    #[serde(default)]
     pub changes: Vec<Change>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Change {
-    #[serde(default)]
     pub resource_change: Option<ResourceChange>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct ResourceChange {
     /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
-    #[serde(default)]
     pub action: Option<String>,
-    #[serde(default)]
     pub logical_resource_id: Option<String>,
-    #[serde(default)]
     pub resource_type: Option<String>,
     /// `True`, `False` or `Conditional`; only for `Modify`.
-    #[serde(default)]
     pub replacement: Option<String>,
-    #[serde(default)]
     pub details: Vec<Detail>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Detail {
-    #[serde(default)]
     pub target: Option<Target>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Target {
-    #[serde(default)]
     pub name: Option<String>,
     /// `Never`, `Conditionally`, `Always`.
-    #[serde(default)]
     pub requires_recreation: Option<String>,
 }
 
 impl ResourceChange {
-    fn is_stateful(&self) -> bool {
-        let kind = self.resource_type.as_deref().unwrap_or("");
-        STATEFUL.contains(&kind)
-    }
-
     /// A replacement (certain or possible) or a removal of a stateful resource.
     pub fn is_dangerous(&self) -> bool {
+        let stateful = STATEFUL.contains(&self.resource_type.as_deref().unwrap_or(""));
         let replaced = matches!(self.replacement.as_deref(), Some("True" | "Conditional"));
         let removed = self.action.as_deref() == Some("Remove");
-        self.is_stateful() && (replaced || removed)
+        stateful && (replaced || removed)
     }
 
     /// The changed properties, each marked when it forces a replacement.

@@ -151,36 +151,29 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Whether the command found nothing to stop on.
 fn exec(cli: Cli) -> Result<bool, SynthError> {
-    match cli.command {
-        None => render::print(Which::Stack, cli.out.as_deref()).map(|()| true),
-        Some(Cmd::Stack { out }) => render::print(Which::Stack, out.as_deref()).map(|()| true),
-        Some(Cmd::Bootstrap { out }) => {
-            render::print(Which::Bootstrap, out.as_deref()).map(|()| true)
-        }
-        Some(Cmd::Parameters) => {
-            print!(
-                "{}",
-                stack::parameters::listing(&stack::build(&Config::runbook()))
-            );
+    match cli.command.unwrap_or(Cmd::Stack { out: cli.out }) {
+        Cmd::Stack { out } => render::print(Which::Stack, out.as_deref()).map(|()| true),
+        Cmd::Bootstrap { out } => render::print(Which::Bootstrap, out.as_deref()).map(|()| true),
+        Cmd::Parameters => {
+            let template = stack::build(&Config::runbook());
+            print!("{}", stack::parameters::listing(&template));
             Ok(true)
         }
-        Some(Cmd::Diff {
+        Cmd::Diff {
             template,
             base,
             base_ref,
             fail_on,
-        }) => {
+        } => {
             let blocking = diff::compare(template, base.as_deref(), base_ref.as_deref(), &fail_on)?;
             for line in &blocking {
                 eprintln!("synth diff: FAIL: {line}");
             }
             Ok(blocking.is_empty())
         }
-        Some(Cmd::ChangeSet { file }) => {
-            change_set::show(file.as_deref()).map(|dangerous| !dangerous)
-        }
-        Some(Cmd::Adopt(args)) => adopt_exec(args),
-        Some(Cmd::Names { names: asked }) => {
+        Cmd::ChangeSet { file } => change_set::show(file.as_deref()).map(|dangerous| !dangerous),
+        Cmd::Adopt(args) => adopt_exec(args),
+        Cmd::Names { names: asked } => {
             print!("{}", names::listing(&asked));
             Ok(true)
         }

@@ -20,14 +20,12 @@ pub struct Config {
     pub description: String,
     pub table: TableConfig,
     pub function: FunctionConfig,
-    pub log_group: LogGroupConfig,
+    pub default_log_retention_days: u32,
     pub rule: RuleConfig,
     pub failure_queue: QueueConfig,
     pub dead_letter_queue: QueueConfig,
     /// The runbook's three alarms on the function.
     pub function_alarms: Vec<AlarmConfig>,
-    /// Beyond the runbook: alarms on events waiting in a queue for an operator.
-    pub queue_alarms: QueueAlarms,
     pub reconciler: ReconcilerConfig,
 }
 
@@ -37,8 +35,6 @@ pub struct ReconcilerConfig {
     pub memory_mb: u32,
     /// Seconds; a run of the default 1,000 dispatches takes far less.
     pub timeout_seconds: u32,
-    /// One run at a time: two overlapping runs would only examine the same dispatches.
-    pub reserved_concurrency: u32,
     /// The schedule periods offered, in minutes; the first is the default.
     pub every_minutes: [u32; 5],
     pub default_grace_minutes: u32,
@@ -79,11 +75,6 @@ pub struct FunctionConfig {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct LogGroupConfig {
-    pub default_retention_days: u32,
-}
-
-#[derive(Clone, Debug, PartialEq)]
 pub struct RuleConfig {
     /// EventBridge's retries when it cannot deliver to the function (0 to 185).
     pub retry_attempts: u32,
@@ -95,6 +86,8 @@ pub struct RuleConfig {
 pub struct QueueConfig {
     pub name: &'static str,
     pub retention_seconds: u32,
+    /// Beyond the runbook: fires on events waiting in the queue for an operator.
+    pub alarm: AlarmConfig,
 }
 
 /// One alarm's metric and thresholds; the dimension is wired by the stack.
@@ -109,15 +102,9 @@ pub struct AlarmConfig {
     pub statistic: AlarmStatistic,
     pub period_seconds: u32,
     pub evaluation_periods: u32,
-    pub threshold: f64,
+    pub threshold: u32,
     pub comparison: ComparisonOperator,
     pub treat_missing_data: TreatMissingData,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueueAlarms {
-    pub failure_queue: AlarmConfig,
-    pub dead_letter_queue: AlarmConfig,
 }
 
 const LAMBDA_NAMESPACE: &str = "AWS/Lambda";
@@ -135,148 +122,118 @@ impl Config {
                  dashboard).",
                 resources::STACK
             ),
-            table: TableConfig::runbook(),
-            function: FunctionConfig::runbook(),
-            log_group: LogGroupConfig {
-                default_retention_days: 30,
+            table: TableConfig {
+                // The function only needs the dispatch ID from this index (it then writes
+                // with one conditional UpdateItem on the table), so the index holds keys
+                // only: the smallest index and the cheapest writes.
+                task_arn_index: IndexConfig {
+                    index: table::TASK_ARN_INDEX,
+                    projection: ProjectionType::KeysOnly,
+                },
+                // The runbook's "query dispatches by status" prints whole records with no
+                // projection expression, so the index projects everything; anything less
+                // would show operators silently truncated records.
+                status_index: IndexConfig {
+                    index: table::STATUS_INDEX,
+                    projection: ProjectionType::All,
+                },
             },
-            rule: RuleConfig::runbook(),
-            failure_queue: QueueConfig {
-                name: resources::FAILURE_QUEUE,
-                retention_seconds: FOURTEEN_DAYS,
+            function: FunctionConfig {
+                runtime: Runtime::ProvidedAl2023,
+                handler: "bootstrap",
+                default_architecture: Architecture::Arm64,
+                memory_mb: 256,
+                timeout_seconds: 30,
+                // The most Lambda allows; an event that still fails goes to the failure
+                // queue rather than being dropped.
+                async_retry_attempts: 2,
+                // The most Lambda allows (6 hours): a DynamoDB outage shorter than that
+                // heals without an operator.
+                async_max_event_age_seconds: 21_600,
             },
-            dead_letter_queue: QueueConfig {
-                name: resources::DEAD_LETTER_QUEUE,
-                retention_seconds: FOURTEEN_DAYS,
+            default_log_retention_days: 30,
+            // EventBridge's own maxima (and defaults): delivery to Lambda fails only
+            // when Lambda refuses the event (throttling, a deleted function, a broken
+            // permission), and a day of retries outlasts such incidents; what still
+            // fails lands in the dead-letter queue.
+            rule: RuleConfig {
+                retry_attempts: 185,
+                max_event_age_seconds: 86_400,
             },
+            failure_queue: QueueConfig::waiting_for_an_operator(
+                resources::FAILURE_QUEUE,
+                "CallbackFailuresWaitingAlarm",
+                alarms::FAILURES_WAITING,
+                "Events the function failed to process after its retries",
+            ),
+            dead_letter_queue: QueueConfig::waiting_for_an_operator(
+                resources::DEAD_LETTER_QUEUE,
+                "CompletionDeadLettersWaitingAlarm",
+                alarms::DEAD_LETTERS_WAITING,
+                "Events EventBridge could not deliver to the function",
+            ),
             function_alarms: function_alarms(),
-            queue_alarms: QueueAlarms::runbook(),
             reconciler: ReconcilerConfig::runbook(),
         }
     }
 }
 
-impl TableConfig {
-    fn runbook() -> Self {
-        TableConfig {
-            // The function only needs the dispatch ID from this index (it then writes
-            // with one conditional UpdateItem on the table), so the index holds keys
-            // only: the smallest index and the cheapest writes.
-            task_arn_index: IndexConfig {
-                index: table::TASK_ARN_INDEX,
-                projection: ProjectionType::KeysOnly,
-            },
-            // The runbook's "query dispatches by status" prints whole records with no
-            // projection expression, so the index projects everything; anything less
-            // would show operators silently truncated records.
-            status_index: IndexConfig {
-                index: table::STATUS_INDEX,
-                projection: ProjectionType::All,
-            },
-        }
-    }
-}
-
-impl FunctionConfig {
-    fn runbook() -> Self {
-        FunctionConfig {
-            runtime: Runtime::ProvidedAl2023,
-            handler: "bootstrap",
-            default_architecture: Architecture::Arm64,
-            memory_mb: 256,
-            timeout_seconds: 30,
-            // The most Lambda allows; an event that still fails goes to the failure
-            // queue rather than being dropped.
-            async_retry_attempts: 2,
-            // The most Lambda allows (6 hours): a DynamoDB outage shorter than that
-            // heals without an operator.
-            async_max_event_age_seconds: 21_600,
-        }
-    }
-}
-
-impl RuleConfig {
-    fn runbook() -> Self {
-        RuleConfig {
-            // EventBridge's own maxima (and defaults): delivery to Lambda fails only
-            // when Lambda refuses the event (throttling, a deleted function, a broken
-            // permission), and a day of retries outlasts such incidents; what still
-            // fails lands in the dead-letter queue.
-            retry_attempts: 185,
-            max_event_age_seconds: 86_400,
-        }
-    }
-}
-
-/// The runbook's three alarms on the function: errors, p95 duration and throttles.
+/// The runbook's three alarms on the function: errors, p95 duration and throttles, each
+/// described with the runbook's section on it.
 fn function_alarms() -> Vec<AlarmConfig> {
+    let alarm = |logical_id, name: &'static str, what: &str, metric| {
+        let description = format!("{what} Runbook: Alarm: {name}.");
+        AlarmConfig::above_zero(logical_id, name, description, LAMBDA_NAMESPACE, metric)
+    };
     vec![
-        any_in_five_minutes(
+        alarm(
             "CallbackErrorsAlarm",
             alarms::ERRORS,
-            format!(
-                "Lambda errors occurred. Runbook: Alarm: {}.",
-                alarms::ERRORS
-            ),
-            LAMBDA_NAMESPACE,
+            "Lambda errors occurred.",
             "Errors",
         ),
         AlarmConfig {
-            logical_id: "CallbackDurationAlarm",
-            name: alarms::DURATION,
-            description: format!(
-                "Lambda p95 duration exceeds 500 ms. Runbook: Alarm: {}.",
-                alarms::DURATION
-            ),
-            namespace: LAMBDA_NAMESPACE,
-            metric: "Duration",
             statistic: AlarmStatistic::ExtendedStatistic(Percentile(95)),
-            period_seconds: 300,
             evaluation_periods: 2,
-            threshold: 500.0,
-            comparison: ComparisonOperator::GreaterThanThreshold,
-            treat_missing_data: TreatMissingData::NotBreaching,
+            threshold: 500,
+            ..alarm(
+                "CallbackDurationAlarm",
+                alarms::DURATION,
+                "Lambda p95 duration exceeds 500 ms.",
+                "Duration",
+            )
         },
         AlarmConfig {
-            logical_id: "CallbackThrottlesAlarm",
-            name: alarms::THROTTLES,
-            description: format!(
-                "Lambda invocations are throttled. Runbook: Alarm: {}.",
-                alarms::THROTTLES
-            ),
-            namespace: LAMBDA_NAMESPACE,
-            metric: "Throttles",
-            statistic: AlarmStatistic::Statistic(Statistic::Sum),
             period_seconds: 60,
-            evaluation_periods: 1,
-            threshold: 0.0,
-            comparison: ComparisonOperator::GreaterThanThreshold,
-            treat_missing_data: TreatMissingData::NotBreaching,
+            ..alarm(
+                "CallbackThrottlesAlarm",
+                alarms::THROTTLES,
+                "Lambda invocations are throttled.",
+                "Throttles",
+            )
         },
     ]
 }
 
-impl QueueAlarms {
-    fn runbook() -> Self {
-        QueueAlarms {
-            failure_queue: queue_alarm(
-                "CallbackFailuresWaitingAlarm",
-                alarms::FAILURES_WAITING,
-                format!(
-                    "Events the function failed to process after its retries wait in the \
-                     {} queue; inspect and redrive them.",
-                    resources::FAILURE_QUEUE
-                ),
-            ),
-            dead_letter_queue: queue_alarm(
-                "CompletionDeadLettersWaitingAlarm",
-                alarms::DEAD_LETTERS_WAITING,
-                format!(
-                    "Events EventBridge could not deliver to the function wait in the \
-                     {} queue; inspect and redrive them.",
-                    resources::DEAD_LETTER_QUEUE
-                ),
-            ),
+impl QueueConfig {
+    /// A queue of events that wait for an operator, kept as long as SQS allows, with an
+    /// alarm that fires as soon as one message waits there: every message there is a
+    /// dispatch whose status will not settle without an operator.
+    fn waiting_for_an_operator(
+        name: &'static str,
+        logical_id: &'static str,
+        alarm: &'static str,
+        what: &str,
+    ) -> Self {
+        let description = format!("{what} wait in the {name} queue; inspect and redrive them.");
+        let metric = "ApproximateNumberOfMessagesVisible";
+        QueueConfig {
+            name,
+            retention_seconds: FOURTEEN_DAYS,
+            alarm: AlarmConfig {
+                statistic: AlarmStatistic::Statistic(Statistic::Maximum),
+                ..AlarmConfig::above_zero(logical_id, alarm, description, SQS_NAMESPACE, metric)
+            },
         }
     }
 }
@@ -286,13 +243,27 @@ impl ReconcilerConfig {
         ReconcilerConfig {
             memory_mb: 256,
             timeout_seconds: 120,
-            reserved_concurrency: 1,
             every_minutes: [5, 1, 10, 15, 30],
             default_grace_minutes: 10,
             default_max_age_minutes: 120,
             default_max_records: 1000,
-            settled_alarm: reconciler_settled_alarm(),
-            errors_alarm: any_in_five_minutes(
+            settled_alarm: AlarmConfig::above_zero(
+                "ReconcilerSettledAlarm",
+                alarms::RECONCILER_SETTLED,
+                format!(
+                    "The reconciler settled a dispatch whose task had stopped: the event \
+                     path lost its event. Look at the {} log lines (\"{}\") for which \
+                     dispatches, then at the {} rule's state, the {} queues and the \
+                     callback's errors for why.",
+                    resources::RECONCILER,
+                    contract::logs::RECONCILER_SETTLED,
+                    resources::RULE,
+                    resources::FAILURE_QUEUE,
+                ),
+                contract::metrics::NAMESPACE,
+                contract::metrics::reconciler::SETTLED,
+            ),
+            errors_alarm: AlarmConfig::above_zero(
                 "ReconcilerErrorsAlarm",
                 alarms::RECONCILER_ERRORS,
                 format!(
@@ -307,70 +278,27 @@ impl ReconcilerConfig {
     }
 }
 
-/// Fires when a reconciler run settled anything; its description says where to look for
-/// the event the event path lost.
-fn reconciler_settled_alarm() -> AlarmConfig {
-    any_in_five_minutes(
-        "ReconcilerSettledAlarm",
-        alarms::RECONCILER_SETTLED,
-        format!(
-            "The reconciler settled a dispatch whose task had stopped: the event \
-             path lost its event. Look at the {} log lines (\"{}\") for which \
-             dispatches, then at the {} rule's state, the {} queues and the \
-             callback's errors for why.",
-            resources::RECONCILER,
-            contract::logs::RECONCILER_SETTLED,
-            resources::RULE,
-            resources::FAILURE_QUEUE,
-        ),
-        contract::metrics::NAMESPACE,
-        contract::metrics::reconciler::SETTLED,
-    )
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config::runbook()
-    }
-}
-
-/// An alarm that fires as soon as a five-minute sum of `metric` is above zero.
-fn any_in_five_minutes(
-    logical_id: &'static str,
-    name: &'static str,
-    description: String,
-    namespace: &'static str,
-    metric: &'static str,
-) -> AlarmConfig {
-    AlarmConfig {
-        logical_id,
-        name,
-        description,
-        namespace,
-        metric,
-        statistic: AlarmStatistic::Statistic(Statistic::Sum),
-        period_seconds: 300,
-        evaluation_periods: 1,
-        threshold: 0.0,
-        comparison: ComparisonOperator::GreaterThanThreshold,
-        treat_missing_data: TreatMissingData::NotBreaching,
-    }
-}
-
-/// An alarm that fires as soon as one message waits in a queue: every message there is
-/// a dispatch whose status will not settle without an operator.
-fn queue_alarm(logical_id: &'static str, name: &'static str, description: String) -> AlarmConfig {
-    AlarmConfig {
-        logical_id,
-        name,
-        description,
-        namespace: SQS_NAMESPACE,
-        metric: "ApproximateNumberOfMessagesVisible",
-        statistic: AlarmStatistic::Statistic(Statistic::Maximum),
-        period_seconds: 300,
-        evaluation_periods: 1,
-        threshold: 0.0,
-        comparison: ComparisonOperator::GreaterThanThreshold,
-        treat_missing_data: TreatMissingData::NotBreaching,
+impl AlarmConfig {
+    /// An alarm that fires as soon as a five-minute sum of `metric` is above zero.
+    fn above_zero(
+        logical_id: &'static str,
+        name: &'static str,
+        description: String,
+        namespace: &'static str,
+        metric: &'static str,
+    ) -> Self {
+        AlarmConfig {
+            logical_id,
+            name,
+            description,
+            namespace,
+            metric,
+            statistic: AlarmStatistic::Statistic(Statistic::Sum),
+            period_seconds: 300,
+            evaluation_periods: 1,
+            threshold: 0,
+            comparison: ComparisonOperator::GreaterThanThreshold,
+            treat_missing_data: TreatMissingData::NotBreaching,
+        }
     }
 }

@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cfn::Template;
+use serde::Serialize;
+
 use crate::config::Config;
 use crate::{bootstrap, stack, SynthError};
 
@@ -60,10 +61,11 @@ pub fn render_bootstrap() -> String {
     text(&bootstrap::build())
 }
 
-fn text(template: &Template) -> String {
-    // Serialization cannot fail: every map key in the model is a string and every
+/// `document` as pretty-printed JSON (two-space indents) ending in a newline.
+pub(crate) fn text(document: &impl Serialize) -> String {
+    // Serialization cannot fail: every map key in our documents is a string and every
     // number is finite, which is all serde_json requires.
-    let mut text = serde_json::to_string_pretty(template).expect("template serializes");
+    let mut text = serde_json::to_string_pretty(document).expect("the document serializes");
     text.push('\n');
     text
 }

@@ -2,35 +2,39 @@
 //! intrinsic functions we use, plus typed handles that keep one resource's ARN from
 //! being wired where another kind of ARN belongs.
 
-use std::fmt;
 use std::marker::PhantomData;
 
-use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 /// A string-valued (or list-valued) expression in a template.
 ///
 /// Only the intrinsic functions the stack needs are modelled; each serializes to the
 /// exact JSON shape the CloudFormation reference documents for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Expr {
-    /// A plain string.
-    Literal(String),
     /// `{"Ref": "LogicalId"}`: a resource's primary identifier, a parameter's value or
     /// a pseudo parameter such as `AWS::Region`.
     Ref(String),
     /// `{"Fn::GetAtt": ["LogicalId", "Attribute"]}`.
+    #[serde(rename = "Fn::GetAtt")]
     GetAtt(String, &'static str),
     /// `{"Fn::Sub": "..."}`: `${Name}` is replaced by the parameter, resource or pseudo
     /// parameter of that name.
+    #[serde(rename = "Fn::Sub")]
     Sub(String),
     /// `{"Fn::If": ["Condition", then, else]}`.
+    #[serde(rename = "Fn::If")]
     If(ConditionId, Box<Expr>, Box<Expr>),
+    /// `{"exists": true}`: in an event pattern, matches any value of the field.
+    #[serde(rename = "exists", serialize_with = "true_")]
+    Exists,
+    /// A plain string.
+    #[serde(untagged)]
+    Literal(String),
     /// A list of values, for properties that take one and may be switched off as a
     /// whole with `Fn::If` and `AWS::NoValue`.
+    #[serde(untagged)]
     List(Vec<Expr>),
-    /// `{"exists": true}`: in an event pattern, matches any value of the field.
-    Exists,
 }
 
 impl Expr {
@@ -55,39 +59,9 @@ impl Expr {
     }
 }
 
-impl Serialize for Expr {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Expr::Literal(value) => serializer.serialize_str(value),
-            Expr::Ref(name) => single(serializer, "Ref", name),
-            Expr::GetAtt(id, attribute) => {
-                single(serializer, "Fn::GetAtt", &[id.as_str(), attribute])
-            }
-            Expr::Sub(template) => single(serializer, "Fn::Sub", template),
-            Expr::If(condition, then, otherwise) => {
-                single(serializer, "Fn::If", &(condition, then, otherwise))
-            }
-            Expr::List(values) => {
-                let mut seq = serializer.serialize_seq(Some(values.len()))?;
-                for value in values {
-                    seq.serialize_element(value)?;
-                }
-                seq.end()
-            }
-            Expr::Exists => single(serializer, "exists", &true),
-        }
-    }
-}
-
-/// Serializes the one-key object every intrinsic function is written as.
-fn single<S: Serializer, V: Serialize + ?Sized>(
-    serializer: S,
-    key: &str,
-    value: &V,
-) -> Result<S::Ok, S::Error> {
-    let mut map = serializer.serialize_map(Some(1))?;
-    map.serialize_entry(key, value)?;
-    map.end()
+/// The value of [`Expr::Exists`].
+fn true_<S: Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bool(true)
 }
 
 /// The logical ID of a resource of kind `R` (one of the property structs in
@@ -123,23 +97,25 @@ impl<R> Id<R> {
     pub(crate) fn attribute(&self, attribute: &'static str) -> Expr {
         Expr::GetAtt(self.logical_id.clone(), attribute)
     }
+}
 
+/// A resource kind whose `Ref` returns its name.
+pub trait NamedByRef {}
+
+/// A resource kind with an `Arn` attribute.
+pub trait HasArn {}
+
+impl<R: NamedByRef> Id<R> {
+    /// The resource's name (what `Ref` returns for its kind).
+    pub fn name(&self) -> Expr {
+        self.reference()
+    }
+}
+
+impl<R: HasArn> Id<R> {
     /// The `Fn::GetAtt` of the resource's `Arn` attribute, typed by its kind.
-    pub(crate) fn arn_attribute(&self) -> Arn<R> {
+    pub fn arn(&self) -> Arn<R> {
         Arn::new(self.attribute("Arn"))
-    }
-}
-
-// Written by hand: derived impls would needlessly require `R: Clone` and `R: Debug`.
-impl<R> Clone for Id<R> {
-    fn clone(&self) -> Self {
-        Id::new(self.logical_id.clone())
-    }
-}
-
-impl<R> fmt::Debug for Id<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Id").field(&self.logical_id).finish()
     }
 }
 
@@ -147,8 +123,11 @@ impl<R> fmt::Debug for Id<R> {
 ///
 /// Properties that need an ARN ask for `Arn<TheKind>`, so passing a rule's ARN where a
 /// role's belongs does not compile.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
 pub struct Arn<R> {
     expr: Expr,
+    #[serde(skip)]
     kind: PhantomData<fn() -> R>,
 }
 
@@ -163,30 +142,6 @@ impl<R> Arn<R> {
     /// The untyped expression, for places that take ARNs of any kind (policy documents).
     pub fn expr(&self) -> Expr {
         self.expr.clone()
-    }
-}
-
-impl<R> Clone for Arn<R> {
-    fn clone(&self) -> Self {
-        Arn::new(self.expr.clone())
-    }
-}
-
-impl<R> fmt::Debug for Arn<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Arn").field(&self.expr).finish()
-    }
-}
-
-impl<R> PartialEq for Arn<R> {
-    fn eq(&self, other: &Self) -> bool {
-        self.expr == other.expr
-    }
-}
-
-impl<R> Serialize for Arn<R> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.expr.serialize(serializer)
     }
 }
 
@@ -218,31 +173,27 @@ impl ParameterId {
 pub struct ConditionId(pub(crate) String);
 
 /// A condition function, as found in the template's `Conditions` section.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Condition {
     /// `{"Fn::Equals": [a, b]}`.
+    #[serde(rename = "Fn::Equals")]
     Equals(Expr, Expr),
     /// `{"Fn::Not": [condition]}`.
+    #[serde(rename = "Fn::Not", serialize_with = "in_a_list")]
     Not(Box<Condition>),
 }
 
 impl Condition {
     /// True when the parameter was given a non-empty value.
     pub fn is_set(parameter: &ParameterId) -> Self {
-        Condition::Not(Box::new(Condition::Equals(
-            parameter.value(),
-            Expr::lit(""),
-        )))
+        let empty = Condition::Equals(parameter.value(), Expr::lit(""));
+        Condition::Not(Box::new(empty))
     }
 }
 
-impl Serialize for Condition {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Condition::Equals(a, b) => single(serializer, "Fn::Equals", &(a, b)),
-            Condition::Not(condition) => single(serializer, "Fn::Not", &[condition]),
-        }
-    }
+/// `Fn::Not` takes its one condition in a list.
+fn in_a_list<T: Serialize, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    [value].serialize(serializer)
 }
 
 #[cfg(test)]

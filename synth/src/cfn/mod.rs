@@ -9,6 +9,6 @@ pub mod policy;
 pub mod resources;
 pub mod template;
 
-pub use intrinsic::{Arn, Condition, ConditionId, Expr, Id, ParameterId};
+pub use intrinsic::{Arn, Condition, ConditionId, Expr, HasArn, Id, NamedByRef, ParameterId};
 pub use policy::{ConditionOperator, PolicyDocument, Principal, Statement};
 pub use template::{Attributes, CheckovSkip, Output, Parameter, Resource, Scalar, Template};

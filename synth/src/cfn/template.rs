@@ -2,8 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use super::intrinsic::{Condition, ConditionId, Expr, Id, ParameterId};
 use super::resources::Properties;
@@ -66,9 +65,11 @@ impl Template {
         properties: R,
         attributes: Attributes,
     ) -> Id<R> {
+        let properties = properties.into();
         let resource = Resource {
-            properties: properties.into(),
+            kind: properties.type_name(),
             attributes,
+            properties,
         };
         insert_new(&mut self.resources, "resource", logical_id, resource);
         Id::new(logical_id)
@@ -95,7 +96,7 @@ fn insert_new<V>(section: &mut BTreeMap<String, V>, what: &str, name: &str, valu
 }
 
 /// A template parameter.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Parameter {
     #[serde(rename = "Type")]
@@ -121,12 +122,7 @@ impl Parameter {
         Parameter {
             kind: ParameterType::String,
             description: description.into(),
-            default: None,
-            allowed_values: Vec::new(),
-            allowed_pattern: None,
-            constraint_description: None,
-            min_value: None,
-            max_value: None,
+            ..Default::default()
         }
     }
 
@@ -170,8 +166,9 @@ impl Parameter {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 enum ParameterType {
+    #[default]
     String,
     Number,
 }
@@ -204,38 +201,30 @@ pub struct Output {
     value: Expr,
 }
 
-/// A resource: its typed properties and its resource attributes.
-#[derive(Debug)]
+/// A resource: its type, its resource attributes and its typed properties, in the order
+/// the CloudFormation documentation shows resources.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Resource {
-    properties: Properties,
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    #[serde(flatten)]
     attributes: Attributes,
-}
-
-// Written by hand so that `Type` comes first and `Properties` last, with the resource
-// attributes in between, the way the CloudFormation documentation shows resources.
-impl Serialize for Resource {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let attributes = &self.attributes;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("Type", self.properties.type_name())?;
-        if attributes.retained {
-            map.serialize_entry("DeletionPolicy", "Retain")?;
-            map.serialize_entry("UpdateReplacePolicy", "Retain")?;
-        }
-        if let Some(metadata) = &attributes.metadata {
-            map.serialize_entry("Metadata", metadata)?;
-        }
-        map.serialize_entry("Properties", &self.properties)?;
-        map.end()
-    }
+    properties: Properties,
 }
 
 /// Resource attributes: how CloudFormation treats the resource, beside its properties.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Attributes {
-    /// Whether the resource outlives the stack (see [`Attributes::retained`]). Deletion
-    /// is CloudFormation's default, so a resource that is not retained needs no policy.
-    retained: bool,
+    /// `Retain` when the resource outlives the stack (see [`Attributes::retained`]).
+    /// Deletion is CloudFormation's default, so a resource that is not retained needs no
+    /// policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_policy: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_replace_policy: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<Metadata>,
 }
 
@@ -244,16 +233,17 @@ impl Attributes {
     /// and when an update would replace it.
     pub fn retained() -> Self {
         Attributes {
-            retained: true,
+            deletion_policy: Some("Retain"),
+            update_replace_policy: Some("Retain"),
             ..Attributes::default()
         }
     }
 
     /// Records checkov checks this resource deliberately does not meet, with the reason.
-    pub fn checkov_skips(mut self, skips: &[CheckovSkip]) -> Self {
+    pub fn checkov_skips(mut self, skips: impl IntoIterator<Item = CheckovSkip>) -> Self {
         self.metadata = Some(Metadata {
             checkov: Checkov {
-                skip: skips.to_vec(),
+                skip: skips.into_iter().collect(),
             },
         });
         self

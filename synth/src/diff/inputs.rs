@@ -55,10 +55,8 @@ pub fn base(
     };
     let commit = commit.trim().to_owned();
     let short: String = commit.chars().take(12).collect();
-    let label = format!(
-        "{} at {short}",
-        base_ref.unwrap_or("the merge base with main")
-    );
+    let reference = base_ref.unwrap_or("the merge base with main");
+    let label = format!("{reference} at {short}");
     let at = format!("{commit}:{template}");
     // A template the base did not have yet: everything in it is added.
     if git(repository, &["cat-file", "-e", &at]).is_err() {

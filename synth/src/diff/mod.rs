@@ -15,9 +15,10 @@ pub mod inputs;
 mod paths;
 pub mod report;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::render::Which;
@@ -44,7 +45,7 @@ const DOCUMENTED_REPLACEMENTS: [(&str, &str); 2] = [
 ];
 
 /// The create-only properties of each resource type our templates use.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct CreateOnly {
     types: BTreeMap<String, Vec<String>>,
 }
@@ -54,16 +55,13 @@ impl CreateOnly {
     /// schemas; `make test` checks it is fresh), plus [`DOCUMENTED_REPLACEMENTS`].
     pub fn committed() -> CreateOnly {
         let text = include_str!("../../data/create-only-properties.json");
-        let document: Value = serde_json::from_str(text).expect("the committed table is JSON");
-        let mut types: BTreeMap<String, Vec<String>> =
-            serde_json::from_value(document["types"].clone()).expect("types: names to lists");
+        let mut create_only: CreateOnly =
+            serde_json::from_str(text).expect("the committed table is JSON: types, names to lists");
         for (kind, property) in DOCUMENTED_REPLACEMENTS {
-            types
-                .entry(kind.to_owned())
-                .or_default()
-                .push(property.to_owned());
+            let properties = create_only.types.entry(kind.to_owned()).or_default();
+            properties.push(property.to_owned());
         }
-        CreateOnly { types }
+        create_only
     }
 
     pub fn knows(&self, kind: &str) -> bool {
@@ -135,17 +133,11 @@ pub struct Change {
 
 impl Change {
     pub fn findings(&self) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        if !self.replaced_by.is_empty() {
-            findings.push(Finding::Replace);
-        }
-        if self.action == Action::Remove {
-            findings.push(Finding::Remove);
-        }
-        if self.access.widens() {
-            findings.push(Finding::Widen);
-        }
-        findings
+        let replaced = !self.replaced_by.is_empty();
+        let removed = self.action == Action::Remove;
+        let found = [replaced, removed, self.access.widens()];
+        let found = Finding::ALL.into_iter().zip(found).filter(|(_, on)| *on);
+        found.map(|(finding, _)| finding).collect()
     }
 }
 
@@ -155,9 +147,7 @@ pub fn diff(before: &Value, after: &Value, create_only: &CreateOnly) -> Vec<Chan
     let empty = serde_json::Map::new();
     let resources = |template: &Value| template["Resources"].as_object().unwrap_or(&empty).clone();
     let (old, new) = (resources(before), resources(after));
-    let mut ids: Vec<&String> = old.keys().chain(new.keys()).collect();
-    ids.sort();
-    ids.dedup();
+    let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     ids.into_iter()
         .filter_map(|id| change(id, old.get(id), new.get(id), create_only))
         .collect()
@@ -191,9 +181,7 @@ fn change(
                 .unwrap_or_default()
         };
         let (old, new) = (properties(before), properties(after));
-        let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
-        names.sort();
-        names.dedup();
+        let names: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
         for name in names {
             if old.get(name) != new.get(name) && create_only.replaces(&kind, name) {
                 replaced_by.push(name.clone());
@@ -244,11 +232,9 @@ pub fn compare(
     let base = inputs::base(&repository, which.file(), base, base_ref)?;
     let head: Value = serde_json::from_str(&which.render()).expect("synth renders JSON");
     let changes = diff(&base.template, &head, &CreateOnly::committed());
-    let acknowledged = Acknowledgements::added(
-        &base.acknowledgements,
-        &inputs::head_acknowledgements(&repository),
-    )
-    .map_err(SynthError::Acknowledgements)?;
+    let head_acknowledgements = inputs::head_acknowledgements(&repository);
+    let acknowledged = Acknowledgements::added(&base.acknowledgements, &head_acknowledgements);
+    let acknowledged = acknowledged.map_err(SynthError::Acknowledgements)?;
     let (report, blocking) = report::render(&changes, fail_on, &acknowledged);
     println!("{} against {}:", which.file(), base.label);
     print!("{report}");

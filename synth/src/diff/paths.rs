@@ -1,5 +1,7 @@
 //! Where two JSON documents differ, as property paths (`Properties.KeySchema[0].KeyType`).
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 /// The paths under `prefix` at which `before` and `after` differ: the deepest object key
@@ -16,11 +18,12 @@ fn walk(path: &str, before: &Value, after: &Value, paths: &mut Vec<String>) {
     }
     match (before, after) {
         (Value::Object(old), Value::Object(new)) => {
-            let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
-            keys.sort();
-            keys.dedup();
+            let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
             for key in keys {
-                let child = join(path, key);
+                let child = match path {
+                    "" => key.clone(),
+                    _ => format!("{path}.{key}"),
+                };
                 match (old.get(key), new.get(key)) {
                     (Some(a), Some(b)) => walk(&child, a, b, paths),
                     _ => paths.push(child),
@@ -33,14 +36,6 @@ fn walk(path: &str, before: &Value, after: &Value, paths: &mut Vec<String>) {
             }
         }
         _ => paths.push(path.to_owned()),
-    }
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
     }
 }
 

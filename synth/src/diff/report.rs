@@ -26,22 +26,19 @@ pub fn render(
 fn describe(out: &mut String, change: &Change) {
     let _ = writeln!(out, "{}", header(change));
     for path in &change.paths {
+        let property = super::paths::property(path);
         let replaces = change
             .replaced_by
             .iter()
-            .any(|property| super::paths::property(path) == Some(property.as_str()));
-        let note = if replaces {
-            "  (replaces the resource)"
-        } else {
-            ""
-        };
+            .any(|p| property == Some(p.as_str()));
+        let note = replaces.then_some("  (replaces the resource)");
+        let note = note.unwrap_or_default();
         let _ = writeln!(out, "    {path}{note}");
     }
-    for grant in &change.access.added {
-        let _ = writeln!(out, "    access + {grant}");
-    }
-    for grant in &change.access.dropped {
-        let _ = writeln!(out, "    access - {grant}");
+    for (sign, grants) in [('+', &change.access.added), ('-', &change.access.dropped)] {
+        for grant in grants {
+            let _ = writeln!(out, "    access {sign} {grant}");
+        }
     }
     if let Some(consequence) = consequence(change) {
         let _ = writeln!(out, "    data: {consequence}");
@@ -82,12 +79,8 @@ fn verdicts(
         }
         match acknowledged.find(&change.logical_id, finding) {
             Some(ack) => {
-                let _ = writeln!(
-                    out,
-                    "    acknowledged ({}): {}",
-                    finding.as_str(),
-                    ack.reason
-                );
+                let reason = &ack.reason;
+                let _ = writeln!(out, "    acknowledged ({}): {reason}", finding.as_str());
             }
             None => blocking.push(blocked(change, finding)),
         }

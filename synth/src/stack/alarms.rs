@@ -2,8 +2,10 @@
 //! for an operator, and the reconciler's.
 
 use crate::cfn::resources::cloudwatch::{Alarm, Dimension};
-use crate::cfn::{Expr, Template};
-use crate::config::{AlarmConfig, Config};
+use crate::cfn::resources::lambda::Function;
+use crate::cfn::resources::sqs::Queue;
+use crate::cfn::{Expr, Id, Template};
+use crate::config::Config;
 
 use super::callback::Callback;
 use super::parameters::Parameters;
@@ -28,62 +30,46 @@ pub(super) fn add(
         Expr::List(vec![parameters.alarm_topic_arn.value()]),
         Expr::no_value(),
     );
-    let function_alarms = config
-        .function_alarms
-        .iter()
-        .map(|alarm_config| (alarm_config, FUNCTION_NAME, callback.function.name()));
-    let queue_alarms = [
+    let function = |id: &Id<Function>| (FUNCTION_NAME, id.name());
+    let queue = |id: &Id<Queue>| (QUEUE_NAME, id.name());
+    let function_alarms = config.function_alarms.iter();
+    let function_alarms = function_alarms.map(|alarm| (alarm, function(&callback.function)));
+    let others = [
+        (&config.failure_queue.alarm, queue(&callback.failure_queue)),
         (
-            &config.queue_alarms.failure_queue,
-            QUEUE_NAME,
-            callback.failure_queue.name(),
+            &config.dead_letter_queue.alarm,
+            queue(&completion.dead_letter_queue),
         ),
-        (
-            &config.queue_alarms.dead_letter_queue,
-            QUEUE_NAME,
-            completion.dead_letter_queue.name(),
-        ),
-    ];
-    // The reconciler's: a run settled something (the event path lost an event), a run failed.
-    let reconciler_alarms = [
+        // The reconciler's: a run settled something (the event path lost an event), a run
+        // failed.
         (
             &config.reconciler.settled_alarm,
-            FUNCTION_NAME,
-            reconciler.function.name(),
+            function(&reconciler.function),
         ),
         (
             &config.reconciler.errors_alarm,
-            FUNCTION_NAME,
-            reconciler.function.name(),
+            function(&reconciler.function),
         ),
     ];
-    let all = function_alarms.chain(queue_alarms).chain(reconciler_alarms);
-    for (alarm_config, dimension_name, value) in all {
-        let dimension = Dimension {
-            name: dimension_name.to_owned(),
-            value,
+    for (alarm, (dimension, value)) in function_alarms.chain(others) {
+        let properties = Alarm {
+            alarm_name: alarm.name.to_owned(),
+            alarm_description: alarm.description.clone(),
+            namespace: alarm.namespace.to_owned(),
+            metric_name: alarm.metric.to_owned(),
+            dimensions: vec![Dimension {
+                name: dimension.to_owned(),
+                value,
+            }],
+            statistic: alarm.statistic,
+            period: alarm.period_seconds,
+            evaluation_periods: alarm.evaluation_periods,
+            threshold: alarm.threshold,
+            comparison_operator: alarm.comparison,
+            treat_missing_data: alarm.treat_missing_data,
+            alarm_actions: Some(actions.clone()),
+            ok_actions: Some(actions.clone()),
         };
-        template.add(
-            alarm_config.logical_id,
-            alarm(alarm_config, dimension, &actions),
-        );
-    }
-}
-
-fn alarm(config: &AlarmConfig, dimension: Dimension, actions: &Expr) -> Alarm {
-    Alarm {
-        alarm_name: config.name.to_owned(),
-        alarm_description: config.description.clone(),
-        namespace: config.namespace.to_owned(),
-        metric_name: config.metric.to_owned(),
-        dimensions: vec![dimension],
-        statistic: config.statistic,
-        period: config.period_seconds,
-        evaluation_periods: config.evaluation_periods,
-        threshold: config.threshold,
-        comparison_operator: config.comparison,
-        treat_missing_data: config.treat_missing_data,
-        alarm_actions: Some(actions.clone()),
-        ok_actions: Some(actions.clone()),
+        template.add(alarm.logical_id, properties);
     }
 }

@@ -2,7 +2,6 @@
 //! and the queue that catches the events it failed on.
 
 use contract::outputs;
-use std::collections::BTreeMap;
 
 use contract::{env, metrics, resources, table};
 
@@ -11,7 +10,7 @@ use crate::cfn::resources::iam::Role;
 use crate::cfn::resources::lambda::{DestinationConfig, EventInvokeConfig, Function, OnFailure};
 use crate::cfn::resources::logs::LogGroup;
 use crate::cfn::resources::sqs::Queue;
-use crate::cfn::{Attributes, CheckovSkip, ConditionOperator, Expr, Id, Statement, Template};
+use crate::cfn::{ConditionOperator, Expr, Id, Statement, Template};
 use crate::config::Config;
 
 use super::lambda::{self, FunctionSpec};
@@ -48,14 +47,15 @@ pub(super) fn add(
         "CallbackRole",
         role(config, table, &log_group, &failure_queue),
     );
+    let spec = spec(config, parameters, table);
     let function = template.add_with(
         outputs::FUNCTION_NAME.logical_id,
-        function(config, parameters, table, &role, &log_group),
+        lambda::function(config, parameters, spec, &role, &log_group),
         // No explicit DependsOn on the log group: the `Ref` in LoggingConfig already makes
         // CloudFormation create the group first (cfn-lint flags a DependsOn as redundant,
         // W3005). Were the function created first, Lambda would create the group itself
         // with no retention, and creating it in the stack would then fail.
-        Attributes::default().checkov_skips(FUNCTION_CHECKOV_SKIPS),
+        lambda::checkov_skips(CHECKOV_REASONS),
     );
     template.add(
         "CallbackEventInvokeConfig",
@@ -79,47 +79,28 @@ pub(super) fn add(
     }
 }
 
-fn function(
-    config: &Config,
-    parameters: &Parameters,
-    table: &Id<Table>,
-    role: &Id<Role>,
-    log_group: &Id<LogGroup>,
-) -> Function {
-    // What the function reads at start-up; `contract::env` names each variable.
-    let variables = BTreeMap::from([
-        (env::TABLE_NAME.name.to_owned(), table.name()),
-        (
-            env::TASK_ARN_INDEX.name.to_owned(),
-            Expr::lit(config.table.task_arn_index.index.name),
+/// The function's own settings.
+fn spec(config: &Config, parameters: &Parameters, table: &Id<Table>) -> FunctionSpec {
+    FunctionSpec {
+        name: resources::FUNCTION,
+        description: format!(
+            "Settles the dispatch in {} when its ECS task stops (rule {}).",
+            table::NAME,
+            resources::RULE
         ),
-        (
-            env::WORKER_CONTAINER.name.to_owned(),
-            parameters.worker_container.value(),
-        ),
-        (
-            env::METRICS_SINK.name.to_owned(),
-            Expr::lit(env::metrics_sink::EMF),
-        ),
-    ]);
-    lambda::function(
-        config,
-        parameters,
-        FunctionSpec {
-            name: resources::FUNCTION,
-            description: format!(
-                "Settles the dispatch in {} when its ECS task stops (rule {}).",
-                table::NAME,
-                resources::RULE
+        memory_mb: config.function.memory_mb,
+        timeout_seconds: config.function.timeout_seconds,
+        code_key: parameters.code_key.clone(),
+        variables: vec![
+            (env::TABLE_NAME, table.name()),
+            (
+                env::TASK_ARN_INDEX,
+                Expr::lit(config.table.task_arn_index.index.name),
             ),
-            memory_mb: config.function.memory_mb,
-            timeout_seconds: config.function.timeout_seconds,
-            code_key: parameters.code_key.clone(),
-            variables,
-        },
-        role,
-        log_group,
-    )
+            (env::WORKER_CONTAINER, parameters.worker_container.value()),
+            (env::METRICS_SINK, Expr::lit(env::metrics_sink::EMF)),
+        ],
+    }
 }
 
 /// The function's execution role: exactly the calls the function makes, on exactly the
@@ -141,9 +122,7 @@ fn role(
         Statement::allow(
             "FindDispatchByTaskArn",
             &["dynamodb:Query"],
-            vec![table
-                .index_arn(config.table.task_arn_index.index.name)
-                .expr()],
+            vec![table.index_arn(config.table.task_arn_index.index.name)],
         ),
         lambda::write_logs(log_group),
         // PutMetricData has no resource-level permissions, so the resource must be `*`;
@@ -168,27 +147,16 @@ fn role(
     lambda::execution_role(resources::FUNCTION, statements)
 }
 
-/// Checks on the function that the stack deliberately does not meet.
-const FUNCTION_CHECKOV_SKIPS: &[CheckovSkip] = &[
-    CheckovSkip {
-        id: "CKV_AWS_116",
-        comment: "Failed asynchronous events go to an on-failure destination (the \
-                  CallbackFailureQueue), which supersedes a dead-letter queue and keeps the \
-                  error context.",
-    },
-    CheckovSkip {
-        id: "CKV_AWS_115",
-        comment: "No reserved concurrency: new accounts have a concurrency limit of 10, which \
-                  leaves nothing to reserve, and the throttles alarm watches for exhaustion.",
-    },
-    CheckovSkip {
-        id: "CKV_AWS_117",
-        comment: "Not in a VPC: the function only calls DynamoDB, CloudWatch and SQS public \
-                  endpoints over TLS, and a VPC would need NAT or endpoints for no gain.",
-    },
-    CheckovSkip {
-        id: "CKV_AWS_173",
-        comment: "Environment variables hold resource names only, no secrets; Lambda encrypts \
-                  them with its service key.",
-    },
+/// Why the function does without what checkov asks of a function, in the order of
+/// [`lambda::checkov_skips`].
+const CHECKOV_REASONS: [&str; 4] = [
+    "Failed asynchronous events go to an on-failure destination (the \
+     CallbackFailureQueue), which supersedes a dead-letter queue and keeps the \
+     error context.",
+    "No reserved concurrency: new accounts have a concurrency limit of 10, which \
+     leaves nothing to reserve, and the throttles alarm watches for exhaustion.",
+    "Not in a VPC: the function only calls DynamoDB, CloudWatch and SQS public \
+     endpoints over TLS, and a VPC would need NAT or endpoints for no gain.",
+    "Environment variables hold resource names only, no secrets; Lambda encrypts \
+     them with its service key.",
 ];

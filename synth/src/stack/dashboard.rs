@@ -4,14 +4,11 @@
 //! See the CloudWatch "Dashboard Body Structure and Syntax" reference. Every widget
 //! names its metrics in full (no `"."` shorthand) so each line reads on its own.
 
-use contract::metrics::SkipReason;
+use contract::metrics::{reconciler, SkipReason};
 use contract::{metrics, resources, table};
-use serde::ser::SerializeSeq;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
-use crate::cfn::resources::cloudwatch::{
-    whole_numbers_as_integers, Dashboard, Percentile, Statistic,
-};
+use crate::cfn::resources::cloudwatch::{Dashboard, Percentile};
 use crate::cfn::{Expr, Id, Template};
 use crate::config::Config;
 
@@ -51,7 +48,7 @@ struct Widget {
 
 #[derive(Debug, Serialize)]
 struct MetricWidget {
-    title: String,
+    title: &'static str,
     region: &'static str,
     view: &'static str,
     stacked: bool,
@@ -62,32 +59,15 @@ struct MetricWidget {
 }
 
 /// One graphed metric: `[namespace, name, dimension, value, ..., {options}]`.
-#[derive(Debug)]
-struct MetricLine {
-    namespace: &'static str,
-    metric: &'static str,
-    dimensions: Vec<(&'static str, &'static str)>,
-    options: LineOptions,
-}
+type MetricLine = Vec<LineItem>;
 
-#[derive(Debug, Serialize)]
-struct LineOptions {
-    stat: String,
-    label: String,
-}
-
-impl Serialize for MetricLine {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(None)?;
-        seq.serialize_element(self.namespace)?;
-        seq.serialize_element(self.metric)?;
-        for (name, value) in &self.dimensions {
-            seq.serialize_element(name)?;
-            seq.serialize_element(value)?;
-        }
-        seq.serialize_element(&self.options)?;
-        seq.end()
-    }
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+enum LineItem {
+    /// The namespace, the metric's name, or a dimension's name or value.
+    Name(&'static str),
+    /// The line's options, last.
+    Options { stat: String, label: String },
 }
 
 #[derive(Debug, Serialize)]
@@ -98,15 +78,7 @@ struct Annotations {
 #[derive(Debug, Serialize)]
 struct HorizontalAnnotation {
     label: String,
-    #[serde(serialize_with = "whole_numbers_as_integers")]
-    value: f64,
-}
-
-/// A widget's title, lines and optional threshold line, before layout.
-struct Graph {
-    title: &'static str,
-    lines: Vec<MetricLine>,
-    annotations: Option<Annotations>,
+    value: u32,
 }
 
 /// A metric line with a statistic given by name (`Sum`, `p95`, ...).
@@ -117,21 +89,49 @@ fn line(
     stat: String,
     label: impl Into<String>,
 ) -> MetricLine {
-    MetricLine {
-        namespace,
-        metric,
-        dimensions: dimensions.to_vec(),
-        options: LineOptions {
-            stat,
-            label: label.into(),
-        },
-    }
+    let dimensions = dimensions.iter().flat_map(|&(name, value)| [name, value]);
+    let names = [namespace, metric].into_iter().chain(dimensions);
+    let options = LineItem::Options {
+        stat,
+        label: label.into(),
+    };
+    names.map(LineItem::Name).chain([options]).collect()
 }
 
-fn graph(title: &'static str, lines: Vec<MetricLine>) -> Graph {
-    Graph {
+/// One line for each of `metrics`, labelled with its name.
+fn lines(
+    namespace: &'static str,
+    metrics: &[&'static str],
+    dimensions: &[(&'static str, &'static str)],
+    stat: &str,
+) -> Vec<MetricLine> {
+    let line = |metric| line(namespace, metric, dimensions, stat.to_owned(), metric);
+    metrics.iter().copied().map(line).collect()
+}
+
+/// The median, p95 and p99 of a metric, as three lines.
+fn percentiles(
+    namespace: &'static str,
+    metric: &'static str,
+    dimensions: &[(&'static str, &'static str)],
+) -> Vec<MetricLine> {
+    let percentile = |p| {
+        let stat = Percentile(p).label();
+        let label = format!("{metric} {stat}");
+        line(namespace, metric, dimensions, stat, label)
+    };
+    [50, 95, 99].map(percentile).into()
+}
+
+/// A graph of `lines`, with no threshold drawn.
+fn graph(title: &'static str, lines: impl Into<Vec<MetricLine>>) -> MetricWidget {
+    MetricWidget {
         title,
-        lines,
+        region: REGION,
+        view: "timeSeries",
+        stacked: false,
+        period: PERIOD_SECONDS,
+        metrics: lines.into(),
         annotations: None,
     }
 }
@@ -148,88 +148,67 @@ const RECONCILER_FUNCTION: [(&str, &str); 1] = [("FunctionName", resources::RECO
 const TABLE: [(&str, &str); 1] = [("TableName", table::NAME)];
 const LAMBDA: &str = "AWS/Lambda";
 const DYNAMODB: &str = "AWS/DynamoDB";
+const INVOCATIONS_AND_ERRORS: [&str; 2] = ["Invocations", "Errors"];
 
-fn sum() -> String {
-    Statistic::Sum.as_str().to_owned()
-}
-
-fn maximum() -> String {
-    Statistic::Maximum.as_str().to_owned()
-}
-
-/// The median, p95 and p99 of a metric, as three lines.
-fn percentiles(
-    namespace: &'static str,
-    metric: &'static str,
-    dimensions: &[(&'static str, &'static str)],
-) -> Vec<MetricLine> {
-    [50, 95, 99]
-        .map(|p| {
-            let stat = Percentile(p).label();
-            let label = format!("{metric} {stat}");
-            line(namespace, metric, dimensions, stat, label)
-        })
-        .into_iter()
-        .collect()
-}
-
-/// The dashboard: the function, its custom metrics, the table and the queues, laid out
-/// two graphs to a row in this order.
+/// The dashboard: the function, its custom metrics, the reconciler, the table and the
+/// queues, laid out two graphs to a row in this order.
 fn body(config: &Config) -> Body {
     let graphs = [
-        invocations_and_errors(),
+        graph(
+            "Invocations and errors",
+            lines(LAMBDA, &INVOCATIONS_AND_ERRORS, &FUNCTION, "Sum"),
+        ),
         duration(config),
-        concurrency_and_throttles(),
-        dispatch_updates(),
+        graph(
+            "Concurrency and throttles",
+            [
+                lines(LAMBDA, &["ConcurrentExecutions"], &FUNCTION, "Maximum"),
+                lines(LAMBDA, &["Throttles"], &FUNCTION, "Sum"),
+            ]
+            .concat(),
+        ),
+        graph(
+            "Dispatch updates",
+            lines(metrics::NAMESPACE, &metrics::UPDATE_COUNTS, &CUSTOM, "Sum"),
+        ),
         skipped_updates(),
-        reconciler_runs(),
-        reconciler_invocations_and_errors(),
-        callback_latency(),
-        write_throttles(),
+        graph(
+            "Reconciler runs",
+            lines(metrics::NAMESPACE, &reconciler::COUNTS, &RECONCILER, "Sum"),
+        ),
+        graph(
+            "Reconciler invocations and errors",
+            lines(LAMBDA, &INVOCATIONS_AND_ERRORS, &RECONCILER_FUNCTION, "Sum"),
+        ),
+        graph(
+            "Callback latency, task stop to update (ms)",
+            percentiles(metrics::NAMESPACE, metrics::CALLBACK_LATENCY_MS, &CUSTOM),
+        ),
+        graph(
+            "DynamoDB write throttles",
+            lines(DYNAMODB, &["WriteThrottledRequests"], &TABLE, "Sum"),
+        ),
         update_item_latency(),
         events_waiting(config),
     ];
-    let widgets = graphs.into_iter().zip(0u32..).map(widget).collect();
-    Body { widgets }
-}
-
-/// The `index`th graph in its place on the grid.
-fn widget((graph, index): (Graph, u32)) -> Widget {
-    Widget {
+    // The `index`th graph in its place on the grid.
+    let widget = |(properties, index): (MetricWidget, u32)| Widget {
         kind: "metric",
         x: (index % 2) * WIDGET_WIDTH,
         y: (index / 2) * WIDGET_HEIGHT,
         width: WIDGET_WIDTH,
         height: WIDGET_HEIGHT,
-        properties: MetricWidget {
-            title: graph.title.to_owned(),
-            region: REGION,
-            view: "timeSeries",
-            stacked: false,
-            period: PERIOD_SECONDS,
-            metrics: graph.lines,
-            annotations: graph.annotations,
-        },
-    }
-}
-
-fn invocations_and_errors() -> Graph {
-    graph(
-        "Invocations and errors",
-        vec![
-            line(LAMBDA, "Invocations", &FUNCTION, sum(), "Invocations"),
-            line(LAMBDA, "Errors", &FUNCTION, sum(), "Errors"),
-        ],
-    )
+        properties,
+    };
+    let widgets = graphs.into_iter().zip(0u32..).map(widget).collect();
+    Body { widgets }
 }
 
 /// The function's duration, with the duration alarm's threshold drawn across it.
-fn duration(config: &Config) -> Graph {
-    let duration_alarm = config
-        .function_alarms
-        .iter()
-        .find(|alarm| alarm.metric == "Duration");
-    Graph {
+fn duration(config: &Config) -> MetricWidget {
+    let mut alarms = config.function_alarms.iter();
+    let duration_alarm = alarms.find(|alarm| alarm.metric == "Duration");
+    MetricWidget {
         annotations: duration_alarm.map(|alarm| Annotations {
             horizontal: vec![HorizontalAnnotation {
                 label: format!("{} alarm", alarm.name),
@@ -240,135 +219,55 @@ fn duration(config: &Config) -> Graph {
     }
 }
 
-fn concurrency_and_throttles() -> Graph {
-    graph(
-        "Concurrency and throttles",
-        vec![
-            line(
-                LAMBDA,
-                "ConcurrentExecutions",
-                &FUNCTION,
-                maximum(),
-                "ConcurrentExecutions",
-            ),
-            line(LAMBDA, "Throttles", &FUNCTION, sum(), "Throttles"),
-        ],
-    )
-}
-
-fn dispatch_updates() -> Graph {
-    graph(
-        "Dispatch updates",
-        metrics::UPDATE_COUNTS
-            .map(|metric| line(metrics::NAMESPACE, metric, &CUSTOM, sum(), metric))
-            .into_iter()
-            .collect(),
-    )
-}
-
 /// "No dispatch ID" apart from duplicates: a task that stopped before its record named it
 /// (the launch race) shows here, and nowhere else.
-fn skipped_updates() -> Graph {
-    graph(
-        "Skipped updates, by reason",
-        SkipReason::ALL
-            .map(|reason| {
-                let dimensions = [CUSTOM[0], (metrics::SKIP_REASON_DIMENSION, reason.as_str())];
-                let skipped = metrics::UPDATES_SKIPPED;
-                line(
-                    metrics::NAMESPACE,
-                    skipped,
-                    &dimensions,
-                    sum(),
-                    reason.as_str(),
-                )
-            })
-            .into_iter()
-            .collect(),
-    )
+fn skipped_updates() -> MetricWidget {
+    let skipped = |reason: SkipReason| {
+        let dimensions = [CUSTOM[0], (metrics::SKIP_REASON_DIMENSION, reason.as_str())];
+        let metric = metrics::UPDATES_SKIPPED;
+        line(
+            metrics::NAMESPACE,
+            metric,
+            &dimensions,
+            "Sum".to_owned(),
+            reason.as_str(),
+        )
+    };
+    graph("Skipped updates, by reason", SkipReason::ALL.map(skipped))
 }
 
-fn reconciler_runs() -> Graph {
-    graph(
-        "Reconciler runs",
-        metrics::reconciler::COUNTS
-            .map(|metric| line(metrics::NAMESPACE, metric, &RECONCILER, sum(), metric))
-            .into_iter()
-            .collect(),
-    )
-}
-
-fn reconciler_invocations_and_errors() -> Graph {
-    graph(
-        "Reconciler invocations and errors",
-        vec![
-            line(
-                LAMBDA,
-                "Invocations",
-                &RECONCILER_FUNCTION,
-                sum(),
-                "Invocations",
-            ),
-            line(LAMBDA, "Errors", &RECONCILER_FUNCTION, sum(), "Errors"),
-        ],
-    )
-}
-
-fn callback_latency() -> Graph {
-    graph(
-        "Callback latency, task stop to update (ms)",
-        percentiles(metrics::NAMESPACE, metrics::CALLBACK_LATENCY_MS, &CUSTOM),
-    )
-}
-
-fn write_throttles() -> Graph {
-    graph(
-        "DynamoDB write throttles",
-        vec![line(
+fn update_item_latency() -> MetricWidget {
+    let latency = |stat: &str| {
+        let dimensions = [TABLE[0], ("Operation", "UpdateItem")];
+        let label = format!("UpdateItem {stat}");
+        line(
             DYNAMODB,
-            "WriteThrottledRequests",
-            &TABLE,
-            sum(),
-            "WriteThrottledRequests",
-        )],
-    )
-}
-
-fn update_item_latency() -> Graph {
+            "SuccessfulRequestLatency",
+            &dimensions,
+            stat.to_owned(),
+            label,
+        )
+    };
     graph(
         "DynamoDB UpdateItem latency (ms)",
-        [Statistic::Average, Statistic::Maximum]
-            .map(|stat| {
-                line(
-                    DYNAMODB,
-                    "SuccessfulRequestLatency",
-                    &[TABLE[0], ("Operation", "UpdateItem")],
-                    stat.as_str().to_owned(),
-                    format!("UpdateItem {}", stat.as_str()),
-                )
-            })
-            .into_iter()
-            .collect(),
+        ["Average", "Maximum"].map(latency),
     )
 }
 
 /// The failure and dead-letter queues: every message there waits for an operator.
-fn events_waiting(config: &Config) -> Graph {
-    graph(
-        "Events waiting for an operator",
-        [config.failure_queue.name, config.dead_letter_queue.name]
-            .map(|queue| {
-                line(
-                    "AWS/SQS",
-                    "ApproximateNumberOfMessagesVisible",
-                    &[("QueueName", queue)],
-                    maximum(),
-                    queue,
-                )
-            })
-            .into_iter()
-            .collect(),
-    )
+fn events_waiting(config: &Config) -> MetricWidget {
+    let waiting = |queue| {
+        let metric = "ApproximateNumberOfMessagesVisible";
+        line(
+            "AWS/SQS",
+            metric,
+            &[("QueueName", queue)],
+            "Maximum".to_owned(),
+            queue,
+        )
+    };
+    let queues = [config.failure_queue.name, config.dead_letter_queue.name];
+    graph("Events waiting for an operator", queues.map(waiting))
 }
 
 /// The `DashboardBody` property: the body as compact JSON inside `Fn::Sub`, which fills

@@ -12,7 +12,7 @@ pub(super) fn add(template: &mut Template, logical_id: &str, config: &QueueConfi
             sqs_managed_sse_enabled: true,
             message_retention_period: config.retention_seconds,
         },
-        Attributes::default().checkov_skips(&[CheckovSkip {
+        Attributes::default().checkov_skips([CheckovSkip {
             id: "CKV_AWS_27",
             comment: "Encrypted with SQS managed keys (SqsManagedSseEnabled), which checkov \
                       does not recognise; a KMS key would need a customer managed key whose \

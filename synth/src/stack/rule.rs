@@ -36,15 +36,8 @@ pub(super) fn add(
         outputs::RULE_NAME.logical_id,
         rule(config, parameters, function, &dead_letter_queue),
     );
-    template.add(
-        "CompletionRulePermission",
-        Permission {
-            action: "lambda:InvokeFunction",
-            function_name: function.arn(),
-            principal: "events.amazonaws.com",
-            source_arn: rule.arn(),
-        },
-    );
+    let permission = Permission::for_rule(function, &rule);
+    template.add("CompletionRulePermission", permission);
     template.add(
         "CompletionDeadLetterQueuePolicy",
         QueuePolicy {
@@ -54,7 +47,7 @@ pub(super) fn add(
                 &["sqs:SendMessage"],
                 vec![dead_letter_queue.arn().expr()],
             )
-            .principal(Principal::service("events.amazonaws.com"))
+            .principal(Principal::Service("events.amazonaws.com"))
             .when(
                 ConditionOperator::ArnEquals,
                 "aws:SourceArn",

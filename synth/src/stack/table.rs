@@ -12,12 +12,16 @@ use crate::cfn::resources::dynamodb::{
 use crate::cfn::{Attributes, CheckovSkip, Id, Template};
 use crate::config::{Config, IndexConfig};
 
+/// The table holds the only state of the system: it survives the stack's deletion and
+/// any update that would replace it.
 pub(super) fn add(template: &mut Template, config: &Config) -> Id<Table> {
-    template.add_with(
-        outputs::TABLE_NAME.logical_id,
-        dispatch_table(config),
-        table_attributes(),
-    )
+    let attributes = Attributes::retained().checkov_skips([CheckovSkip {
+        id: "CKV_AWS_119",
+        comment: "Encrypted with the AWS managed key (SSEEnabled); dispatch records hold no \
+                  secrets, so a customer managed key adds cost and key administration only.",
+    }]);
+    let id = outputs::TABLE_NAME.logical_id;
+    template.add_with(id, dispatch_table(config), attributes)
 }
 
 /// The table's properties, as the template declares them. Test support creates the same
@@ -53,16 +57,6 @@ pub fn dispatch_table(config: &Config) -> Table {
         deletion_protection_enabled: true,
         sse_specification: SseSpecification { sse_enabled: true },
     }
-}
-
-/// The table holds the only state of the system: it survives the stack's deletion and
-/// any update that would replace it.
-fn table_attributes() -> Attributes {
-    Attributes::retained().checkov_skips(&[CheckovSkip {
-        id: "CKV_AWS_119",
-        comment: "Encrypted with the AWS managed key (SSEEnabled); dispatch records hold no \
-                  secrets, so a customer managed key adds cost and key administration only.",
-    }])
 }
 
 fn key(attribute: &str, key_type: KeyType) -> KeySchemaElement {

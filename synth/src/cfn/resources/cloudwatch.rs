@@ -2,7 +2,7 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::cfn::Expr;
+use crate::cfn::{Expr, NamedByRef};
 
 /// A metric alarm on one metric.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -19,8 +19,8 @@ pub struct Alarm {
     /// Seconds.
     pub period: u32,
     pub evaluation_periods: u32,
-    #[serde(serialize_with = "whole_numbers_as_integers")]
-    pub threshold: f64,
+    /// A whole number, as the runbook writes every threshold.
+    pub threshold: u32,
     pub comparison_operator: ComparisonOperator,
     pub treat_missing_data: TreatMissingData,
     /// A list of ARNs, or `Fn::If` choosing between one and `AWS::NoValue`.
@@ -28,19 +28,6 @@ pub struct Alarm {
     pub alarm_actions: Option<Expr>,
     #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
     pub ok_actions: Option<Expr>,
-}
-
-/// Writes `0` rather than `0.0`, so thresholds read as the runbook writes them.
-pub(crate) fn whole_numbers_as_integers<S: Serializer>(
-    value: &f64,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    // The cast is exact: the value is whole and far inside i64's range.
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        serializer.serialize_i64(*value as i64)
-    } else {
-        serializer.serialize_f64(*value)
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -59,23 +46,8 @@ pub enum AlarmStatistic {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Statistic {
-    Average,
     Maximum,
-    Minimum,
-    SampleCount,
     Sum,
-}
-
-impl Statistic {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Statistic::Average => "Average",
-            Statistic::Maximum => "Maximum",
-            Statistic::Minimum => "Minimum",
-            Statistic::SampleCount => "SampleCount",
-            Statistic::Sum => "Sum",
-        }
-    }
 }
 
 /// A percentile statistic, written `p95` and so on.
@@ -96,19 +68,13 @@ impl Serialize for Percentile {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum ComparisonOperator {
-    GreaterThanOrEqualToThreshold,
     GreaterThanThreshold,
-    LessThanThreshold,
-    LessThanOrEqualToThreshold,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum TreatMissingData {
-    Breaching,
     NotBreaching,
-    Ignore,
-    Missing,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -119,9 +85,4 @@ pub struct Dashboard {
     pub dashboard_body: Expr,
 }
 
-impl crate::cfn::Id<Dashboard> {
-    /// The dashboard name (what `Ref` returns for a dashboard).
-    pub fn name(&self) -> Expr {
-        self.reference()
-    }
-}
+impl NamedByRef for Dashboard {}

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::cfn::{Arn, Expr, Id};
+use crate::cfn::{Expr, HasArn, Id, NamedByRef};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -92,24 +92,13 @@ pub struct SseSpecification {
     pub sse_enabled: bool,
 }
 
-/// A global secondary index, for the ARNs of index-scoped IAM permissions.
-pub struct Index;
+impl NamedByRef for Table {}
+impl HasArn for Table {}
 
 impl Id<Table> {
-    pub fn arn(&self) -> Arn<Table> {
-        self.arn_attribute()
-    }
-
-    /// The table name (what `Ref` returns for a table).
-    pub fn name(&self) -> Expr {
-        self.reference()
-    }
-
-    /// The ARN of one of the table's indexes: `<table ARN>/index/<name>`.
-    pub fn index_arn(&self, index_name: &str) -> Arn<Index> {
-        Arn::new(Expr::sub(format!(
-            "${{{}.Arn}}/index/{index_name}",
-            self.logical_id()
-        )))
+    /// The ARN of one of the table's indexes, `<table ARN>/index/<name>`, for
+    /// index-scoped IAM permissions.
+    pub fn index_arn(&self, index_name: &str) -> Expr {
+        Expr::sub(format!("${{{}.Arn}}/index/{index_name}", self.logical_id()))
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::cfn::{Arn, Expr, Id};
+use crate::cfn::{Arn, Expr, HasArn, NamedByRef};
 
 use super::lambda::Function;
 use super::sqs::Queue;
@@ -69,13 +69,6 @@ pub struct DeadLetterConfig {
     pub arn: Arn<Queue>,
 }
 
-impl Id<Rule> {
-    pub fn arn(&self) -> Arn<Rule> {
-        self.arn_attribute()
-    }
-
-    /// The rule name (what `Ref` returns for a rule on the default event bus).
-    pub fn name(&self) -> Expr {
-        self.reference()
-    }
-}
+/// `Ref` returns a rule's name on the default event bus.
+impl NamedByRef for Rule {}
+impl HasArn for Rule {}

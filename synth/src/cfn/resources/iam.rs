@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::cfn::{Arn, Expr, Id, PolicyDocument};
+use crate::cfn::{Expr, HasArn, NamedByRef, PolicyDocument};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -20,13 +20,5 @@ pub struct InlinePolicy {
     pub policy_document: PolicyDocument,
 }
 
-impl Id<Role> {
-    pub fn arn(&self) -> Arn<Role> {
-        self.arn_attribute()
-    }
-
-    /// The role name (what `Ref` returns for a role).
-    pub fn name(&self) -> Expr {
-        self.reference()
-    }
-}
+impl NamedByRef for Role {}
+impl HasArn for Role {}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cfn::{Arn, Expr, Id};
+use crate::cfn::{Arn, Expr, HasArn, Id, NamedByRef};
 
 use super::events::Rule;
 use super::iam::Role;
@@ -24,9 +24,6 @@ pub struct Function {
     pub memory_size: u32,
     /// Seconds.
     pub timeout: u32,
-    /// Caps the concurrent executions (and reserves them); none means the account's pool.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reserved_concurrent_executions: Option<u32>,
     pub code: Code,
     pub role: Arn<Role>,
     pub environment: Environment,
@@ -123,13 +120,17 @@ pub struct Permission {
     pub source_arn: Arn<Rule>,
 }
 
-impl Id<Function> {
-    pub fn arn(&self) -> Arn<Function> {
-        self.arn_attribute()
-    }
-
-    /// The function name (what `Ref` returns for a function).
-    pub fn name(&self) -> Expr {
-        self.reference()
+impl Permission {
+    /// Lets EventBridge invoke `function` for `rule`.
+    pub fn for_rule(function: &Id<Function>, rule: &Id<Rule>) -> Self {
+        Permission {
+            action: "lambda:InvokeFunction",
+            function_name: function.arn(),
+            principal: "events.amazonaws.com",
+            source_arn: rule.arn(),
+        }
     }
 }
+
+impl NamedByRef for Function {}
+impl HasArn for Function {}

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::cfn::{Arn, Expr, Id};
+use crate::cfn::{Arn, Expr, Id, NamedByRef};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -12,15 +12,9 @@ pub struct LogGroup {
     pub retention_in_days: Expr,
 }
 
-/// The log streams of a log group, for stream-scoped IAM permissions.
-pub struct LogStreams;
+impl NamedByRef for LogGroup {}
 
 impl Id<LogGroup> {
-    /// The log group name (what `Ref` returns for a log group).
-    pub fn name(&self) -> Expr {
-        self.reference()
-    }
-
     /// The ARN of the log group itself, built from its name.
     ///
     /// Not `Fn::GetAtt Arn`: that attribute ends in `:*`, which would make
@@ -32,11 +26,12 @@ impl Id<LogGroup> {
         )))
     }
 
-    /// The ARN that matches every log stream of the log group.
-    pub fn log_streams_arn(&self) -> Arn<LogStreams> {
-        Arn::new(Expr::sub(format!(
+    /// The ARN that matches every log stream of the log group, for stream-scoped IAM
+    /// permissions.
+    pub fn log_streams_arn(&self) -> Expr {
+        Expr::sub(format!(
             "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{}}}:log-stream:*",
             self.logical_id()
-        )))
+        ))
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::cfn::{Arn, Expr, Id, PolicyDocument};
+use crate::cfn::{Expr, HasArn, Id, NamedByRef, PolicyDocument};
 
 /// A bucket whose name CloudFormation picks (bucket names are global, so a fixed one
 /// could collide with any account's), configured property by property.
@@ -56,17 +56,6 @@ pub struct PublicAccessBlockConfiguration {
     pub block_public_policy: bool,
     pub ignore_public_acls: bool,
     pub restrict_public_buckets: bool,
-}
-
-impl PublicAccessBlockConfiguration {
-    pub fn all_blocked() -> Self {
-        PublicAccessBlockConfiguration {
-            block_public_acls: true,
-            block_public_policy: true,
-            ignore_public_acls: true,
-            restrict_public_buckets: true,
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -126,16 +115,10 @@ pub struct BucketPolicy {
     pub policy_document: PolicyDocument,
 }
 
+impl NamedByRef for Bucket {}
+impl HasArn for Bucket {}
+
 impl Id<Bucket> {
-    pub fn arn(&self) -> Arn<Bucket> {
-        self.arn_attribute()
-    }
-
-    /// The bucket's name (what `Ref` returns for a bucket).
-    pub fn name(&self) -> Expr {
-        self.reference()
-    }
-
     /// Every object in the bucket, for policy statements.
     pub fn objects_arn(&self) -> Expr {
         Expr::sub(format!("${{{}.Arn}}/*", self.logical_id()))

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::cfn::{Arn, Expr, Id, PolicyDocument};
+use crate::cfn::{Expr, HasArn, Id, PolicyDocument};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -22,11 +22,9 @@ pub struct QueuePolicy {
     pub policy_document: PolicyDocument,
 }
 
-impl Id<Queue> {
-    pub fn arn(&self) -> Arn<Queue> {
-        self.arn_attribute()
-    }
+impl HasArn for Queue {}
 
+impl Id<Queue> {
     /// The queue URL (what `Ref` returns for a queue).
     pub fn url(&self) -> Expr {
         self.reference()

@@ -6,8 +6,9 @@ condition (seen in our 20-concurrent-deliveries test). Real DynamoDB never allow
 Serializing requests restores the guarantee our exactly-once logic relies on, while
 keeping moto's real API surface.
 
-ECS answers are made to match ECS's documented types where moto's differ (see
-`ecs_containers_as_documented`).
+ECS answers are made to match ECS's documented types where moto's differ, and
+`DescribeTasks` answers a task it does not know with the failure `MISSING`, as ECS does,
+where moto leaves it out (see `ecs_as_documented`).
 
 It also counts the requests it serves by AWS operation (the `X-Amz-Target` header, or
 the `Action` of a query API), so benchmarks can check how many calls an event costs:
@@ -18,6 +19,7 @@ Usage: python scripts/moto_server.py [-H HOST] [-p PORT]
 
 import argparse
 import collections
+import io
 import json
 import os
 import signal
@@ -34,9 +36,14 @@ from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
 
-def ecs_containers_as_documented(backend, environ, start_response):
+def ecs_as_documented(backend, environ, start_response):
     """moto writes a task's container `cpu` and `memory` as numbers; ECS documents them
-    as strings, and the Rust SDK refuses numbers there. Rewrites them, and nothing else."""
+    as strings, and the Rust SDK refuses numbers there. And moto's `DescribeTasks` leaves
+    out a task it does not know, where ECS lists it under `failures` with the reason
+    `MISSING`. Rewrites those, and nothing else."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    request = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(request)
     status_headers = []
     body = b"".join(backend(environ, lambda status, headers, *_: status_headers.append((status, headers))))
     status, headers = status_headers[0]
@@ -51,6 +58,12 @@ def ecs_containers_as_documented(backend, environ, start_response):
                 for field in ("cpu", "memory", "memoryReservation"):
                     if isinstance(container.get(field), int):
                         container[field] = str(container[field])
+        if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".DescribeTasks") and "tasks" in document:
+            asked = json.loads(request or b"{}").get("tasks", [])
+            answered = {task.get("taskArn") for task in tasks}
+            answered |= {failure.get("arn") for failure in document.get("failures", [])}
+            missing = [{"arn": arn, "reason": "MISSING"} for arn in asked if arn not in answered]
+            document["failures"] = document.get("failures", []) + missing
         body = json.dumps(document).encode()
     headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
     start_response(status, headers + [("Content-Length", str(len(body)))])
@@ -81,7 +94,7 @@ def main() -> None:
             counts[target or environ.get("PATH_INFO", "")] += 1
             # Materialize the body inside the lock so the whole request is one step.
             if service.startswith("AmazonEC2ContainerService"):
-                return ecs_containers_as_documented(backend, environ, start_response)
+                return ecs_as_documented(backend, environ, start_response)
             return list(backend(environ, start_response))
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

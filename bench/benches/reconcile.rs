@@ -14,6 +14,7 @@ use dispatch_aws::sdk::Caller;
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
+use contract::env::reconciler as vars;
 use dispatch_aws::status_index::{StatusIndex, PAGE_SIZE};
 use dispatch_aws::table::DynamoStore;
 use reconcile::config::Settings;
@@ -49,8 +50,11 @@ fn main() {
         table.put_running_dispatches(&records).await;
 
         let max_records = count.to_string();
-        let settings = Settings::from_lookup(|name| {
-            (name == contract::env::reconciler::MAX_RECORDS.name).then(|| max_records.clone())
+        let watched = "arn:aws:ecs:us-east-1:123456789012:cluster/outpost-dev".to_owned();
+        let settings = Settings::from_lookup(|name| match name {
+            _ if name == vars::MAX_RECORDS.name => Some(max_records.clone()),
+            _ if name == vars::WATCHED_CLUSTER.name => Some(watched.clone()),
+            _ => None,
         })
         .unwrap();
         let deps = Deps {

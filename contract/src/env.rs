@@ -61,6 +61,12 @@ pub mod reconciler {
         name: "RECONCILE_STATUSES",
         default: crate::status::RUNNING,
     };
+    /// Minutes between two runs (the schedule's period): the settings are checked against
+    /// it.
+    pub const EVERY_MINUTES: Var = Var {
+        name: "RECONCILE_EVERY_MINUTES",
+        default: "5",
+    };
     /// How old a dispatch must be before it is examined, in minutes: younger ones may
     /// still get their event.
     pub const GRACE_MINUTES: Var = Var {
@@ -79,7 +85,17 @@ pub mod reconciler {
         default: "1000",
     };
 
-    pub const ALL: [Var; 5] = [
+    /// The clusters whose tasks it reads, as one cluster ARN: `...:cluster/NAME`, or
+    /// `...:cluster/*` for every cluster of the stack's account and region. The stack sets
+    /// it from `ClusterArn`. No default: a task is only ever asked of the region, account
+    /// and cluster the stack watches, and a guess at them would close foreign tasks.
+    pub const WATCHED_CLUSTER: Var = Var {
+        name: "WATCHED_CLUSTER",
+        default: "",
+    };
+    pub const ALL: [Var; 7] = [
+        WATCHED_CLUSTER,
+        EVERY_MINUTES,
         STATUS_INDEX,
         STATUSES,
         GRACE_MINUTES,

@@ -21,6 +21,12 @@ pub const RECONCILER_NO_TASK: &str = "dispatch names no task; reported, not sett
 /// Logged (WARN) for a dispatch whose `createdAt` is not RFC 3339: the status index lists
 /// it, but no age can be told, so it is counted unchecked and never settled by guess.
 pub const UNREADABLE_CREATED_AT: &str = "dispatch has an unreadable createdAt; not examined";
+/// Logged (WARN) for a dispatch whose task is of another partition, region, account or
+/// cluster than the stack watches: it is never asked of this region and never closed.
+pub const RECONCILER_OUTSIDE_STACK: &str = "dispatch's task is outside this stack; left alone";
+/// Logged (WARN) for a dispatch left unchecked because ECS gave no usable answer for its
+/// task (a failure reason other than MISSING, no answer, an unreadable task ARN), with why.
+pub const RECONCILER_UNCHECKED: &str = "dispatch left unchecked; the next run tries again";
 /// Logged by the reconciler at the end of each run, with its counts; `outpost-ops health`
 /// reads the last one.
 pub const RECONCILER_RUN_DONE: &str = "reconciler run done";

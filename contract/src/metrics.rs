@@ -62,7 +62,9 @@ impl SkipReason {
 
 /// The reconciler's figures, one set per run.
 pub mod reconciler {
-    /// Dispatches the run examined.
+    /// Stopped tasks ECS listed in the watched clusters (the last hour's stops).
+    pub const STOPPED_TASKS: &str = "ReconcilerStoppedTasks";
+    /// Dispatches the run's sweep examined.
     pub const EXAMINED: &str = "ReconcilerExamined";
     /// Dispatches it settled (also by `Status`): each is an event the event path lost.
     pub const SETTLED: &str = "ReconcilerSettled";
@@ -74,15 +76,19 @@ pub mod reconciler {
     pub const NO_TASK: &str = "ReconcilerNoTask";
     /// Dispatches it could not check or settle (an ECS or DynamoDB failure).
     pub const UNCHECKED: &str = "ReconcilerUnchecked";
+    /// Dispatches whose task is of another region, account or cluster: left alone.
+    pub const OUTSIDE_STACK: &str = "ReconcilerOutsideStack";
     /// The dimension of [`SETTLED`] that names the status written.
     pub const STATUS_DIMENSION: &str = "Status";
 
-    pub const COUNTS: [&str; 6] = [
+    pub const COUNTS: [&str; 8] = [
+        STOPPED_TASKS,
         EXAMINED,
         SETTLED,
         STILL_RUNNING,
         TASK_MISSING,
         NO_TASK,
         UNCHECKED,
+        OUTSIDE_STACK,
     ];
 }

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ecs::types::{Task, TaskField};
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ecs::types::{DesiredStatus, Task, TaskField};
 
 use crate::error::{AwsError, Call};
 
@@ -14,13 +15,20 @@ pub use detail::{cluster_of, detail, stopped_task};
 /// `DescribeTasks` takes at most this many tasks.
 pub const BATCH: usize = 100;
 
-/// One cluster's batch: the tasks ECS returned, and those it did not (it reports them as
-/// `MISSING`; moto leaves them out).
+/// One cluster's batch, as ECS answered it.
 #[derive(Debug, Default)]
 pub struct Described {
     pub tasks: Vec<Task>,
+    /// Answered `MISSING`: ECS does not know the task (it forgets a stopped task about an
+    /// hour after it stopped), or the cluster no longer exists.
     pub missing: Vec<String>,
+    /// Answered with another failure reason, or not answered at all: nothing is known of
+    /// these, so nothing may be decided. Each with why.
+    pub unanswered: Vec<(String, String)>,
 }
+
+/// ECS's failure reason for a task it does not know.
+pub const MISSING: &str = "MISSING";
 
 /// The task ARNs by cluster, in batches `DescribeTasks` accepts. ARNs that name no
 /// cluster are not ECS task ARNs and are left out.
@@ -45,13 +53,15 @@ pub fn batches(task_arns: &[String]) -> Vec<(String, Vec<String>)> {
 }
 
 /// Describes one batch of one cluster's tasks, with their tags (the dispatcher may tag).
+/// Only a `MISSING` failure makes a task missing; a cluster that no longer exists has no
+/// tasks, so all of its batch is missing.
 pub async fn describe(
     client: &aws_sdk_ecs::Client,
     cluster: &str,
     task_arns: &[String],
 ) -> Result<Described, AwsError> {
     let call = Call::new("DescribeTasks", cluster);
-    let output = client
+    let sent = client
         .describe_tasks()
         .cluster(cluster)
         .set_tasks(Some(task_arns.to_vec()))
@@ -59,19 +69,103 @@ pub async fn describe(
         .customize()
         .interceptor(call.counter())
         .send()
-        .await
-        .map_err(|err| call.failed(err))?;
-    let tasks = output.tasks().to_vec();
-    let missing = task_arns
-        .iter()
-        .filter(|arn| {
-            !tasks
-                .iter()
-                .any(|task| task.task_arn() == Some(arn.as_str()))
-        })
-        .cloned()
-        .collect();
-    Ok(Described { tasks, missing })
+        .await;
+    let output = match sent {
+        Err(err) if cluster_is_gone(&err) => {
+            return Ok(Described {
+                missing: task_arns.to_vec(),
+                ..Described::default()
+            })
+        }
+        sent => sent.map_err(|err| call.failed(err))?,
+    };
+    let mut described = Described {
+        tasks: output.tasks().to_vec(),
+        ..Described::default()
+    };
+    for arn in task_arns {
+        let failure = output.failures().iter().find(|f| f.arn() == Some(arn));
+        match failure.map(|f| (f.reason().unwrap_or_default(), f.detail())) {
+            Some((MISSING, _)) => described.missing.push(arn.clone()),
+            Some((reason, detail)) => described.unanswered.push((
+                arn.clone(),
+                format!(
+                    "ECS answered {reason}{}",
+                    detail.map(|d| format!(": {d}")).unwrap_or_default()
+                ),
+            )),
+            None if described.tasks.iter().any(|t| t.task_arn() == Some(arn)) => {}
+            None => described.unanswered.push((
+                arn.clone(),
+                "ECS neither returned the task nor said why".to_owned(),
+            )),
+        }
+    }
+    Ok(described)
+}
+
+/// The tasks ECS still knows as stopped or stopping in `cluster`, every page of them
+/// (`ListTasks` with `desiredStatus=STOPPED`: the last hour's stops). A cluster that no
+/// longer exists has none.
+pub async fn list_stopped(
+    client: &aws_sdk_ecs::Client,
+    cluster: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut task_arns = Vec::new();
+    let mut next_token = None;
+    loop {
+        let call = Call::new("ListTasks", cluster);
+        let sent = client
+            .list_tasks()
+            .cluster(cluster)
+            .desired_status(DesiredStatus::Stopped)
+            .max_results(BATCH as i32)
+            .set_next_token(next_token)
+            .customize()
+            .interceptor(call.counter())
+            .send()
+            .await;
+        let page = match sent {
+            Err(err) if cluster_is_gone(&err) => return Ok(task_arns),
+            sent => sent.map_err(|err| call.failed(err))?,
+        };
+        task_arns.extend(page.task_arns().iter().cloned());
+        next_token = page.next_token().map(str::to_owned);
+        if next_token.is_none() {
+            return Ok(task_arns);
+        }
+    }
+}
+
+/// The names of every cluster of the account in this region (`ListClusters`, every page),
+/// for a stack that watches them all.
+pub async fn list_clusters(client: &aws_sdk_ecs::Client) -> Result<Vec<String>, AwsError> {
+    let mut names = Vec::new();
+    let mut next_token = None;
+    loop {
+        let call = Call::new("ListClusters", "the account");
+        let page = client
+            .list_clusters()
+            .max_results(BATCH as i32)
+            .set_next_token(next_token)
+            .customize()
+            .interceptor(call.counter())
+            .send()
+            .await
+            .map_err(|err| call.failed(err))?;
+        let arns = page.cluster_arns().iter();
+        names.extend(arns.filter_map(|arn| Some(arn.rsplit_once("cluster/")?.1.to_owned())));
+        next_token = page.next_token().map(str::to_owned);
+        if next_token.is_none() {
+            return Ok(names);
+        }
+    }
+}
+
+/// Whether ECS said the cluster asked about does not exist.
+fn cluster_is_gone<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .is_some_and(|err| err.code() == Some("ClusterNotFoundException"))
 }
 
 #[cfg(test)]

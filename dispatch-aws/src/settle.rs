@@ -5,10 +5,11 @@
 
 use chrono::{DateTime, Utc};
 use contract::logs;
-use dispatch::dispatch_id::DispatchId;
+use dispatch::dispatch_id::{self, DispatchId, Source};
 use dispatch::event::StoppedTask;
 use dispatch::outcome::{Outcome, SkipReason};
 use dispatch::settlement::{for_stopped_task, SettleOutcome};
+use dispatch::Invalid;
 use tracing::{info, warn};
 
 use crate::error::AwsError;
@@ -31,6 +32,49 @@ pub enum SettleError {
     /// DynamoDB refused or failed the request after the SDK's retries.
     #[error(transparent)]
     Aws(#[from] AwsError),
+}
+
+/// Why a stopped task's dispatch could not be found.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    /// The task names a dispatch ID that is not one (empty, too long, two that disagree).
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// More than one dispatch record claims the task in the `task_arn-index` GSI, so
+    /// which one to settle cannot be told.
+    #[error("task {task_arn} is claimed by more than one dispatch: {dispatch_ids:?}")]
+    Ambiguous {
+        task_arn: String,
+        dispatch_ids: Vec<String>,
+    },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+/// The dispatch `task` belongs to: the ID it carries itself (environment override, task
+/// group, tags), else the one record the `task_arn-index` GSI finds for it; `None` when
+/// neither names one. The callback and the reconciler both find dispatches this way.
+pub async fn find_dispatch<S: DispatchStore>(
+    task: &StoppedTask,
+    store: &S,
+) -> Result<Option<(DispatchId, Source)>, FindError> {
+    if let Some(found) = dispatch_id::from_event(&task.detail)? {
+        return Ok(Some(found));
+    }
+    // The runbook greps for this phrase to confirm the GSI, not a scan, is used.
+    info!("{}", logs::QUERYING_BY_TASK_ARN);
+    let mut ids = store.dispatch_ids_for_task(&task.task_arn).await?;
+    match ids.len() {
+        0 => Ok(None),
+        1 => {
+            let id = DispatchId::parse(&ids.remove(0), Source::TaskArnIndex)?;
+            Ok(Some((id, Source::TaskArnIndex)))
+        }
+        _ => Err(FindError::Ambiguous {
+            task_arn: task.task_arn.clone(),
+            dispatch_ids: ids,
+        }),
+    }
 }
 
 /// Settles `dispatch_id` with what `task` says: at most one write, never over a terminal

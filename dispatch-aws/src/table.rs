@@ -10,7 +10,9 @@ use std::future::Future;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure,
+};
 use contract::status::GUESS_STOP_CODE;
 use contract::table::attr;
 use dispatch::record::DispatchRecord;
@@ -18,7 +20,7 @@ use dispatch::settlement::{explain_conflict, SettleOutcome, Settlement};
 use dispatch::status::DispatchStatus;
 
 use crate::error::{AwsError, Call};
-use crate::item;
+use crate::item::{self, Item};
 
 /// The calls that settle a dispatch.
 pub trait DispatchStore {
@@ -206,6 +208,102 @@ impl DynamoStore {
             .map_err(|err| call.failed(err))?;
         Ok(output.item.as_ref().and_then(item::record))
     }
+
+    /// The records of `dispatch_ids` that exist (`BatchGetItem`, 100 keys a call, read
+    /// eventually consistent: the settle's condition, not this read, guards the write).
+    /// IDs that DynamoDB left unprocessed after [`UNPROCESSED_ROUNDS`] rounds, or whose
+    /// call failed, are returned as unread: one failing call never loses the others.
+    pub async fn get_many(&self, dispatch_ids: &[String]) -> Batch {
+        let mut batch = Batch::default();
+        for chunk in dispatch_ids.chunks(BATCH_GET) {
+            let mut keys: Vec<Item> = chunk.iter().map(|id| key(id)).collect();
+            for round in 1..=UNPROCESSED_ROUNDS {
+                if keys.is_empty() {
+                    break;
+                }
+                if round > 1 {
+                    // Unprocessed keys mean the table is throttling: wait before asking again.
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
+                }
+                match self.batch_get(keys.clone()).await {
+                    Ok((records, unprocessed)) => {
+                        batch.records.extend(records);
+                        keys = unprocessed;
+                    }
+                    Err(err) => {
+                        batch.errors.push(err);
+                        break;
+                    }
+                }
+            }
+            let unread = keys
+                .iter()
+                .filter_map(|key| key.get(attr::DISPATCH_ID)?.as_s().ok());
+            batch.unread.extend(unread.cloned());
+        }
+        batch
+    }
+
+    /// One `BatchGetItem` call: the records found, and the keys left unprocessed.
+    async fn batch_get(
+        &self,
+        keys: Vec<Item>,
+    ) -> Result<(Vec<DispatchRecord>, Vec<Item>), AwsError> {
+        let call = Call::new("BatchGetItem", &self.table_name);
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .build()
+            .map_err(|err| {
+                AwsError::unusable("BatchGetItem", &self.table_name, &err.to_string())
+            })?;
+        let mut output = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table_name, request)
+            .customize()
+            .interceptor(call.counter())
+            .send()
+            .await
+            .map_err(|err| call.failed(err))?;
+        let items = output
+            .responses
+            .take()
+            .and_then(|mut r| r.remove(&self.table_name));
+        let records = items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(item::record)
+            .collect();
+        let unprocessed = output
+            .unprocessed_keys
+            .and_then(|mut left| left.remove(&self.table_name))
+            .map(|left| left.keys)
+            .unwrap_or_default();
+        Ok((records, unprocessed))
+    }
+}
+
+/// `BatchGetItem` takes at most this many keys.
+const BATCH_GET: usize = 100;
+/// How many times a batch's unprocessed keys are asked for, the first call included.
+pub const UNPROCESSED_ROUNDS: u32 = 4;
+
+/// What [`DynamoStore::get_many`] read.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub records: Vec<DispatchRecord>,
+    /// Asked for, never answered (DynamoDB kept throttling, or the call failed): unknown,
+    /// not absent.
+    pub unread: Vec<String>,
+    /// The calls that failed.
+    pub errors: Vec<AwsError>,
+}
+
+fn key(dispatch_id: &str) -> Item {
+    Item::from([(
+        attr::DISPATCH_ID.to_owned(),
+        AttributeValue::S(dispatch_id.to_owned()),
+    )])
 }
 
 /// A settle's update expression, with its names and values.

@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod record;
 pub mod settlement;
 pub mod status;
+pub mod task_arn;
 pub mod timefmt;
 
 pub use error::Invalid;

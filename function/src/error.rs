@@ -5,7 +5,7 @@
 //! where it can be replayed. The `error_type` names what on-call will grep for.
 
 use dispatch::Invalid;
-use dispatch_aws::settle::SettleError;
+use dispatch_aws::settle::{FindError, SettleError};
 use dispatch_aws::AwsError;
 use lambda_runtime::Diagnostic;
 
@@ -49,6 +49,22 @@ pub enum CallbackError {
 impl From<Invalid> for CallbackError {
     fn from(Invalid(why): Invalid) -> Self {
         CallbackError::Validation(why)
+    }
+}
+
+impl From<FindError> for CallbackError {
+    fn from(err: FindError) -> Self {
+        match err {
+            FindError::Invalid(invalid) => invalid.into(),
+            FindError::Ambiguous {
+                task_arn,
+                dispatch_ids,
+            } => CallbackError::AmbiguousDispatch {
+                task_arn,
+                dispatch_ids,
+            },
+            FindError::Aws(err) => CallbackError::Store(err),
+        }
     }
 }
 

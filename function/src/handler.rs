@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use contract::logs;
-use dispatch::dispatch_id::{self, DispatchId, Source};
+use dispatch::dispatch_id::DispatchId;
 use dispatch::event::{classify, Classified, Ignored, StoppedTask};
 use dispatch::outcome::{Outcome, SkipReason};
-use dispatch_aws::settle::settle;
+use dispatch_aws::settle::{find_dispatch, settle};
 use dispatch_aws::table::DispatchStore;
 use tracing::{field, info, Instrument, Span};
 
@@ -132,30 +132,7 @@ async fn find_dispatch_id<S: DispatchStore>(
     task: &StoppedTask,
     store: &S,
 ) -> Result<Option<DispatchId>, CallbackError> {
-    let found = match dispatch_id::from_event(&task.detail)? {
-        Some(found) => Some(found),
-        None => {
-            // The runbook greps for this phrase to confirm the GSI, not a scan, is used.
-            info!("{}", logs::QUERYING_BY_TASK_ARN);
-            let mut ids = store.dispatch_ids_for_task(&task.task_arn).await?;
-            match ids.len() {
-                0 => None,
-                1 => {
-                    let raw = ids.remove(0);
-                    Some((
-                        DispatchId::parse(&raw, Source::TaskArnIndex)?,
-                        Source::TaskArnIndex,
-                    ))
-                }
-                _ => {
-                    return Err(CallbackError::AmbiguousDispatch {
-                        task_arn: task.task_arn.clone(),
-                        dispatch_ids: ids,
-                    })
-                }
-            }
-        }
-    };
+    let found = find_dispatch(task, store).await?;
     Ok(found.map(|(id, source)| {
         Span::current().record("dispatch_id", id.as_str());
         info!(source = %source, "dispatch ID found");

@@ -2,12 +2,15 @@
 
 use chrono::Duration;
 use contract::env::{self, reconciler as vars};
+use dispatch::task_arn::Watched;
 pub use dispatch_aws::settings::SettingError as SettingsError;
 use dispatch_aws::settings::Settings as Reader;
 
 /// What one run examines and when it closes a dispatch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
+    /// The clusters whose tasks it reads and asks about (the stack's `ClusterArn`).
+    pub watched: Watched,
     /// The dispatch table, and its task index (the callback's own settle path uses it).
     pub table_name: String,
     pub task_arn_index: String,
@@ -17,6 +20,8 @@ pub struct Settings {
     pub status_index: String,
     /// The non-terminal statuses examined, in order.
     pub statuses: Vec<String>,
+    /// The schedule's period.
+    pub every: Duration,
     /// Dispatches younger than this are not examined: their event may still come.
     pub grace: Duration,
     /// A dispatch whose task ECS no longer knows is closed once it is older than this.
@@ -54,33 +59,92 @@ impl Settings {
                 expected: "non-terminal statuses only (a settled dispatch is never touched)",
             });
         }
+        let watched = read.get(vars::WATCHED_CLUSTER);
+        let watched = Watched::parse(&watched).ok_or(SettingsError {
+            name: vars::WATCHED_CLUSTER.name,
+            value: watched,
+            expected: "a cluster ARN of the stack's region and account, ending in cluster/NAME \
+                       or cluster/* (the stack sets it from ClusterArn)",
+        })?;
+        let every = minutes(vars::EVERY_MINUTES)?;
+        let grace = minutes(vars::GRACE_MINUTES)?;
+        let max_age = minutes(vars::MAX_AGE_MINUTES)?;
+        check_together(every, grace, max_age)?;
         Ok(Settings {
+            watched,
             table_name: read.get(env::TABLE_NAME),
             task_arn_index: read.get(env::TASK_ARN_INDEX),
             worker_container: read.get(env::WORKER_CONTAINER),
             status_index: read.get(vars::STATUS_INDEX),
             statuses,
-            grace: minutes(vars::GRACE_MINUTES)?,
-            max_age: minutes(vars::MAX_AGE_MINUTES)?,
+            every,
+            grace,
+            max_age,
             max_records: read.positive(vars::MAX_RECORDS, "a whole number above 0")? as usize,
         })
     }
+}
+
+/// How long ECS remembers a stopped task.
+const ECS_MEMORY: Duration = Duration::hours(1);
+
+/// Refuses settings that could hide a loss. A stop is read from ECS at the first run past
+/// the grace period, at most grace plus one period after it: ECS must still remember it
+/// then. And a dispatch closed as "ECS no longer knows" must be older than that.
+fn check_together(
+    every: Duration,
+    grace: Duration,
+    max_age: Duration,
+) -> Result<(), SettingsError> {
+    let minutes = |d: Duration| d.num_minutes();
+    let (every, grace, max_age) = (minutes(every), minutes(grace), minutes(max_age));
+    if grace + every >= minutes(ECS_MEMORY) {
+        return Err(SettingsError {
+            name: vars::GRACE_MINUTES.name,
+            value: format!("{grace} (with {}={every})", vars::EVERY_MINUTES.name),
+            expected: "a grace plus schedule period under 60 minutes: ECS forgets a stopped \
+                       task an hour after it stopped, and the reconciler reads stops from ECS",
+        });
+    }
+    if max_age <= grace + every {
+        return Err(SettingsError {
+            name: vars::MAX_AGE_MINUTES.name,
+            value: format!(
+                "{max_age} (with {}={grace} and {}={every})",
+                vars::GRACE_MINUTES.name,
+                vars::EVERY_MINUTES.name
+            ),
+            expected: "more than the grace plus the schedule period: a dispatch is only \
+                       closed as forgotten once ECS was asked about it past its grace",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The stack's default cluster, as a deploy into moto's account renders it.
+    const WATCHED: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/outpost-dev";
+
+    /// Settings from `vars`, the watched cluster (which has no default) given unless
+    /// `vars` names it.
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         Settings::from_lookup(|name| {
             let found = vars.iter().find(|(key, _)| *key == name);
-            found.map(|(_, value)| value.to_string())
+            let watched = (name == vars::WATCHED_CLUSTER.name).then_some(WATCHED);
+            found
+                .map(|(_, value)| *value)
+                .or(watched)
+                .map(str::to_owned)
         })
     }
 
     #[test]
     fn defaults_are_the_issues() {
         let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.watched.to_string(), WATCHED);
         assert_eq!(defaults.status_index, contract::table::STATUS_INDEX.name);
         assert_eq!(defaults.statuses, [contract::status::RUNNING]);
         assert_eq!(defaults.grace, Duration::minutes(10));
@@ -141,7 +205,21 @@ mod tests {
             settings(&[("MAX_AGE_MINUTES", "2h")]).unwrap_err().name,
             "MAX_AGE_MINUTES"
         );
+        let late = settings(&[("GRACE_MINUTES", "50"), ("RECONCILE_EVERY_MINUTES", "10")]);
+        let late = late.unwrap_err();
+        assert_eq!(late.name, "GRACE_MINUTES");
+        assert!(late.value.contains("RECONCILE_EVERY_MINUTES=10"), "{late}");
+        let young = settings(&[("MAX_AGE_MINUTES", "15"), ("GRACE_MINUTES", "10")]);
+        assert_eq!(young.unwrap_err().name, "MAX_AGE_MINUTES");
         let terminal = settings(&[("RECONCILE_STATUSES", "RUNNING,COMPLETED")]).unwrap_err();
         assert_eq!(terminal.value, "COMPLETED");
+        for watched in [
+            "",
+            "*",
+            "arn:aws:ecs:us-east-1:311493921645:task/outpost-dev/abc",
+        ] {
+            let refused = settings(&[("WATCHED_CLUSTER", watched)]).unwrap_err();
+            assert_eq!(refused.name, "WATCHED_CLUSTER", "{watched:?}");
+        }
     }
 }

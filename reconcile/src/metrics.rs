@@ -10,12 +10,14 @@ use crate::run::Report;
 /// The EMF documents of one run: the run's counts, then one per settled status.
 pub fn documents(report: &Report, function_name: &str, at: DateTime<Utc>) -> Vec<Document> {
     let counts = [
+        (names::STOPPED_TASKS, report.stopped_tasks),
         (names::EXAMINED, report.examined),
         (names::SETTLED, report.settled_total()),
         (names::STILL_RUNNING, report.still_running),
         (names::TASK_MISSING, report.task_missing),
         (names::NO_TASK, report.no_task),
         (names::UNCHECKED, report.unchecked),
+        (names::OUTSIDE_STACK, report.outside),
     ];
     let mut run = Document::new(NAMESPACE, at)
         .directive(

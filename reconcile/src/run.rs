@@ -1,21 +1,20 @@
-//! One reconciler run: list the old non-terminal dispatches, ask ECS about their tasks,
-//! and settle the stopped ones through the callback's own path.
+//! One reconciler run: first what ECS says stopped (`stopped`), then the sweep of old
+//! non-terminal dispatches (`sweep`); both settle through the callback's own path.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use contract::logs;
 use dispatch::dispatch_id::DispatchId;
-use dispatch::event::{EcsTaskDetail, StoppedTask};
+use dispatch::event::StoppedTask;
 use dispatch::outcome::Outcome;
-use dispatch_aws::ecs::{batches, describe, detail};
 use dispatch_aws::status_index::StatusIndex;
 use dispatch_aws::table::DynamoStore;
 use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::config::Settings;
-use crate::plan::{verdict, Answer, Candidate, Verdict};
+use crate::{stopped, sweep};
 
 /// What a run needs, built once during init.
 #[derive(Clone, Debug)]
@@ -30,6 +29,11 @@ pub struct Deps {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
+    /// Stopped tasks ECS listed in the watched clusters (it keeps them about an hour).
+    pub stopped_tasks: usize,
+    /// Of those, tasks that belong to no dispatch of the table (another workload's).
+    pub not_dispatches: usize,
+    /// Dispatches the sweep examined.
     pub examined: usize,
     /// By the status written.
     pub settled: BTreeMap<String, usize>,
@@ -37,9 +41,14 @@ pub struct Report {
     /// ECS no longer knows the task (those past the maximum age are also settled).
     pub task_missing: usize,
     pub no_task: usize,
-    /// Settled by someone else between the listing and the write (the callback, most
-    /// likely): the same condition guards both, so the dispatch was settled once.
+    /// Nothing to write: settled by someone else between the listing and the write (the
+    /// callback, most likely; the same condition guards both, so the dispatch was settled
+    /// once), or, for a stop ECS listed, read as settled already or as another task's (a
+    /// relaunched dispatch).
     pub already_settled: usize,
+    /// Dispatches whose task is of another region, account or cluster than the stack
+    /// watches: never asked of this region, never closed.
+    pub outside: usize,
     /// Could not be checked or settled this run (among them the unreadable ones and the
     /// failed writes); the next run tries again.
     pub unchecked: usize,
@@ -86,10 +95,10 @@ impl Report {
     }
 
     /// Counts one settled dispatch, and lists it.
-    fn record(&mut self, candidate: &Candidate, task: &StoppedTask, status: &str) {
+    fn record(&mut self, dispatch_id: &DispatchId, task: &StoppedTask, status: &str) {
         *self.settled.entry(status.to_owned()).or_default() += 1;
         self.dispatches.push(Settled {
-            dispatch_id: candidate.dispatch_id.clone(),
+            dispatch_id: dispatch_id.as_str().to_owned(),
             task_arn: task.task_arn.clone(),
             status: status.to_owned(),
             stop_code: task.detail.stop_code.clone(),
@@ -128,7 +137,7 @@ pub async fn run(deps: &Deps, request_id: &str, now: DateTime<Utc>) -> Result<Re
     run_in(Mode::Settle, deps, request_id, now).await
 }
 
-/// [`run`], or its dry run: the same listing, questions and decisions, without a write.
+/// [`run`], or its dry run: the same listings, questions and decisions, without a write.
 pub async fn run_in(
     mode: Mode,
     deps: &Deps,
@@ -139,32 +148,25 @@ pub async fn run_in(
         dry_run: mode == Mode::DryRun,
         ..Report::default()
     };
-    let candidates = list(deps, now, &mut report).await;
+    let read = stopped::settle_stopped(mode, deps, (request_id, now), &mut report).await;
+    let candidates = sweep::list(deps, now, &read.handled, &mut report).await;
     report.examined = candidates.len();
-    if candidates.is_empty() && !report.errors.is_empty() {
+    let swept = sweep::examine_all(mode, deps, &candidates, (request_id, now), &mut report).await;
+    let listed_nothing = candidates.is_empty() && !report.errors.is_empty();
+    if !read.answered && (listed_nothing || swept.is_err()) {
         return Err(RunFailed::NothingChecked(report.errors));
-    }
-    let answers = ask_ecs(deps, &candidates, &mut report).await?;
-    for candidate in &candidates {
-        examine(
-            mode,
-            deps,
-            candidate,
-            &answers,
-            (request_id, now),
-            &mut report,
-        )
-        .await;
     }
     if report.failed_writes > 0 && report.settled_total() + report.already_settled == 0 {
         return Err(RunFailed::EveryWriteFailed(report.errors));
     }
     info!(
+        stopped_tasks = report.stopped_tasks,
         examined = report.examined,
         settled = report.settled_total(),
         still_running = report.still_running,
         task_missing = report.task_missing,
         no_task = report.no_task,
+        outside = report.outside,
         unchecked = report.unchecked,
         "{}",
         logs::RECONCILER_RUN_DONE
@@ -172,163 +174,28 @@ pub async fn run_in(
     Ok(report)
 }
 
-/// The oldest non-terminal dispatches past the grace period, status by status, up to the
-/// run's bound; listing errors go to the report.
-async fn list(deps: &Deps, now: DateTime<Utc>, report: &mut Report) -> Vec<Candidate> {
-    let settings = &deps.settings;
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let mut seen = HashSet::new();
-    for status in &settings.statuses {
-        let room = settings.max_records - candidates.len();
-        if room == 0 {
-            break;
-        }
-        let listing = deps.index.list(status, now - settings.grace, room).await;
-        // A dispatch whose status changed between two statuses' queries is listed twice;
-        // it is examined, and counted, once.
-        let fresh = listing
-            .records
-            .iter()
-            .filter(|r| seen.insert(r.dispatch_id.clone()));
-        candidates.extend(fresh.filter_map(Candidate::of).collect::<Vec<_>>());
-        for dispatch_id in listing.unreadable {
-            if !seen.insert(dispatch_id.clone()) {
-                continue;
-            }
-            warn!(dispatch_id = %dispatch_id, status = %status, "{}", logs::UNREADABLE_CREATED_AT);
-            report.unchecked += 1;
-            report.unreadable.push(dispatch_id);
-        }
-        report
-            .errors
-            .extend(listing.error.map(|err| err.to_string()));
-    }
-    candidates
-}
-
-/// What ECS said of each candidate's task: the task, or `None` when ECS does not know it.
-/// A task whose batch failed is absent (its error is in the report); when every batch
-/// failed, the run checked nothing.
-async fn ask_ecs(
-    deps: &Deps,
-    candidates: &[Candidate],
-    report: &mut Report,
-) -> Result<BTreeMap<String, Option<EcsTaskDetail>>, RunFailed> {
-    let task_arns: Vec<String> = candidates
-        .iter()
-        .filter_map(|c| c.task_arn.clone())
-        .collect();
-    let mut answers = BTreeMap::new();
-    let mut failed_batches = 0;
-    let batches = batches(&task_arns);
-    for (cluster, arns) in &batches {
-        match describe(&deps.ecs, cluster, arns).await {
-            Ok(described) => {
-                for task in described.tasks {
-                    if let Some(arn) = task.task_arn().map(str::to_owned) {
-                        answers.insert(arn, Some(detail(&task)));
-                    }
-                }
-                answers.extend(described.missing.into_iter().map(|arn| (arn, None)));
-            }
-            Err(err) => {
-                failed_batches += 1;
-                report.errors.push(err.to_string());
-            }
-        }
-    }
-    if failed_batches > 0 && failed_batches == batches.len() && !candidates.is_empty() {
-        return Err(RunFailed::NothingChecked(report.errors.clone()));
-    }
-    Ok(answers)
-}
-
-/// Decides on one candidate from ECS's answer and acts on the verdict.
-async fn examine(
+/// Settles one dispatch through the callback's own decision and conditional write; in a
+/// dry run, only decides and counts.
+pub(crate) async fn settle(
     mode: Mode,
     deps: &Deps,
-    candidate: &Candidate,
-    answers: &BTreeMap<String, Option<EcsTaskDetail>>,
+    dispatch_id: &DispatchId,
+    task: &StoppedTask,
     (request_id, now): (&str, DateTime<Utc>),
     report: &mut Report,
 ) {
-    let settings = &deps.settings;
-    let answer = match &candidate.task_arn {
-        None => None,
-        Some(arn) => match answers.get(arn) {
-            Some(Some(task)) => Some(Answer::Found(task)),
-            Some(None) => Some(Answer::Missing),
-            // Its batch failed: nothing is known, nothing is written.
-            None => {
-                report.unchecked += 1;
-                return;
-            }
-        },
-    };
-    if matches!(answer, Some(Answer::Missing)) {
-        report.task_missing += 1;
+    let worker = &deps.settings.worker_container;
+    if mode == Mode::DryRun {
+        let decision = dispatch::status::decide(&task.detail, worker);
+        return report.record(dispatch_id, task, decision.status.as_str());
     }
-    match verdict(candidate, answer, now, settings.max_age) {
-        Verdict::Settle(task) => {
-            // The write's own check of the ID comes first, in a dry run too.
-            let dispatch_id =
-                match DispatchId::parse(&candidate.dispatch_id, &settings.status_index) {
-                    Ok(id) => id,
-                    Err(err) => {
-                        report.unchecked += 1;
-                        report.errors.push(err.to_string());
-                        return;
-                    }
-                };
-            if mode == Mode::DryRun {
-                let decision = dispatch::status::decide(&task.detail, &settings.worker_container);
-                report.record(candidate, &task, decision.status.as_str());
-            } else {
-                settle(
-                    deps,
-                    candidate,
-                    &dispatch_id,
-                    &task,
-                    request_id,
-                    now,
-                    report,
-                )
-                .await;
-            }
-        }
-        Verdict::StillRunning => report.still_running += 1,
-        Verdict::MissingTooYoung => {}
-        Verdict::NoTask => {
-            report.no_task += 1;
-            warn!(dispatch_id = %candidate.dispatch_id, created_at = %candidate.created_at, "{}", logs::RECONCILER_NO_TASK);
-        }
-    }
-}
-
-/// Settles one dispatch through the callback's own decision and conditional write.
-async fn settle(
-    deps: &Deps,
-    candidate: &Candidate,
-    dispatch_id: &DispatchId,
-    task: &StoppedTask,
-    request_id: &str,
-    now: DateTime<Utc>,
-    report: &mut Report,
-) {
-    let settled = dispatch_aws::settle::settle(
-        task,
-        dispatch_id,
-        &deps.store,
-        &deps.settings.worker_container,
-        request_id,
-        now,
-    )
-    .await;
+    let settled =
+        dispatch_aws::settle::settle(task, dispatch_id, &deps.store, worker, request_id, now).await;
     match settled {
         Ok(Outcome::Updated { status, .. }) => {
-            report.record(candidate, task, status.as_str());
+            report.record(dispatch_id, task, status.as_str());
             info!(
-                dispatch_id = %candidate.dispatch_id,
+                dispatch_id = %dispatch_id.as_str(),
                 task_arn = %task.task_arn,
                 status = %status,
                 stop_code = task.detail.stop_code.as_deref().unwrap_or_default(),
@@ -341,7 +208,7 @@ async fn settle(
         Err(err) => {
             report.unchecked += 1;
             report.failed_writes += 1;
-            warn!(dispatch_id = %candidate.dispatch_id, error = %err, "the reconciler could not settle a dispatch; the next run tries again");
+            warn!(dispatch_id = %dispatch_id.as_str(), error = %err, "the reconciler could not settle a dispatch; the next run tries again");
             report.errors.push(err.to_string());
         }
     }

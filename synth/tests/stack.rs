@@ -235,6 +235,13 @@ fn the_reconcilers_alarms_fire_on_any_settled_dispatch_and_any_failed_run() {
 #[test]
 fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
     let template = template();
+    // The clusters it reads, as the rule's: one, or every one of the account and region.
+    let cluster = json!({"Fn::If": [
+        "AnyCluster",
+        {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*"},
+        {"Fn::If": ["ClusterArnGiven", {"Ref": "ClusterArn"},
+            {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/outpost-dev"}]}
+    ]});
     let function = properties(&template, "ReconcilerFunction");
     assert_eq!(function["FunctionName"], "outpost-dispatch-reconciler");
     assert_eq!(function["Runtime"], "provided.al2023");
@@ -245,10 +252,12 @@ fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
     assert_eq!(
         function["Environment"]["Variables"],
         json!({
+            "WATCHED_CLUSTER": cluster,
             "TABLE_NAME": {"Ref": "DispatchTable"},
             "WORKER_CONTAINER": {"Ref": "WorkerContainer"},
             "STATUS_INDEX": "status-createdAt-index",
             "RECONCILE_STATUSES": {"Ref": "ReconcileStatuses"},
+            "RECONCILE_EVERY_MINUTES": {"Ref": "ReconcileEveryMinutes"},
             "GRACE_MINUTES": {"Ref": "ReconcileGraceMinutes"},
             "MAX_AGE_MINUTES": {"Ref": "ReconcileMaxAgeMinutes"},
             "MAX_RECORDS": {"Ref": "ReconcileMaxRecords"}
@@ -296,27 +305,29 @@ fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
         0
     );
 
-    // Query on the status index only, the conditional write, DescribeTasks on the rule's
-    // cluster only, and its own logs.
+    // Query on the status index only, the conditional write and the batch read before it,
+    // DescribeTasks and ListTasks on the rule's cluster only, ListClusters only when every
+    // cluster is watched, and its own logs.
     let statements =
         &properties(&template, "ReconcilerRole")["Policies"][0]["PolicyDocument"]["Statement"];
-    let cluster = json!({"Fn::If": [
-        "AnyCluster",
-        {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*"},
-        {"Fn::If": ["ClusterArnGiven", {"Ref": "ClusterArn"},
-            {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/outpost-dev"}]}
-    ]});
+    let ecs = |resource: &str| json!([{"Fn::Sub": format!("arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")}]);
     let log_group = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${ReconcilerLogGroup}";
     assert_eq!(
         *statements,
         json!([
             {"Sid": "ListDispatches", "Effect": "Allow", "Action": ["dynamodb:Query"],
              "Resource": [{"Fn::Sub": "${DispatchTable.Arn}/index/status-createdAt-index"}]},
-            {"Sid": "SettleDispatches", "Effect": "Allow", "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+            {"Sid": "SettleDispatches", "Effect": "Allow",
+             "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"],
              "Resource": [get_att("DispatchTable", "Arn")]},
             {"Sid": "DescribeClusterTasks", "Effect": "Allow", "Action": ["ecs:DescribeTasks"],
-             "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/*"}],
+             "Resource": ecs("task/*"), "Condition": {"ArnLike": {"ecs:cluster": cluster}}},
+            {"Sid": "ListClusterTasks", "Effect": "Allow", "Action": ["ecs:ListTasks"],
+             "Resource": ecs("container-instance/*"),
              "Condition": {"ArnLike": {"ecs:cluster": cluster}}},
+            {"Fn::If": ["AnyCluster",
+             {"Sid": "ListClusters", "Effect": "Allow", "Action": ["ecs:ListClusters"], "Resource": ["*"]},
+             {"Ref": "AWS::NoValue"}]},
             {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
              "Resource": [{"Fn::Sub": log_group}, {"Fn::Sub": format!("{log_group}:log-stream:*")}]}
         ])

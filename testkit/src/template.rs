@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The stack's template, as `synth` renders it.
 pub fn stack() -> Value {
@@ -20,12 +20,7 @@ pub fn function_environment() -> BTreeMap<String, String> {
 /// The same for the function named `function_name`.
 pub fn environment_of(function_name: &str) -> BTreeMap<String, String> {
     let template = stack();
-    let function = resources(&template)
-        .find(|resource| {
-            resource["Type"] == "AWS::Lambda::Function"
-                && resource["Properties"]["FunctionName"] == function_name
-        })
-        .unwrap_or_else(|| panic!("the template has no function {function_name}"));
+    let (_, function) = function(&template, function_name);
     function["Properties"]["Environment"]["Variables"]
         .as_object()
         .expect("the function has environment variables")
@@ -34,11 +29,22 @@ pub fn environment_of(function_name: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn resources(template: &Value) -> impl Iterator<Item = &Value> {
+/// The template's resources, by logical ID.
+pub(crate) fn resources(template: &Value) -> &Map<String, Value> {
     template["Resources"]
         .as_object()
         .expect("the template has resources")
-        .values()
+}
+
+/// The logical ID and the resource of the function named `function_name`.
+fn function<'a>(template: &'a Value, function_name: &str) -> (&'a String, &'a Value) {
+    resources(template)
+        .iter()
+        .find(|(_, resource)| {
+            resource["Type"] == "AWS::Lambda::Function"
+                && resource["Properties"]["FunctionName"] == function_name
+        })
+        .unwrap_or_else(|| panic!("the template has no function {function_name}"))
 }
 
 /// A literal, or a `Ref` to a parameter (its default) or to a named resource (its name).
@@ -46,9 +52,34 @@ fn resolve(template: &Value, value: &Value) -> String {
     if let Some(text) = value.as_str() {
         return text.to_owned();
     }
+    if let Some([condition, then, otherwise]) = value["Fn::If"].as_array().map(Vec::as_slice) {
+        let name = condition.as_str().expect("Fn::If names a condition");
+        let chosen = if holds(template, &template["Conditions"][name]) {
+            then
+        } else {
+            otherwise
+        };
+        return resolve(template, chosen);
+    }
+    if let Some(text) = value["Fn::Sub"].as_str() {
+        return substitute(template, text);
+    }
     let Some(name) = value["Ref"].as_str() else {
         panic!("cannot resolve {value} without deploying");
     };
+    reference(template, name)
+}
+
+/// What `Ref name` gives in a deploy with default parameters into moto's account.
+fn reference(template: &Value, name: &str) -> String {
+    let pseudo = [
+        ("AWS::Partition", "aws"),
+        ("AWS::Region", crate::server::REGION),
+        ("AWS::AccountId", MOTO_ACCOUNT),
+    ];
+    if let Some((_, value)) = pseudo.iter().find(|(pseudo, _)| *pseudo == name) {
+        return (*value).to_owned();
+    }
     if let Some(parameter) = template["Parameters"].get(name) {
         return match &parameter["Default"] {
             Value::String(text) => text.clone(),
@@ -64,21 +95,44 @@ fn resolve(template: &Value, value: &Value) -> String {
         .to_owned()
 }
 
+/// The account moto answers as.
+pub const MOTO_ACCOUNT: &str = "123456789012";
+
+/// `Fn::Sub` of `text`, each `${Name}` resolved as a `Ref`.
+fn substitute(template: &Value, text: &str) -> String {
+    let mut resolved = String::new();
+    let mut rest = text;
+    while let Some((before, after)) = rest.split_once("${") {
+        let (name, after) = after.split_once('}').expect("Fn::Sub closes each ${");
+        resolved.push_str(before);
+        resolved.push_str(&reference(template, name));
+        rest = after;
+    }
+    resolved + rest
+}
+
+/// Whether a template condition holds with default parameters.
+fn holds(template: &Value, condition: &Value) -> bool {
+    let operands = |function: &str| condition[function].as_array().cloned();
+    if let Some(pair) = operands("Fn::Equals") {
+        return resolve(template, &pair[0]) == resolve(template, &pair[1]);
+    }
+    if let Some(negated) = operands("Fn::Not") {
+        return !holds(template, &negated[0]);
+    }
+    if let Some(name) = condition["Condition"].as_str() {
+        return holds(template, &template["Conditions"][name]);
+    }
+    panic!("cannot evaluate the condition {condition} without deploying");
+}
+
 /// How many times Lambda delivers a failed asynchronous invocation of the function named
 /// `function_name` again (its `EventInvokeConfig`'s `MaximumRetryAttempts`).
 pub fn async_retry_attempts(function_name: &str) -> u32 {
     let template = stack();
-    let logical_id = template["Resources"]
-        .as_object()
-        .expect("the template has resources")
-        .iter()
-        .find(|(_, resource)| {
-            resource["Type"] == "AWS::Lambda::Function"
-                && resource["Properties"]["FunctionName"] == function_name
-        })
-        .map(|(id, _)| id.clone())
-        .unwrap_or_else(|| panic!("the template has no function {function_name}"));
+    let (logical_id, _) = function(&template, function_name);
     let retries = resources(&template)
+        .values()
         .find(|resource| {
             resource["Type"] == "AWS::Lambda::EventInvokeConfig"
                 && resource["Properties"]["FunctionName"]["Ref"] == logical_id.as_str()

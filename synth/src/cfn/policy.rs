@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
 
-use super::intrinsic::Expr;
+use super::intrinsic::{ConditionId, Expr};
 
 /// The current (and only sensible) policy language version.
 const POLICY_VERSION: &str = "2012-10-17";
@@ -14,7 +15,24 @@ const POLICY_VERSION: &str = "2012-10-17";
 #[serde(rename_all = "PascalCase")]
 pub struct PolicyDocument {
     version: &'static str,
+    #[serde(serialize_with = "statements")]
     statement: Vec<Statement>,
+}
+
+/// The statements, each granted only under its condition wrapped in `Fn::If` (with
+/// `AWS::NoValue` otherwise, which removes it).
+fn statements<S: Serializer>(statements: &[Statement], serializer: S) -> Result<S::Ok, S::Error> {
+    let mut list = serializer.serialize_seq(Some(statements.len()))?;
+    for statement in statements {
+        match &statement.only_if {
+            None => list.serialize_element(statement)?,
+            Some(condition) => {
+                let branches = (condition, statement, Expr::no_value());
+                list.serialize_element(&BTreeMap::from([("Fn::If", branches)]))?
+            }
+        }
+    }
+    list.end()
 }
 
 impl PolicyDocument {
@@ -40,6 +58,9 @@ pub struct Statement {
     resource: Vec<Expr>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     condition: BTreeMap<ConditionOperator, BTreeMap<&'static str, Expr>>,
+    /// The template condition under which the statement is part of the policy at all.
+    #[serde(skip)]
+    only_if: Option<ConditionId>,
 }
 
 impl Statement {
@@ -52,6 +73,7 @@ impl Statement {
             action: action.to_vec(),
             resource,
             condition: BTreeMap::new(),
+            only_if: None,
         }
     }
 
@@ -68,6 +90,14 @@ impl Statement {
     pub fn principal(self, principal: Principal) -> Self {
         Statement {
             principal: Some(principal),
+            ..self
+        }
+    }
+
+    /// Makes the statement part of the policy only when the template's `condition` holds.
+    pub fn only_if(self, condition: &ConditionId) -> Self {
+        Statement {
+            only_if: Some(condition.clone()),
             ..self
         }
     }
@@ -90,25 +120,17 @@ enum Effect {
 
 /// Who a statement applies to: an AWS service, or (in a `Deny` guard) anyone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
 pub enum Principal {
     /// `{"Service": "lambda.amazonaws.com"}`.
-    Service {
-        #[serde(rename = "Service")]
-        service: &'static str,
-    },
+    Service(&'static str),
     /// `"*"`.
-    Anyone(&'static str),
+    #[serde(untagged, serialize_with = "star")]
+    Anyone,
 }
 
-impl Principal {
-    pub fn service(service: &'static str) -> Self {
-        Principal::Service { service }
-    }
-
-    pub fn anyone() -> Self {
-        Principal::Anyone("*")
-    }
+/// The value of [`Principal::Anyone`].
+fn star<S: Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str("*")
 }
 
 /// The condition operators our policies use.

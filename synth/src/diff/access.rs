@@ -101,32 +101,50 @@ fn statement_grants(document: &Value) -> Vec<Grant> {
         Value::Null => Vec::new(),
         single => vec![single],
     };
+    // A statement under `Fn::If` grants what either branch grants, under its condition.
+    let statements = statements
+        .into_iter()
+        .flat_map(|statement| match &statement["Fn::If"] {
+            Value::Array(branches) => {
+                let only_if = format!("if {}", text(&branches[0]));
+                let granting = branches
+                    .iter()
+                    .skip(1)
+                    .filter(|b| b.get("Action").is_some());
+                granting
+                    .map(|branch| (branch, Some(only_if.clone())))
+                    .collect()
+            }
+            _ => vec![(statement, None)],
+        });
     let mut grants = Vec::new();
-    for statement in statements {
+    for (statement, only_if) in statements {
         let allow = statement["Effect"] != "Deny";
         let principal = statement.get("Principal").map(text).unwrap_or_default();
-        let condition = statement.get("Condition").map(text);
+        let condition = statement
+            .get("Condition")
+            .map(text)
+            .into_iter()
+            .chain(only_if);
+        let condition = condition.reduce(|a, b| format!("{a} {b}"));
         let principal = match condition {
             Some(condition) => format!("{principal} when {condition}").trim().to_owned(),
             None => principal,
         };
         // `NotAction` and `NotResource` grant everything but what they name: kept as
         // their own grants, so adding or changing one shows as new access.
-        let mut resources = list(&statement["Resource"]);
-        resources.extend(
-            list(&statement["NotResource"])
+        let but = |key| {
+            list(&statement[key])
                 .into_iter()
-                .map(|r| format!("everything but {r}")),
-        );
+                .map(|name| format!("everything but {name}"))
+        };
+        let mut resources = list(&statement["Resource"]);
+        resources.extend(but("NotResource"));
         if resources.is_empty() {
             resources.push(String::from("*"));
         }
         let mut actions = list(&statement["Action"]);
-        actions.extend(
-            list(&statement["NotAction"])
-                .into_iter()
-                .map(|a| format!("everything but {a}")),
-        );
+        actions.extend(but("NotAction"));
         for action in actions {
             for resource in &resources {
                 grants.push(Grant {

@@ -51,11 +51,7 @@ fn reconciler(template: &mut Template, config: &Config) -> ReconcilerParameters 
             .between(1, 10_080)
     };
     ReconcilerParameters {
-        code_key: template.parameter(
-            "ReconcilerCodeKey",
-            Parameter::string("S3 key of the reconciler's deployment package (zip).")
-                .allowed_pattern("^.+$", "a non-empty S3 object key"),
-        ),
+        code_key: template.parameter("ReconcilerCodeKey", code_key("the reconciler's")),
         every_minutes: template.parameter(
             "ReconcileEveryMinutes",
             Parameter::number("Minutes between two reconciler runs.")
@@ -66,15 +62,17 @@ fn reconciler(template: &mut Template, config: &Config) -> ReconcilerParameters 
             "ReconcileGraceMinutes",
             minutes(
                 "Minutes a dispatch may stay non-terminal before the reconciler looks at it \
-                 (its event may still come).",
+                 (its event may still come). With the schedule's period, under 60: ECS \
+                 forgets a stopped task an hour after it stopped.",
                 reconciler.default_grace_minutes,
-            ),
+            )
+            .between(1, 59),
         ),
         max_age_minutes: template.parameter(
             "ReconcileMaxAgeMinutes",
             minutes(
                 "Minutes after which a dispatch whose task ECS no longer knows is closed \
-                 FAILED by the reconciler.",
+                 FAILED by the reconciler; more than the grace plus the schedule's period.",
                 reconciler.default_max_age_minutes,
             ),
         ),
@@ -100,6 +98,12 @@ fn reconciler(template: &mut Template, config: &Config) -> ReconcilerParameters 
     }
 }
 
+/// The parameter that names the zip of `whose` code in the code bucket.
+fn code_key(whose: &str) -> Parameter {
+    let description = format!("S3 key of {whose} deployment package (zip).");
+    Parameter::string(description).allowed_pattern("^.+$", "a non-empty S3 object key")
+}
+
 impl Parameters {
     /// The ARN of the one cluster listened to: `ClusterArn`, or the default cluster of the
     /// stack's account and region. (With `ClusterArn=*`, callers match any cluster.)
@@ -109,6 +113,15 @@ impl Parameters {
             resources::DEFAULT_CLUSTER
         ));
         Expr::if_(&self.cluster_arn_given, self.cluster_arn.value(), default)
+    }
+
+    /// The clusters the stack watches as one ARN: [`Parameters::cluster`], or
+    /// `...:cluster/*` with `ClusterArn=*` (every cluster of the account and region).
+    pub fn watched_cluster(&self) -> Expr {
+        let every = Expr::sub(
+            "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*".to_owned(),
+        );
+        Expr::if_(&self.any_cluster, every, self.cluster())
     }
 }
 
@@ -152,11 +165,7 @@ pub(super) fn add(template: &mut Template, config: &Config) -> Parameters {
             Parameter::string("S3 bucket holding the function's deployment package (zip).")
                 .allowed_pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name"),
         ),
-        code_key: template.parameter(
-            "CodeKey",
-            Parameter::string("S3 key of the function's deployment package (zip).")
-                .allowed_pattern("^.+$", "a non-empty S3 object key"),
-        ),
+        code_key: template.parameter("CodeKey", code_key("the function's")),
         worker_container: template.parameter(
             "WorkerContainer",
             Parameter::string("Name of the ECS container whose exit code settles a dispatch.")
@@ -166,7 +175,7 @@ pub(super) fn add(template: &mut Template, config: &Config) -> Parameters {
         log_retention_days: template.parameter(
             "LogRetentionDays",
             Parameter::number("Days CloudWatch Logs keeps the function's logs.")
-                .default(config.log_group.default_retention_days)
+                .default(config.default_log_retention_days)
                 .allowed_values(LOG_RETENTION_DAYS),
         ),
         cluster_arn_given: template.condition("ClusterArnGiven", Condition::is_set(&cluster_arn)),
@@ -194,10 +203,8 @@ pub fn listing(template: &Template) -> String {
             Some(Scalar::String(value)) => format!("default {value}"),
             Some(Scalar::Number(value)) => format!("default {value}"),
         };
-        help.push_str(&format!(
-            "  {name} ({default})\n          {}\n",
-            parameter.description
-        ));
+        let description = &parameter.description;
+        help.push_str(&format!("  {name} ({default})\n          {description}\n"));
     }
     help
 }

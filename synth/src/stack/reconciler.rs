@@ -2,7 +2,6 @@
 //! without a usable event, its log group, its least-privilege role and its schedule.
 
 use contract::outputs;
-use std::collections::BTreeMap;
 
 use contract::env::{self, reconciler as vars};
 use contract::{resources, table};
@@ -12,9 +11,7 @@ use crate::cfn::resources::events::{Rule, RuleState, Target};
 use crate::cfn::resources::iam::Role;
 use crate::cfn::resources::lambda::{EventInvokeConfig, Function, Permission};
 use crate::cfn::resources::logs::LogGroup;
-use crate::cfn::{
-    Attributes, CheckovSkip, Condition, ConditionOperator, Expr, Id, Statement, Template,
-};
+use crate::cfn::{Condition, ConditionOperator, Expr, Id, Statement, Template};
 use crate::config::Config;
 
 use super::lambda::{self, FunctionSpec};
@@ -43,10 +40,11 @@ pub(super) fn add(
         "ReconcilerRole",
         role(config, parameters, table, &log_group),
     );
+    let spec = spec(config, parameters, table);
     let function = template.add_with(
         outputs::RECONCILER_FUNCTION_NAME.logical_id,
-        function(config, parameters, table, &role, &log_group),
-        Attributes::default().checkov_skips(CHECKOV_SKIPS),
+        lambda::function(config, parameters, spec, &role, &log_group),
+        lambda::checkov_skips(CHECKOV_REASONS),
     );
     // A failed run is not retried: the next scheduled run starts from where the backlog
     // stands, and the errors alarm has seen the failure.
@@ -65,6 +63,7 @@ pub(super) fn add(
         "ReconcileEveryMinute",
         Condition::Equals(parameters.reconciler.every_minutes.value(), Expr::lit("1")),
     );
+    let every_minutes = parameters.reconciler.every_minutes.name();
     let schedule = template.add(
         outputs::RECONCILER_SCHEDULE_NAME.logical_id,
         Rule {
@@ -75,10 +74,7 @@ pub(super) fn add(
             schedule_expression: Some(Expr::if_(
                 &every_minute,
                 Expr::lit("rate(1 minute)"),
-                Expr::sub(format!(
-                    "rate(${{{}}} minutes)",
-                    parameters.reconciler.every_minutes.name()
-                )),
+                Expr::sub(format!("rate(${{{every_minutes}}} minutes)")),
             )),
             targets: vec![Target {
                 id: resources::RECONCILER.to_owned(),
@@ -88,15 +84,8 @@ pub(super) fn add(
             }],
         },
     );
-    template.add(
-        "ReconcilerSchedulePermission",
-        Permission {
-            action: "lambda:InvokeFunction",
-            function_name: function.arn(),
-            principal: "events.amazonaws.com",
-            source_arn: schedule.arn(),
-        },
-    );
+    let permission = Permission::for_rule(&function, &schedule);
+    template.add("ReconcilerSchedulePermission", permission);
     Reconciler {
         function,
         log_group,
@@ -104,56 +93,30 @@ pub(super) fn add(
     }
 }
 
-fn function(
-    config: &Config,
-    parameters: &Parameters,
-    table: &Id<Table>,
-    role: &Id<Role>,
-    log_group: &Id<LogGroup>,
-) -> Function {
+/// The function's own settings.
+fn spec(config: &Config, parameters: &Parameters, table: &Id<Table>) -> FunctionSpec {
     let reconciler = &parameters.reconciler;
-    // What the reconciler reads at start-up; `contract::env` names each variable.
-    let variables = BTreeMap::from([
-        (env::TABLE_NAME.name.to_owned(), table.name()),
-        (
-            env::WORKER_CONTAINER.name.to_owned(),
-            parameters.worker_container.value(),
+    FunctionSpec {
+        name: resources::RECONCILER,
+        description: format!(
+            "Settles the dispatches in {} whose ECS task stopped without a usable event.",
+            table::NAME
         ),
-        (
-            vars::STATUS_INDEX.name.to_owned(),
-            Expr::lit(table::STATUS_INDEX.name),
-        ),
-        (vars::STATUSES.name.to_owned(), reconciler.statuses.value()),
-        (
-            vars::GRACE_MINUTES.name.to_owned(),
-            reconciler.grace_minutes.value(),
-        ),
-        (
-            vars::MAX_AGE_MINUTES.name.to_owned(),
-            reconciler.max_age_minutes.value(),
-        ),
-        (
-            vars::MAX_RECORDS.name.to_owned(),
-            reconciler.max_records.value(),
-        ),
-    ]);
-    lambda::function(
-        config,
-        parameters,
-        FunctionSpec {
-            name: resources::RECONCILER,
-            description: format!(
-                "Settles the dispatches in {} whose ECS task stopped without a usable event.",
-                table::NAME
-            ),
-            memory_mb: config.reconciler.memory_mb,
-            timeout_seconds: config.reconciler.timeout_seconds,
-            code_key: reconciler.code_key.clone(),
-            variables,
-        },
-        role,
-        log_group,
-    )
+        memory_mb: config.reconciler.memory_mb,
+        timeout_seconds: config.reconciler.timeout_seconds,
+        code_key: reconciler.code_key.clone(),
+        variables: vec![
+            (vars::WATCHED_CLUSTER, parameters.watched_cluster()),
+            (env::TABLE_NAME, table.name()),
+            (env::WORKER_CONTAINER, parameters.worker_container.value()),
+            (vars::STATUS_INDEX, Expr::lit(table::STATUS_INDEX.name)),
+            (vars::STATUSES, reconciler.statuses.value()),
+            (vars::EVERY_MINUTES, reconciler.every_minutes.value()),
+            (vars::GRACE_MINUTES, reconciler.grace_minutes.value()),
+            (vars::MAX_AGE_MINUTES, reconciler.max_age_minutes.value()),
+            (vars::MAX_RECORDS, reconciler.max_records.value()),
+        ],
+    }
 }
 
 /// Exactly the calls the reconciler makes, on exactly what it makes them on.
@@ -163,62 +126,75 @@ fn role(
     table: &Id<Table>,
     log_group: &Id<LogGroup>,
 ) -> Role {
-    let any_cluster = Expr::sub(
-        "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*".to_owned(),
-    );
     let statements = vec![
         Statement::allow(
             "ListDispatches",
             &["dynamodb:Query"],
-            vec![table.index_arn(config.table.status_index.index.name).expr()],
+            vec![table.index_arn(config.table.status_index.index.name)],
         ),
-        // The callback's own conditional write, and its not-found check.
+        // The callback's own conditional write and its not-found check, and the read of
+        // the stopped tasks' dispatches before anything is written.
         Statement::allow(
             "SettleDispatches",
-            &["dynamodb:UpdateItem", "dynamodb:GetItem"],
+            &[
+                "dynamodb:UpdateItem",
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+            ],
             vec![table.arn().expr()],
         ),
         // DescribeTasks on the tasks of the cluster the rule listens to (any cluster with
         // ClusterArn=*).
-        Statement::allow(
+        cluster_tasks(
             "DescribeClusterTasks",
-            &["ecs:DescribeTasks"],
-            vec![Expr::sub(
-                "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/*".to_owned(),
-            )],
-        )
-        .when(
-            ConditionOperator::ArnLike,
-            "ecs:cluster",
-            Expr::if_(&parameters.any_cluster, any_cluster, parameters.cluster()),
+            "ecs:DescribeTasks",
+            "task/*",
+            parameters,
         ),
+        // ListTasks (the stopped ones) there too; IAM authorizes it on the cluster's
+        // container instances.
+        cluster_tasks(
+            "ListClusterTasks",
+            "ecs:ListTasks",
+            "container-instance/*",
+            parameters,
+        ),
+        // With ClusterArn=*, the clusters to read are the account's: ListClusters takes
+        // no resource, so it is granted on "*", and only then.
+        Statement::allow("ListClusters", &["ecs:ListClusters"], vec![Expr::lit("*")])
+            .only_if(&parameters.any_cluster),
         lambda::write_logs(log_group),
     ];
     lambda::execution_role(resources::RECONCILER, statements)
 }
 
-/// Checks on the reconciler that the stack deliberately does not meet.
-const CHECKOV_SKIPS: &[CheckovSkip] = &[
-    CheckovSkip {
-        id: "CKV_AWS_116",
-        comment: "A failed run needs no dead-letter queue: the next scheduled run examines the \
-                  same dispatches again, and the errors alarm reports the failure.",
-    },
-    CheckovSkip {
-        id: "CKV_AWS_115",
-        comment: "No reserved concurrency: new accounts have too little concurrency to reserve \
-                  any, and overlapping runs are harmless (each write is conditional).",
-    },
-    CheckovSkip {
-        id: "CKV_AWS_117",
-        comment: "Not in a VPC: the reconciler only calls DynamoDB and ECS public endpoints \
-                  over TLS, and a VPC would need NAT or endpoints for no gain.",
-    },
-    CheckovSkip {
-        id: "CKV_AWS_173",
-        comment: "Environment variables hold resource names and numbers only, no secrets; \
-                  Lambda encrypts them with its service key.",
-    },
+/// Allows `action` on the ECS resources `resource` (`task/*`, ...) of the watched cluster.
+fn cluster_tasks(
+    sid: &str,
+    action: &'static str,
+    resource: &str,
+    parameters: &Parameters,
+) -> Statement {
+    let arn =
+        format!("arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:{resource}");
+    Statement::allow(sid, &[action], vec![Expr::sub(arn)]).when(
+        ConditionOperator::ArnLike,
+        "ecs:cluster",
+        parameters.watched_cluster(),
+    )
+}
+
+/// Why the reconciler does without what checkov asks of a function, in the order of
+/// [`lambda::checkov_skips`].
+const CHECKOV_REASONS: [&str; 4] = [
+    "A failed run needs no dead-letter queue: the next scheduled run examines the \
+     same dispatches again, and the errors alarm reports the failure.",
+    "No reserved concurrency: new accounts have too little concurrency to reserve \
+     any, and overlapping runs are harmless (each write is conditional).",
+    "Not in a VPC: the reconciler only calls DynamoDB and ECS public endpoints \
+     over TLS, and a VPC would need NAT or endpoints for no gain.",
+    "Environment variables hold resource names and numbers only, no secrets; \
+     Lambda encrypts them with its service key.",
 ];
 
 #[cfg(test)]

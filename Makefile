@@ -19,8 +19,12 @@ export PATH := $(CURDIR)/$(VENV)/tools/bin:$(PATH)
 
 # Builds go to target/ whatever CARGO_TARGET_DIR says, so the paths below are never stale.
 export CARGO_TARGET_DIR := $(CURDIR)/target
-# The release binary the end-to-end tests run under a local Lambda Runtime API.
-CALLBACK_BINARY := $(CURDIR)/target/release/bootstrap
+# The functions' binaries `make test` runs under a local Lambda Runtime API (the end-to-end
+# tests, `make local`'s check, the benchmarks' smoke): the debug build it makes anyway. The
+# release build is compiled, packaged and deployed by the package check (arm64, through
+# cargo-lambda); building it a second time for the host would cost CI minutes for nothing
+# the tests look at. `make bench` (figures) and `make local` run the release build.
+TEST_BINARIES := $(CURDIR)/target/debug
 
 .PHONY: help
 help: ## List the targets
@@ -63,6 +67,10 @@ WORKSPACE_BUILD := cargo build --locked --workspace --bins --examples
 
 build: ## Build the functions' release binaries (target/release/bootstrap, target/release/reconciler) and the test kit
 	cargo build --locked --release -p function -p reconciler
+	$(WORKSPACE_BUILD)
+
+.PHONY: build-debug
+build-debug: ## Build the whole workspace for tests: the functions' debug binaries and the test kit
 	$(WORKSPACE_BUILD)
 
 .PHONY: templates
@@ -140,21 +148,21 @@ check: lint ## The fast inner loop: lint, unit tests, snapshot and contract test
 	  --test stack --test templates --test runtime --test adopt
 
 .PHONY: test
-test: tools lint build ## Run every test and check (what CI runs)
-	CALLBACK_BINARY=$(CALLBACK_BINARY) INSTA_UPDATE=no cargo test --locked --workspace
+test: tools lint build-debug ## Run every test and check (what CI runs)
+	FUNCTION_BINARIES=$(TEST_BINARIES) INSTA_UPDATE=no cargo test --locked --workspace
 	$(MAKE) --no-print-directory diff
 	scripts/check-templates.sh
-	scripts/local.sh --check
+	FUNCTION_BINARIES=$(TEST_BINARIES) scripts/local.sh --check
 	scripts/check-package.sh arm64
 	$(MAKE) --no-print-directory bench BENCH_SMOKE=1
 
-# BENCH_SMOKE=1 runs each benchmark briefly, to show it works (CI): through `cargo test`,
-# which reuses the test build instead of building every dependency again in the bench
-# profile. The figures of BENCHMARKS.md come from a full run (`make bench`).
+# BENCH_SMOKE=1 runs each benchmark briefly, on the debug binaries, to show it works (CI):
+# through `cargo test`, which reuses the test build instead of building every dependency
+# again in the bench profile. The figures of BENCHMARKS.md come from a full run (`make bench`).
 BENCH_SMOKE ?=
 
 .PHONY: bench
-bench: tools build ## Benchmarks: cold start, per-event latency vs a bare SDK client, memory, package, synth, a reconciler run, faults, a 10,000-event soak
+bench: tools $(if $(BENCH_SMOKE),build-debug,build) ## Benchmarks: cold start, per-event latency vs a bare SDK client, memory, package, synth, a reconciler run, faults, a 10,000-event soak
 ifeq ($(BENCH_SMOKE),)
 	cargo build --locked --release -p synth
 	cargo bench --locked -p bench --bench decide
@@ -162,8 +170,8 @@ ifeq ($(BENCH_SMOKE),)
 	cargo bench --locked -p bench --bench reconcile -- --dispatches 10000
 	cargo bench --locked -p bench --bench reliability -- --events 600 --rate 30 --soak-events 10000
 else
-	cargo test --locked --workspace --bench decide
-	cargo test --locked --workspace --bench end_to_end -- --events 50 --starts 3
-	cargo test --locked --workspace --bench reconcile -- --dispatches 300
-	cargo test --locked --workspace --bench reliability -- --events 40 --soak-events 300
+	FUNCTION_BINARIES=$(TEST_BINARIES) cargo test --locked --workspace --bench decide
+	FUNCTION_BINARIES=$(TEST_BINARIES) cargo test --locked --workspace --bench end_to_end -- --events 50 --starts 3
+	FUNCTION_BINARIES=$(TEST_BINARIES) cargo test --locked --workspace --bench reconcile -- --dispatches 300
+	FUNCTION_BINARIES=$(TEST_BINARIES) cargo test --locked --workspace --bench reliability -- --events 40 --soak-events 300
 endif

@@ -33,9 +33,14 @@ source scripts/cloudformation.sh
 # The paths below name target/; a CARGO_TARGET_DIR elsewhere would leave them stale.
 export CARGO_TARGET_DIR="$root/target"
 
+# The functions' binaries: the release build, or those of $FUNCTION_BINARIES (`make test`
+# runs the debug build it has already made).
+bin="${FUNCTION_BINARIES:-target/release}"
 if [[ "${1:-}" != "--inside-moto" ]]; then
-  echo "==> build the function (release) and the test kit"
-  cargo build --locked --release -q -p function -p reconciler
+  echo "==> build the functions ($bin) and the test kit"
+  if [[ -z "${FUNCTION_BINARIES:-}" ]]; then
+    cargo build --locked --release -q -p function -p reconciler
+  fi
   # The whole workspace, as `make build` does: one feature set, so the SDK is compiled once.
   cargo build --locked -q --workspace --bins --examples
   echo "==> start moto's server on loopback"
@@ -74,7 +79,7 @@ scheduled_run() {
   printf '%s\n' '{"version": "0", "id": "local-schedule", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}' \
     >"$dir/events/scheduled-event.json"
   printf '[]\n' >"$dir/no-dispatches.json"
-  if ! target/debug/testkit local --binary target/release/reconciler --function-name "$function" \
+  if ! target/debug/testkit local --binary "$bin/reconciler" --function-name "$function" \
     --env-file dist/local/reconciler-environment.json --dispatches "$dir/no-dispatches.json" \
     --events "$dir/events" --function-log "$dir/reconciler.log" >"$dir/run.txt"; then
     cat "$dir/run.txt" >&2
@@ -95,10 +100,10 @@ case "$(uname -m)" in
 esac
 
 echo
-echo "==> package target/release/bootstrap and target/release/reconciler for $arch"
+echo "==> package $bin/bootstrap and $bin/reconciler for $arch"
 { read -r function_name; read -r reconciler_name; } < <(synth names function reconciler)
-zip="$("$root/.venv/tools/bin/python" scripts/package.py target/release/bootstrap "$function_name" "$arch" dist/local)"
-reconciler_zip="$("$root/.venv/tools/bin/python" scripts/package.py target/release/reconciler "$reconciler_name" "$arch" dist/local)"
+zip="$("$root/.venv/tools/bin/python" scripts/package.py "$bin/bootstrap" "$function_name" "$arch" dist/local)"
+reconciler_zip="$("$root/.venv/tools/bin/python" scripts/package.py "$bin/reconciler" "$reconciler_name" "$arch" dist/local)"
 echo "    $zip"
 echo "    $reconciler_zip"
 
@@ -118,10 +123,10 @@ reconciler="$(stack_resource "$stack" ReconcilerFunction)"
 echo "    $reconciler: $(tr -d ' \n' <dist/local/reconciler-environment.json)"
 
 echo
-target/debug/testkit local --binary target/release/bootstrap --function-name "$function" \
+target/debug/testkit local --binary "$bin/bootstrap" --function-name "$function" \
   --env-file dist/local/environment.json --dispatches examples/local/dispatches.json \
   --events examples/local/events --function-log dist/local/function.log \
-  --reconciler target/release/reconciler --reconciler-function "$reconciler" \
+  --reconciler "$bin/reconciler" --reconciler-function "$reconciler" \
   --reconciler-env-file dist/local/reconciler-environment.json "${expect[@]}"
 
 echo

@@ -18,8 +18,9 @@ use testkit::events::{fixture, with_dispatch_id, with_task_arn, TASK_ARN};
 use testkit::runtime::{FunctionProcess, Output, RuntimeApi};
 use testkit::table::TestTable;
 
+/// The release build (`make bench` builds it), or `$FUNCTION_BINARIES`' for a smoke run.
 fn release_binary(name: &str) -> PathBuf {
-    testkit::repo_root().join("target/release").join(name)
+    testkit::function_binary(name)
 }
 
 /// Latency figures in milliseconds.

@@ -22,8 +22,9 @@ use testkit::table::TestTable;
 
 const SEED: u64 = 1_130;
 
+/// The release build (`make bench` builds it), or `$FUNCTION_BINARIES`' for a smoke run.
 fn release_binary() -> PathBuf {
-    testkit::repo_root().join("target/release/bootstrap")
+    testkit::function_binary("bootstrap")
 }
 
 async fn mixed_run(events: usize, rate: Option<f64>) -> Report {

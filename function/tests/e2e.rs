@@ -1,6 +1,5 @@
 //! The real `bootstrap` binary, under a local Lambda Runtime API, against moto: what
-//! Lambda runs is what this test runs. `CALLBACK_BINARY` names the binary (`make test`
-//! passes the release build); without it the test uses the debug build Cargo made.
+//! Lambda runs is what this test runs.
 
 use contract::metrics::SkipReason;
 use contract::{logs, metrics, resources};
@@ -10,10 +9,13 @@ use testkit::events::{fixture, with_dispatch_id, with_task_arn, DISPATCH_ID, TAS
 use testkit::runtime::{FunctionProcess, InvocationError, Output, RuntimeApi, Stream};
 use testkit::table::TestTable;
 
+/// The binary of `$FUNCTION_BINARIES` (see `testkit::function_binary`), else the debug
+/// build Cargo made for this test.
 fn binary() -> std::path::PathBuf {
-    std::env::var_os("CALLBACK_BINARY")
-        .map(Into::into)
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into())
+    match std::env::var_os("FUNCTION_BINARIES") {
+        Some(_) => testkit::function_binary("bootstrap"),
+        None => env!("CARGO_BIN_EXE_bootstrap").into(),
+    }
 }
 
 async fn table() -> TestTable {

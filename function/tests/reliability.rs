@@ -17,10 +17,13 @@ const RATE: f64 = 0.08;
 /// Fixed, so a failure here reproduces: the same faults hit the same requests.
 const SEED: u64 = 20_261_130;
 
+/// The binary of `$FUNCTION_BINARIES` (see `testkit::function_binary`), else the debug
+/// build Cargo made for this test.
 fn binary() -> std::path::PathBuf {
-    std::env::var_os("CALLBACK_BINARY")
-        .map(Into::into)
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into())
+    match std::env::var_os("FUNCTION_BINARIES") {
+        Some(_) => testkit::function_binary("bootstrap"),
+        None => env!("CARGO_BIN_EXE_bootstrap").into(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,12 +9,13 @@
 //! not create from a template (the alarms among them) listed as AWS lists them, and the
 //! stack's outputs, which moto leaves empty after a change-set deploy.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use aws_config::ConfigLoader;
+use contract::resources::{FUNCTION, RECONCILER, STACK};
+use serde_json::{json, Map, Value};
 
-use crate::server::{point_at, Server};
+use crate::server::{point_at, Server, NO_PROFILE};
 use crate::stand_in::{StackResource, StandIn};
 
 /// A deployed stack; moto and the stand-in stop when it is dropped.
@@ -23,20 +24,6 @@ pub struct LocalStack {
     pub stand_in: StandIn,
     /// Where the packages were written, removed with the stack.
     _dist: tempfile::TempDir,
-}
-
-/// The release binary the stack's packages hold: `$CALLBACK_BINARY` or `target/release/`.
-fn release_binary(name: &str) -> PathBuf {
-    let path = match (name, std::env::var_os("CALLBACK_BINARY")) {
-        ("bootstrap", Some(path)) => PathBuf::from(path),
-        _ => crate::repo_root().join("target/release").join(name),
-    };
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (`make build`)",
-        path.display()
-    );
-    path
 }
 
 impl LocalStack {
@@ -59,20 +46,16 @@ impl LocalStack {
             let mut command = Command::new(&python);
             command
                 .arg(root.join("scripts/package.py"))
-                .arg(release_binary(binary))
+                .arg(crate::function_binary(binary))
                 .args([name, arch])
                 .arg(dist.path());
-            stdout_of(
-                &mut command,
-                "scripts/package.py (make tools installs its Python)",
-            )
-            .trim()
-            .to_owned()
+            let what = "scripts/package.py (make tools installs its Python)";
+            stdout_of(&mut command, what).trim().to_owned()
         };
-        let zip = package("bootstrap", contract::resources::FUNCTION);
-        let reconciler_zip = package("reconciler", contract::resources::RECONCILER);
+        let zip = package("bootstrap", FUNCTION);
+        let reconciler_zip = package("reconciler", RECONCILER);
         for script in ["scripts/bootstrap.sh", "scripts/deploy.sh"] {
-            let mut command = against_moto(&server, root.join(script));
+            let mut command = server.command(root.join(script));
             command
                 .current_dir(&root)
                 .envs([
@@ -88,18 +71,13 @@ impl LocalStack {
             stand_in,
             _dist: dist,
         };
-        for function in [
-            contract::resources::FUNCTION,
-            contract::resources::RECONCILER,
-        ] {
+        for function in [FUNCTION, RECONCILER] {
             stack.stringify_environment(function);
         }
         let template = crate::template::stack();
-        let name = contract::resources::STACK;
-        stack
-            .stand_in
-            .list_stack_resources(as_aws_lists(&template, name));
-        stack.stand_in.give_outputs(name, &template);
+        let resources = as_aws_lists(&template, STACK);
+        stack.stand_in.list_stack_resources(resources);
+        stack.stand_in.give_outputs(STACK, &template);
         stack
     }
 
@@ -107,60 +85,48 @@ impl LocalStack {
     /// as a JSON number, where Lambda holds every variable as a string (and the Rust SDK
     /// refuses anything else): the variables are written back as the strings AWS holds.
     fn stringify_environment(&self, function: &str) {
-        let variables = self.aws_cli(&[
-            "lambda",
+        let variables = self.lambda(
             "get-function-configuration",
-            "--function-name",
             function,
-            "--query",
-            "Environment.Variables",
-            "--output",
-            "json",
-        ]);
-        let variables: serde_json::Map<String, serde_json::Value> =
+            &["--query", "Environment.Variables", "--output", "json"],
+        );
+        let variables: Map<String, Value> =
             serde_json::from_str(&variables).expect("the environment is a JSON object");
-        let strings: serde_json::Map<String, serde_json::Value> = variables
+        let strings: Map<String, Value> = variables
             .into_iter()
             .map(|(name, value)| {
-                let text = match value {
-                    serde_json::Value::String(text) => text,
-                    other => other.to_string(),
-                };
-                (name, serde_json::Value::String(text))
+                let text = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                (name, Value::String(text))
             })
             .collect();
-        let environment = serde_json::json!({ "Variables": strings }).to_string();
-        self.aws_cli(&[
-            "lambda",
+        let environment = json!({ "Variables": strings }).to_string();
+        self.lambda(
             "update-function-configuration",
-            "--function-name",
             function,
-            "--environment",
-            &environment,
-        ]);
+            &["--environment", &environment],
+        );
     }
 
-    /// Runs the pinned AWS CLI against moto; returns its output.
-    fn aws_cli(&self, args: &[&str]) -> String {
-        let mut command =
-            against_moto(&self.server, crate::repo_root().join(".venv/tools/bin/aws"));
-        command.args(args);
-        stdout_of(&mut command, &format!("aws {args:?}"))
+    /// Runs the pinned AWS CLI's `lambda operation` on `function` against moto, with
+    /// `args`; returns its output.
+    fn lambda(&self, operation: &str, function: &str, args: &[&str]) -> String {
+        let aws = crate::repo_root().join(".venv/tools/bin/aws");
+        let mut command = self.server.command(aws);
+        command
+            .args(["lambda", operation, "--function-name", function])
+            .args(args);
+        stdout_of(&mut command, &format!("aws lambda {operation} {args:?}"))
     }
 
     /// The environment of a process that talks to this stack: moto for everything, the
-    /// stand-in for Lambda, CloudWatch and CloudFormation, no profile of the person running
-    /// the tests.
+    /// stand-in for Lambda, CloudWatch and CloudFormation, no pager or profile of the
+    /// person running the tests.
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = self.server.env();
         env.extend(self.stand_in.env());
-        env.extend(
-            [
-                ("AWS_CONFIG_FILE", "/dev/null"),
-                ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-            ]
-            .map(|(k, v)| (k.to_owned(), v.to_owned())),
-        );
+        env.extend(NO_PROFILE.map(|(name, value)| (name.to_owned(), value.to_owned())));
         env
     }
 
@@ -174,11 +140,8 @@ impl LocalStack {
 /// `stack`: by the name the template gives it (an alarm's `AlarmName`, a dashboard's
 /// `DashboardName`, ...), else by the name CloudFormation would give it. The stand-in
 /// lists those moto leaves as placeholders.
-fn as_aws_lists(template: &serde_json::Value, stack: &str) -> Vec<StackResource> {
-    let Some(resources) = template["Resources"].as_object() else {
-        return Vec::new();
-    };
-    resources
+fn as_aws_lists(template: &Value, stack: &str) -> Vec<StackResource> {
+    crate::template::resources(template)
         .iter()
         .map(|(logical_id, resource)| {
             let kind = resource["Type"].as_str().unwrap_or_default().to_owned();
@@ -194,20 +157,6 @@ fn as_aws_lists(template: &serde_json::Value, stack: &str) -> Vec<StackResource>
             }
         })
         .collect()
-}
-
-/// `program` pointed at moto, with no pager and none of the person's AWS configuration.
-fn against_moto(server: &Server, program: PathBuf) -> Command {
-    let mut command = Command::new(program);
-    command
-        .envs(server.env())
-        .envs([
-            ("AWS_PAGER", ""),
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ])
-        .env_remove("AWS_PROFILE");
-    command
 }
 
 /// Runs `command` (`what` names it) to success; returns what it printed.

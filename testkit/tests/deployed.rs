@@ -480,10 +480,7 @@ fn arch() -> &'static str {
 /// Returns the deploy's settings; the packages live as long as `dir`.
 fn packages(dir: &Path) -> Vec<(&'static str, String)> {
     let root = testkit::repo_root();
-    let binary = |name: &str| match (name, std::env::var_os("CALLBACK_BINARY")) {
-        ("bootstrap", Some(path)) => PathBuf::from(path),
-        _ => root.join("target/release").join(name),
-    };
+    let binary = testkit::function_binary;
     let package = |binary: PathBuf, function: &str| {
         let output = Command::new(root.join(".venv/tools/bin/python"))
             .arg(root.join("scripts/package.py"))

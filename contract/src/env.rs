@@ -9,26 +9,20 @@ pub struct Var {
     pub default: &'static str,
 }
 
+impl Var {
+    const fn new(name: &'static str, default: &'static str) -> Var {
+        Var { name, default }
+    }
+}
+
 /// The dispatch table.
-pub const TABLE_NAME: Var = Var {
-    name: "TABLE_NAME",
-    default: table::NAME,
-};
+pub const TABLE_NAME: Var = Var::new("TABLE_NAME", table::NAME);
 /// The GSI from task ARN to dispatch.
-pub const TASK_ARN_INDEX: Var = Var {
-    name: "TASK_ARN_INDEX",
-    default: table::TASK_ARN_INDEX.name,
-};
+pub const TASK_ARN_INDEX: Var = Var::new("TASK_ARN_INDEX", table::TASK_ARN_INDEX.name);
 /// The container whose exit code decides a dispatch's status.
-pub const WORKER_CONTAINER: Var = Var {
-    name: "WORKER_CONTAINER",
-    default: "worker",
-};
+pub const WORKER_CONTAINER: Var = Var::new("WORKER_CONTAINER", "worker");
 /// Where the custom metrics go: one of [`metrics_sink`]'s values.
-pub const METRICS_SINK: Var = Var {
-    name: "METRICS_SINK",
-    default: metrics_sink::EMF,
-};
+pub const METRICS_SINK: Var = Var::new("METRICS_SINK", metrics_sink::EMF);
 
 /// Every variable the function reads that the stack sets.
 pub const ALL: [Var; 4] = [TABLE_NAME, TASK_ARN_INDEX, WORKER_CONTAINER, METRICS_SINK];
@@ -42,57 +36,33 @@ pub mod metrics_sink {
 }
 
 /// Set by Lambda itself: the function's name, which the metrics carry as a dimension.
-pub const LAMBDA_FUNCTION_NAME: Var = Var {
-    name: "AWS_LAMBDA_FUNCTION_NAME",
-    default: resources::FUNCTION,
-};
+pub const LAMBDA_FUNCTION_NAME: Var = Var::new("AWS_LAMBDA_FUNCTION_NAME", resources::FUNCTION);
 
 /// The reconciler's settings, besides [`TABLE_NAME`] and [`WORKER_CONTAINER`].
 pub mod reconciler {
     use super::Var;
 
     /// The index it lists dispatches from, by status and creation time.
-    pub const STATUS_INDEX: Var = Var {
-        name: "STATUS_INDEX",
-        default: crate::table::STATUS_INDEX.name,
-    };
+    pub const STATUS_INDEX: Var = Var::new("STATUS_INDEX", crate::table::STATUS_INDEX.name);
     /// The non-terminal statuses it examines, comma-separated.
-    pub const STATUSES: Var = Var {
-        name: "RECONCILE_STATUSES",
-        default: crate::status::RUNNING,
-    };
+    pub const STATUSES: Var = Var::new("RECONCILE_STATUSES", crate::status::RUNNING);
     /// Minutes between two runs (the schedule's period): the settings are checked against
     /// it.
-    pub const EVERY_MINUTES: Var = Var {
-        name: "RECONCILE_EVERY_MINUTES",
-        default: "5",
-    };
+    pub const EVERY_MINUTES: Var = Var::new("RECONCILE_EVERY_MINUTES", "5");
     /// How old a dispatch must be before it is examined, in minutes: younger ones may
     /// still get their event.
-    pub const GRACE_MINUTES: Var = Var {
-        name: "GRACE_MINUTES",
-        default: "10",
-    };
+    pub const GRACE_MINUTES: Var = Var::new("GRACE_MINUTES", "10");
     /// How old a dispatch whose task ECS no longer knows must be before it is closed, in
     /// minutes.
-    pub const MAX_AGE_MINUTES: Var = Var {
-        name: "MAX_AGE_MINUTES",
-        default: "120",
-    };
+    pub const MAX_AGE_MINUTES: Var = Var::new("MAX_AGE_MINUTES", "120");
     /// The most dispatches one run examines; a backlog drains over runs.
-    pub const MAX_RECORDS: Var = Var {
-        name: "MAX_RECORDS",
-        default: "1000",
-    };
+    pub const MAX_RECORDS: Var = Var::new("MAX_RECORDS", "1000");
 
     /// The clusters whose tasks it reads, as one cluster ARN: `...:cluster/NAME`, or
     /// `...:cluster/*` for every cluster of the stack's account and region. The stack sets
     /// it from `ClusterArn`. No default: a task is only ever asked of the region, account
     /// and cluster the stack watches, and a guess at them would close foreign tasks.
-    pub const WATCHED_CLUSTER: Var = Var {
-        name: "WATCHED_CLUSTER",
-        default: "",
-    };
+    pub const WATCHED_CLUSTER: Var = Var::new("WATCHED_CLUSTER", "");
     pub const ALL: [Var; 7] = [
         WATCHED_CLUSTER,
         EVERY_MINUTES,

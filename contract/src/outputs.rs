@@ -10,51 +10,34 @@ pub struct Output {
     pub logical_id: &'static str,
 }
 
+impl Output {
+    const fn new(key: &'static str, logical_id: &'static str) -> Output {
+        Output { key, logical_id }
+    }
+}
+
 /// The dispatch table's name.
-pub const TABLE_NAME: Output = Output {
-    key: "TableName",
-    logical_id: "DispatchTable",
-};
+pub const TABLE_NAME: Output = Output::new("TableName", "DispatchTable");
 /// The callback function's name.
-pub const FUNCTION_NAME: Output = Output {
-    key: "FunctionName",
-    logical_id: "CallbackFunction",
-};
+pub const FUNCTION_NAME: Output = Output::new("FunctionName", "CallbackFunction");
 /// The callback's log group.
-pub const LOG_GROUP_NAME: Output = Output {
-    key: "LogGroupName",
-    logical_id: "CallbackLogGroup",
-};
+pub const LOG_GROUP_NAME: Output = Output::new("LogGroupName", "CallbackLogGroup");
 /// The rule that sends stopped ECS tasks to the callback.
-pub const RULE_NAME: Output = Output {
-    key: "RuleName",
-    logical_id: "CompletionRule",
-};
+pub const RULE_NAME: Output = Output::new("RuleName", "CompletionRule");
 /// The callback's on-failure destination (Lambda's envelope around each parked event).
-pub const FAILURE_QUEUE_URL: Output = Output {
-    key: "FailureQueueUrl",
-    logical_id: "CallbackFailureQueue",
-};
+pub const FAILURE_QUEUE_URL: Output = Output::new("FailureQueueUrl", "CallbackFailureQueue");
 /// The rule's dead-letter queue (each message is the event EventBridge could not deliver).
-pub const DEAD_LETTER_QUEUE_URL: Output = Output {
-    key: "DeadLetterQueueUrl",
-    logical_id: "CompletionDeadLetterQueue",
-};
+pub const DEAD_LETTER_QUEUE_URL: Output =
+    Output::new("DeadLetterQueueUrl", "CompletionDeadLetterQueue");
 /// The reconciler function's name.
-pub const RECONCILER_FUNCTION_NAME: Output = Output {
-    key: "ReconcilerFunctionName",
-    logical_id: "ReconcilerFunction",
-};
+pub const RECONCILER_FUNCTION_NAME: Output =
+    Output::new("ReconcilerFunctionName", "ReconcilerFunction");
 /// The reconciler's log group.
-pub const RECONCILER_LOG_GROUP_NAME: Output = Output {
-    key: "ReconcilerLogGroupName",
-    logical_id: "ReconcilerLogGroup",
-};
+pub const RECONCILER_LOG_GROUP_NAME: Output =
+    Output::new("ReconcilerLogGroupName", "ReconcilerLogGroup");
 /// The schedule that invokes the reconciler.
-pub const RECONCILER_SCHEDULE_NAME: Output = Output {
-    key: "ReconcilerScheduleName",
-    logical_id: "ReconcilerSchedule",
-};
+pub const RECONCILER_SCHEDULE_NAME: Output =
+    Output::new("ReconcilerScheduleName", "ReconcilerSchedule");
 
 /// Every output a tool reads by name.
 pub const ALL: [Output; 9] = [

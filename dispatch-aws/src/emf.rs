@@ -81,8 +81,7 @@ impl Document {
 pub fn print(documents: &[Document]) {
     let mut stdout = std::io::stdout().lock();
     for document in documents {
-        let mut line = document.render();
-        line.push('\n');
+        let line = document.render() + "\n";
         if let Err(err) = stdout.write_all(line.as_bytes()) {
             tracing::warn!(error = %err, "could not write metrics");
         }

@@ -7,7 +7,6 @@
 //! errors through [`AwsError::from_sdk`]. The SDK's full error (its raw response and
 //! internal types) goes to the log at DEBUG only.
 
-use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -19,6 +18,11 @@ use aws_sdk_dynamodb::operation::RequestId;
 
 /// An AWS call that failed after the SDK's retries.
 #[derive(Debug, thiserror::Error)]
+#[error(
+    "{operation} on {resource} failed{}: {code}: {message}{}",
+    after_attempts(*.attempts),
+    .request_id.as_ref().map(|id| format!(" (request {id})")).unwrap_or_default()
+)]
 pub struct AwsError {
     /// `UpdateItem`, `GetItem`, `Query`, `DescribeTasks`, ...
     pub operation: &'static str,
@@ -35,19 +39,12 @@ pub struct AwsError {
     pub request_id: Option<String>,
 }
 
-impl fmt::Display for AwsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} on {} failed", self.operation, self.resource)?;
-        match self.attempts {
-            0 => {}
-            1 => write!(f, " after 1 attempt")?,
-            n => write!(f, " after {n} attempts")?,
-        }
-        write!(f, ": {}: {}", self.code, self.message)?;
-        match &self.request_id {
-            Some(id) => write!(f, " (request {id})"),
-            None => Ok(()),
-        }
+/// " after N attempts" for a call whose attempts were counted.
+fn after_attempts(attempts: u32) -> String {
+    match attempts {
+        0 => String::new(),
+        1 => " after 1 attempt".to_owned(),
+        n => format!(" after {n} attempts"),
     }
 }
 
@@ -77,7 +74,12 @@ impl Call {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        AwsError::from_sdk(self.operation, &self.resource, self.attempts.count(), err)
+        AwsError::from_sdk(
+            self.operation,
+            &self.resource,
+            self.attempts.0.load(Ordering::Relaxed),
+            err,
+        )
     }
 }
 
@@ -180,12 +182,6 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 /// Counts the attempts of one call, as an interceptor on that call alone.
 #[derive(Clone, Debug, Default)]
 pub struct Attempts(Arc<AtomicU32>);
-
-impl Attempts {
-    pub fn count(&self) -> u32 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
 
 impl Intercept for Attempts {
     fn name(&self) -> &'static str {

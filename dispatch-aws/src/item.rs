@@ -8,24 +8,19 @@ use dispatch::record::{DispatchRecord, Value};
 /// A record as DynamoDB returns it.
 pub type Item = HashMap<String, AttributeValue>;
 
-/// One attribute value in the domain's kinds; a kind this system never writes is kept in
-/// DynamoDB's own notation, to be shown.
-pub fn value(value: &AttributeValue) -> Value {
-    match value {
-        AttributeValue::S(text) => Value::Text(text.clone()),
-        AttributeValue::N(number) => Value::Number(number.clone()),
-        AttributeValue::Bool(flag) => Value::Bool(*flag),
-        other => Value::Other(format!("{other:?}")),
-    }
-}
-
 /// An item as a dispatch record; `None` for an empty item or one without a text
-/// `dispatchId`.
+/// `dispatchId`. A kind this system never writes is kept in DynamoDB's own notation, to be
+/// shown.
 pub fn record(item: &Item) -> Option<DispatchRecord> {
-    DispatchRecord::from_attributes(
-        item.iter()
-            .map(|(name, attribute)| (name.clone(), value(attribute))),
-    )
+    DispatchRecord::from_attributes(item.iter().map(|(name, attribute)| {
+        let value = match attribute {
+            AttributeValue::S(text) => Value::Text(text.clone()),
+            AttributeValue::N(number) => Value::Number(number.clone()),
+            AttributeValue::Bool(flag) => Value::Bool(*flag),
+            other => Value::Other(format!("{other:?}")),
+        };
+        (name.clone(), value)
+    }))
 }
 
 /// A record as an item to write: every attribute it holds, except those of a kind this

@@ -21,9 +21,7 @@ pub struct Settings<F> {
 impl Settings<fn(&str) -> Option<String>> {
     /// The process environment.
     pub fn from_env() -> Self {
-        Settings {
-            lookup: |name| std::env::var(name).ok(),
-        }
+        Settings::new(|name| std::env::var(name).ok())
     }
 }
 

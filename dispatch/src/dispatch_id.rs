@@ -54,12 +54,6 @@ impl DispatchId {
     }
 }
 
-impl fmt::Display for DispatchId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -80,40 +74,27 @@ impl fmt::Display for Source {
 /// and settling a guessed dispatch could settle the wrong one. The same ID in several
 /// places is fine.
 pub fn from_event(detail: &EcsTaskDetail) -> Result<Option<(DispatchId, Source)>, Invalid> {
+    use Source::{ContainerEnvironment, TaskGroup, TaskTag};
     let environment = detail.container_overrides().iter().flat_map(|container| {
         let name = container.name.as_deref().unwrap_or("?");
-        let pairs = container.environment.as_deref().unwrap_or_default();
+        let place = format!("{ENV_NAME} of container override {name}");
+        let pairs = container.environment.iter().flatten();
         pairs
-            .iter()
             .filter(|pair| pair.name.as_deref() == Some(ENV_NAME))
-            .map(move |pair| {
-                let place = format!("{ENV_NAME} of container override {name}");
-                (
-                    pair.value.as_deref().unwrap_or_default(),
-                    Source::ContainerEnvironment,
-                    place,
-                )
-            })
+            .map(move |pair| (pair.value.as_deref(), ContainerEnvironment, place.clone()))
     });
     let group = detail.group.as_deref().and_then(|group| {
         let id = group.strip_prefix(GROUP_PREFIX)?;
-        Some((id, Source::TaskGroup, format!("task group {group:?}")))
+        Some((Some(id), TaskGroup, format!("task group {group:?}")))
     });
-    let tags = detail.tags.as_deref().unwrap_or_default().iter();
+    let tags = detail.tags.iter().flatten();
     let tags = tags
         .filter(|tag| tag.key.as_deref() == Some(TAG_KEY))
-        .map(|tag| {
-            let place = format!("{TAG_KEY} tag");
-            (
-                tag.value.as_deref().unwrap_or_default(),
-                Source::TaskTag,
-                place,
-            )
-        });
+        .map(|tag| (tag.value.as_deref(), TaskTag, format!("{TAG_KEY} tag")));
 
     let mut first: Option<(DispatchId, Source, String)> = None;
     for (raw, source, place) in environment.chain(group).chain(tags) {
-        let id = DispatchId::parse(raw, source)?;
+        let id = DispatchId::parse(raw.unwrap_or_default(), source)?;
         match &first {
             None => first = Some((id, source, place)),
             Some((chosen, _, chosen_place)) if *chosen != id => {

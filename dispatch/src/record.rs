@@ -29,13 +29,6 @@ impl Value {
             Value::Bool(flag) => flag.to_string(),
         }
     }
-
-    fn as_text(&self) -> Option<&str> {
-        match self {
-            Value::Text(text) => Some(text),
-            _ => None,
-        }
-    }
 }
 
 /// A dispatch record. The typed fields are the attributes of `contract::table::attr`; an
@@ -94,11 +87,9 @@ impl DispatchRecord {
         let mut record = DispatchRecord::default();
         let mut dispatch_id = None;
         for (name, value) in attributes {
-            if name == attr::DISPATCH_ID && value.as_text().is_some() {
-                dispatch_id = Some(value.to_text());
-                continue;
-            }
-            if !record.take(&name, &value) {
+            if let (attr::DISPATCH_ID, Value::Text(id)) = (name.as_str(), &value) {
+                dispatch_id = Some(id.clone());
+            } else if !record.take(&name, &value) {
                 record.other.insert(name, value);
             }
         }
@@ -109,58 +100,32 @@ impl DispatchRecord {
     /// Puts a modeled attribute in its field; false when `name` is not modeled or `value`
     /// is not of its kind, or would not read back the same (a number such as `1e2`).
     fn take(&mut self, name: &str, value: &Value) -> bool {
-        if let Some((_, field)) = TEXT_FIELDS.iter().find(|(field, _)| *field == name) {
-            let Some(text) = value.as_text() else {
-                return false;
-            };
-            *field(self) = Some(text.to_owned());
-            return true;
+        let text_field = TEXT_FIELDS.iter().find(|(field, _)| *field == name);
+        match (name, value, text_field) {
+            (_, Value::Text(text), Some((_, field))) => *field(self) = Some(text.clone()),
+            (attr::PROVISIONAL, Value::Bool(flag), _) => self.provisional = Some(*flag),
+            (attr::EXIT_CODE, Value::Number(n), _) => return exact(&mut self.exit_code, n),
+            (attr::ECS_VERSION, Value::Number(n), _) => return exact(&mut self.ecs_version, n),
+            _ => return false,
         }
-        if let (attr::PROVISIONAL, Value::Bool(flag)) = (name, value) {
-            self.provisional = Some(*flag);
-            return true;
-        }
-        let Value::Number(number) = value else {
-            return false;
-        };
-        match name {
-            attr::EXIT_CODE => {
-                self.exit_code = exact(number);
-                self.exit_code.is_some()
-            }
-            attr::ECS_VERSION => {
-                self.ecs_version = exact(number);
-                self.ecs_version.is_some()
-            }
-            _ => false,
-        }
+        true
     }
 
     /// Every attribute, modeled or not, as the table holds it.
     pub fn attributes(&self) -> BTreeMap<String, Value> {
-        let mut all = self.other.clone();
-        all.insert(
-            attr::DISPATCH_ID.to_owned(),
-            Value::Text(self.dispatch_id.clone()),
-        );
         let mut copy = self.clone();
-        for (name, field) in TEXT_FIELDS {
-            if let Some(text) = field(&mut copy).take() {
-                all.insert(name.to_owned(), Value::Text(text));
-            }
-        }
+        let texts =
+            TEXT_FIELDS.map(|(name, field)| (name, field(&mut copy).take().map(Value::Text)));
         let numbers = [
             (attr::EXIT_CODE, self.exit_code.map(|n| n.to_string())),
             (attr::ECS_VERSION, self.ecs_version.map(|n| n.to_string())),
         ];
-        for (name, number) in numbers {
-            if let Some(number) = number {
-                all.insert(name.to_owned(), Value::Number(number));
-            }
-        }
-        if let Some(flag) = self.provisional {
-            all.insert(attr::PROVISIONAL.to_owned(), Value::Bool(flag));
-        }
+        let numbers = numbers.map(|(name, number)| (name, number.map(Value::Number)));
+        let flag = (attr::PROVISIONAL, self.provisional.map(Value::Bool));
+        let id = (attr::DISPATCH_ID, Some(Value::Text(copy.dispatch_id)));
+        let modeled = texts.into_iter().chain(numbers).chain([flag, id]);
+        let mut all = self.other.clone();
+        all.extend(modeled.filter_map(|(name, value)| Some((name.to_owned(), value?))));
         all
     }
 
@@ -204,12 +169,14 @@ impl Serialize for DispatchRecord {
     }
 }
 
-/// `number` as an integer, only when the integer reads back as the same text.
-fn exact<N: std::str::FromStr + ToString>(number: &str) -> Option<N> {
-    number
+/// Sets `field` to `number` as an integer, only when the integer reads back as the same
+/// text; whether it did.
+fn exact<N: std::str::FromStr + ToString>(field: &mut Option<N>, number: &str) -> bool {
+    *field = number
         .parse::<N>()
         .ok()
-        .filter(|parsed| parsed.to_string() == number)
+        .filter(|parsed| parsed.to_string() == number);
+    field.is_some()
 }
 
 #[cfg(test)]

@@ -98,14 +98,10 @@ fn worker_exit_code(detail: &EcsTaskDetail, worker_container: &str) -> Option<i6
     }
     let mut codes = containers
         .iter()
-        .filter_map(|container| container.exit_code);
-    let first = codes.next()?;
-    Some(
-        std::iter::once(first)
-            .chain(codes)
-            .find(|code| *code != 0)
-            .unwrap_or(0),
-    )
+        .filter_map(|container| container.exit_code)
+        .peekable();
+    codes.peek()?;
+    Some(codes.find(|code| *code != 0).unwrap_or(0))
 }
 
 #[cfg(test)]

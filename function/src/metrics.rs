@@ -12,6 +12,7 @@ use contract::metrics::{
     NAMESPACE, SKIP_REASON_DIMENSION, UPDATES_FAILED, UPDATES_SKIPPED, UPDATES_SUCCESSFUL,
 };
 use dispatch_aws::emf::{self, Document, Unit};
+use serde_json::Value;
 
 /// How long `PutMetricData` may take. The dispatch is already settled by then, so the
 /// figures are not worth risking the invocation's time budget for.
@@ -145,53 +146,39 @@ impl MetricsSink {
     }
 }
 
-/// The same figures as `PutMetricData` datums, with the same dimension sets as the EMF
-/// document: none, `FunctionName`, and for a skip `FunctionName` with `SkipReason`.
+/// The same figures as `PutMetricData` datums, read off the EMF document, so both sinks
+/// publish the same metrics under the same dimension sets: none, `FunctionName`, and for a
+/// skip `FunctionName` with `SkipReason`.
 pub fn metric_data(
     metrics: &InvocationMetrics,
     function_name: &str,
     at: DateTime<Utc>,
 ) -> Vec<MetricDatum> {
-    let dimension = |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
-    let by_function = vec![dimension(DIMENSION, function_name)];
+    let document = emf_document(metrics, function_name, at).render();
+    let document: Value = serde_json::from_str(&document).unwrap_or_default();
     let timestamp = aws_sdk_cloudwatch::primitives::DateTime::from_millis(at.timestamp_millis());
-    let datum = |name: &str, value: f64, unit: StandardUnit, dimensions: &[Dimension]| {
-        MetricDatum::builder()
-            .metric_name(name)
-            .set_dimensions(Some(dimensions.to_vec()))
-            .timestamp(timestamp)
-            .value(value)
-            .unit(unit)
-            .build()
-    };
-    let mut figures: Vec<(&str, f64, StandardUnit)> = metrics
-        .counts()
-        .into_iter()
-        .map(|(name, value)| (name, value, StandardUnit::Count))
-        .collect();
-    if let Some(latency) = metrics.callback_latency_ms {
-        figures.push((CALLBACK_LATENCY_MS, latency, StandardUnit::Milliseconds));
-    }
-    let mut data = Vec::with_capacity(2 * figures.len() + 1);
-    for (name, value, unit) in figures {
-        data.push(datum(name, value, unit.clone(), &[]));
-        data.push(datum(name, value, unit, &by_function));
-    }
-    if metrics.tally == Tally::Corrected {
-        data.push(datum(GUESSES_CORRECTED, 1.0, StandardUnit::Count, &[]));
-        data.push(datum(
-            GUESSES_CORRECTED,
-            1.0,
-            StandardUnit::Count,
-            &by_function,
-        ));
-    }
-    if let Some(reason) = metrics.skip_reason() {
-        let by_reason = [
-            by_function[0].clone(),
-            dimension(SKIP_REASON_DIMENSION, reason.as_str()),
-        ];
-        data.push(datum(UPDATES_SKIPPED, 1.0, StandardUnit::Count, &by_reason));
+    let each = |value: &Value| value.as_array().cloned().unwrap_or_default();
+    let mut data = Vec::new();
+    for directive in each(&document["_aws"]["CloudWatchMetrics"]) {
+        for metric in each(&directive["Metrics"]) {
+            let name = metric["Name"].as_str().unwrap_or_default();
+            for set in each(&directive["Dimensions"]) {
+                let names = each(&set);
+                let dimensions = names.iter().filter_map(Value::as_str).map(|dimension| {
+                    let value = document[dimension].as_str().unwrap_or_default();
+                    Dimension::builder().name(dimension).value(value).build()
+                });
+                let datum = MetricDatum::builder()
+                    .metric_name(name)
+                    .set_dimensions(Some(dimensions.collect()))
+                    .timestamp(timestamp)
+                    .value(document[name].as_f64().unwrap_or_default())
+                    .unit(StandardUnit::from(
+                        metric["Unit"].as_str().unwrap_or_default(),
+                    ));
+                data.push(datum.build());
+            }
+        }
     }
     data
 }

@@ -2,7 +2,7 @@
 //! listed through the status index, each task placed against the watched clusters and
 //! asked of ECS, and a verdict on each (`plan`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use contract::logs;
@@ -72,18 +72,19 @@ async fn ask_ecs(
     candidates: &[Candidate],
     report: &mut Report,
 ) -> Result<BTreeMap<String, Said>, RunFailed> {
-    let mut by_cluster: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut by_cluster: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for arn in candidates.iter().filter_map(|c| c.task_arn.as_deref()) {
         if let Placement::Ask { cluster } = deps.settings.watched.place(arn) {
-            let arns = by_cluster.entry(cluster).or_default();
-            if !arns.iter().any(|known| known == arn) {
-                arns.push(arn.to_owned());
-            }
+            by_cluster
+                .entry(cluster)
+                .or_default()
+                .insert(arn.to_owned());
         }
     }
     let mut answers = BTreeMap::new();
     let (mut batches, mut failed) = (0, 0);
-    for (cluster, arns) in &by_cluster {
+    for (cluster, arns) in by_cluster {
+        let arns: Vec<String> = arns.into_iter().collect();
         for batch in arns.chunks(BATCH) {
             batches += 1;
             match describe(&deps.ecs, cluster, batch).await {

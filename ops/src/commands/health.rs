@@ -259,6 +259,16 @@ mod tests {
     }
 
     #[test]
+    fn a_run_that_left_dispatches_unchecked_is_off() {
+        let done = "reconciler run done  examined=4 settled=1 unchecked=0";
+        assert_eq!(checks::left_unchecked(done), 0);
+        assert_eq!(
+            checks::left_unchecked("reconciler run done unchecked=3 x=1"),
+            3
+        );
+    }
+
+    #[test]
     fn schedules_read_as_intervals() {
         assert_eq!(
             rate("rate(15 minutes)"),

@@ -154,7 +154,7 @@ pub async fn schedule(ctx: &Context, report: &mut HealthReport) -> Option<Durati
 
 /// The reconciler's last finished run, from its log: none within two intervals (one
 /// missed run can be a slow start), or within an hour when the interval is not known,
-/// is off.
+/// is off, and so is one that left dispatches unchecked.
 pub async fn last_run(ctx: &Context, interval: Option<Duration>, report: &mut HealthReport) {
     let expected = interval
         .and_then(|every| every.checked_mul(2))
@@ -170,11 +170,23 @@ pub async fn last_run(ctx: &Context, interval: Option<Duration>, report: &mut He
     let fetched = fetch(&logs, source, group, Some(&pattern), since, 1, |_| true).await;
     let minutes = expected.num_minutes() + 5;
     let answer = fetched.map(|fetched| match fetched.lines.last() {
-        Some(line) => (format!("{}  {}", line.time, line.message), true),
+        Some(line) => (
+            format!("{}  {}", line.time, line.message),
+            left_unchecked(&line.message) == 0,
+        ),
         None => (format!("none in the last {minutes}m"), false),
     });
     let next = Some("outpost-ops logs --function reconciler --errors");
     report.answered("reconciler last run", answer, next);
+}
+
+/// How many dispatches a run left unchecked, from its `reconciler run done` line
+/// (`... unchecked=N ...`); a line that does not say counts as none.
+pub fn left_unchecked(message: &str) -> u64 {
+    let count = message
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix("unchecked="));
+    count.and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 /// `rate(15 minutes)` as a duration; other schedules (cron) as `None`.

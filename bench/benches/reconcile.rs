@@ -50,7 +50,8 @@ fn main() {
         table.put_running_dispatches(&records).await;
 
         let max_records = count.to_string();
-        let watched = "arn:aws:ecs:us-east-1:123456789012:cluster/outpost-dev".to_owned();
+        let (region, account) = (testkit::server::REGION, testkit::server::ACCOUNT);
+        let watched = format!("arn:aws:ecs:{region}:{account}:cluster/outpost-dev");
         let settings = Settings::from_lookup(|name| match name {
             _ if name == vars::MAX_RECORDS.name => Some(max_records.clone()),
             _ if name == vars::WATCHED_CLUSTER.name => Some(watched.clone()),
@@ -108,9 +109,14 @@ fn print_table(
         count_of("Scan")
     );
     println!(
-        "| ECS DescribeTasks | {} | ≤ ⌈{count}/100⌉ = {} (one cluster) |",
+        "| ECS ListTasks pages | {} | ⌈{stopped}/100⌉ = {} (the stops ECS lists) |",
+        count_of("ListTasks"),
+        stopped.div_ceil(100).max(1)
+    );
+    println!(
+        "| ECS DescribeTasks | {} | ≤ ⌈{count}/100⌉ + ⌈{stopped}/100⌉ = {} (the sweep, then the stops) |",
         count_of("DescribeTasks"),
-        count.div_ceil(100)
+        count.div_ceil(100) + stopped.div_ceil(100)
     );
     println!("| run time | {:.2} s | |", elapsed.as_secs_f64());
 }

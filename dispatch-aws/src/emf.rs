@@ -64,14 +64,19 @@ impl Document {
         self
     }
 
-    /// The document as one JSON line, without a trailing newline.
-    pub fn render(&self) -> String {
+    /// The document as JSON: its members, and the directives under `_aws`.
+    pub fn to_json(&self) -> Value {
         let mut document = Value::Object(self.members.clone());
         document["_aws"] = json!({
             "Timestamp": self.at.timestamp_millis(),
             "CloudWatchMetrics": self.directives,
         });
-        document.to_string()
+        document
+    }
+
+    /// The document as one JSON line, without a trailing newline.
+    pub fn render(&self) -> String {
+        self.to_json().to_string()
     }
 }
 

@@ -154,8 +154,7 @@ pub fn metric_data(
     function_name: &str,
     at: DateTime<Utc>,
 ) -> Vec<MetricDatum> {
-    let document = emf_document(metrics, function_name, at).render();
-    let document: Value = serde_json::from_str(&document).unwrap_or_default();
+    let document = emf_document(metrics, function_name, at).to_json();
     let timestamp = aws_sdk_cloudwatch::primitives::DateTime::from_millis(at.timestamp_millis());
     let each = |value: &Value| value.as_array().cloned().unwrap_or_default();
     let mut data = Vec::new();

@@ -93,6 +93,7 @@ async fn stopped_tasks(deps: &Deps, now: DateTime<Utc>, report: &mut Report) -> 
             }
         },
     };
+    let settled_by_now = now - deps.settings.grace;
     let mut stopped = Vec::new();
     for cluster in &clusters {
         let arns = match list_stopped(&deps.ecs, cluster).await {
@@ -105,7 +106,6 @@ async fn stopped_tasks(deps: &Deps, now: DateTime<Utc>, report: &mut Report) -> 
         for batch in arns.chunks(BATCH) {
             match describe(&deps.ecs, cluster, batch).await {
                 Ok(described) => {
-                    let settled_by_now = now - deps.settings.grace;
                     let tasks = described.tasks.iter().filter_map(|t| stopped_task(t, now));
                     stopped.extend(tasks.filter(|task| task.stopped_at <= settled_by_now));
                 }

@@ -11,8 +11,7 @@ use reconcile::run::{run, Deps, Report};
 use testkit::ecs_api::{Container, Fleet, Stop, Task};
 use testkit::table::TestTable;
 
-const REGION: &str = "us-east-1";
-const ACCOUNT: &str = "123456789012";
+use testkit::server::{ACCOUNT, REGION};
 const CLUSTER: &str = "outpost-dev";
 
 struct World {

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
+use dispatch::task_arn::TaskArn;
 use http_body_util::BodyExt;
 use hyper::StatusCode;
 use serde_json::{json, Value};
@@ -69,7 +70,8 @@ pub struct Stop {
 #[derive(Debug, Default)]
 struct State {
     now: DateTime<Utc>,
-    clusters: BTreeMap<String, Vec<Task>>,
+    /// Each cluster's tasks, by task ID.
+    clusters: BTreeMap<String, BTreeMap<String, Task>>,
     /// Failure reasons `DescribeTasks` answers instead of the task, by task ARN.
     failures: BTreeMap<String, String>,
     /// Requests by API.
@@ -143,7 +145,7 @@ impl Fleet {
             .clusters
             .entry(task.cluster.clone())
             .or_default()
-            .push(task);
+            .insert(task.id.clone(), task);
         arn
     }
 
@@ -255,7 +257,7 @@ impl Fleet {
             Err(answer) => return answer,
         };
         let stopped = body["desiredStatus"] == "STOPPED";
-        let listed = tasks.iter().filter(|task| match task.stopping_at {
+        let listed = tasks.values().filter(|task| match task.stopping_at {
             None => !stopped,
             Some(_) => stopped && remembered(task, state.now),
         });
@@ -285,9 +287,11 @@ impl Fleet {
             .is_some_and(|i| i.iter().any(|f| f == "TAGS"));
         let (mut found, mut failures) = (Vec::new(), Vec::new());
         for arn in asked {
+            let id = TaskArn::parse(arn).map_or(arn, |task| task.id);
+            // By ID, or by whole ARN: a task of another region or account is not this one.
             let known = tasks
-                .iter()
-                .find(|t| self.task_arn(t) == arn || t.id == arn);
+                .get(id)
+                .filter(|t| id == arn || self.task_arn(t) == arn);
             match (state.failures.get(arn), known) {
                 (Some(reason), _) => failures.push(json!({"arn": arn, "reason": reason})),
                 (None, Some(task)) if remembered(task, state.now) => {
@@ -353,16 +357,12 @@ fn remembered(task: &Task, now: DateTime<Utc>) -> bool {
 }
 
 fn find<'a>(state: &'a mut State, arn: &str) -> Option<&'a mut Task> {
-    let (cluster, id) = arn.rsplit_once(":task/")?.1.split_once('/')?;
-    state
-        .clusters
-        .get_mut(cluster)?
-        .iter_mut()
-        .find(|task| task.id == id)
+    let task = TaskArn::parse(arn)?;
+    state.clusters.get_mut(task.cluster?)?.get_mut(task.id)
 }
 
 /// The tasks of the cluster a request names (by name or ARN; `default` when none).
-fn cluster<'a>(state: &'a State, body: &Value) -> Result<&'a [Task], (u16, Value)> {
+fn cluster<'a>(state: &'a State, body: &Value) -> Result<&'a BTreeMap<String, Task>, (u16, Value)> {
     let named = body["cluster"].as_str().unwrap_or("default");
     let name = named
         .rsplit_once("cluster/")

@@ -19,6 +19,8 @@ use aws_sdk_dynamodb::config::Credentials;
 
 /// moto's region; us-east-1 is the one where S3 needs no location constraint.
 pub const REGION: &str = "us-east-1";
+/// The account moto answers as.
+pub const ACCOUNT: &str = "123456789012";
 /// What keeps the AWS CLI from reading the pager, profile or credentials of the person
 /// running it.
 pub(crate) const NO_PROFILE: [(&str, &str); 3] = [

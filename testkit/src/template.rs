@@ -75,7 +75,7 @@ fn reference(template: &Value, name: &str) -> String {
     let pseudo = [
         ("AWS::Partition", "aws"),
         ("AWS::Region", crate::server::REGION),
-        ("AWS::AccountId", MOTO_ACCOUNT),
+        ("AWS::AccountId", crate::server::ACCOUNT),
     ];
     if let Some((_, value)) = pseudo.iter().find(|(pseudo, _)| *pseudo == name) {
         return (*value).to_owned();
@@ -94,9 +94,6 @@ fn reference(template: &Value, name: &str) -> String {
         .unwrap_or_else(|| panic!("Ref {name} does not resolve to a fixed name"))
         .to_owned()
 }
-
-/// The account moto answers as.
-pub const MOTO_ACCOUNT: &str = "123456789012";
 
 /// `Fn::Sub` of `text`, each `${Name}` resolved as a `Ref`.
 fn substitute(template: &Value, text: &str) -> String {

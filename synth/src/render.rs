@@ -49,9 +49,8 @@ pub fn print(which: Which, out: Option<&Path>) -> Result<(), SynthError> {
     }
 }
 
-/// The template of the stack `config` describes, as pretty-printed JSON (two-space
-/// indents) ending in a newline: the bytes of `templates/stack.json` for the runbook's
-/// config.
+/// The template of the stack `config` describes, as compact JSON ending in a newline: the
+/// bytes of `templates/stack.json` for the runbook's config.
 pub fn render(config: &Config) -> String {
     text(&stack::build(config))
 }
@@ -61,11 +60,21 @@ pub fn render_bootstrap() -> String {
     text(&bootstrap::build())
 }
 
-/// `document` as pretty-printed JSON (two-space indents) ending in a newline.
+/// The most bytes a template may have for `aws cloudformation deploy --template-file`
+/// without a bucket.
+pub const INLINE_LIMIT: usize = 51_200;
+
+/// `document` as compact JSON ending in a newline.
+///
+/// Compact, not pretty: indentation was a third of the stack's template, which must stay
+/// well under [`INLINE_LIMIT`] so the README's first flow (`cargo run -p synth >
+/// stack.json`, then `aws cloudformation deploy`) works without a bucket. People read the
+/// template resource by resource in the pretty snapshots (`snapshots/`), which is what a
+/// pull request's review shows.
 pub(crate) fn text(document: &impl Serialize) -> String {
     // Serialization cannot fail: every map key in our documents is a string and every
     // number is finite, which is all serde_json requires.
-    let mut text = serde_json::to_string_pretty(document).expect("the document serializes");
+    let mut text = serde_json::to_string(document).expect("the document serializes");
     text.push('\n');
     text
 }

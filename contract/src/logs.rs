@@ -30,3 +30,7 @@ pub const RECONCILER_UNCHECKED: &str = "dispatch left unchecked; the next run tr
 /// Logged by the reconciler at the end of each run, with its counts; `outpost-ops health`
 /// reads the last one.
 pub const RECONCILER_RUN_DONE: &str = "reconciler run done";
+/// Logged (ERROR) by the reconciler when a run fails (it could check nothing, or every
+/// write failed), with the error; `outpost-ops health` calls the reconciler off when its
+/// last run ended so.
+pub const RECONCILER_RUN_FAILED: &str = "reconciler run failed";

@@ -26,7 +26,9 @@ pub async fn handle(
     request_id: &str,
 ) -> Result<Report, HandlerError> {
     let now = chrono::Utc::now();
-    let report = run(deps, request_id, now).await?;
+    let report = run(deps, request_id, now).await.inspect_err(|err| {
+        tracing::error!(error = %err, "{}", contract::logs::RECONCILER_RUN_FAILED);
+    })?;
     emf::print(&reconcile::metrics::documents(&report, function_name, now));
     Ok(report)
 }

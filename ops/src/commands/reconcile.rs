@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use clap::Args;
-use dispatch_aws::status_index::StatusIndex;
-use dispatch_aws::table::DynamoStore;
+use std::time::{Duration, Instant};
+
 use reconcile::config::Settings;
 use reconcile::run::{run_in, Deps, Mode, Report as RunReport};
 use serde::Serialize;
@@ -13,6 +13,9 @@ use crate::context::Context;
 use crate::error::{aws, OpsError, Result};
 use crate::output::{self, or_dash, Report, Table};
 use crate::tasks;
+
+/// The longest a run by hand sweeps: the reconciler function's timeout less its reserve.
+const RUN_TIME: Duration = Duration::from_secs(105);
 
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {
@@ -41,18 +44,11 @@ pub async fn exec(ctx: &Context, args: ReconcileArgs) -> Result<ReconcileReport>
     let variables = configuration.environment().and_then(|env| env.variables());
     let settings = Settings::from_lookup(|name| variables?.get(name).cloned())
         .map_err(|err| OpsError::Usage(format!("{function}'s environment: {err}")))?;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&ctx.sdk);
-    let deps = Deps {
-        index: StatusIndex {
-            client: dynamodb.clone(),
-            table: settings.table_name.clone(),
-            index: settings.status_index.clone(),
-            page_size: dispatch_aws::status_index::PAGE_SIZE,
-        },
-        ecs: aws_sdk_ecs::Client::new(&ctx.sdk),
-        store: DynamoStore::new(dynamodb, &settings.table_name, &settings.task_arn_index),
+    let deps = Deps::new(
+        aws_sdk_dynamodb::Client::new(&ctx.sdk),
+        aws_sdk_ecs::Client::new(&ctx.sdk),
         settings,
-    };
+    );
     let (mode, doing) = if args.dry_run {
         (Mode::DryRun, "reconciling (dry run)")
     } else {
@@ -62,7 +58,9 @@ pub async fn exec(ctx: &Context, args: ReconcileArgs) -> Result<ReconcileReport>
     let now = Utc::now();
     let nanos = now.timestamp_nanos_opt().unwrap_or_default();
     let request_id = format!("outpost-ops-reconcile-{nanos}");
-    let run = run_in(mode, &deps, &request_id, now)
+    // A person waits for this run: its sweep takes what a scheduled run's would, at most.
+    let stop_by = Instant::now() + RUN_TIME;
+    let run = run_in(mode, &deps, &request_id, now, stop_by)
         .await
         .map_err(|err| OpsError::Run(err.to_string()))?;
     Ok(ReconcileReport {

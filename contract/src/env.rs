@@ -55,21 +55,25 @@ pub mod reconciler {
     /// How old a dispatch whose task ECS no longer knows must be before it is closed, in
     /// minutes.
     pub const MAX_AGE_MINUTES: Var = Var::new("MAX_AGE_MINUTES", "120");
-    /// The most dispatches one run examines; a backlog drains over runs.
-    pub const MAX_RECORDS: Var = Var::new("MAX_RECORDS", "1000");
+    /// Minutes within which the sweep examines every non-terminal dispatch past the grace
+    /// period once; each run takes its share.
+    pub const SWEEP_MINUTES: Var = Var::new("SWEEP_MINUTES", "60");
+    /// The table where the sweep keeps its place between runs.
+    pub const SWEEP_TABLE: Var = Var::new("SWEEP_TABLE", crate::table::sweep::NAME);
 
     /// The clusters whose tasks it reads, as one cluster ARN: `...:cluster/NAME`, or
     /// `...:cluster/*` for every cluster of the stack's account and region. The stack sets
     /// it from `ClusterArn`. No default: a task is only ever asked of the region, account
     /// and cluster the stack watches, and a guess at them would close foreign tasks.
     pub const WATCHED_CLUSTER: Var = Var::new("WATCHED_CLUSTER", "");
-    pub const ALL: [Var; 7] = [
+    pub const ALL: [Var; 8] = [
         WATCHED_CLUSTER,
         EVERY_MINUTES,
         STATUS_INDEX,
         STATUSES,
         GRACE_MINUTES,
         MAX_AGE_MINUTES,
-        MAX_RECORDS,
+        SWEEP_MINUTES,
+        SWEEP_TABLE,
     ];
 }

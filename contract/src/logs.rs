@@ -27,6 +27,11 @@ pub const RECONCILER_OUTSIDE_STACK: &str = "dispatch's task is outside this stac
 /// Logged (WARN) for a dispatch left unchecked because ECS gave no usable answer for its
 /// task (a failure reason other than MISSING, no answer, an unreadable task ARN), with why.
 pub const RECONCILER_UNCHECKED: &str = "dispatch left unchecked; the next run tries again";
+/// Logged (WARN) when the sweep's place was moved by another run (overlapping runs, or
+/// `outpost-ops reconcile`) between this run's read and write: this run's move is
+/// dropped, the other's stands.
+pub const RECONCILER_SWEEP_OVERTAKEN: &str =
+    "the sweep's place was moved by another run; this run's move is dropped";
 /// Logged by the reconciler at the end of each run, with its counts; `outpost-ops health`
 /// reads the last one.
 pub const RECONCILER_RUN_DONE: &str = "reconciler run done";

@@ -74,6 +74,10 @@ pub mod reconciler {
     pub const TASK_MISSING: &str = "ReconcilerTaskMissing";
     /// Dispatches that name no task: only reported.
     pub const NO_TASK: &str = "ReconcilerNoTask";
+    /// Of those, dispatches older than the maximum age: never closed by a guess (in the
+    /// launch race their true outcome may still arrive), so a person is told, and closes
+    /// them with `outpost-ops settle`.
+    pub const NO_TASK_PAST_MAX_AGE: &str = "ReconcilerNoTaskPastMaxAge";
     /// Dispatches it could not check or settle (an ECS or DynamoDB failure).
     pub const UNCHECKED: &str = "ReconcilerUnchecked";
     /// Dispatches whose task is of another region, account or cluster: left alone.
@@ -81,13 +85,14 @@ pub mod reconciler {
     /// The dimension of [`SETTLED`] that names the status written.
     pub const STATUS_DIMENSION: &str = "Status";
 
-    pub const COUNTS: [&str; 8] = [
+    pub const COUNTS: [&str; 9] = [
         STOPPED_TASKS,
         EXAMINED,
         SETTLED,
         STILL_RUNNING,
         TASK_MISSING,
         NO_TASK,
+        NO_TASK_PAST_MAX_AGE,
         UNCHECKED,
         OUTSIDE_STACK,
     ];

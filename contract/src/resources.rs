@@ -39,9 +39,13 @@ pub mod alarms {
     pub const RECONCILER_SETTLED: &str = "outpost-dispatch-reconciler-settled";
     /// The reconciler itself failed.
     pub const RECONCILER_ERRORS: &str = "outpost-dispatch-reconciler-errors";
+    /// Every reconciler run for 30 minutes left dispatches unchecked.
+    pub const RECONCILER_UNCHECKED: &str = "outpost-dispatch-reconciler-unchecked";
+    /// A dispatch that never recorded a task is older than the maximum age.
+    pub const RECONCILER_NO_TASK: &str = "outpost-dispatch-reconciler-no-task-past-max-age";
 
     /// Every alarm of the stack.
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 9] = [
         ERRORS,
         DURATION,
         THROTTLES,
@@ -49,5 +53,7 @@ pub mod alarms {
         DEAD_LETTERS_WAITING,
         RECONCILER_SETTLED,
         RECONCILER_ERRORS,
+        RECONCILER_UNCHECKED,
+        RECONCILER_NO_TASK,
     ];
 }

@@ -54,3 +54,33 @@ pub mod attr {
     /// corrected it: the record says what happened, not only the metric.
     pub const CORRECTED_GUESS: &str = "correctedGuess";
 }
+
+/// The reconciler's own table: where its sweep of the status index keeps its place
+/// between runs, one item per status swept. It holds no dispatch, and losing it loses
+/// nothing but the place (the next run starts a new cycle).
+pub mod sweep {
+    pub const NAME: &str = "outpost-reconciler-sweep";
+    /// Its logical ID in the stack's template.
+    pub const LOGICAL_ID: &str = "ReconcilerSweepTable";
+    /// The partition key: the status whose sweep the item follows.
+    pub const KEY: &str = "sweep";
+
+    /// The attribute names of a sweep's item.
+    pub mod attr {
+        /// Where the walk resumes: the status index key of the last dispatch walked.
+        pub const AFTER_CREATED_AT: &str = "afterCreatedAt";
+        pub const AFTER_DISPATCH_ID: &str = "afterDispatchId";
+        /// When the current cycle (one walk of the whole index) began.
+        pub const CYCLE_STARTED_AT: &str = "cycleStartedAt";
+        /// Dispatches listed so far in the current cycle.
+        pub const CYCLE_WALKED: &str = "cycleWalked";
+        /// Dispatches the last whole cycle listed: the size a run's share is cut from.
+        pub const LAST_CYCLE: &str = "lastCycle";
+        /// Bumped by every write; a write is conditional on the version it read, so
+        /// overlapping runs never move the place from under each other.
+        pub const VERSION: &str = "version";
+        pub const UPDATED_AT: &str = "updatedAt";
+        /// The request that moved it last (a Lambda request ID, or `outpost-ops`').
+        pub const UPDATED_BY: &str = "updatedBy";
+    }
+}

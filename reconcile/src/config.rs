@@ -26,8 +26,10 @@ pub struct Settings {
     pub grace: Duration,
     /// A dispatch whose task ECS no longer knows is closed once it is older than this.
     pub max_age: Duration,
-    /// The most dispatches one run examines.
-    pub max_records: usize,
+    /// Every non-terminal dispatch past the grace period is examined once within this.
+    pub sweep: Duration,
+    /// Where the sweep keeps its place between runs.
+    pub sweep_table: String,
 }
 
 impl Settings {
@@ -69,7 +71,8 @@ impl Settings {
         let every = minutes(vars::EVERY_MINUTES)?;
         let grace = minutes(vars::GRACE_MINUTES)?;
         let max_age = minutes(vars::MAX_AGE_MINUTES)?;
-        check_together(every, grace, max_age)?;
+        let sweep = minutes(vars::SWEEP_MINUTES)?;
+        check_together(every, grace, sweep, max_age)?;
         Ok(Settings {
             watched,
             table_name: read.get(env::TABLE_NAME),
@@ -80,7 +83,8 @@ impl Settings {
             every,
             grace,
             max_age,
-            max_records: read.positive(vars::MAX_RECORDS, "a whole number above 0")? as usize,
+            sweep,
+            sweep_table: read.get(vars::SWEEP_TABLE),
         })
     }
 }
@@ -90,32 +94,47 @@ const ECS_MEMORY: Duration = Duration::hours(1);
 
 /// Refuses settings that could hide a loss. A stop is read from ECS at the first run past
 /// the grace period, at most grace plus one period after it: ECS must still remember it
-/// then. And a dispatch closed as "ECS no longer knows" must be older than that.
+/// then. The sweep cannot come round faster than the schedule. And a dispatch closed as
+/// "ECS no longer knows" must be older than the grace plus one sweep, so that the sweep
+/// asked ECS about it in time.
 fn check_together(
     every: Duration,
     grace: Duration,
+    sweep: Duration,
     max_age: Duration,
 ) -> Result<(), SettingsError> {
     let minutes = |d: Duration| d.num_minutes();
-    let (every, grace, max_age) = (minutes(every), minutes(grace), minutes(max_age));
+    let (every, grace, sweep, max_age) = (
+        minutes(every),
+        minutes(grace),
+        minutes(sweep),
+        minutes(max_age),
+    );
+    let (every_name, grace_name) = (vars::EVERY_MINUTES.name, vars::GRACE_MINUTES.name);
     if grace + every >= minutes(ECS_MEMORY) {
         return Err(SettingsError {
-            name: vars::GRACE_MINUTES.name,
-            value: format!("{grace} (with {}={every})", vars::EVERY_MINUTES.name),
+            name: grace_name,
+            value: format!("{grace} (with {every_name}={every})"),
             expected: "a grace plus schedule period under 60 minutes: ECS forgets a stopped \
                        task an hour after it stopped, and the reconciler reads stops from ECS",
         });
     }
-    if max_age <= grace + every {
+    if sweep < every {
+        return Err(SettingsError {
+            name: vars::SWEEP_MINUTES.name,
+            value: format!("{sweep} (with {every_name}={every})"),
+            expected: "a sweep period at least the schedule's: each run walks a share of it",
+        });
+    }
+    if max_age <= grace + sweep {
         return Err(SettingsError {
             name: vars::MAX_AGE_MINUTES.name,
             value: format!(
-                "{max_age} (with {}={grace} and {}={every})",
-                vars::GRACE_MINUTES.name,
-                vars::EVERY_MINUTES.name
+                "{max_age} (with {grace_name}={grace} and {}={sweep})",
+                vars::SWEEP_MINUTES.name
             ),
-            expected: "more than the grace plus the schedule period: a dispatch is only \
-                       closed as forgotten once ECS was asked about it past its grace",
+            expected: "more than the grace plus the sweep period: a dispatch is only closed \
+                       as forgotten once the sweep had the time to ask ECS about it",
         });
     }
     Ok(())
@@ -149,7 +168,8 @@ mod tests {
         assert_eq!(defaults.statuses, [contract::status::RUNNING]);
         assert_eq!(defaults.grace, Duration::minutes(10));
         assert_eq!(defaults.max_age, Duration::hours(2));
-        assert_eq!(defaults.max_records, 1000);
+        assert_eq!(defaults.sweep, Duration::hours(1));
+        assert_eq!(defaults.sweep_table, contract::table::sweep::NAME);
         assert_eq!(defaults.table_name, contract::table::NAME);
         assert_eq!(
             defaults.task_arn_index,
@@ -192,11 +212,11 @@ mod tests {
     fn reads_a_list_of_statuses_and_refuses_bad_values() {
         let read = settings(&[
             ("RECONCILE_STATUSES", " RUNNING, PENDING ,"),
-            ("MAX_RECORDS", "50"),
+            ("SWEEP_MINUTES", "30"),
         ])
         .unwrap();
         assert_eq!(read.statuses, ["RUNNING", "PENDING"]);
-        assert_eq!(read.max_records, 50);
+        assert_eq!(read.sweep, Duration::minutes(30));
         assert_eq!(
             settings(&[("GRACE_MINUTES", "0")]).unwrap_err().name,
             "GRACE_MINUTES"
@@ -209,8 +229,13 @@ mod tests {
         let late = late.unwrap_err();
         assert_eq!(late.name, "GRACE_MINUTES");
         assert!(late.value.contains("RECONCILE_EVERY_MINUTES=10"), "{late}");
-        let young = settings(&[("MAX_AGE_MINUTES", "15"), ("GRACE_MINUTES", "10")]);
-        assert_eq!(young.unwrap_err().name, "MAX_AGE_MINUTES");
+        let young = settings(&[("MAX_AGE_MINUTES", "70"), ("GRACE_MINUTES", "10")]);
+        let young = young.unwrap_err();
+        assert_eq!(young.name, "MAX_AGE_MINUTES");
+        assert!(young.value.contains("SWEEP_MINUTES=60"), "{young}");
+        let fast = settings(&[("SWEEP_MINUTES", "4")]).unwrap_err();
+        assert_eq!(fast.name, "SWEEP_MINUTES");
+        assert!(fast.value.contains("RECONCILE_EVERY_MINUTES=5"), "{fast}");
         let terminal = settings(&[("RECONCILE_STATUSES", "RUNNING,COMPLETED")]).unwrap_err();
         assert_eq!(terminal.value, "COMPLETED");
         for watched in [

@@ -13,8 +13,9 @@
 //! a run's figures.
 
 pub mod config;
+pub mod cursor;
 pub mod metrics;
 pub mod plan;
 pub mod run;
 mod stopped;
-mod sweep;
+pub mod sweep;

@@ -16,6 +16,7 @@ pub fn documents(report: &Report, function_name: &str, at: DateTime<Utc>) -> Vec
         (names::STILL_RUNNING, report.still_running),
         (names::TASK_MISSING, report.task_missing),
         (names::NO_TASK, report.no_task),
+        (names::NO_TASK_PAST_MAX_AGE, report.no_task_past_max_age),
         (names::UNCHECKED, report.unchecked),
         (names::OUTSIDE_STACK, report.outside),
     ];

@@ -2,18 +2,20 @@
 //! non-terminal dispatches (`sweep`); both settle through the callback's own path.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use contract::logs;
 use dispatch::dispatch_id::DispatchId;
 use dispatch::event::StoppedTask;
 use dispatch::outcome::Outcome;
-use dispatch_aws::status_index::StatusIndex;
+use dispatch_aws::status_index::{StatusIndex, PAGE_SIZE};
 use dispatch_aws::table::DynamoStore;
 use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::config::Settings;
+use crate::cursor::store::CursorStore;
 use crate::{stopped, sweep};
 
 /// What a run needs, built once during init.
@@ -22,7 +24,39 @@ pub struct Deps {
     pub index: StatusIndex,
     pub ecs: aws_sdk_ecs::Client,
     pub store: DynamoStore,
+    /// Where the sweep keeps its place.
+    pub cursors: CursorStore,
     pub settings: Settings,
+}
+
+impl Deps {
+    /// The run's dependencies on the tables and ECS through these clients, as `settings`
+    /// name them.
+    pub fn new(
+        dynamodb: aws_sdk_dynamodb::Client,
+        ecs: aws_sdk_ecs::Client,
+        settings: Settings,
+    ) -> Deps {
+        Deps {
+            index: StatusIndex {
+                client: dynamodb.clone(),
+                table: settings.table_name.clone(),
+                index: settings.status_index.clone(),
+                page_size: PAGE_SIZE,
+            },
+            store: DynamoStore::new(
+                dynamodb.clone(),
+                &settings.table_name,
+                &settings.task_arn_index,
+            ),
+            cursors: CursorStore {
+                client: dynamodb,
+                table: settings.sweep_table.clone(),
+            },
+            ecs,
+            settings,
+        }
+    }
 }
 
 /// What one run did; also the invocation's response.
@@ -35,12 +69,16 @@ pub struct Report {
     pub not_dispatches: usize,
     /// Dispatches the sweep examined.
     pub examined: usize,
+    /// How far the sweep went, status by status.
+    pub sweep: Vec<sweep::Progress>,
     /// By the status written.
     pub settled: BTreeMap<String, usize>,
     pub still_running: usize,
     /// ECS no longer knows the task (those past the maximum age are also settled).
     pub task_missing: usize,
     pub no_task: usize,
+    /// Of those, older than the maximum age: a person closes them (the alarm says so).
+    pub no_task_past_max_age: usize,
     /// Nothing to write: settled by someone else between the listing and the write (the
     /// callback, most likely; the same condition guards both, so the dispatch was settled
     /// once), or, for a stop ECS listed, read as settled already or as another task's (a
@@ -131,29 +169,35 @@ impl RunFailed {
     }
 }
 
-/// Runs once. Partial failures are reported (and counted as unchecked); a run that could
+/// Runs once, the sweep walking until `stop_by` at the latest (what is left is the next
+/// run's). Partial failures are reported (and counted as unchecked); a run that could
 /// check nothing fails, so the reconciler's errors alarm sees it.
-pub async fn run(deps: &Deps, request_id: &str, now: DateTime<Utc>) -> Result<Report, RunFailed> {
-    run_in(Mode::Settle, deps, request_id, now).await
+pub async fn run(
+    deps: &Deps,
+    request_id: &str,
+    now: DateTime<Utc>,
+    stop_by: Instant,
+) -> Result<Report, RunFailed> {
+    run_in(Mode::Settle, deps, request_id, now, stop_by).await
 }
 
-/// [`run`], or its dry run: the same listings, questions and decisions, without a write.
+/// [`run`], or its dry run: the same listings, questions and decisions, without a write
+/// (the sweep's place included).
 pub async fn run_in(
     mode: Mode,
     deps: &Deps,
     request_id: &str,
     now: DateTime<Utc>,
+    stop_by: Instant,
 ) -> Result<Report, RunFailed> {
     let mut report = Report {
         dry_run: mode == Mode::DryRun,
         ..Report::default()
     };
-    let read = stopped::settle_stopped(mode, deps, (request_id, now), &mut report).await;
-    let candidates = sweep::list(deps, now, &read.handled, &mut report).await;
-    report.examined = candidates.len();
-    let swept = sweep::examine_all(mode, deps, &candidates, (request_id, now), &mut report).await;
-    let listed_nothing = candidates.is_empty() && !report.errors.is_empty();
-    if !read.answered && (listed_nothing || swept.is_err()) {
+    let at = (request_id, now);
+    let read = stopped::settle_stopped(mode, deps, at, &mut report).await;
+    let swept = sweep::sweep(mode, deps, &read.handled, at, stop_by, &mut report).await;
+    if !read.answered && !swept && !report.errors.is_empty() {
         return Err(RunFailed::NothingChecked(report.errors));
     }
     if report.failed_writes > 0 && report.settled_total() + report.already_settled == 0 {

@@ -1,8 +1,11 @@
-//! The sweep, the safety net for what ECS no longer knows: the old non-terminal dispatches
-//! listed through the status index, each task placed against the watched clusters and
-//! asked of ECS, and a verdict on each (`plan`).
+//! The sweep, the safety net for what ECS no longer knows: a walk of the status index's
+//! non-terminal dispatches past the grace period that resumes where the last run stopped
+//! (`cursor`), each run taking its share, so that every one is examined once a sweep
+//! period however many cannot be settled. Each page's tasks are placed against the
+//! watched clusters and asked of ECS, and a verdict on each (`plan`) is acted on.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use contract::logs;
@@ -10,10 +13,14 @@ use dispatch::dispatch_id::DispatchId;
 use dispatch::event::EcsTaskDetail;
 use dispatch::task_arn::Placement;
 use dispatch_aws::ecs::{describe, detail, BATCH};
+use dispatch_aws::status_index::Page;
+use serde::Serialize;
 use tracing::warn;
 
+use crate::cursor::store::Saved;
+use crate::cursor::{Cursor, Pace};
 use crate::plan::{verdict, Answer, Candidate, Verdict};
-use crate::run::{settle, Deps, Mode, Report, RunFailed};
+use crate::run::{settle, Deps, Mode, Report};
 
 /// What ECS said of one task.
 enum Said {
@@ -23,55 +30,201 @@ enum Said {
     Unanswered(String),
 }
 
-/// The oldest non-terminal dispatches past the grace period, status by status, up to the
-/// run's bound, leaving out those the run already handled; listing errors go to the
-/// report.
-pub(crate) async fn list(
+/// How far one status's sweep went in a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub status: String,
+    /// The most dispatches this run was to walk ([`Cursor::share`]).
+    pub share: usize,
+    /// The dispatches it walked (listed, examined or not).
+    pub walked: usize,
+    /// Whether it reached the newest dispatch past the grace period: the next run
+    /// starts a new cycle from the oldest.
+    pub cycle_ended: bool,
+    /// What became of the place it keeps.
+    pub place: Place,
+}
+
+/// What became of a status's place in a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Place {
+    /// Moved past what this run walked.
+    Moved,
+    /// Left where it was: the run walked nothing, or it was a dry run.
+    #[default]
+    Kept,
+    /// Another run moved it meanwhile; this run's move was dropped (what it walked was
+    /// examined all the same).
+    Overtaken,
+    /// It could not be read or written (the error is in the report).
+    Failed,
+}
+
+/// Sweeps each configured status in turn, each with an equal part of the time left before
+/// `stop_by`, leaving out the dispatches in `handled` (the run's stopped path read them).
+/// Returns whether anything was listed.
+pub(crate) async fn sweep(
+    mode: Mode,
     deps: &Deps,
-    now: DateTime<Utc>,
     handled: &HashSet<String>,
+    at: (&str, DateTime<Utc>),
+    stop_by: Instant,
     report: &mut Report,
-) -> Vec<Candidate> {
-    let settings = &deps.settings;
-    let mut candidates: Vec<Candidate> = Vec::new();
-    // A dispatch whose status changed between two statuses' queries is listed twice; it
-    // is examined, and counted, once.
+) -> bool {
+    // A dispatch whose status changed between two statuses' walks is listed twice; it is
+    // examined, and counted, once.
     let mut seen = handled.clone();
-    for status in &settings.statuses {
-        let room = settings.max_records - candidates.len();
-        if room == 0 {
+    let statuses = &deps.settings.statuses;
+    let mut walked_any = false;
+    for (done, status) in statuses.iter().enumerate() {
+        let time_left = stop_by.saturating_duration_since(Instant::now());
+        let parts = u32::try_from(statuses.len() - done).unwrap_or(1);
+        let status_stop = Instant::now() + time_left / parts;
+        let progress = sweep_status(mode, deps, status, &mut seen, at, status_stop, report).await;
+        walked_any |= progress.walked > 0;
+        report.sweep.push(progress);
+    }
+    walked_any
+}
+
+/// Walks one status's share from its place, page by page, until the share is walked, the
+/// newest dispatch past the grace period is reached, or `stop_by`; then moves the place
+/// (never in a dry run). A page ECS answered nothing of is left for the next run.
+async fn sweep_status(
+    mode: Mode,
+    deps: &Deps,
+    status: &str,
+    seen: &mut HashSet<String>,
+    at: (&str, DateTime<Utc>),
+    stop_by: Instant,
+    report: &mut Report,
+) -> Progress {
+    let (request_id, now) = at;
+    let settings = &deps.settings;
+    let before = now - settings.grace;
+    let mut progress = Progress {
+        status: status.to_owned(),
+        ..Progress::default()
+    };
+    let Some((cursor, size)) = place_and_size(deps, status, at, report).await else {
+        progress.place = Place::Failed;
+        return progress;
+    };
+    let pace = Pace {
+        sweep: settings.sweep,
+        every: settings.every,
+    };
+    progress.share = cursor.share(size, now, pace);
+    let mut after = cursor.after.clone();
+    while progress.walked < progress.share && Instant::now() < stop_by {
+        let room = progress.share - progress.walked;
+        let page = match deps.index.page(status, before, after.as_ref(), room).await {
+            Ok(page) => page,
+            Err(err) => {
+                report.errors.push(err.to_string());
+                break;
+            }
+        };
+        let candidates = candidates(&page, status, seen, report);
+        if !examine_all(mode, deps, &candidates, at, report).await {
+            for candidate in &candidates {
+                unchecked(
+                    candidate,
+                    "ECS answered nothing; the page is walked again",
+                    report,
+                );
+            }
             break;
         }
-        let listing = deps.index.list(status, now - settings.grace, room).await;
-        let fresh = listing
-            .records
-            .iter()
-            .filter(|r| seen.insert(r.dispatch_id.clone()));
-        candidates.extend(fresh.filter_map(Candidate::of).collect::<Vec<_>>());
-        for dispatch_id in listing.unreadable {
-            if !seen.insert(dispatch_id.clone()) {
-                continue;
+        report.examined += candidates.len();
+        progress.walked += page.listed();
+        match page.next {
+            Some(next) => after = Some(next),
+            None => {
+                progress.cycle_ended = true;
+                break;
             }
+        }
+    }
+    if progress.walked == 0 && !progress.cycle_ended || mode == Mode::DryRun {
+        return progress;
+    }
+    let next = (!progress.cycle_ended).then_some(after).flatten();
+    let moved = cursor.advanced(progress.walked as u64, next, now);
+    progress.place = match deps.cursors.save(&moved, request_id, now).await {
+        Ok(Saved::Moved) => Place::Moved,
+        Ok(Saved::Overtaken) => {
+            warn!(status, "{}", logs::RECONCILER_SWEEP_OVERTAKEN);
+            Place::Overtaken
+        }
+        Err(err) => {
+            report.errors.push(err.to_string());
+            Place::Failed
+        }
+    };
+    progress
+}
+
+/// The status's place, and the size of its cycle: the last whole cycle's, or, before
+/// the first ends, a count of the index (once a cycle, a `Query` that returns counts
+/// only). `None` when either cannot be read (the error is in the report).
+async fn place_and_size(
+    deps: &Deps,
+    status: &str,
+    (_, now): (&str, DateTime<Utc>),
+    report: &mut Report,
+) -> Option<(Cursor, u64)> {
+    let cursor = deps
+        .cursors
+        .load(status, now)
+        .await
+        .inspect_err(|err| report.errors.push(err.to_string()))
+        .ok()?;
+    let size = match cursor.last_cycle {
+        Some(size) => size,
+        None => deps
+            .index
+            .count(status, now - deps.settings.grace)
+            .await
+            .inspect_err(|err| report.errors.push(err.to_string()))
+            .ok()?,
+    };
+    Some((cursor, size))
+}
+
+/// A page's dispatches not yet seen this run, as candidates; those with an unreadable
+/// `createdAt` are counted and logged instead.
+fn candidates(
+    page: &Page,
+    status: &str,
+    seen: &mut HashSet<String>,
+    report: &mut Report,
+) -> Vec<Candidate> {
+    for dispatch_id in &page.unreadable {
+        if seen.insert(dispatch_id.clone()) {
             warn!(dispatch_id = %dispatch_id, status = %status, "{}", logs::UNREADABLE_CREATED_AT);
             report.unchecked += 1;
-            report.unreadable.push(dispatch_id);
+            report.unreadable.push(dispatch_id.clone());
         }
-        report
-            .errors
-            .extend(listing.error.map(|err| err.to_string()));
     }
-    candidates
+    let fresh = page
+        .records
+        .iter()
+        .filter(|record| seen.insert(record.dispatch_id.clone()));
+    fresh.filter_map(Candidate::of).collect()
 }
 
 /// What ECS said of each candidate's task, by task ARN. Tasks outside the stack or whose
 /// ARN cannot be placed are not asked (the candidates' verdicts count them); a batch that
-/// fails leaves its tasks unanswered (its error is in the report). When every batch
-/// failed, the run checked nothing.
+/// fails leaves its tasks unanswered (its error is in the report). `None` when every
+/// batch failed: ECS answered nothing.
 async fn ask_ecs(
     deps: &Deps,
     candidates: &[Candidate],
     report: &mut Report,
-) -> Result<BTreeMap<String, Said>, RunFailed> {
+) -> Option<BTreeMap<String, Said>> {
     let mut by_cluster: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for arn in candidates.iter().filter_map(|c| c.task_arn.as_deref()) {
         if let Placement::Ask { cluster } = deps.settings.watched.place(arn) {
@@ -108,25 +261,25 @@ async fn ask_ecs(
             }
         }
     }
-    if failed > 0 && failed == batches {
-        return Err(RunFailed::NothingChecked(report.errors.clone()));
-    }
-    Ok(answers)
+    (failed == 0 || failed < batches).then_some(answers)
 }
 
 /// Asks ECS about the candidates' tasks, then decides on each and acts on the verdict.
-pub(crate) async fn examine_all(
+/// Returns whether ECS answered (false when every question failed: nothing was decided).
+async fn examine_all(
     mode: Mode,
     deps: &Deps,
     candidates: &[Candidate],
     at: (&str, DateTime<Utc>),
     report: &mut Report,
-) -> Result<(), RunFailed> {
-    let answers = ask_ecs(deps, candidates, report).await?;
+) -> bool {
+    let Some(answers) = ask_ecs(deps, candidates, report).await else {
+        return false;
+    };
     for candidate in candidates {
         examine(mode, deps, candidate, &answers, at, report).await;
     }
-    Ok(())
+    true
 }
 
 /// Decides on one candidate from ECS's answer and acts on the verdict.
@@ -178,7 +331,9 @@ async fn examine(
         Verdict::MissingTooYoung => {}
         Verdict::NoTask => {
             report.no_task += 1;
-            warn!(dispatch_id = %candidate.dispatch_id, created_at = %candidate.created_at, "{}", logs::RECONCILER_NO_TASK);
+            let past_max_age = now - candidate.created_at > settings.max_age;
+            report.no_task_past_max_age += usize::from(past_max_age);
+            warn!(dispatch_id = %candidate.dispatch_id, created_at = %candidate.created_at, past_max_age, "{}", logs::RECONCILER_NO_TASK);
         }
     }
 }

@@ -6,8 +6,6 @@
 
 use dispatch_aws::sdk::{self, Caller};
 use dispatch_aws::settings::Settings as Env;
-use dispatch_aws::status_index::{StatusIndex, PAGE_SIZE};
-use dispatch_aws::table::DynamoStore;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use reconcile::config::Settings;
 use reconcile::run::Deps;
@@ -22,22 +20,15 @@ async fn main() -> Result<(), Error> {
     })?;
     let function_name = Env::from_env().get(contract::env::LAMBDA_FUNCTION_NAME);
     let sdk_config = sdk::load(Caller::Lambda).await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config);
-    let deps = &Deps {
-        index: StatusIndex {
-            client: dynamodb.clone(),
-            table: settings.table_name.clone(),
-            index: settings.status_index.clone(),
-            page_size: PAGE_SIZE,
-        },
-        ecs: aws_sdk_ecs::Client::new(&sdk_config),
-        store: DynamoStore::new(dynamodb, &settings.table_name, &settings.task_arn_index),
+    let deps = &Deps::new(
+        aws_sdk_dynamodb::Client::new(&sdk_config),
+        aws_sdk_ecs::Client::new(&sdk_config),
         settings,
-    };
+    );
     let function_name = function_name.as_str();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            handler::handle(deps, function_name, &event.context.request_id).await
+            handler::handle(deps, function_name, &event.context).await
         },
     ))
     .await

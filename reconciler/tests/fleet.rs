@@ -4,10 +4,10 @@
 
 use chrono::Duration;
 use contract::dispatch_id::{ENV_NAME, GROUP_PREFIX, TAG_KEY};
-use contract::env::reconciler::WATCHED_CLUSTER;
+use contract::env::reconciler::{STATUSES, WATCHED_CLUSTER};
 use dispatch_aws::sdk::{self, Caller};
-use dispatch_aws::table::DynamoStore;
-use reconcile::run::{run, Deps, Report};
+use reconcile::run::{run, run_in, Deps, Mode, Report};
+use reconcile::sweep::Place;
 use testkit::ecs_api::{Container, Fleet, Stop, Task};
 use testkit::table::TestTable;
 
@@ -83,28 +83,57 @@ impl World {
 
     /// The run's dependencies, watching `watched`, against this world.
     async fn deps(&self, watched: &str) -> Deps {
+        self.deps_with(watched, &[]).await
+    }
+
+    /// The same, with other settings.
+    async fn deps_with(&self, watched: &str, settings: &[(&str, &str)]) -> Deps {
         let settings = reconcile::config::Settings::from_lookup(|name| {
-            (name == WATCHED_CLUSTER.name).then(|| watched.to_owned())
+            let given = settings.iter().find(|(key, _)| *key == name);
+            let given = given.map(|(_, value)| value.to_string());
+            given.or_else(|| (name == WATCHED_CLUSTER.name).then(|| watched.to_owned()))
         })
         .unwrap();
         let ecs = testkit::server::point_at(sdk::loader(Caller::Lambda), &self.served.endpoint);
-        let client = self.table.client.clone();
-        Deps {
-            index: dispatch_aws::status_index::StatusIndex {
-                client: client.clone(),
-                table: settings.table_name.clone(),
-                index: settings.status_index.clone(),
-                page_size: 100,
-            },
-            ecs: aws_sdk_ecs::Client::new(&ecs.load().await),
-            store: DynamoStore::new(client, &settings.table_name, &settings.task_arn_index),
-            settings,
+        let ecs = aws_sdk_ecs::Client::new(&ecs.load().await);
+        let mut deps = Deps::new(self.table.client.clone(), ecs, settings);
+        deps.index.page_size = 100;
+        deps
+    }
+
+    /// Launches `count` tasks, `{prefix}-NNNN`, named by their environment, and writes
+    /// their RUNNING records in batches; returns their task ARNs.
+    async fn launch_many(&self, prefix: &str, count: usize) -> Vec<String> {
+        let created = dispatch::timefmt::record_timestamp(self.fleet.now());
+        let mut arns = Vec::with_capacity(count);
+        let mut records = Vec::with_capacity(count);
+        for i in 0..count {
+            let dispatch = format!("{prefix}-{i:04}");
+            let arn = self.fleet.launch(Task {
+                cluster: CLUSTER.to_owned(),
+                id: format!("{dispatch}-task"),
+                environment: vec![(ENV_NAME.to_owned(), dispatch.clone())],
+                containers: vec![Container {
+                    name: "worker".to_owned(),
+                    ..Container::default()
+                }],
+                ..Task::default()
+            });
+            records.push(testkit::table::launched(
+                &dispatch,
+                "RUNNING",
+                Some(&arn),
+                &created,
+            ));
+            arns.push(arn);
         }
+        self.table.put_records(&records).await;
+        arns
     }
 
     async fn run(&self, watched: &str) -> Report {
         let deps = self.deps(watched).await;
-        run(&deps, "run", self.fleet.now()).await.unwrap()
+        run(&deps, "run", self.fleet.now(), later()).await.unwrap()
     }
 
     async fn status(&self, dispatch: &str) -> String {
@@ -193,11 +222,12 @@ async fn stops_are_read_from_ecs_page_by_page() {
     let calls = world.fleet.calls();
     assert_eq!(report.settled_total(), 250);
     assert_eq!(report.stopped_tasks, 250);
-    // The sweep examines the rest, which still run (bounded by the run's own limit).
-    assert_eq!((report.examined, report.still_running), (750, 750));
-    // 250 stops: three pages of ListTasks and three DescribeTasks, then the sweep's eight.
+    // The sweep examines its share of the rest, which still run: 750 over the 11 runs of
+    // a cycle, but never less than 500 a run.
+    assert_eq!((report.examined, report.still_running), (500, 500));
+    // 250 stops: three pages of ListTasks and three DescribeTasks, then the sweep's five.
     assert_eq!(calls["ListTasks"], 3, "{calls:?}");
-    assert_eq!(calls["DescribeTasks"], 3 + 8, "{calls:?}");
+    assert_eq!(calls["DescribeTasks"], 3 + 5, "{calls:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,4 +317,107 @@ async fn one_failing_cluster_never_stops_the_others() {
     assert_eq!(report.settled_total(), 1, "{report:?}");
     assert_eq!(report.errors.len(), 1, "{report:?}");
     assert_eq!(world.status("ours").await, "COMPLETED");
+}
+
+/// The starvation, at the sweep's scale: more long-running dispatches than one
+/// run walks, and a second status full of dispatches that name no task, ahead of
+/// dispatches whose tasks stopped while the event path was down and that ECS has since
+/// forgotten. Every run walks its share of each status from where the last stopped, so
+/// every lost one is closed within one sweep period, and the next cycle starts over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_reaches_every_dispatch_within_its_period() {
+    let world = world().await;
+    let watched = world.watched(CLUSTER);
+    world.launch_many("long", 1_500).await;
+    let unlaunched: Vec<_> = (0..600)
+        .map(|i| {
+            let created = dispatch::timefmt::record_timestamp(world.fleet.now());
+            testkit::table::launched(&format!("pending-{i:04}"), "PENDING", None, &created)
+        })
+        .collect();
+    world.table.put_records(&unlaunched).await;
+    world.fleet.advance(Duration::minutes(1));
+    let lost = world.launch_many("lost", 5).await;
+    for arn in &lost {
+        world.stop(arn, 0);
+    }
+    // The event path was down for longer than ECS remembers, and past the maximum age.
+    world.fleet.advance(Duration::minutes(130));
+    let statuses = "RUNNING,PENDING";
+    let deps = world
+        .deps_with(&watched, &[(STATUSES.name, statuses)])
+        .await;
+    let mut runs = 0;
+    let mut walked = [0; 2];
+    while runs < 12 {
+        runs += 1;
+        let report = run(&deps, "run", world.fleet.now(), later()).await.unwrap();
+        // The PENDING ones name no task and are past the maximum age: only a person may
+        // close them, so each one walked is counted for the alarm.
+        assert_eq!(report.no_task_past_max_age, report.sweep[1].walked);
+        for (progress, total) in report.sweep.iter().zip(&mut walked) {
+            // Its share: a count of the status over the 11 runs of a cycle, at least 500.
+            assert!(progress.walked <= 500, "{progress:?}");
+            assert_eq!(progress.place, Place::Moved, "{progress:?}");
+            *total += progress.walked;
+        }
+        if report.settled.get("FAILED") == Some(&5) {
+            break;
+        }
+        world.fleet.advance(Duration::minutes(5));
+    }
+    // 1,505 RUNNING dispatches at 500 a run: the lost ones, newest, are reached by the
+    // fourth run; the 600 PENDING ones were walked whole twice meanwhile (a cycle ends
+    // at the newest, and the next run starts over from the oldest).
+    assert_eq!(runs, 4);
+    assert_eq!(walked, [1_505, 600 * 2]);
+    for i in 0..5 {
+        let record = world.table.get(&format!("lost-{i:04}")).await.unwrap();
+        assert_eq!(record.status.as_deref(), Some("FAILED"), "{record:?}");
+    }
+}
+
+/// A dry run walks what the next run would and leaves the place where it was; a run
+/// whose place another run moved meanwhile leaves the other's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_never_moves_the_place_and_overlapping_runs_never_corrupt_it() {
+    let world = world().await;
+    let watched = world.watched(CLUSTER);
+    world.launch_many("long", 1_200).await;
+    world.fleet.advance(Duration::minutes(15));
+    let deps = world.deps(&watched).await;
+    let now = world.fleet.now();
+    let dry = run_in(Mode::DryRun, &deps, "dry", now, later())
+        .await
+        .unwrap();
+    assert_eq!(
+        (dry.sweep[0].walked, dry.sweep[0].place),
+        (500, Place::Kept)
+    );
+    let first = run(&deps, "first", now, later()).await.unwrap();
+    assert_eq!(
+        (first.sweep[0].walked, first.sweep[0].place),
+        (500, Place::Moved)
+    );
+    let second = run(&deps, "second", now, later()).await.unwrap();
+    assert_eq!(second.sweep[0].walked, 500, "resumed after the first 500");
+    // Two runs read the same place; the one that writes last is refused.
+    let cursors = &deps.cursors;
+    let read = cursors.load("RUNNING", now).await.unwrap();
+    let ahead = read.advanced(200, None, now);
+    let behind = read.advanced(10, read.after.clone(), now);
+    use reconcile::cursor::store::Saved;
+    assert_eq!(cursors.save(&ahead, "a", now).await.unwrap(), Saved::Moved);
+    assert_eq!(
+        cursors.save(&behind, "b", now).await.unwrap(),
+        Saved::Overtaken
+    );
+    let stored = cursors.load("RUNNING", now).await.unwrap();
+    assert_eq!(stored, ahead);
+    assert_eq!(stored.last_cycle, Some(1_200));
+}
+
+/// A run's time limit far enough off never to stop it.
+fn later() -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(600)
 }

@@ -44,6 +44,11 @@ impl World {
     }
 }
 
+/// A run's time limit far enough off never to stop it.
+fn later() -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(600)
+}
+
 fn minutes_ago(minutes: i64) -> String {
     dispatch::timefmt::record_timestamp(Utc::now() - Duration::minutes(minutes))
 }
@@ -193,26 +198,36 @@ async fn a_lost_event_is_settled_and_everything_else_left_as_it_should_be() {
     assert_eq!(again["examined"], 3, "{again}");
 }
 
+/// The starvation: more dispatches that can never be settled (they name no task)
+/// than one run walks, ahead of one whose task ECS has forgotten. Each run resumes where
+/// the last stopped, so the sweep reaches it, and the next cycle starts from the oldest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backlog_drains_over_runs_a_page_at_a_time() {
+async fn the_sweep_resumes_where_the_last_run_stopped() {
     let world = world().await;
-    for i in 0..25 {
-        world.stopped_dispatch(&format!("d-{i:02}"), 60 - i).await;
-    }
-    let bound = [(settings::MAX_RECORDS.name, "10")];
-    let mut settled = 0;
-    for expected in [10, 10, 5, 0] {
-        let (report, _) = run_once(&world, &bound).await;
+    let backlog: Vec<_> = (0..1_100)
+        .map(|i| testkit::table::launched(&format!("n-{i:04}"), "RUNNING", None, &minutes_ago(600)))
+        .collect();
+    world.table.put_records(&backlog).await;
+    world
+        .table
+        .put_dispatch_created("forgotten", "RUNNING", Some(GONE), &minutes_ago(180))
+        .await;
+    // 1,101 dispatches: the first cycle's count, over 11 runs, is under the least share
+    // (500 a run).
+    let mut walked = Vec::new();
+    for _ in 0..3 {
+        let (report, _) = run_once(&world, &[]).await;
         let report = report.unwrap();
-        assert_eq!(report["examined"], expected, "{report}");
-        settled += report["settled"]["COMPLETED"].as_u64().unwrap_or(0);
+        walked.push(report["sweep"][0]["walked"].as_u64().unwrap());
     }
-    assert_eq!(settled, 25);
-    // Oldest first: the first run took the ten oldest.
-    assert_eq!(
-        world.table.get("d-24").await.unwrap().status.as_deref(),
-        Some("COMPLETED")
-    );
+    assert_eq!(walked, [500, 500, 101]);
+    let forgotten = world.table.get("forgotten").await.unwrap();
+    assert_eq!(forgotten.status.as_deref(), Some("FAILED"));
+    // The cycle ended: the next run starts again from the oldest.
+    let (report, _) = run_once(&world, &[]).await;
+    let report = report.unwrap();
+    assert_eq!(report["sweep"][0]["walked"], 500, "{report}");
+    assert_eq!(report["sweep"][0]["place"], "moved", "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,7 +289,8 @@ async fn a_race_between_the_callback_and_the_reconciler_settles_once() {
         }
         updated
     };
-    let (by_callback, report) = tokio::join!(callbacks, run(&deps, "reconciler-run", Utc::now()));
+    let (by_callback, report) =
+        tokio::join!(callbacks, run(&deps, "reconciler-run", Utc::now(), later()));
     let report = report.unwrap();
     let by_reconciler = report.settled_total();
     assert_eq!(by_callback + by_reconciler, tasks.len(), "{report:?}");
@@ -298,18 +314,10 @@ async fn deps(world: &World, page_size: usize, ecs_endpoint: &str) -> reconcile:
     })
     .unwrap();
     let loader = testkit::server::point_at(sdk::loader(Caller::Lambda), ecs_endpoint);
-    let client = world.table.client.clone();
-    reconcile::run::Deps {
-        index: dispatch_aws::status_index::StatusIndex {
-            client: client.clone(),
-            table: settings.table_name.clone(),
-            index: settings.status_index.clone(),
-            page_size,
-        },
-        ecs: aws_sdk_ecs::Client::new(&loader.load().await),
-        store: DynamoStore::new(client, &settings.table_name, &settings.task_arn_index),
-        settings,
-    }
+    let ecs = aws_sdk_ecs::Client::new(&loader.load().await);
+    let mut deps = reconcile::run::Deps::new(world.table.client.clone(), ecs, settings);
+    deps.index.page_size = page_size;
+    deps
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -320,19 +328,25 @@ async fn the_index_is_read_page_by_page_never_scanned() {
     }
     let deps = deps(&world, 2, world.table.server.endpoint()).await;
     world.table.server.request_counts(true);
-    let report = reconcile::run::run(&deps, "run-1", Utc::now())
+    let report = reconcile::run::run(&deps, "run-1", Utc::now(), later())
         .await
         .unwrap();
     let counts = world.table.server.request_counts(true);
     assert_eq!(report.examined, 7, "{report:?}");
     assert_eq!(report.settled_total(), 7, "{report:?}");
-    // Four pages of two, one DescribeTasks for the cluster, one write each; no Scan. (The
-    // run's first path lists the same stops and describes them once more, but leaves
-    // them to the sweep: they stopped within the grace period.)
-    assert_eq!(counts["Query"], 4, "{counts}");
+    // A count of the index (the sweep's first cycle has no size yet), then four pages of
+    // two, each page's tasks asked of ECS, one write each, the sweep's place read and
+    // moved; no Scan. (The run's first path lists the same stops and describes them once
+    // more, but leaves them to the sweep: they stopped within the grace period.)
+    assert_eq!(counts["Query"], 1 + 4, "{counts}");
     assert_eq!(counts["ListTasks"], 1, "{counts}");
-    assert_eq!(counts["DescribeTasks"], 2, "{counts}");
+    assert_eq!(counts["DescribeTasks"], 1 + 4, "{counts}");
     assert_eq!(counts["UpdateItem"], 7, "{counts}");
+    assert_eq!(
+        (&counts["GetItem"], &counts["PutItem"]),
+        (&json!(1), &json!(1)),
+        "{counts}"
+    );
     assert!(counts.get("Scan").is_none(), "{counts}");
 }
 
@@ -351,7 +365,7 @@ async fn when_ecs_cannot_be_asked_the_run_fails_and_writes_nothing() {
         &format!("http://{closed}"),
     )
     .await;
-    let err = reconcile::run::run(&deps, "run-1", Utc::now())
+    let err = reconcile::run::run(&deps, "run-1", Utc::now(), later())
         .await
         .unwrap_err();
     assert!(
@@ -385,7 +399,7 @@ async fn nothing_fails_quietly() {
         "no-such-table",
         contract::table::TASK_ARN_INDEX.name,
     );
-    let err = reconcile::run::run(&deps, "run-1", Utc::now())
+    let err = reconcile::run::run(&deps, "run-1", Utc::now(), later())
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "EveryWriteFailed", "{err}");
@@ -405,7 +419,7 @@ async fn nothing_fails_quietly() {
         .await;
     // The same dispatch under two configured statuses is examined and settled once.
     deps.settings.statuses = vec!["RUNNING".into(), "RUNNING".into()];
-    let report = reconcile::run::run(&deps, "run-2", Utc::now())
+    let report = reconcile::run::run(&deps, "run-2", Utc::now(), later())
         .await
         .unwrap();
     assert_eq!(report.examined, 1, "{report:?}");

@@ -239,7 +239,7 @@ mod tests {
         let yaml = Cli::command().try_get_matches_from(["synth", "--format", "yaml"]);
         assert!(yaml.is_err());
         let text = crate::render(&Config::runbook());
-        assert!(text.starts_with("{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\""));
+        assert!(text.starts_with("{\"AWSTemplateFormatVersion\":\"2010-09-09\""));
     }
 
     #[test]

@@ -33,17 +33,21 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReconcilerConfig {
     pub memory_mb: u32,
-    /// Seconds; a run of the default 1,000 dispatches takes far less.
+    /// Seconds; a run's sweep stops short of it and leaves the rest to the next run.
     pub timeout_seconds: u32,
     /// The schedule periods offered, in minutes; the first is the default.
     pub every_minutes: [u32; 5],
     pub default_grace_minutes: u32,
     pub default_max_age_minutes: u32,
-    pub default_max_records: u32,
+    pub default_sweep_minutes: u32,
     /// Fires when a run settled anything: the event path lost an event.
     pub settled_alarm: AlarmConfig,
     /// Fires when a run failed.
     pub errors_alarm: AlarmConfig,
+    /// Fires when every run for 30 minutes left dispatches unchecked.
+    pub unchecked_alarm: AlarmConfig,
+    /// Fires when a dispatch that never recorded a task is older than the maximum age.
+    pub no_task_alarm: AlarmConfig,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -246,7 +250,7 @@ impl ReconcilerConfig {
             every_minutes: [5, 1, 10, 15, 30],
             default_grace_minutes: 10,
             default_max_age_minutes: 120,
-            default_max_records: 1000,
+            default_sweep_minutes: 60,
             settled_alarm: AlarmConfig::above_zero(
                 "ReconcilerSettledAlarm",
                 alarms::RECONCILER_SETTLED,
@@ -274,6 +278,43 @@ impl ReconcilerConfig {
                 LAMBDA_NAMESPACE,
                 "Errors",
             ),
+            // Each run writes its unchecked count, zero included: the least over half an
+            // hour above zero means no run in it checked everything.
+            unchecked_alarm: AlarmConfig {
+                statistic: AlarmStatistic::Statistic(Statistic::Minimum),
+                period_seconds: 30 * 60,
+                ..AlarmConfig::above_zero(
+                    "ReconcilerUncheckedAlarm",
+                    alarms::RECONCILER_UNCHECKED,
+                    format!(
+                        "Every {} run for 30 minutes left dispatches unchecked: ECS or \
+                         DynamoDB gave no usable answer for them. Its log lines (\"{}\") \
+                         name each dispatch and why.",
+                        resources::RECONCILER,
+                        contract::logs::RECONCILER_UNCHECKED,
+                    ),
+                    contract::metrics::NAMESPACE,
+                    contract::metrics::reconciler::UNCHECKED,
+                )
+            },
+            // The sweep sees each dispatch once a sweep period (an hour by default).
+            no_task_alarm: AlarmConfig {
+                period_seconds: 60 * 60,
+                ..AlarmConfig::above_zero(
+                    "ReconcilerNoTaskPastMaxAgeAlarm",
+                    alarms::RECONCILER_NO_TASK,
+                    format!(
+                        "A dispatch that never recorded a task is older than the maximum \
+                         age. It is not closed: in the launch race its true outcome may \
+                         still arrive. Find it (\"{}\", past_max_age=true, or outpost-ops \
+                         stuck), check with the control plane, and close it with \
+                         outpost-ops settle.",
+                        contract::logs::RECONCILER_NO_TASK,
+                    ),
+                    contract::metrics::NAMESPACE,
+                    contract::metrics::reconciler::NO_TASK_PAST_MAX_AGE,
+                )
+            },
         }
     }
 }

@@ -90,9 +90,10 @@ mod tests {
     }
 
     #[test]
-    fn json_is_pretty_with_two_space_indents_and_a_final_newline() {
+    fn json_is_compact_with_one_final_newline() {
         let json = render(&Config::runbook());
-        assert!(json.starts_with("{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\",\n"));
-        assert!(json.ends_with("}\n") && !json.ends_with("\n\n"));
+        assert!(json.starts_with("{\"AWSTemplateFormatVersion\":\"2010-09-09\","));
+        assert_eq!(json.matches('\n').count(), 1, "one line");
+        assert!(json.ends_with("}\n"));
     }
 }

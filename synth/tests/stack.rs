@@ -41,6 +41,7 @@ fn reference(name: &str) -> Value {
 }
 
 /// One alarm as the runbook's YAML gives it (and ours, beyond the runbook).
+#[derive(Clone)]
 struct ExpectedAlarm {
     name: &'static str,
     namespace: &'static str,
@@ -186,14 +187,41 @@ fn an_alarm_fires_when_an_event_waits_in_either_queue() {
     }
     assert_eq!(
         resources_of_type(&template, "AWS::CloudWatch::Alarm").len(),
-        7
+        9
     );
 }
 
 #[test]
-fn the_reconcilers_alarms_fire_on_any_settled_dispatch_and_any_failed_run() {
+fn the_reconcilers_alarms_fire_on_any_settled_dispatch_failed_run_and_quiet_failure() {
     let template = template();
     let reconciler = ("FunctionName", reference("ReconcilerFunction"));
+    let unchecked = ExpectedAlarm {
+        name: "outpost-dispatch-reconciler-unchecked",
+        namespace: "Outpost/Callbacks",
+        metric: "ReconcilerUnchecked",
+        dimension: reconciler.clone(),
+        // The least over 30 minutes above zero: no run in half an hour checked all.
+        statistic: ("Statistic", "Minimum"),
+        period: 1800,
+        evaluation_periods: 1,
+        threshold: 0,
+        comparison: "GreaterThanThreshold",
+        treat_missing_data: "notBreaching",
+    };
+    let no_task = ExpectedAlarm {
+        name: "outpost-dispatch-reconciler-no-task-past-max-age",
+        metric: "ReconcilerNoTaskPastMaxAge",
+        statistic: ("Statistic", "Sum"),
+        period: 3600,
+        ..unchecked.clone()
+    };
+    check_alarm(&template, &unchecked);
+    check_alarm(&template, &no_task);
+    let description = properties(&template, "ReconcilerNoTaskPastMaxAgeAlarm")["AlarmDescription"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(description.contains("outpost-ops settle"), "{description}");
     let expected = [
         ExpectedAlarm {
             name: "outpost-dispatch-reconciler-settled",
@@ -260,7 +288,8 @@ fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
             "RECONCILE_EVERY_MINUTES": {"Ref": "ReconcileEveryMinutes"},
             "GRACE_MINUTES": {"Ref": "ReconcileGraceMinutes"},
             "MAX_AGE_MINUTES": {"Ref": "ReconcileMaxAgeMinutes"},
-            "MAX_RECORDS": {"Ref": "ReconcileMaxRecords"}
+            "SWEEP_MINUTES": {"Ref": "ReconcileSweepMinutes"},
+            "SWEEP_TABLE": {"Ref": "ReconcilerSweepTable"}
         })
     );
     assert_eq!(
@@ -271,7 +300,7 @@ fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
     assert_eq!(parameters["ReconcileEveryMinutes"]["Default"], 5);
     assert_eq!(parameters["ReconcileGraceMinutes"]["Default"], 10);
     assert_eq!(parameters["ReconcileMaxAgeMinutes"]["Default"], 120);
-    assert_eq!(parameters["ReconcileMaxRecords"]["Default"], 1000);
+    assert_eq!(parameters["ReconcileSweepMinutes"]["Default"], 60);
     assert_eq!(parameters["ReconcileStatuses"]["Default"], "RUNNING");
     assert!(
         parameters["ReconcilerCodeKey"].get("Default").is_none(),
@@ -306,8 +335,8 @@ fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
     );
 
     // Query on the status index only, the conditional write and the batch read before it,
-    // DescribeTasks and ListTasks on the rule's cluster only, ListClusters only when every
-    // cluster is watched, and its own logs.
+    // its sweep's place, DescribeTasks and ListTasks on the rule's cluster only,
+    // ListClusters only when every cluster is watched, and its own logs.
     let statements =
         &properties(&template, "ReconcilerRole")["Policies"][0]["PolicyDocument"]["Statement"];
     let ecs = |resource: &str| json!([{"Fn::Sub": format!("arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")}]);
@@ -320,6 +349,9 @@ fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
             {"Sid": "SettleDispatches", "Effect": "Allow",
              "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"],
              "Resource": [get_att("DispatchTable", "Arn")]},
+            {"Sid": "KeepSweepPlace", "Effect": "Allow",
+             "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+             "Resource": [get_att("ReconcilerSweepTable", "Arn")]},
             {"Sid": "DescribeClusterTasks", "Effect": "Allow", "Action": ["ecs:DescribeTasks"],
              "Resource": ecs("task/*"), "Condition": {"ArnLike": {"ecs:cluster": cluster}}},
             {"Sid": "ListClusterTasks", "Effect": "Allow", "Action": ["ecs:ListTasks"],
@@ -332,6 +364,23 @@ fn the_reconciler_runs_on_a_schedule_with_least_privilege() {
              "Resource": [{"Fn::Sub": log_group}, {"Fn::Sub": format!("{log_group}:log-stream:*")}]}
         ])
     );
+}
+
+/// The sweep's place is the reconciler's own: a small table keyed by status, not
+/// retained (it holds no dispatch).
+#[test]
+fn the_sweep_keeps_its_place_in_a_table_of_its_own() {
+    let template = template();
+    let table = resource(&template, "ReconcilerSweepTable");
+    assert!(table.get("DeletionPolicy").is_none(), "{table}");
+    let properties = &table["Properties"];
+    assert_eq!(properties["TableName"], "outpost-reconciler-sweep");
+    assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        properties["KeySchema"],
+        json!([{"AttributeName": "sweep", "KeyType": "HASH"}])
+    );
+    assert!(properties.get("GlobalSecondaryIndexes").is_none());
 }
 
 #[test]

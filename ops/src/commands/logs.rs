@@ -61,6 +61,8 @@ pub enum Phrase {
     ReconcilerSettled,
     /// "dispatch names no task; reported, not settled".
     ReconcilerNoTask,
+    /// "dispatch left unchecked; the next run tries again" (with why).
+    ReconcilerUnchecked,
 }
 
 impl Phrase {
@@ -73,6 +75,7 @@ impl Phrase {
             Phrase::UpdateFailed => DISPATCH_UPDATE_FAILED,
             Phrase::ReconcilerSettled => RECONCILER_SETTLED,
             Phrase::ReconcilerNoTask => RECONCILER_NO_TASK,
+            Phrase::ReconcilerUnchecked => RECONCILER_UNCHECKED,
         }
     }
 }

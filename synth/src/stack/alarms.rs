@@ -50,6 +50,16 @@ pub(super) fn add(
             &config.reconciler.errors_alarm,
             function(&reconciler.function),
         ),
+        // Dispatches left unchecked for half an hour; a dispatch without a task past the
+        // maximum age, which only a person may close.
+        (
+            &config.reconciler.unchecked_alarm,
+            function(&reconciler.function),
+        ),
+        (
+            &config.reconciler.no_task_alarm,
+            function(&reconciler.function),
+        ),
     ];
     for (alarm, (dimension, value)) in function_alarms.chain(others) {
         let properties = Alarm {

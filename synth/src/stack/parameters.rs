@@ -40,7 +40,7 @@ pub(super) struct ReconcilerParameters {
     pub grace_minutes: ParameterId,
     pub max_age_minutes: ParameterId,
     pub statuses: ParameterId,
-    pub max_records: ParameterId,
+    pub sweep_minutes: ParameterId,
 }
 
 fn reconciler(template: &mut Template, config: &Config) -> ReconcilerParameters {
@@ -87,13 +87,15 @@ fn reconciler(template: &mut Template, config: &Config) -> ReconcilerParameters 
                 "statuses in capitals, comma-separated",
             ),
         ),
-        max_records: template.parameter(
-            "ReconcileMaxRecords",
-            Parameter::number(
-                "The most dispatches one reconciler run examines; a backlog drains over runs.",
+        sweep_minutes: template.parameter(
+            "ReconcileSweepMinutes",
+            minutes(
+                "Minutes within which the reconciler's sweep examines every non-terminal \
+                 dispatch past the grace once, each run a share; at least the schedule's \
+                 period, and under the maximum age less the grace.",
+                reconciler.default_sweep_minutes,
             )
-            .default(reconciler.default_max_records)
-            .between(1, 100_000),
+            .between(1, 1_440),
         ),
     }
 }

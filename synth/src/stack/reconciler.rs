@@ -36,11 +36,12 @@ pub(super) fn add(
         resources::RECONCILER_LOG_GROUP,
         parameters,
     );
+    let sweep_table = super::table::add_sweep(template);
     let role = template.add(
         "ReconcilerRole",
-        role(config, parameters, table, &log_group),
+        role(config, parameters, [table, &sweep_table], &log_group),
     );
-    let spec = spec(config, parameters, table);
+    let spec = spec(config, parameters, table, &sweep_table);
     let function = template.add_with(
         outputs::RECONCILER_FUNCTION_NAME.logical_id,
         lambda::function(config, parameters, spec, &role, &log_group),
@@ -94,7 +95,12 @@ pub(super) fn add(
 }
 
 /// The function's own settings.
-fn spec(config: &Config, parameters: &Parameters, table: &Id<Table>) -> FunctionSpec {
+fn spec(
+    config: &Config,
+    parameters: &Parameters,
+    table: &Id<Table>,
+    sweep_table: &Id<Table>,
+) -> FunctionSpec {
     let reconciler = &parameters.reconciler;
     FunctionSpec {
         name: resources::RECONCILER,
@@ -114,7 +120,8 @@ fn spec(config: &Config, parameters: &Parameters, table: &Id<Table>) -> Function
             (vars::EVERY_MINUTES, reconciler.every_minutes.value()),
             (vars::GRACE_MINUTES, reconciler.grace_minutes.value()),
             (vars::MAX_AGE_MINUTES, reconciler.max_age_minutes.value()),
-            (vars::MAX_RECORDS, reconciler.max_records.value()),
+            (vars::SWEEP_MINUTES, reconciler.sweep_minutes.value()),
+            (vars::SWEEP_TABLE, sweep_table.name()),
         ],
     }
 }
@@ -123,7 +130,7 @@ fn spec(config: &Config, parameters: &Parameters, table: &Id<Table>) -> Function
 fn role(
     config: &Config,
     parameters: &Parameters,
-    table: &Id<Table>,
+    [table, sweep_table]: [&Id<Table>; 2],
     log_group: &Id<LogGroup>,
 ) -> Role {
     let statements = vec![
@@ -142,6 +149,12 @@ fn role(
                 "dynamodb:BatchGetItem",
             ],
             vec![table.arn().expr()],
+        ),
+        // The sweep's place: read at the start of a run, written (conditionally) at its end.
+        Statement::allow(
+            "KeepSweepPlace",
+            &["dynamodb:GetItem", "dynamodb:PutItem"],
+            vec![sweep_table.arn().expr()],
         ),
         // DescribeTasks on the tasks of the cluster the rule listens to (any cluster with
         // ClusterArn=*).

@@ -59,6 +59,38 @@ pub fn dispatch_table(config: &Config) -> Table {
     }
 }
 
+/// The reconciler's sweep table: where its walk of the status index keeps its place. It
+/// is not retained: it holds no dispatch, and losing it loses only the place.
+pub(super) fn add_sweep(template: &mut Template) -> Id<Table> {
+    let attributes = Attributes::default().checkov_skips([CheckovSkip {
+        id: "CKV_AWS_119",
+        comment: "Encrypted with the AWS managed key (SSEEnabled); the sweep's place \
+                  holds no secrets.",
+    }]);
+    template.add_with(table::sweep::LOGICAL_ID, sweep_table(), attributes)
+}
+
+/// The sweep table's properties, as the template declares them (test support creates the
+/// same table): one item per status, keyed by it.
+pub fn sweep_table() -> Table {
+    Table {
+        table_name: table::sweep::NAME.to_owned(),
+        billing_mode: BillingMode::PayPerRequest,
+        attribute_definitions: vec![AttributeDefinition {
+            attribute_name: table::sweep::KEY.to_owned(),
+            attribute_type: AttributeType::S,
+        }],
+        key_schema: vec![key(table::sweep::KEY, KeyType::Hash)],
+        global_secondary_indexes: Vec::new(),
+        // Costs nothing at a few items, and keeps the table like the other.
+        point_in_time_recovery_specification: PointInTimeRecoverySpecification {
+            point_in_time_recovery_enabled: true,
+        },
+        deletion_protection_enabled: false,
+        sse_specification: SseSpecification { sse_enabled: true },
+    }
+}
+
 fn key(attribute: &str, key_type: KeyType) -> KeySchemaElement {
     KeySchemaElement {
         attribute_name: attribute.to_owned(),

@@ -47,6 +47,7 @@ pub enum AlarmStatistic {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Statistic {
     Maximum,
+    Minimum,
     Sum,
 }
 

@@ -212,19 +212,60 @@ async fn the_sweep_resumes_where_the_last_run_stopped() {
         .table
         .put_dispatch_created("forgotten", "RUNNING", Some(GONE), &minutes_ago(180))
         .await;
-    // 1,101 dispatches: the first cycle's count, over 11 runs, is under the least share
-    // (500 a run).
+    // A lost event, newest of all: its task stopped 20 minutes ago, which ECS remembers,
+    // so the first run heals it whatever the backlog. (moto stops a task at the moment
+    // it is asked to, inside the grace: the ECS stand-in keeps the time of the stop.)
+    use testkit::ecs_api::{Container, Fleet, Stop, Task};
+    let fleet = Fleet::new(
+        testkit::server::REGION,
+        testkit::server::ACCOUNT,
+        Utc::now() - Duration::minutes(30),
+    );
+    fleet.create_cluster("outpost-dev");
+    let lost = fleet.launch(Task {
+        cluster: "outpost-dev".to_owned(),
+        id: "lost-task".to_owned(),
+        environment: vec![(
+            contract::dispatch_id::ENV_NAME.to_owned(),
+            "lost".to_owned(),
+        )],
+        containers: vec![Container {
+            name: "worker".to_owned(),
+            ..Container::default()
+        }],
+        ..Task::default()
+    });
+    world
+        .table
+        .put_dispatch_created("lost", "RUNNING", Some(&lost), &minutes_ago(30))
+        .await;
+    fleet.advance(Duration::minutes(10));
+    let stop = Stop {
+        stop_code: "EssentialContainerExited".to_owned(),
+        stopped_reason: "Essential container in task exited".to_owned(),
+        exit_codes: vec![("worker".to_owned(), 0)],
+    };
+    fleet.stop(&lost, &stop);
+    fleet.advance(Duration::minutes(20));
+    let served = fleet.serve().unwrap();
+    let ecs = [("AWS_ENDPOINT_URL_ECS", served.endpoint.as_str())];
+    // 1,101 dispatches left: the first cycle's count, over 11 runs, is under the least
+    // share (500 a run).
     let mut walked = Vec::new();
-    for _ in 0..3 {
-        let (report, _) = run_once(&world, &[]).await;
+    for run in 0..3 {
+        let (report, _) = run_once(&world, &ecs).await;
         let report = report.unwrap();
         walked.push(report["sweep"][0]["walked"].as_u64().unwrap());
+        if run == 0 {
+            let lost = world.table.get("lost").await.unwrap();
+            assert_eq!(lost.status.as_deref(), Some("COMPLETED"), "{report}");
+        }
     }
     assert_eq!(walked, [500, 500, 101]);
     let forgotten = world.table.get("forgotten").await.unwrap();
     assert_eq!(forgotten.status.as_deref(), Some("FAILED"));
     // The cycle ended: the next run starts again from the oldest.
-    let (report, _) = run_once(&world, &[]).await;
+    let (report, _) = run_once(&world, &ecs).await;
     let report = report.unwrap();
     assert_eq!(report["sweep"][0]["walked"], 500, "{report}");
     assert_eq!(report["sweep"][0]["place"], "moved", "{report}");
@@ -426,4 +467,106 @@ async fn nothing_fails_quietly() {
     assert_eq!(report.settled_total(), 1, "{report:?}");
     assert_eq!(report.unreadable, ["odd"], "{report:?}");
     assert_eq!(report.unchecked, 1, "{report:?}");
+}
+
+/// The real binary, its ECS an ECS stand-in that answers as ECS does (moto cannot answer
+/// a deleted cluster, a failure reason other than MISSING, or an old-format ARN as ECS
+/// does), watching every cluster of the account: a deleted cluster's task is missing and
+/// its dispatch closed past the maximum age; a task of another region, one ECS gives
+/// another failure reason for, and an old-format ARN (no cluster, which cannot be placed
+/// when every cluster is watched) are left alone, each counted and logged by dispatch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_reads_ecs_as_it_answers() {
+    use testkit::ecs_api::{Fleet, Task};
+    use testkit::server::{ACCOUNT, REGION};
+    let world = world().await;
+    let fleet = Fleet::new(REGION, ACCOUNT, Utc::now());
+    let launch = |cluster: &str, id: &str| {
+        fleet.launch(Task {
+            cluster: cluster.to_owned(),
+            id: id.to_owned(),
+            ..Task::default()
+        })
+    };
+    let gone = launch("retired", "t-gone");
+    fleet.delete_cluster("retired");
+    let failing = launch("outpost-dev", "t-failing");
+    fleet.fail(&failing, "INTERNAL_ERROR");
+    let served = fleet.serve().unwrap();
+    let cases = [
+        ("deleted-cluster", gone),
+        ("failure-reason", failing),
+        (
+            "other-region",
+            format!("arn:aws:ecs:eu-west-1:{ACCOUNT}:task/outpost-dev/t-far"),
+        ),
+        (
+            "old-format",
+            format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/0123456789abcdef"),
+        ),
+    ];
+    for (dispatch, task) in &cases {
+        world
+            .table
+            .put_dispatch_created(dispatch, "RUNNING", Some(task), &minutes_ago(180))
+            .await;
+    }
+    let every_cluster = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/*");
+    let env = [
+        ("AWS_ENDPOINT_URL_ECS", served.endpoint.as_str()),
+        (settings::WATCHED_CLUSTER.name, every_cluster.as_str()),
+    ];
+    let (report, lines) = run_once(&world, &env).await;
+    let report = report.unwrap();
+    assert_eq!(report["settled"], json!({"FAILED": 1}), "{report}");
+    assert_eq!(report["outside"], 1, "{report}");
+    assert_eq!(report["unchecked"], 2, "{report}");
+    let closed = world.table.get("deleted-cluster").await.unwrap();
+    assert_eq!(
+        closed.stop_code.as_deref(),
+        Some(reconcile::plan::TASK_NOT_FOUND)
+    );
+    for (dispatch, _) in &cases[1..] {
+        let record = world.table.get(dispatch).await.unwrap();
+        assert_eq!(record.status.as_deref(), Some("RUNNING"), "{dispatch}");
+    }
+    let logged = |phrase: &str| -> Vec<String> {
+        let lines = lines.iter().filter(|line| line["message"] == phrase);
+        let ids = lines.map(|line| line["dispatch_id"].as_str().unwrap_or_default().to_owned());
+        ids.collect()
+    };
+    assert_eq!(logged(logs::RECONCILER_OUTSIDE_STACK), ["other-region"]);
+    let mut unchecked = logged(logs::RECONCILER_UNCHECKED);
+    unchecked.sort();
+    assert_eq!(unchecked, ["failure-reason", "old-format"]);
+    let calls = fleet.calls();
+    assert!(calls["ListClusters"] >= 1, "{calls:?}");
+}
+
+/// Settings that could hide a loss stop the binary at init, before any event, naming both
+/// values.
+#[test]
+fn the_binary_refuses_settings_that_could_hide_a_loss() {
+    let binary = env!("CARGO_BIN_EXE_reconciler");
+    let refused = [
+        ("GRACE_MINUTES", "55", "RECONCILE_EVERY_MINUTES=5"),
+        ("MAX_AGE_MINUTES", "60", "SWEEP_MINUTES=60"),
+        ("SWEEP_MINUTES", "1", "RECONCILE_EVERY_MINUTES=5"),
+    ];
+    for (name, value, other) in refused {
+        let output = std::process::Command::new(binary)
+            .env_clear()
+            .env(settings::WATCHED_CLUSTER.name, WATCHED)
+            .env(name, value)
+            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{name}={value}: {said}");
+        assert!(
+            said.contains(name) && said.contains(other) && said.contains("cannot start"),
+            "{name}={value}: {said}"
+        );
+    }
 }

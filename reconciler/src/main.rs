@@ -28,7 +28,7 @@ async fn main() -> Result<(), Error> {
     let function_name = function_name.as_str();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            handler::handle(deps, function_name, &event.context).await
+            handler::handle(deps, function_name, &event.payload, &event.context).await
         },
     ))
     .await

@@ -49,6 +49,11 @@ fn later() -> std::time::Instant {
     std::time::Instant::now() + std::time::Duration::from_secs(600)
 }
 
+/// The schedule's time of a run now, as EventBridge writes it.
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn minutes_ago(minutes: i64) -> String {
     dispatch::timefmt::record_timestamp(Utc::now() - Duration::minutes(minutes))
 }
@@ -56,6 +61,15 @@ fn minutes_ago(minutes: i64) -> String {
 /// One scheduled run of the real binary, with `extra` settings; its response and the JSON
 /// lines it wrote.
 async fn run_once(world: &World, extra: &[(&str, &str)]) -> (Result<Value, String>, Vec<Value>) {
+    run_at(world, extra, &now()).await
+}
+
+/// The same, scheduled at `time`.
+async fn run_at(
+    world: &World,
+    extra: &[(&str, &str)],
+    time: &str,
+) -> (Result<Value, String>, Vec<Value>) {
     let api = RuntimeApi::start(resources::RECONCILER).unwrap();
     let mut env = world.table.server.env();
     env.push((
@@ -66,7 +80,7 @@ async fn run_once(world: &World, extra: &[(&str, &str)]) -> (Result<Value, Strin
     let binary = std::path::Path::new(env!("CARGO_BIN_EXE_reconciler"));
     let process = FunctionProcess::spawn(binary, &api, &env, Output::Capture).unwrap();
     let scheduled = json!({"version": "0", "id": "1", "source": "aws.events",
-        "detail-type": "Scheduled Event", "time": "2026-01-15T20:00:00Z", "detail": {}});
+        "detail-type": "Scheduled Event", "time": time, "detail": {}});
     let result = api.invoke(scheduled).await.map_err(|err| err.to_string());
     let (_, output) = process.stop().await;
     let lines = output
@@ -569,4 +583,24 @@ fn the_binary_refuses_settings_that_could_hide_a_loss() {
             "{name}={value}: {said}"
         );
     }
+}
+
+/// A run's "now" is the time its schedule fired, not the clock: a dispatch an hour old
+/// whose task ECS has forgotten is left alone by a run now, and closed by a run scheduled
+/// two hours on (past its maximum age).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_is_at_the_time_its_schedule_fired() {
+    let world = world().await;
+    world
+        .table
+        .put_dispatch_created("forgotten", "RUNNING", Some(GONE), &minutes_ago(60))
+        .await;
+    let (report, _) = run_once(&world, &[]).await;
+    assert_eq!(report.unwrap()["taskMissing"], 1);
+    let status = || async { world.table.get("forgotten").await.unwrap().status };
+    assert_eq!(status().await.as_deref(), Some("RUNNING"));
+    let later = (Utc::now() + Duration::hours(2)).to_rfc3339();
+    let (report, _) = run_at(&world, &[], &later).await;
+    assert_eq!(report.unwrap()["settled"], json!({"FAILED": 1}));
+    assert_eq!(status().await.as_deref(), Some("FAILED"));
 }

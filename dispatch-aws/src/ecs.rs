@@ -1,8 +1,6 @@
 //! What ECS says of dispatches' tasks: `DescribeTasks`, up to 100 tasks a call, per
 //! cluster, and its tasks read in the shape of the task state change event.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{DesiredStatus, Task, TaskField};
 
@@ -10,7 +8,7 @@ use crate::error::{AwsError, Call};
 
 mod detail;
 
-pub use detail::{cluster_of, detail, stopped_task};
+pub use detail::{detail, stopped_task};
 
 /// `DescribeTasks` takes at most this many tasks.
 pub const BATCH: usize = 100;
@@ -29,28 +27,6 @@ pub struct Described {
 
 /// ECS's failure reason for a task it does not know.
 pub const MISSING: &str = "MISSING";
-
-/// The task ARNs by cluster, in batches `DescribeTasks` accepts. ARNs that name no
-/// cluster are not ECS task ARNs and are left out.
-pub fn batches(task_arns: &[String]) -> Vec<(String, Vec<String>)> {
-    let mut by_cluster: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for arn in task_arns {
-        if let Some(cluster) = cluster_of(arn) {
-            let arns = by_cluster.entry(cluster).or_default();
-            if !arns.contains(arn) {
-                arns.push(arn.clone());
-            }
-        }
-    }
-    by_cluster
-        .into_iter()
-        .flat_map(|(cluster, arns)| {
-            arns.chunks(BATCH)
-                .map(|chunk| (cluster.to_owned(), chunk.to_vec()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
 
 /// Describes one batch of one cluster's tasks, with their tags (the dispatcher may tag).
 /// Only a `MISSING` failure makes a task missing; a cluster that no longer exists has no
@@ -166,31 +142,4 @@ pub async fn list_clusters(client: &aws_sdk_ecs::Client) -> Result<Vec<String>, 
 fn cluster_is_gone<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     err.as_service_error()
         .is_some_and(|err| err.code() == Some("ClusterNotFoundException"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tasks_are_batched_by_cluster_a_hundred_at_most() {
-        let arns: Vec<String> = (0..250)
-            .map(|i| {
-                format!(
-                    "arn:aws:ecs:us-east-1:1:task/{}/t{i}",
-                    if i % 5 == 0 { "b" } else { "a" }
-                )
-            })
-            .chain([
-                "not-an-arn".to_owned(),
-                "arn:aws:ecs:us-east-1:1:task/a/t1".to_owned(),
-            ])
-            .collect();
-        let batches = batches(&arns);
-        let shape: Vec<(&str, usize)> = batches
-            .iter()
-            .map(|(cluster, arns)| (cluster.as_str(), arns.len()))
-            .collect();
-        assert_eq!(shape, [("a", 100), ("a", 100), ("b", 50)]);
-    }
 }

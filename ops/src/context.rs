@@ -4,6 +4,8 @@
 use std::process::ExitCode;
 
 use aws_config::{Region, SdkConfig};
+use chrono::{DateTime, Utc};
+use dispatch::task_arn::Watched;
 use dispatch_aws::sdk::{self, Caller};
 use dispatch_aws::table::DynamoStore;
 
@@ -19,6 +21,12 @@ pub struct Context {
     pub names: Names,
     pub progress: Progress,
     pub format: Format,
+    /// The clusters the stack watches ([`stack::watched`]): which tasks ECS may be asked
+    /// about from here, and the cluster an old-format task ARN means. `None` when the
+    /// stack does not say.
+    pub watched: Option<Watched>,
+    /// When the stack was created or last updated ([`stack::deployed_at`]).
+    pub deployed_at: Option<DateTime<Utc>>,
 }
 
 impl Context {
@@ -38,11 +46,18 @@ impl Context {
         let sdk = loader.load().await;
         let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
         let described = stack::describe(&cloudformation, &global.stack_name, progress).await?;
+        let cluster_arn = described.parameters.get(stack::CLUSTER_ARN);
+        let watched = described
+            .stack_id
+            .as_deref()
+            .and_then(|id| stack::watched(id, cluster_arn.map(String::as_str)));
         Ok(Context {
             names: stack::names(&global.stack_name, &described)?,
             sdk,
             progress,
             format: global.output,
+            watched,
+            deployed_at: described.deployed_at,
         })
     }
 

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use contract::outputs::{self, Output};
+use dispatch::task_arn::Watched;
 
 use crate::error::{aws, OpsError, Result};
 use crate::progress::Progress;
@@ -29,11 +31,18 @@ pub struct Names {
     pub unnamed_resources: usize,
 }
 
-/// What the stack says of itself: its outputs, and its resources.
+/// What the stack says of itself: its outputs, its resources, and what says where and
+/// since when it runs.
 #[derive(Clone, Debug, Default)]
 pub struct Described {
     pub outputs: BTreeMap<String, String>,
     pub resources: Vec<Resource>,
+    /// `arn:PARTITION:cloudformation:REGION:ACCOUNT:stack/NAME/ID`.
+    pub stack_id: Option<String>,
+    /// Its parameters' values, by key.
+    pub parameters: BTreeMap<String, String>,
+    /// When it was created, or last updated if later ([`deployed_at`]).
+    pub deployed_at: Option<DateTime<Utc>>,
 }
 
 /// One resource of the stack.
@@ -92,7 +101,48 @@ pub fn names(stack: &str, described: &Described) -> Result<Names, OpsError> {
     })
 }
 
-/// Reads the stack's outputs and resources.
+/// The stack's `ClusterArn` parameter, which says which clusters it watches.
+pub const CLUSTER_ARN: &str = "ClusterArn";
+
+/// The `ClusterArn` that watches every cluster of the stack's account and region.
+const ANY_CLUSTER: &str = "*";
+
+/// The clusters the stack watches, worked out as the template renders its reconciler's
+/// `WATCHED_CLUSTER` from `ClusterArn` (empty: the default cluster of the stack's
+/// partition, region and account; `*`: every cluster of them; else the ARN given), so no
+/// further call is needed. A stack that does not list the parameter is taken to watch
+/// every cluster of its region and account: nothing is assumed of which one. `None` when
+/// its ID or the parameter cannot be read. Pure.
+pub fn watched(stack_id: &str, cluster_arn: Option<&str>) -> Option<Watched> {
+    // arn:PARTITION:cloudformation:REGION:ACCOUNT:stack/NAME/ID
+    let mut parts = stack_id.splitn(6, ':');
+    let (prefix, partition, service) = (parts.next()?, parts.next()?, parts.next()?);
+    let (region, account) = (parts.next()?, parts.next()?);
+    if prefix != "arn" || service != "cloudformation" {
+        return None;
+    }
+    let scope = format!("arn:{partition}:ecs:{region}:{account}:cluster");
+    let arn = match cluster_arn {
+        Some("") => format!("{scope}/{}", contract::resources::DEFAULT_CLUSTER),
+        Some(ANY_CLUSTER) => format!("{scope}/*"),
+        Some(arn) => arn.to_owned(),
+        None => format!("{scope}/*"),
+    };
+    Watched::parse(&arn)
+}
+
+/// When the stack was last deployed: created, or updated since. An update counts: it
+/// can be what enabled the reconciler's schedule, changed its period or replaced the
+/// function, so no run may have followed yet; and a broken update is still called off
+/// once two schedule periods have passed. Pure.
+pub fn deployed_at(
+    created: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    created.max(updated)
+}
+
+/// Reads the stack's outputs, parameters, ID, times and resources.
 pub async fn describe(
     client: &aws_sdk_cloudformation::Client,
     stack: &str,
@@ -110,6 +160,21 @@ pub async fn describe(
         if let (Some(key), Some(value)) = (output.output_key(), output.output_value()) {
             described.outputs.insert(key.to_owned(), value.to_owned());
         }
+    }
+    for parameter in stacks.stacks().iter().flat_map(|s| s.parameters()) {
+        if let (Some(key), Some(value)) = (parameter.parameter_key(), parameter.parameter_value()) {
+            described
+                .parameters
+                .insert(key.to_owned(), value.to_owned());
+        }
+    }
+    if let Some(stack) = stacks.stacks().first() {
+        described.stack_id = stack.stack_id().map(str::to_owned);
+        let at = |time: Option<&aws_smithy_types::DateTime>| {
+            time.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+        };
+        described.deployed_at =
+            deployed_at(at(stack.creation_time()), at(stack.last_updated_time()));
     }
     let mut pages = client
         .list_stack_resources()
@@ -161,6 +226,7 @@ mod tests {
                 ("DispatchTable", "AWS::DynamoDB::Table", "from-resource"),
                 ("CallbackErrorsAlarm", ALARM, "errors-alarm"),
             ]),
+            ..Described::default()
         };
         let names = names("s", &described).unwrap();
         assert_eq!(names.table, "name-of-TableName");
@@ -188,9 +254,33 @@ mod tests {
         let described = Described {
             outputs: every_output(),
             resources: resources(&[("", "", ""), ("CallbackErrorsAlarm", ALARM, "")]),
+            ..Described::default()
         };
         let names = names("s", &described).unwrap();
         assert!(names.alarms.is_empty(), "no alarm name is made up");
         assert_eq!(names.unnamed_resources, 2);
+    }
+
+    #[test]
+    fn the_watched_cluster_is_read_as_the_template_renders_it() {
+        let id = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/0b9c";
+        let cluster = |param| watched(id, param).map(|w| w.to_string());
+        let default = "arn:aws:ecs:us-east-1:123456789012:cluster/outpost-dev";
+        assert_eq!(cluster(Some("")).as_deref(), Some(default));
+        let every = "arn:aws:ecs:us-east-1:123456789012:cluster/*";
+        assert_eq!(cluster(Some("*")).as_deref(), Some(every));
+        assert_eq!(cluster(None).as_deref(), Some(every), "nothing assumed");
+        let given = "arn:aws:ecs:us-east-1:123456789012:cluster/batch";
+        assert_eq!(cluster(Some(given)).as_deref(), Some(given));
+        assert_eq!(watched("not a stack id", Some("")), None);
+        assert_eq!(watched(id, Some("batch")), None, "not an ARN");
+    }
+
+    #[test]
+    fn a_stack_is_deployed_when_created_or_updated_whichever_is_later() {
+        let at = |secs| DateTime::from_timestamp(secs, 0);
+        assert_eq!(deployed_at(at(100), None), at(100));
+        assert_eq!(deployed_at(at(100), at(300)), at(300));
+        assert_eq!(deployed_at(None, None), None);
     }
 }

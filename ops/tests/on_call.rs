@@ -15,10 +15,13 @@ use std::process::{Command, Stdio};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
+use contract::resources::DEFAULT_CLUSTER;
 use contract::table::attr;
 use serde_json::{json, Value};
 use testkit::ecs::Cluster;
 use testkit::events::TaskEvent;
+use testkit::faults::{Fault, FaultProxy};
+use testkit::server::{ACCOUNT, REGION};
 use testkit::stack::LocalStack;
 
 /// `program` with nothing of this process's environment but `PATH`, and `stack`'s.
@@ -33,7 +36,13 @@ fn against(stack: &LocalStack, program: &str) -> Command {
 
 /// Runs the real `outpost-ops` with `args` against `stack`, with no terminal to confirm on.
 fn run(stack: &LocalStack, args: &[&str]) -> std::process::Output {
+    run_with(stack, &[], args)
+}
+
+/// The same, with `env` besides `stack`'s (another endpoint for one service, say).
+fn run_with(stack: &LocalStack, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
     against(stack, env!("CARGO_BIN_EXE_outpost-ops"))
+        .envs(env.iter().copied())
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -42,7 +51,12 @@ fn run(stack: &LocalStack, args: &[&str]) -> std::process::Output {
 
 /// Runs `outpost-ops --output json ARGS`; returns its exit code and its JSON document.
 fn ops(stack: &LocalStack, args: &[&str]) -> (i32, Value) {
-    let output = run(stack, &[&["--output", "json"], args].concat());
+    ops_with(stack, &[], args)
+}
+
+/// The same, with `env` besides `stack`'s.
+fn ops_with(stack: &LocalStack, env: &[(&str, &str)], args: &[&str]) -> (i32, Value) {
+    let output = run_with(stack, env, &[&["--output", "json"], args].concat());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let document = serde_json::from_str(&stdout).unwrap_or_else(|err| {
         panic!(
@@ -847,4 +861,273 @@ async fn diagnose_reaches_each_verdict_and_replay_hands_back_only_what_was_accep
     assert_eq!(ops(&stack, &["rule", "disable", "--yes"]).0, 0);
     let (_, report) = ops(&stack, &["diagnose", "unsent"]);
     assert_eq!(report["finding"], "ruleDisabled", "{report:#}");
+}
+
+/// The `stuck` entry of dispatch `id`.
+fn listed<'a>(report: &'a Value, id: &str) -> &'a Value {
+    let dispatches = report["dispatches"].as_array().unwrap();
+    let found = dispatches.iter().find(|d| d["dispatchId"] == id);
+    found.unwrap_or_else(|| panic!("{id} not listed in {report:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stuck_and_diagnose_answer_for_tasks_ecs_cannot_describe() {
+    let stack = LocalStack::deploy().await;
+    let aws = clients(&stack).await;
+    let task =
+        |cluster: &str, id: &str| format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/{cluster}/{id}");
+    // The cluster the stack watches (its ClusterArn is left empty: the default one) does
+    // not exist, as after it was deleted: ECS answers ClusterNotFoundException, and a
+    // deleted cluster has no tasks, so its task is missing and its event lost.
+    let deleted = task(DEFAULT_CLUSTER, "9a1b2c3d4e5f40718293a4b5c6d7e8f9");
+    put(
+        &aws,
+        "in-a-deleted-cluster",
+        "RUNNING",
+        Some(&deleted),
+        &ago(120),
+    )
+    .await;
+    let (code, report) = ops(&stack, &["diagnose", "in-a-deleted-cluster"]);
+    assert_eq!(
+        (code, &report["finding"]),
+        (1, &json!("eventLost")),
+        "{report:#}"
+    );
+    assert_eq!(report["task"]["missing"], true, "{report:#}");
+    let (code, stuck) = ops(&stack, &["stuck"]);
+    assert_eq!(code, 1, "{stuck:#}");
+    let listed_deleted = listed(&stuck, "in-a-deleted-cluster");
+    assert_eq!(listed_deleted["task"]["missing"], true, "{stuck:#}");
+    assert_eq!(
+        listed_deleted["next"],
+        "task stopped: `outpost-ops reconcile` settles it"
+    );
+
+    let loader = stack.loader(dispatch_aws::sdk::loader(Caller::Lambda));
+    let cluster = Cluster::new(stack.server.endpoint(), loader).await;
+    testkit::ecs::hold_running_tasks(stack.server.endpoint());
+    let running = cluster.run_task(Some("running")).await;
+    let gone = task("gone", "0c4d1f6ea9b24e31a7d5c2b8e9f01a23");
+    let flaky = task("busy", "7e2a9c4b1d3f4e5a8b6c0d9e2f1a3b4c");
+    let other_region = format!(
+        "arn:aws:ecs:eu-west-1:{ACCOUNT}:task/outpost-dev/5b8e0a2c7d14496f8e3a1c2b4d6f8a0e"
+    );
+    // An old-format ARN names no cluster: it means the cluster the stack watches (its
+    // ClusterArn is left empty, so the default one), where ECS no longer knows it.
+    let old_format =
+        format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/3f9d2b7c4a1e48d6b0c5e7a9f2d4b6c8");
+    for (id, arn) in [
+        ("running", running.as_str()),
+        ("on-a-gone-cluster", &gone),
+        ("flaky", &flaky),
+        ("other-region", &other_region),
+        ("old-format", &old_format),
+        ("odd-arn", "task-0042"),
+    ] {
+        put(&aws, id, "RUNNING", Some(arn), &ago(120)).await;
+    }
+
+    // ECS through a proxy that throttles the first batch's DescribeTasks (cluster `busy`,
+    // the first by name) through every attempt the SDK makes: the other batches answer.
+    let proxy = FaultProxy::start(&stack.server, std::time::Duration::ZERO)
+        .await
+        .expect("start the fault proxy");
+    let attempts = Caller::Person.budget().max_attempts;
+    proxy.script(
+        "DescribeTasks",
+        (0..attempts).map(|_| Some(Fault::Throttling)),
+    );
+    let ecs = [("AWS_ENDPOINT_URL_ECS", proxy.endpoint())];
+    let (code, stuck) = ops_with(&stack, &ecs, &["stuck", "--status", "running"]);
+    assert_eq!(code, 1, "stuck dispatches found, each answered: {stuck:#}");
+    assert_eq!(
+        stuck["dispatches"].as_array().unwrap().len(),
+        7,
+        "{stuck:#}"
+    );
+    let state = |id: &str| listed(&stuck, id)["task"].clone();
+    assert_eq!(state("running")["lastStatus"], "RUNNING");
+    for missing in ["in-a-deleted-cluster", "on-a-gone-cluster", "old-format"] {
+        let task = state(missing);
+        assert_eq!(
+            (&task["missing"], &task["unknown"]),
+            (&json!(true), &Value::Null),
+            "{missing}: {task}"
+        );
+    }
+    let unknown = |id: &str| {
+        let task = state(id);
+        assert_eq!(task["missing"], false, "{id}: {task}");
+        task["unknown"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} is not unknown: {task}"))
+            .to_owned()
+    };
+    let throttled = unknown("flaky");
+    assert!(
+        throttled.contains("DescribeTasks") && throttled.contains("ThrottlingException"),
+        "{throttled}"
+    );
+    assert!(unknown("other-region").contains("its region is eu-west-1"));
+    assert_eq!(unknown("odd-arn"), r#""task-0042" is not an ECS task ARN"#);
+    assert_eq!(
+        listed(&stuck, "odd-arn")["next"],
+        "task state unknown: `outpost-ops diagnose odd-arn`"
+    );
+    // A cluster the stack does not watch is asked all the same (the tool only reads), and
+    // its task marked outside: the reconciler would leave it alone.
+    let gone_cluster = "its cluster is gone, the stack watches outpost-dev";
+    assert_eq!(state("on-a-gone-cluster")["outsideStack"], gone_cluster);
+    assert_eq!(
+        listed(&stuck, "on-a-gone-cluster")["next"],
+        "task outside the stack's cluster, never settled for you: `outpost-ops diagnose on-a-gone-cluster`"
+    );
+    let (code, text) = ops_text(&stack, &["stuck", "--status", "Running"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("MISSING (ECS no longer knows it)"), "{text}");
+    assert!(
+        text.contains(r#"UNKNOWN ("task-0042" is not an ECS task ARN)"#),
+        "{text}"
+    );
+
+    // diagnose: a task of a cluster the stack does not watch is said to be outside it;
+    // one whose state cannot be told is said to be so, with why.
+    let (code, report) = ops(&stack, &["diagnose", "on-a-gone-cluster"]);
+    assert_eq!(
+        (code, &report["finding"]),
+        (1, &json!("outsideStack")),
+        "{report:#}"
+    );
+    assert_eq!(report["task"]["missing"], true);
+    assert!(
+        report["verdict"].as_str().unwrap().contains(gone_cluster),
+        "{report:#}"
+    );
+    for (id, why) in [
+        ("odd-arn", "is not an ECS task ARN"),
+        ("other-region", "its region is eu-west-1"),
+    ] {
+        let (code, report) = ops(&stack, &["diagnose", id]);
+        assert_eq!(
+            (code, &report["finding"]),
+            (1, &json!("taskUnknown")),
+            "{report:#}"
+        );
+        assert!(
+            report["task"]["unknown"].as_str().unwrap().contains(why),
+            "{report:#}"
+        );
+        assert!(
+            report["verdict"].as_str().unwrap().contains(why),
+            "{report:#}"
+        );
+    }
+    proxy.script(
+        "DescribeTasks",
+        (0..attempts).map(|_| Some(Fault::Throttling)),
+    );
+    // Its cluster is not the stack's either: that is the finding, with the failed call.
+    let (code, report) = ops_with(&stack, &ecs, &["diagnose", "flaky"]);
+    assert_eq!(
+        (code, &report["finding"]),
+        (1, &json!("outsideStack")),
+        "{report:#}"
+    );
+    let verdict = report["verdict"].as_str().unwrap();
+    assert!(
+        verdict.contains("UNKNOWN (DescribeTasks on busy failed")
+            && verdict.contains("ThrottlingException"),
+        "{verdict}"
+    );
+    let (code, text) = ops_text(&stack, &["diagnose", "odd-arn"]);
+    assert_eq!(code, 1);
+    assert!(
+        text.contains(r#"UNKNOWN ("task-0042" is not an ECS task ARN)"#),
+        "{text}"
+    );
+
+    // settle cannot tell whether the task still runs either: it refuses unless forced.
+    let settle = [
+        "settle",
+        "other-region",
+        "--status",
+        "FAILED",
+        "--reason",
+        "gone",
+        "--yes",
+    ];
+    let (code, report) = ops(&stack, &settle);
+    assert_eq!(
+        (code, &report["result"]),
+        (1, &json!("taskUnknown")),
+        "{report:#}"
+    );
+    assert_eq!(
+        record(&aws, "other-region").await.unwrap()["status"],
+        "RUNNING"
+    );
+    let (code, report) = ops(&stack, &[&settle[..], &["--force"]].concat());
+    assert_eq!(
+        (code, &report["result"]),
+        (0, &json!("settled")),
+        "{report:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_reads_the_reconcilers_last_run_failed_or_done_and_spares_a_new_stack() {
+    let stack = LocalStack::deploy().await;
+    let aws = clients(&stack).await;
+    for alarm in contract::resources::alarms::ALL {
+        stack.stand_in.set_alarm(alarm, "OK");
+    }
+    for (id, value) in [
+        ("invocations", 1.0),
+        ("errors", 0.0),
+        ("throttles", 0.0),
+        ("duration", 80.0),
+    ] {
+        stack.stand_in.set_metric(id, &[value]);
+    }
+    // Just deployed: no run yet, and none due.
+    let (code, fresh) = ops(&stack, &["health"]);
+    assert_eq!(code, 0, "{fresh:#}");
+    let last_run = check(&fresh, "reconciler last run");
+    assert_eq!(last_run["ok"], true);
+    assert!(
+        last_run["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("no run yet (stack deployed "),
+        "{last_run}"
+    );
+
+    let group = contract::resources::RECONCILER_LOG_GROUP;
+    let failed = json!({"level": "ERROR", "message": contract::logs::RECONCILER_RUN_FAILED,
+        "error": "nothing could be checked: DescribeTasks failed"});
+    log(&aws, group, &[failed.to_string()]).await;
+    let (code, report) = ops(&stack, &["health"]);
+    assert_eq!(code, 1, "{report:#}");
+    let last_run = check(&report, "reconciler last run");
+    assert_eq!(last_run["ok"], false);
+    assert!(
+        last_run["value"]
+            .as_str()
+            .unwrap()
+            .ends_with("failed: nothing could be checked: DescribeTasks failed"),
+        "{last_run}"
+    );
+    assert_eq!(
+        last_run["next"],
+        "outpost-ops logs --function reconciler --errors"
+    );
+
+    // The next run succeeds: the last one counts.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let done = json!({"level": "INFO", "message": contract::logs::RECONCILER_RUN_DONE, "examined": 2, "unchecked": 0});
+    log(&aws, group, &[done.to_string()]).await;
+    let (code, report) = ops(&stack, &["health"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(check(&report, "reconciler last run")["ok"], true);
 }

@@ -73,20 +73,5 @@ fn tag(tag: &Tag) -> event::Tag {
     }
 }
 
-/// The cluster a task ARN names (`arn:aws:ecs:region:account:task/CLUSTER/ID`), which
-/// `DescribeTasks` needs; an old-format ARN (`task/ID`) is in the `default` cluster.
-pub fn cluster_of(task_arn: &str) -> Option<&str> {
-    let resource = task_arn.split(':').nth(5)?;
-    let mut parts = resource.split('/');
-    if parts.next()? != "task" {
-        return None;
-    }
-    match (parts.next(), parts.next()) {
-        (Some(cluster), Some(_id)) => Some(cluster),
-        (Some(_id), None) => Some("default"),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests;

@@ -58,6 +58,12 @@ pub enum Finding {
     NoTask,
     /// The task stopped (or ECS forgot it) and no trace of its event: lost upstream.
     EventLost,
+    /// ECS could not be asked about the task, or did not answer, and nothing else
+    /// explains the dispatch: its state is not known.
+    TaskUnknown,
+    /// The task is of a cluster the stack does not watch: its event never reaches the
+    /// callback and the reconciler leaves it alone, so only a person settles it.
+    OutsideStack,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,7 +90,7 @@ pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
     progress.step(&format!("step 1: reading {id} from {}", names.table));
     let record = ctx.table().get(id).await?;
     let task_arn = record.as_ref().and_then(|r| r.task()).map(str::to_owned);
-    let task = read_task(ctx, task_arn.as_deref()).await?;
+    let task = read_task(ctx, task_arn.as_deref()).await;
     progress.step(&format!("step 2: reading rule {}", names.rule));
     let events = aws_sdk_eventbridge::Client::new(&ctx.sdk);
     let (rule_state, _) = super::rule::describe(&events, &names.rule).await?;
@@ -116,14 +122,14 @@ pub async fn exec(ctx: &Context, args: DiagnoseArgs) -> Result<DiagnoseReport> {
     })
 }
 
-/// The record's task as ECS reports it; `None` when the record names no task.
-async fn read_task(ctx: &Context, task_arn: Option<&str>) -> Result<Option<TaskState>> {
-    let Some(arn) = task_arn else {
-        return Ok(None);
-    };
+/// The record's task as ECS reports it (or why its state is unknown); `None` when the
+/// record names no task.
+async fn read_task(ctx: &Context, task_arn: Option<&str>) -> Option<TaskState> {
+    let arn = task_arn?;
     ctx.progress.step("step 1: asking ECS about the task");
     let ecs = aws_sdk_ecs::Client::new(&ctx.sdk);
-    Ok(tasks::describe(&ecs, &[arn.to_owned()]).await?.remove(arn))
+    let mut states = tasks::describe(&ecs, ctx.watched.as_ref(), &[arn.to_owned()]).await;
+    states.remove(arn)
 }
 
 /// This dispatch's log lines from both functions (metrics lines left out), oldest first.
@@ -235,7 +241,18 @@ pub fn judge(id: &str, table: &str, facts: &Facts<'_>) -> (Finding, String) {
     if let Some(settled) = settled(id, record, facts.parked) {
         return settled;
     }
-    if let Some(task) = facts.task.filter(|task| !task.missing && !task.stopped()) {
+    if let Some((task, why)) = facts
+        .task
+        .and_then(|task| Some((task, task.outside_stack.as_deref()?)))
+    {
+        return (Finding::OutsideStack, format!(
+            "task {} is {} in a cluster the stack does not watch ({why}): no event of it reaches the callback \
+             and the reconciler leaves it alone. Once it has stopped, `outpost-ops settle {id} --status S --reason \"...\"`",
+            task.task_arn,
+            task.summary(),
+        ));
+    }
+    if let Some(task) = facts.task.filter(|task| task.running()) {
         return (
             Finding::TaskRunning,
             format!(
@@ -276,10 +293,19 @@ pub fn judge(id: &str, table: &str, facts: &Facts<'_>) -> (Finding, String) {
             "the dispatch names no task: the control plane may never have launched it. If it never will, \
              `outpost-ops settle {id} --status CANCELLED --reason \"...\"`"
         )),
+        Some(TaskState {
+            task_arn,
+            unknown: Some(why),
+            ..
+        }) => (Finding::TaskUnknown, format!(
+            "the state of task {task_arn} is unknown ({why}), and nothing else explains the dispatch: \
+             run this again if a call failed, else look at the task where it runs; once it has stopped, \
+             `outpost-ops settle {id} --status S --reason \"...\" --force` (settle cannot ask ECS about it either)"
+        )),
         Some(task) => (Finding::EventLost, format!(
             "task {} but no event reached the callback: the event was lost upstream. \
              `outpost-ops reconcile` settles it (the scheduled reconciler would, too)",
-            if task.missing { "is unknown to ECS (stopped over an hour ago)".to_owned() } else { format!("stopped ({})", task.summary()) }
+            if task.missing { "is unknown to ECS (stopped over an hour ago, or its cluster is gone)".to_owned() } else { format!("stopped ({})", task.summary()) }
         )),
     }
 }
@@ -294,6 +320,7 @@ impl Report for DiagnoseReport {
                 ("desiredStatus", or_dash(task.desired_status.as_deref())),
                 ("stoppedReason", or_dash(task.stopped_reason.as_deref())),
                 ("stoppedAt", or_dash(task.stopped_at.as_deref())),
+                ("outsideStack", or_dash(task.outside_stack.as_deref())),
             ])
         });
         let log_lines = self.log_lines.iter();
@@ -399,6 +426,46 @@ mod tests {
         assert_eq!(finding, Finding::Settled);
         assert!(
             verdict.contains("corrected the reconciler's guess, FAILED"),
+            "{verdict}"
+        );
+    }
+
+    #[test]
+    fn a_task_whose_state_is_unknown_is_never_taken_for_running_or_lost() {
+        let record = DispatchRecord {
+            dispatch_id: "d-1".into(),
+            status: Some("RUNNING".into()),
+            task_arn: Some("task-0042".into()),
+            ..DispatchRecord::default()
+        };
+        let judged = |task: &TaskState| {
+            let facts = Facts {
+                record: Some(&record),
+                task: Some(task),
+                rule_enabled: true,
+                callback_error: None,
+                parked: &[],
+            };
+            judge("d-1", "t", &facts)
+        };
+        let unknown = TaskState::unknown("task-0042", "\"task-0042\" is not an ECS task ARN");
+        let (finding, verdict) = judged(&unknown);
+        assert_eq!(finding, Finding::TaskUnknown);
+        assert!(verdict.contains("is not an ECS task ARN"), "{verdict}");
+
+        let outside = TaskState {
+            last_status: Some("RUNNING".into()),
+            outside_stack: Some("its cluster is other, the stack watches outpost-dev".into()),
+            ..TaskState::default()
+        };
+        let (finding, verdict) = judged(&outside);
+        assert_eq!(
+            finding,
+            Finding::OutsideStack,
+            "running, but never settled for us"
+        );
+        assert!(
+            verdict.contains("the stack watches outpost-dev"),
             "{verdict}"
         );
     }

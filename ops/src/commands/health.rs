@@ -8,6 +8,7 @@
 
 mod checks;
 mod cloudwatch;
+mod last_run;
 
 use std::time::Duration;
 
@@ -256,16 +257,6 @@ mod tests {
             message: "m".into(),
             request_id: None,
         })
-    }
-
-    #[test]
-    fn a_run_that_left_dispatches_unchecked_is_off() {
-        let done = "reconciler run done  examined=4 settled=1 unchecked=0";
-        assert_eq!(checks::left_unchecked(done), 0);
-        assert_eq!(
-            checks::left_unchecked("reconciler run done unchecked=3 x=1"),
-            3
-        );
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub enum SettleResult {
     NotConfirmed,
     /// ECS still runs the record's task (and no `--force`).
     TaskStillRunning,
+    /// Whether ECS still runs the record's task cannot be told (and no `--force`).
+    TaskUnknown,
 }
 
 #[derive(Debug, Serialize)]
@@ -95,8 +97,8 @@ pub async fn exec(ctx: &Context, args: SettleArgs) -> Result<SettleReport> {
             "already {current}: a terminal status is never overwritten; nothing was written"
         );
         Some((SettleResult::AlreadyTerminal, message))
-    } else if let Some(message) = running_task(ctx, &args, &record).await? {
-        Some((SettleResult::TaskStillRunning, message))
+    } else if let Some(refusal) = running_task(ctx, &args, &record).await {
+        Some(refusal)
     } else {
         not_confirmed(ctx, &args, &record, &reason)?.map(|m| (SettleResult::NotConfirmed, m))
     };
@@ -148,28 +150,36 @@ fn refused(
     }
 }
 
-/// Why not to settle while ECS still runs the record's task (and no `--force`): that
-/// task will report its own outcome, and settling its dispatch by hand now would turn
-/// that report into a skipped duplicate, losing the true outcome.
+/// Why not to settle while ECS still runs the record's task, or may (and no `--force`):
+/// that task will report its own outcome, and settling its dispatch by hand now would
+/// turn that report into a skipped duplicate, losing the true outcome. A task whose state
+/// cannot be told is not taken for stopped.
 async fn running_task(
     ctx: &Context,
     args: &SettleArgs,
     record: &DispatchRecord,
-) -> Result<Option<String>> {
-    let Some(arn) = record.task().filter(|_| !args.force) else {
-        return Ok(None);
-    };
+) -> Option<(SettleResult, String)> {
+    let arn = record.task().filter(|_| !args.force)?;
     ctx.progress.step("asking ECS about the task");
     let ecs = aws_sdk_ecs::Client::new(&ctx.sdk);
-    let states = tasks::describe(&ecs, &[arn.to_owned()]).await?;
-    let running = states.get(arn).filter(|t| !t.missing && !t.stopped());
-    Ok(running.map(|task| {
-        format!(
-            "task {} is still {}: its own event will settle the dispatch; nothing was written (--force settles it anyway)",
-            tasks::short(arn),
-            task.summary()
-        )
-    }))
+    let states = tasks::describe(&ecs, ctx.watched.as_ref(), &[arn.to_owned()]).await;
+    let task = states.get(arn)?;
+    let short = tasks::short(arn);
+    let (result, state) = match &task.unknown {
+        Some(why) => (
+            SettleResult::TaskUnknown,
+            format!("task {short}'s state is unknown ({why}): if it still runs,"),
+        ),
+        None if task.running() => (
+            SettleResult::TaskStillRunning,
+            format!("task {short} is still {}:", task.summary()),
+        ),
+        None => return None,
+    };
+    let message = format!(
+        "{state} its own event will settle the dispatch; nothing was written (--force settles it anyway)"
+    );
+    Some((result, message))
 }
 
 /// Asks the person to type the dispatch ID (unless `--yes`); why nothing is done when

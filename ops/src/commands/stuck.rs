@@ -85,7 +85,8 @@ pub async fn exec(ctx: &Context, args: StuckArgs) -> Result<StuckReport> {
             .step(&format!("asking ECS about {} tasks", found.len()));
         let arns = found.iter().filter_map(|(_, c)| c.task_arn.clone());
         let ecs = aws_sdk_ecs::Client::new(&ctx.sdk);
-        tasks::describe(&ecs, &arns.collect::<Vec<_>>()).await?
+        let arns: Vec<String> = arns.collect();
+        tasks::describe(&ecs, ctx.watched.as_ref(), &arns).await
     };
     let dispatches = found
         .into_iter()
@@ -162,6 +163,12 @@ fn row(
     let next = match task {
         _ if candidate.task_arn.is_none() => format!("names no task: `outpost-ops diagnose {id}`"),
         _ if no_tasks => format!("`outpost-ops diagnose {id}`"),
+        Some(task) if task.unknown.is_some() => {
+            format!("task state unknown: `outpost-ops diagnose {id}`")
+        }
+        Some(task) if task.outside_stack.is_some() => {
+            format!("task outside the stack's cluster, never settled for you: `outpost-ops diagnose {id}`")
+        }
         Some(task) if task.stopped() || task.missing => {
             "task stopped: `outpost-ops reconcile` settles it".to_owned()
         }

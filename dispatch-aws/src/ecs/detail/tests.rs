@@ -169,17 +169,3 @@ fn a_task_that_has_not_stopped_is_left_alone() {
         assert!(stopped_task(&task, now()).is_none(), "{status}");
     }
 }
-
-#[test]
-fn the_cluster_comes_from_the_task_arn() {
-    assert_eq!(cluster_of(ARN), Some("outpost-dev"));
-    assert_eq!(
-        cluster_of("arn:aws:ecs:us-east-1:1:task/0f9b6d3b"),
-        Some("default")
-    );
-    assert_eq!(
-        cluster_of("arn:aws:ecs:us-east-1:1:cluster/outpost-dev"),
-        None
-    );
-    assert_eq!(cluster_of("not an arn"), None);
-}

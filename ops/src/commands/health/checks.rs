@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{cloudwatch, Function, HealthReport, Unanswered, P95_LIMIT_MS};
+use super::{cloudwatch, last_run, Function, HealthReport, Unanswered, P95_LIMIT_MS};
 use crate::commands::rule::describe as describe_rule;
 use crate::context::Context;
 use crate::error::{aws, OpsError};
-use crate::logs::{fetch, Source};
+use crate::logs::{fetch, Line, Source};
 use crate::parked::{self, Queue};
 
 /// The completion rule: it must be enabled for stopped tasks to reach the function.
@@ -152,41 +152,32 @@ pub async fn schedule(ctx: &Context, report: &mut HealthReport) -> Option<Durati
     interval
 }
 
-/// The reconciler's last finished run, from its log: none within two intervals (one
-/// missed run can be a slow start), or within an hour when the interval is not known,
-/// is off, and so is one that left dispatches unchecked.
+/// The reconciler's last run, from its log ([`last_run`](super::last_run)): none within
+/// two intervals (one missed run can be a slow start), or within an hour when the
+/// interval is not known, is off unless the stack was deployed since; so is a run that
+/// failed or left dispatches unchecked.
 pub async fn last_run(ctx: &Context, interval: Option<Duration>, report: &mut HealthReport) {
     let expected = interval
         .and_then(|every| every.checked_mul(2))
         .unwrap_or(Duration::hours(1));
-    let since = Utc::now()
+    let now = Utc::now();
+    let since = now
         .checked_sub_signed(expected + Duration::minutes(5))
         .unwrap_or(DateTime::UNIX_EPOCH)
         .timestamp_millis();
-    let pattern = format!("\"{}\"", contract::logs::RECONCILER_RUN_DONE);
+    let pattern = last_run::pattern();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk);
     let group = &ctx.names.reconciler_log_group;
     let source = Source::Reconciler;
-    let fetched = fetch(&logs, source, group, Some(&pattern), since, 1, |_| true).await;
-    let minutes = expected.num_minutes() + 5;
-    let answer = fetched.map(|fetched| match fetched.lines.last() {
-        Some(line) => (
-            format!("{}  {}", line.time, line.message),
-            left_unchecked(&line.message) == 0,
-        ),
-        None => (format!("none in the last {minutes}m"), false),
+    let ends_a_run = |line: &Line| last_run::ended(line).is_some();
+    let fetched = fetch(&logs, source, group, Some(&pattern), since, 1, ends_a_run).await;
+    let answer = fetched.map(|fetched| {
+        let last = fetched.lines.last();
+        let last = last.and_then(|line| Some((line, last_run::ended(line)?)));
+        last_run::judge(last, ctx.deployed_at, expected, now)
     });
     let next = Some("outpost-ops logs --function reconciler --errors");
     report.answered("reconciler last run", answer, next);
-}
-
-/// How many dispatches a run left unchecked, from its `reconciler run done` line
-/// (`... unchecked=N ...`); a line that does not say counts as none.
-pub fn left_unchecked(message: &str) -> u64 {
-    let count = message
-        .split_whitespace()
-        .find_map(|field| field.strip_prefix("unchecked="));
-    count.and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 /// `rate(15 minutes)` as a duration; other schedules (cron) as `None`.
@@ -212,6 +203,10 @@ pub fn next_for_alarm(alarm: &str) -> &'static str {
         DEAD_LETTERS_WAITING => "outpost-ops replay --from dlq --dry-run",
         RECONCILER_SETTLED => "outpost-ops logs --phrase reconciler-settled",
         RECONCILER_ERRORS => "outpost-ops logs --function reconciler --errors",
+        RECONCILER_UNCHECKED => {
+            "outpost-ops logs --function reconciler --phrase reconciler-unchecked"
+        }
+        RECONCILER_NO_TASK => "outpost-ops logs --function reconciler --phrase reconciler-no-task",
         _ => "outpost-ops health",
     }
 }

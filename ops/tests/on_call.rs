@@ -1131,3 +1131,76 @@ async fn health_reads_the_reconcilers_last_run_failed_or_done_and_spares_a_new_s
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(check(&report, "reconciler last run")["ok"], true);
 }
+
+/// After an outage, the reconciler closed a dispatch FAILED as forgotten (the provisional
+/// guess) while its task's true event waited in the failure queue. `outpost-ops replay`
+/// hands the event back to Lambda (the stand-in accepts the invoke, 202, as Lambda
+/// does); Lambda then delivers it to the callback, here the real binary under the local
+/// Runtime API, which replaces the guess with the true outcome, once. A second replay of
+/// the same event is a duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_event_replaces_the_reconcilers_guess_once() {
+    use testkit::runtime::{FunctionProcess, Output, RuntimeApi};
+    let stack = LocalStack::deploy().await;
+    let aws = clients(&stack).await;
+    let task = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/{DEFAULT_CLUSTER}/t-guessed");
+    let guess = [
+        (attr::DISPATCH_ID, AttributeValue::S("guessed".into())),
+        (attr::STATUS, AttributeValue::S("FAILED".into())),
+        (attr::CREATED_AT, AttributeValue::S(ago(300))),
+        (attr::TASK_ARN, AttributeValue::S(task.clone())),
+        (
+            attr::STOP_CODE,
+            AttributeValue::S(contract::status::GUESS_STOP_CODE.into()),
+        ),
+        (
+            attr::STOPPED_REASON,
+            AttributeValue::S("ECS has no record of the task".into()),
+        ),
+        (attr::PROVISIONAL, AttributeValue::Bool(true)),
+    ];
+    aws.dynamodb
+        .put_item()
+        .table_name(TABLE)
+        .set_item(Some(guess.map(|(k, v)| (k.to_owned(), v)).into()))
+        .send()
+        .await
+        .unwrap();
+    let truth = TaskEvent::stopped(&task).dispatch_id("guessed").build();
+    let failures = queue_url(&aws, contract::resources::FAILURE_QUEUE).await;
+    let parked = failure_record(&truth, "ProvisionedThroughputExceededException", "outage");
+    send(&aws, &failures, &parked).await;
+
+    let (code, replay) = ops(&stack, &["replay"]);
+    assert_eq!(code, 0, "{replay:#}");
+    assert_eq!(each(&replay, "messages", "fate"), ["replayed"]);
+    let accepted: Vec<Value> = stack
+        .stand_in
+        .invocations()
+        .into_iter()
+        .filter(|invocation| invocation.accepted)
+        .map(|invocation| invocation.payload)
+        .collect();
+    assert_eq!(accepted, [truth.clone()]);
+
+    let api = RuntimeApi::start(contract::resources::FUNCTION).unwrap();
+    let binary = testkit::function_binary("bootstrap");
+    let callback = FunctionProcess::spawn(&binary, &api, &stack.env(), Output::Null).unwrap();
+    let delivered = api.invoke_async(accepted[0].clone(), 2).await;
+    let response = delivered.response().expect("the callback answered");
+    assert_eq!(response["result"], "updated", "{response}");
+    let corrected = record(&aws, "guessed").await.unwrap();
+    assert_eq!(corrected[attr::STATUS], "COMPLETED", "{corrected:#}");
+    assert_eq!(corrected[attr::CORRECTED_GUESS], "FAILED", "{corrected:#}");
+    assert!(corrected.get(attr::PROVISIONAL).is_none(), "{corrected:#}");
+
+    // The same event again (a second replay, or Lambda's own retry) changes nothing.
+    let again = api.invoke_async(accepted[0].clone(), 2).await;
+    let again = again.response().expect("the callback answered");
+    assert_eq!(again["result"], "skipped", "{again}");
+    assert_eq!(
+        record(&aws, "guessed").await.unwrap()[attr::STATUS],
+        "COMPLETED"
+    );
+    drop(callback);
+}

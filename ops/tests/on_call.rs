@@ -1181,7 +1181,7 @@ async fn a_replayed_event_replaces_the_reconcilers_guess_once() {
         .filter(|invocation| invocation.accepted)
         .map(|invocation| invocation.payload)
         .collect();
-    assert_eq!(accepted, [truth.clone()]);
+    assert_eq!(accepted, std::slice::from_ref(&truth));
 
     let api = RuntimeApi::start(contract::resources::FUNCTION).unwrap();
     let binary = testkit::function_binary("bootstrap");

@@ -14,7 +14,8 @@
 //!   most 100 tasks, and can be made to answer another failure reason for a task;
 //! - a deleted cluster answers `ClusterNotFoundException`;
 //! - a share of requests, by API, can be throttled (`ThrottlingException`);
-//! - every request is counted by API.
+//! - every request is counted by API and, once asked ([`Fleet::record_described`]), each
+//!   task `DescribeTasks` is asked about.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -80,6 +81,9 @@ struct State {
     throttle_every: BTreeMap<String, u64>,
     /// Clusters every question about fails (`ServerException`).
     failing: Vec<String>,
+    /// The tasks `DescribeTasks` was asked about, with how often, once recording began
+    /// ([`Fleet::record_described`]).
+    described: Option<BTreeMap<String, u64>>,
 }
 
 /// The fleet: ECS's state, shared between the test and the server answering for it.
@@ -205,6 +209,57 @@ impl Fleet {
         self.state().calls.clone()
     }
 
+    /// Starts recording the task ARNs each `DescribeTasks` request names (off until
+    /// called: a fleet of many tasks need not keep them).
+    pub fn record_described(&self) {
+        self.state().described.get_or_insert_with(BTreeMap::new);
+    }
+
+    /// The task ARNs `DescribeTasks` requests named since recording began or the last
+    /// call, each with how many times; empties the record (and keeps recording).
+    pub fn take_described(&self) -> BTreeMap<String, u64> {
+        let mut state = self.state();
+        state
+            .described
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// The "ECS Task State Change" event EventBridge delivers for the task `arn` as it
+    /// stands now (`last_status` overriding its status, for a RUNNING event sent late):
+    /// the task as `DescribeTasks` shows it, without tags (events carry none), its times
+    /// as ISO 8601 text, in the envelope EventBridge puts around it. Not a request: it is
+    /// not counted.
+    pub fn event(&self, arn: &str, last_status: Option<&str>) -> Option<Value> {
+        let mut state = self.state();
+        let now = state.now;
+        let task = find(&mut state, arn)?.clone();
+        drop(state);
+        let mut detail = self.described(&task, false);
+        for field in ["startedAt", "stoppingAt", "stoppedAt"] {
+            let at = detail[field].as_f64().and_then(|seconds| {
+                DateTime::from_timestamp_millis((seconds * 1000.0).round() as i64)
+            });
+            detail[field] = at.map_or(Value::Null, |at| json!(at.to_rfc3339()));
+        }
+        if let Some(status) = last_status {
+            detail["lastStatus"] = json!(status);
+            detail["desiredStatus"] = json!("RUNNING");
+        }
+        Some(json!({
+            "version": "0",
+            "id": crate::request_id(),
+            "detail-type": "ECS Task State Change",
+            "source": "aws.ecs",
+            "account": self.account,
+            "time": now.to_rfc3339(),
+            "region": self.region,
+            "resources": [arn],
+            "detail": detail,
+        }))
+    }
+
     /// Serves the fleet on a loopback port, on the current tokio runtime, until the
     /// returned server is dropped. Point an ECS client at its `endpoint`.
     pub fn serve(&self) -> std::io::Result<Served> {
@@ -237,6 +292,12 @@ impl Fleet {
         *count += 1;
         if every > 0 && *count % every == 0 {
             return error("ThrottlingException", "Rate exceeded");
+        }
+        if let (Some(described), "DescribeTasks") = (state.described.as_mut(), api) {
+            let asked = body["tasks"].as_array().into_iter().flatten();
+            for arn in asked.filter_map(Value::as_str) {
+                *described.entry(arn.to_owned()).or_default() += 1;
+            }
         }
         match api {
             "ListClusters" => self.list_clusters(&state, body),
@@ -349,6 +410,13 @@ impl Fleet {
         }
         described
     }
+}
+
+/// An ECS client built by `loader` (the caller's retries and timeouts) that asks the fleet
+/// `served`.
+pub async fn client(loader: aws_config::ConfigLoader, served: &Served) -> aws_sdk_ecs::Client {
+    let config = crate::server::point_at(loader, &served.endpoint);
+    aws_sdk_ecs::Client::new(&config.load().await)
 }
 
 /// Whether ECS still knows `task`: running, or stopped less than [`MEMORY`] ago.

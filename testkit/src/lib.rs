@@ -9,6 +9,7 @@
 //! - [`ecs_api`]: an ECS API that answers as ECS does where moto cannot, on a test's clock;
 //! - [`template`]: the synthesized template, and the function's environment read from it;
 //! - [`runtime`]: a local Lambda Runtime API that runs a real `bootstrap` binary;
+//! - [`system`]: the whole system under chaos, and what it must end as;
 //! - [`demo`]: `make local`'s demo, and `src/bin/testkit.rs`, what scripts call.
 
 pub mod demo;
@@ -22,6 +23,7 @@ pub mod runtime;
 pub mod server;
 pub mod stack;
 pub mod stand_in;
+pub mod system;
 pub mod table;
 pub mod template;
 

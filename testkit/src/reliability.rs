@@ -238,7 +238,7 @@ impl Story {
 /// The runbook's status table: how a task stopped (its stop code, its stopped reason, its
 /// worker container's exit code, `None` for a container that never ran), and the status
 /// its dispatch settles with, with that exit code.
-const STATUS_TABLE: [(&str, &str, Option<i64>, DispatchStatus); 6] = [
+pub(crate) const STATUS_TABLE: [(&str, &str, Option<i64>, DispatchStatus); 6] = [
     (EXITED, EXITED_REASON, Some(0), Completed),
     (EXITED, EXITED_REASON, Some(1), Failed),
     ("TaskFailedToStart", EXITED_REASON, None, Failed),

@@ -1,0 +1,360 @@
+//! What a system run must end as, held against what ECS really did (the plan's jobs and
+//! the status table), never against what the functions wrote; and the run's figures.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use contract::{metrics, status::GUESS_STOP_CODE};
+use dispatch::record::DispatchRecord;
+use serde_json::Value;
+
+use super::plan::{Delivery, Job, Knobs};
+use super::run::{Reconciler, Schedule};
+use crate::runtime::{OutputLine, Stream};
+
+/// Which path settled a dispatch for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Path {
+    Event,
+    LateEvent,
+    Reconciler,
+    Replay,
+}
+
+/// What the run saw as it went.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Each dispatch's task ARN.
+    pub tasks: HashMap<String, String>,
+    /// The minute each dispatch's task stopped.
+    pub stopped: HashMap<String, i64>,
+    /// Each request the run made of a function, by request ID: when, and by which path
+    /// (a record's `updateRequestId` names the request that settled it).
+    pub requests: HashMap<String, (i64, Path)>,
+    /// The minutes the reconciler ran.
+    pub runs: Vec<i64>,
+    pub failed_runs: Vec<(i64, String)>,
+    pub deliveries: usize,
+    pub parked: Vec<String>,
+    pub rule_disabled: usize,
+    /// The callback's answers: updates, of them corrections of a guess, and skips.
+    pub updated: u64,
+    pub corrected: u64,
+    pub skipped: u64,
+    /// What the reconciler's runs said they settled, and of those, guesses.
+    pub reconciler_settled: u64,
+    pub guesses: u64,
+    pub replays: Vec<(i64, Value)>,
+}
+
+impl Seen {
+    pub(crate) fn note_answer(&mut self, answer: &Value) {
+        match answer["result"].as_str() {
+            Some("updated") => {
+                self.updated += 1;
+                self.corrected += u64::from(answer["corrected"] == true);
+            }
+            _ => self.skipped += 1,
+        }
+    }
+
+    pub(crate) fn note_run(&mut self, report: &Value) {
+        let settled = report["dispatches"].as_array().into_iter().flatten();
+        for dispatch in settled {
+            self.reconciler_settled += 1;
+            self.guesses += u64::from(dispatch["stopCode"] == GUESS_STOP_CODE);
+        }
+    }
+}
+
+/// The functions' output, for their metrics.
+pub struct Outputs {
+    pub callback: Vec<OutputLine>,
+    pub reconciler: Vec<OutputLine>,
+}
+
+pub(crate) struct Inputs<'a> {
+    pub knobs: &'a Knobs,
+    pub jobs: &'a [Job],
+    pub schedule: Schedule,
+    pub reconciler: Reconciler,
+    pub seen: Seen,
+    pub records: HashMap<String, DispatchRecord>,
+    pub outputs: Outputs,
+    pub requests: BTreeMap<String, u64>,
+    pub elapsed: Duration,
+}
+
+/// What a system run did, and every promise it found broken.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub dispatches: usize,
+    /// Each broken promise, one line each: a run of a sound system has none.
+    pub violations: Vec<String>,
+    /// The knowable exceptions: a stop whose event was dropped (never parked) and that ECS
+    /// forgot before any reconciler run could see it; the guess stands, provisional.
+    pub exceptions: Vec<String>,
+    /// Fleet minutes from a task's stop to its dispatch's settlement, by path.
+    pub latencies: BTreeMap<Path, Vec<i64>>,
+    pub guesses: u64,
+    pub corrected: u64,
+    pub parked: usize,
+    pub dropped: usize,
+    pub rule_disabled: usize,
+    pub runs: usize,
+    pub requests: BTreeMap<String, u64>,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// A readable account of the run.
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "{} dispatches in {:.0} s: {} violations, {} knowable exceptions; {} reconciler runs, \
+             {} events dropped, {} lost to the disabled rule, {} parked; {} guesses, {} corrected\n",
+            self.dispatches,
+            self.elapsed.as_secs_f64(),
+            self.violations.len(),
+            self.exceptions.len(),
+            self.runs,
+            self.dropped,
+            self.rule_disabled,
+            self.parked,
+            self.guesses,
+            self.corrected,
+        );
+        let _ = writeln!(
+            out,
+            "| path | settled | p50 | p99 | max (fleet minutes from the stop) |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for (path, latencies) in &self.latencies {
+            let (p50, p99, max) = percentiles(latencies);
+            let _ = writeln!(
+                out,
+                "| {path:?} | {} | {p50} | {p99} | {max} |",
+                latencies.len()
+            );
+        }
+        let settled: usize = self.latencies.values().map(Vec::len).sum();
+        for (api, count) in &self.requests {
+            let per = *count as f64 / settled.max(1) as f64;
+            let _ = writeln!(out, "{api}: {count} ({per:.2} per settled dispatch)");
+        }
+        for line in self.violations.iter().take(20) {
+            let _ = writeln!(out, "VIOLATION {line}");
+        }
+        out
+    }
+}
+
+fn percentiles(values: &[i64]) -> (i64, i64, i64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let at = |q: f64| {
+        let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+        sorted.get(index).copied().unwrap_or(0)
+    };
+    (at(0.5), at(0.99), sorted.last().copied().unwrap_or(0))
+}
+
+pub(crate) fn check(inputs: Inputs<'_>) -> Report {
+    let Inputs {
+        knobs,
+        jobs,
+        schedule,
+        reconciler,
+        seen,
+        records,
+        outputs,
+        requests,
+        elapsed,
+    } = inputs;
+    let mut report = Report {
+        dispatches: jobs.len(),
+        guesses: seen.guesses,
+        corrected: seen.corrected,
+        parked: seen.parked.len(),
+        dropped: jobs
+            .iter()
+            .filter(|j| j.delivery == Delivery::Dropped)
+            .count(),
+        rule_disabled: seen.rule_disabled,
+        runs: seen.runs.len(),
+        requests,
+        elapsed,
+        ..Report::default()
+    };
+    for (minute, why) in &seen.failed_runs {
+        report.violations.push(format!(
+            "the reconciler's run at minute {minute} failed: {why}"
+        ));
+    }
+    for job in jobs {
+        check_job(
+            &mut report,
+            job,
+            knobs,
+            schedule,
+            reconciler,
+            &seen,
+            &records,
+        );
+    }
+    if records.len() != jobs.len() {
+        report.violations.push(format!(
+            "{} records for {} dispatches: records were created",
+            records.len(),
+            jobs.len()
+        ));
+    }
+    check_metrics(&mut report, &seen, &outputs);
+    report
+}
+
+/// How long ECS remembers a stopped task, in minutes.
+const ECS_MEMORY: i64 = 60;
+
+/// Holds one dispatch's record against the truth, and its settlement against the
+/// promised times.
+fn check_job(
+    report: &mut Report,
+    job: &Job,
+    knobs: &Knobs,
+    schedule: Schedule,
+    reconciler: Reconciler,
+    seen: &Seen,
+    records: &HashMap<String, DispatchRecord>,
+) {
+    let id = &job.dispatch_id;
+    let Some(record) = records.get(id) else {
+        return report.violations.push(format!("{id}: no record"));
+    };
+    let stop = seen.stopped[id];
+    let arn = &seen.tasks[id];
+    if record.terminal_status().is_none() {
+        let status = record.status.as_deref().unwrap_or("-");
+        return report.violations.push(format!(
+            "{id}: still {status}, its task stopped at minute {stop}"
+        ));
+    }
+    // The first run that could read the stop from ECS (past the grace, within its memory).
+    let first_run = |from: i64| seen.runs.iter().copied().find(|&run| run >= from);
+    let read_by = first_run(stop + schedule.grace).filter(|&run| run < stop + ECS_MEMORY);
+    let delivered = job.delivery != Delivery::Dropped
+        && !knobs.rule_disabled.is_some_and(|window| window.holds(stop));
+    // The knowable exception: no event ever reached the callback or a queue, and ECS
+    // forgot the task before any run could read it. The guess stands, provisional.
+    let exception = !delivered && !seen.parked.contains(id) && read_by.is_none();
+    let (status, exit_code) = job.truth();
+    let status = status.as_str();
+    if exception {
+        let guessed = record.stop_code.as_deref() == Some(GUESS_STOP_CODE)
+            && record.provisional == Some(true);
+        if guessed || record.status.as_deref() == Some(status) {
+            report.exceptions.push(format!(
+                "{id}: event dropped, task forgotten at minute {} before any run read it",
+                stop + ECS_MEMORY
+            ));
+        } else {
+            report.violations.push(format!(
+                "{id}: {:?}, neither the truth ({status}) nor the guess",
+                record.status
+            ));
+        }
+        return;
+    }
+    let right = record.status.as_deref() == Some(status)
+        && record.exit_code == exit_code
+        && record.task_arn.as_deref() == Some(arn.as_str())
+        && record.provisional.is_none();
+    if !right {
+        return report.violations.push(format!(
+            "{id}: {:?} exit {:?} task {:?} provisional {:?}; truth {status} exit {exit_code:?} \
+             (event {:?}, parked {})",
+            record.status,
+            record.exit_code,
+            record.task_arn,
+            record.provisional,
+            job.delivery,
+            seen.parked.contains(id)
+        ));
+    }
+    // When, and by which path, it was settled for good: the request its record names.
+    let request = record.update_request_id.as_deref();
+    let Some(&(minute, path)) = request.and_then(|request| seen.requests.get(request)) else {
+        return report.violations.push(format!(
+            "{id}: settled by no request of the run ({request:?})"
+        ));
+    };
+    report
+        .latencies
+        .entry(path)
+        .or_default()
+        .push(minute - stop);
+    if reconciler == Reconciler::Never || path == Path::Replay {
+        // A replayed event corrects what was terminal already (a guess), or settles
+        // what only a person's replay could.
+        return;
+    }
+    // Read from ECS by a run: settled by the next. Forgotten first: closed by the
+    // sweep within a period of the first run past the maximum age.
+    let deadline = match read_by {
+        Some(run) => run + schedule.every,
+        None => {
+            let past_max_age = first_run(job.launch_at + schedule.max_age).unwrap_or(i64::MAX);
+            past_max_age.saturating_add(schedule.sweep + schedule.every)
+        }
+    };
+    if minute > deadline {
+        report.violations.push(format!(
+            "{id}: settled at minute {minute} by {path:?}, due by {deadline} (stopped at {stop})"
+        ));
+    }
+}
+
+/// Every count in the metrics equals what happened.
+fn check_metrics(report: &mut Report, seen: &Seen, outputs: &Outputs) {
+    let callback_updates = metric_sum(&outputs.callback, metrics::UPDATES_SUCCESSFUL);
+    if callback_updates != seen.updated {
+        report.violations.push(format!(
+            "metrics: {} {callback_updates}, the callback answered updated {} times",
+            metrics::UPDATES_SUCCESSFUL,
+            seen.updated
+        ));
+    }
+    let corrected = metric_sum(&outputs.callback, metrics::GUESSES_CORRECTED);
+    if corrected != seen.corrected {
+        report.violations.push(format!(
+            "metrics: {} {corrected}, the callback corrected {} guesses",
+            metrics::GUESSES_CORRECTED,
+            seen.corrected
+        ));
+    }
+    let reconciled = metric_sum(&outputs.reconciler, metrics::reconciler::SETTLED);
+    if reconciled != seen.reconciler_settled {
+        report.violations.push(format!(
+            "metrics: {} {reconciled}, the reconciler's runs settled {}",
+            metrics::reconciler::SETTLED,
+            seen.reconciler_settled
+        ));
+    }
+}
+
+/// The sum of `metric` over the EMF documents of `output` that carry it with no
+/// dimension beyond the function's (each figure counted once).
+fn metric_sum(output: &[OutputLine], metric: &str) -> u64 {
+    let stdout = output.iter().filter(|line| line.stream == Stream::Stdout);
+    let documents = stdout.filter_map(|line| serde_json::from_str::<Value>(&line.line).ok());
+    documents
+        .filter(|document| document.get("_aws").is_some())
+        .filter(|document| {
+            document
+                .get(metrics::reconciler::STATUS_DIMENSION)
+                .is_none()
+        })
+        .filter(|document| document.get(metrics::SKIP_REASON_DIMENSION).is_none())
+        .filter_map(|document| document[metric].as_u64())
+        .sum()
+}

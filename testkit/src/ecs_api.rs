@@ -199,6 +199,16 @@ impl Fleet {
         self.state().failing.push(cluster.to_owned());
     }
 
+    /// Makes every question about `cluster` fail (as [`Fleet::fail_cluster`]) or answer
+    /// again.
+    pub fn fail_cluster_while(&self, cluster: &str, failing: bool) {
+        let mut state = self.state();
+        state.failing.retain(|name| name != cluster);
+        if failing {
+            state.failing.push(cluster.to_owned());
+        }
+    }
+
     /// Throttles every `n`-th request of `api` (0 stops throttling).
     pub fn throttle(&self, api: &str, n: u64) {
         self.state().throttle_every.insert(api.to_owned(), n);

@@ -20,6 +20,7 @@ async fn every_stopped_tasks_dispatch_ends_right_whichever_path_lost_what() {
         "{summary}"
     );
     assert!(report.guesses > 0 && report.corrected > 0, "{summary}");
+    assert!(report.failed_runs > 0, "ECS failed for a while: {summary}");
     for path in [
         testkit::system::check::Path::Event,
         testkit::system::check::Path::LateEvent,

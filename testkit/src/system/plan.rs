@@ -42,6 +42,8 @@ pub struct Knobs {
     pub dynamodb_faults: f64,
     /// Every n-th `ListTasks` and `DescribeTasks` is throttled (0: none).
     pub ecs_throttle_every: u64,
+    /// ECS answers every question about the cluster with a server error.
+    pub ecs_failing: Option<Window>,
     /// The callback's writes all fail (its events park in the failure queue) and the
     /// reconciler does not run; `outpost-ops replay` runs `replay_after` minutes after.
     pub outage: Option<Window>,
@@ -63,6 +65,10 @@ impl Knobs {
             running_after: 0.05,
             dynamodb_faults: 0.10,
             ecs_throttle_every: 9,
+            ecs_failing: Some(Window {
+                start: 200,
+                minutes: 12,
+            }),
             outage: Some(Window {
                 start: 60,
                 minutes: 90,

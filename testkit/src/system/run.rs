@@ -6,6 +6,7 @@
 //! moves a minute a step; a step does only what falls in it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -26,6 +27,18 @@ use crate::stack::LocalStack;
 
 /// Fleet time at the run's minute 0.
 pub const START: &str = "2026-01-15T12:00:00Z";
+/// How many environments the callback runs in at once.
+const CALLBACK_ENVIRONMENTS: usize = 4;
+/// DynamoDB's operations, among the requests moto counts.
+const DYNAMODB: [&str; 7] = [
+    "Query",
+    "UpdateItem",
+    "GetItem",
+    "PutItem",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "Scan",
+];
 /// The cluster the stack watches (its default).
 const CLUSTER: &str = contract::resources::DEFAULT_CLUSTER;
 
@@ -90,6 +103,7 @@ pub async fn run(knobs: &Knobs, reconciler: Reconciler) -> check::Report {
         world.set_outage(knobs.outage.is_some_and(|w| w.holds(minute)), knobs);
         // A stop puts its event's on-time delivery in this same minute: take until empty.
         while let Some(items) = due.remove(&minute) {
+            let mut events = Vec::new();
             for item in items {
                 match item {
                     Due::Launch(job) => world.launch(job, &mut seen).await,
@@ -100,13 +114,13 @@ pub async fn run(knobs: &Knobs, reconciler: Reconciler) -> check::Report {
                             due.entry(at).or_default().push(delivery);
                         }
                     }
-                    Due::Event { job, event, late } => {
-                        world.deliver(job, event, late, minute, &mut seen).await;
-                    }
+                    Due::Event { job, event, late } => events.push((job, event, late)),
                 }
             }
+            world.deliver(events, minute, &mut seen).await;
         }
         let in_outage = knobs.outage.is_some_and(|w| w.holds(minute));
+        world.set_ecs_failing(knobs.ecs_failing.is_some_and(|w| w.holds(minute)));
         if reconciler == Reconciler::Scheduled && minute % schedule.every == 0 && !in_outage {
             world.reconcile(minute, &mut seen).await;
         }
@@ -151,8 +165,9 @@ struct World {
     proxy: FaultProxy,
     fleet: Fleet,
     _served: crate::ecs_api::Served,
-    callback_api: RuntimeApi,
-    callback: FunctionProcess,
+    callback_api: Arc<RuntimeApi>,
+    /// Several environments, as Lambda runs a busy function on several.
+    callbacks: Vec<FunctionProcess>,
     reconciler_api: RuntimeApi,
     reconciler: FunctionProcess,
     dynamodb: aws_sdk_dynamodb::Client,
@@ -163,12 +178,14 @@ struct World {
     invokes_delivered: usize,
     chaos: Chaos,
     outage: bool,
+    ecs_failing: bool,
 }
 
 impl World {
     async fn start(knobs: &Knobs) -> World {
         let stack = LocalStack::deploy().await;
-        let proxy = FaultProxy::start(&stack.server, std::time::Duration::from_secs(4))
+        let hold = dispatch_aws::sdk::ATTEMPT_TIMEOUT + std::time::Duration::from_millis(500);
+        let proxy = FaultProxy::start(&stack.server, hold)
             .await
             .expect("start the fault proxy");
         let chaos = Chaos::new(knobs.seed, knobs.dynamodb_faults, &["UpdateItem", "Query"]);
@@ -181,20 +198,26 @@ impl World {
             fleet.throttle("DescribeTasks", knobs.ecs_throttle_every);
         }
         let served = fleet.serve().expect("serve the ECS stand-in");
+        // Count from here: the deploy's own requests are not the system's.
+        stack.server.request_counts(true);
         let quiet = [("AWS_LAMBDA_LOG_LEVEL".to_owned(), "WARN".to_owned())];
         let callback_env: Vec<(String, String)> = crate::template::function_environment()
             .into_iter()
             .chain(proxy.env(&stack.server))
             .chain(quiet.clone())
             .collect();
-        let callback_api = RuntimeApi::start(FUNCTION).expect("a Runtime API");
-        let callback = FunctionProcess::spawn(
-            &crate::function_binary("bootstrap"),
-            &callback_api,
-            &callback_env,
-            Output::Capture,
-        )
-        .expect("start the callback");
+        let callback_api = Arc::new(RuntimeApi::start(FUNCTION).expect("a Runtime API"));
+        let callbacks = (0..CALLBACK_ENVIRONMENTS)
+            .map(|_| {
+                FunctionProcess::spawn(
+                    &crate::function_binary("bootstrap"),
+                    &callback_api,
+                    &callback_env,
+                    Output::Capture,
+                )
+                .expect("start the callback")
+            })
+            .collect();
         let reconciler_env: Vec<(String, String)> = crate::template::environment_of(RECONCILER)
             .into_iter()
             .chain(stack.server.env())
@@ -227,7 +250,7 @@ impl World {
             fleet,
             _served: served,
             callback_api,
-            callback,
+            callbacks,
             reconciler_api,
             reconciler,
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
@@ -237,6 +260,7 @@ impl World {
             invokes_delivered: 0,
             chaos,
             outage: false,
+            ecs_failing: false,
             stack,
         }
     }
@@ -261,6 +285,16 @@ impl World {
             self.chaos.clone()
         };
         self.proxy.chaos(chaos);
+    }
+
+    /// While ECS fails, every question about the watched cluster is answered with a
+    /// server error (the runs count what they could not check, and the next run reads the
+    /// stops again).
+    fn set_ecs_failing(&mut self, failing: bool) {
+        if failing != self.ecs_failing {
+            self.ecs_failing = failing;
+            self.fleet.fail_cluster_while(CLUSTER, failing);
+        }
     }
 
     /// Launches the job's task and writes its record as the control plane does: named at
@@ -374,19 +408,41 @@ impl World {
         }
     }
 
-    /// Delivers one event as EventBridge does (asynchronously, Lambda's retries after a
-    /// failure); what every delivery failed is parked in the failure queue as Lambda's
+    /// Delivers a minute's events as EventBridge does, at once (Lambda runs them on as
+    /// many environments as it has), each asynchronously with Lambda's retries after a
+    /// failure; what every delivery failed is parked in the failure queue as Lambda's
     /// on-failure destination writes it.
-    async fn deliver(&self, job: &Job, event: Value, late: bool, minute: i64, seen: &mut Seen) {
-        let path = if late {
-            check::Path::LateEvent
-        } else {
-            check::Path::Event
-        };
-        let delivery = self
-            .callback_api
-            .invoke_async(event.clone(), self.retries)
-            .await;
+    async fn deliver(&self, events: Vec<(&Job, Value, bool)>, minute: i64, seen: &mut Seen) {
+        let mut deliveries = tokio::task::JoinSet::new();
+        for (index, (_, event, _)) in events.iter().enumerate() {
+            let (api, event, retries) =
+                (Arc::clone(&self.callback_api), event.clone(), self.retries);
+            deliveries.spawn(async move { (index, api.invoke_async(event, retries).await) });
+        }
+        let mut delivered = deliveries.join_all().await;
+        delivered.sort_by_key(|(index, _)| *index);
+        for ((job, event, late), (_, delivery)) in events.into_iter().zip(delivered) {
+            let path = if late {
+                check::Path::LateEvent
+            } else {
+                check::Path::Event
+            };
+            let dispatch = Some(job.dispatch_id.as_str());
+            self.note_delivery(dispatch, &event, delivery, (minute, path), seen)
+                .await;
+        }
+    }
+
+    /// Notes one delivery's outcome; parks its event when every attempt failed (counting
+    /// it parked for `dispatch`).
+    async fn note_delivery(
+        &self,
+        dispatch: Option<&str>,
+        event: &Value,
+        delivery: crate::runtime::Delivery,
+        (minute, path): (i64, check::Path),
+        seen: &mut Seen,
+    ) {
         seen.requests
             .insert(delivery.request_id.clone(), (minute, path));
         seen.deliveries += delivery.attempts.len();
@@ -394,7 +450,7 @@ impl World {
             Some(answer) => seen.note_answer(answer),
             None => {
                 let error = delivery.errors().last().map(ToString::to_string);
-                let record = failure_record(&event, &delivery.request_id, error.as_deref());
+                let record = failure_record(event, &delivery.request_id, error.as_deref());
                 self.sqs
                     .send_message()
                     .queue_url(&self.failure_queue)
@@ -402,7 +458,7 @@ impl World {
                     .send()
                     .await
                     .expect("park the event");
-                seen.parked.push(job.dispatch_id.clone());
+                seen.parked.extend(dispatch.map(str::to_owned));
             }
         }
     }
@@ -445,13 +501,13 @@ impl World {
             .collect();
         self.invokes_delivered = invocations.len();
         for event in accepted {
-            let delivery = self.callback_api.invoke_async(event, self.retries).await;
-            seen.requests
-                .insert(delivery.request_id.clone(), (minute, check::Path::Replay));
-            seen.deliveries += delivery.attempts.len();
-            if let Some(answer) = delivery.response() {
-                seen.note_answer(answer);
-            }
+            let delivery = self
+                .callback_api
+                .invoke_async(event.clone(), self.retries)
+                .await;
+            let at = (minute, check::Path::Replay);
+            // A replayed event is the same dispatch's: it was counted parked already.
+            self.note_delivery(None, &event, delivery, at, seen).await;
         }
     }
 
@@ -479,7 +535,10 @@ impl World {
     }
 
     async fn stop_functions(self) -> check::Outputs {
-        let (_, callback) = self.callback.stop().await;
+        let mut callback = Vec::new();
+        for process in self.callbacks {
+            callback.extend(process.stop().await.1);
+        }
         let (_, reconciler) = self.reconciler.stop().await;
         check::Outputs {
             callback,
@@ -496,6 +555,16 @@ impl World {
         for (operation, count) in &counts.requests {
             *requests
                 .entry(format!("DynamoDB {operation} (callback)"))
+                .or_default() += count;
+        }
+        // Everything moto served since the deploy: the callback's and the reconciler's
+        // requests, and the control plane's writes and the run's own reads.
+        let served = self.stack.server.request_counts(false);
+        let served = served.as_object().into_iter().flatten();
+        for (operation, count) in served.filter(|(op, _)| DYNAMODB.contains(&op.as_str())) {
+            let count = count.as_u64().unwrap_or(0);
+            *requests
+                .entry(format!("DynamoDB {operation} (all)"))
                 .or_default() += count;
         }
         requests

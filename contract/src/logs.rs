@@ -32,6 +32,10 @@ pub const RECONCILER_UNCHECKED: &str = "dispatch left unchecked; the next run tr
 /// dropped, the other's stands.
 pub const RECONCILER_SWEEP_OVERTAKEN: &str =
     "the sweep's place was moved by another run; this run's move is dropped";
+/// Logged (WARN) when a run's time for the stops ECS listed ran out before it read them
+/// all: the next run lists them again, as long as ECS remembers them (an hour).
+pub const RECONCILER_STOPS_LEFT: &str =
+    "the run's time ran out before every stop ECS listed was read; the next run goes on";
 /// Logged by the reconciler at the end of each run, with its counts; `outpost-ops health`
 /// reads the last one.
 pub const RECONCILER_RUN_DONE: &str = "reconciler run done";

@@ -25,7 +25,8 @@ pub struct Cursor {
     pub cycle_started: DateTime<Utc>,
     /// Dispatches listed so far in this cycle.
     pub cycle_walked: u64,
-    /// Dispatches the last whole cycle listed; `None` before the first cycle ends.
+    /// Dispatches the last whole cycle listed; before the first cycle ends, a count of
+    /// the index taken when it began; `None` before that.
     pub last_cycle: Option<u64>,
     /// The stored item's version (0: there is none yet).
     pub version: u64,
@@ -60,6 +61,11 @@ impl Cursor {
         }
     }
 
+    /// Whether the cycle has begun: a run walked some of it.
+    fn begun(&self) -> bool {
+        self.after.is_some() || self.cycle_walked > 0
+    }
+
     /// How many dispatches this run walks, given `size`: the dispatches the cycle holds
     /// (the last cycle's count, or a count of the index before the first cycle ends).
     /// What is left of the cycle, spread over the runs left before its planned end, and
@@ -67,8 +73,13 @@ impl Cursor {
     /// that ran late catches up at once.
     pub fn share(&self, size: u64, now: DateTime<Utc>, pace: Pace) -> usize {
         let planned_runs = pace.runs_per_cycle();
-        let elapsed = (now - self.cycle_started).num_seconds().max(0);
-        let runs_done = u64::try_from(elapsed / pace.every.num_seconds().max(1)).unwrap_or(0);
+        // A cycle not begun yet (the last ended) begins with this run.
+        let runs_done = if self.begun() {
+            let elapsed = (now - self.cycle_started).num_seconds().max(0);
+            u64::try_from(elapsed / pace.every.num_seconds().max(1)).unwrap_or(0)
+        } else {
+            0
+        };
         let runs_left = planned_runs.saturating_sub(runs_done).max(1);
         let left = size.saturating_sub(self.cycle_walked);
         let share = left
@@ -85,6 +96,12 @@ impl Cursor {
         match next {
             Some(after) => Cursor {
                 after: Some(after),
+                // The cycle began with the run that walked its first page.
+                cycle_started: if self.begun() {
+                    self.cycle_started
+                } else {
+                    now
+                },
                 cycle_walked,
                 version: self.version + 1,
                 ..self.clone()

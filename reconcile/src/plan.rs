@@ -47,6 +47,9 @@ pub enum Verdict {
     Settle(Box<StoppedTask>),
     /// The task still runs: its event will come.
     StillRunning,
+    /// The task stopped within the grace period: its event may still be on its way, and a
+    /// settle here would count as a lost event. The next run looks again.
+    StoppedWithinGrace,
     /// ECS does not know the task, but the dispatch is younger than the maximum age:
     /// ECS may not list a task it only just launched, so wait.
     MissingTooYoung,
@@ -55,20 +58,34 @@ pub enum Verdict {
     NoTask,
 }
 
+/// How long a dispatch or a stop is left to its event, and when a forgotten task's
+/// dispatch is closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ages {
+    pub grace: Duration,
+    pub max_age: Duration,
+}
+
 /// The verdict on `candidate`, given what ECS said of its task (`None` when it names no
-/// task). A task ECS no longer knows, on a dispatch older than `max_age`, is settled
-/// FAILED with a stop code and reason that say so.
+/// task). A task that stopped within the grace period is left to its event. A task ECS
+/// no longer knows, on a dispatch older than the maximum age, is settled FAILED with a
+/// stop code and reason that say so.
 pub fn verdict(
     candidate: &Candidate,
     answer: Option<Answer<'_>>,
     now: DateTime<Utc>,
-    max_age: Duration,
+    Ages { grace, max_age }: Ages,
 ) -> Verdict {
     let (Some(task_arn), Some(answer)) = (&candidate.task_arn, answer) else {
         return Verdict::NoTask;
     };
     match answer {
         Answer::Found(task) => match StoppedTask::from_detail(task.clone(), now) {
+            // ECS always says when a stopped task stopped; an answer that does not is
+            // taken as old enough, never as a reason to wait for ever.
+            Some(_) if task.stopped_at.is_some_and(|at| now - at < grace) => {
+                Verdict::StoppedWithinGrace
+            }
             Some(stopped) => Verdict::Settle(Box::new(stopped)),
             None => Verdict::StillRunning,
         },
@@ -117,7 +134,11 @@ mod tests {
     }
 
     fn check(candidate: &Candidate, answer: Option<Answer<'_>>) -> Verdict {
-        verdict(candidate, answer, now(), Duration::hours(2))
+        let ages = Ages {
+            grace: Duration::minutes(10),
+            max_age: Duration::hours(2),
+        };
+        verdict(candidate, answer, now(), ages)
     }
 
     #[test]
@@ -137,6 +158,23 @@ mod tests {
             check(&old, Some(Answer::Found(&running))),
             Verdict::StillRunning
         );
+        // Stopped a minute ago: its event may be on its way.
+        let just = EcsTaskDetail {
+            stopped_at: Some(now() - Duration::minutes(1)),
+            ..stopped.clone()
+        };
+        assert_eq!(
+            check(&old, Some(Answer::Found(&just))),
+            Verdict::StoppedWithinGrace
+        );
+        let long_ago = EcsTaskDetail {
+            stopped_at: Some(now() - Duration::minutes(11)),
+            ..stopped
+        };
+        assert!(matches!(
+            check(&old, Some(Answer::Found(&long_ago))),
+            Verdict::Settle(_)
+        ));
     }
 
     #[test]

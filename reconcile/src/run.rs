@@ -74,6 +74,9 @@ pub struct Report {
     /// By the status written.
     pub settled: BTreeMap<String, usize>,
     pub still_running: usize,
+    /// Dispatches whose task stopped within the grace period: left to their event.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stopped_within_grace: usize,
     /// ECS no longer knows the task (those past the maximum age are also settled).
     pub task_missing: usize,
     pub no_task: usize,
@@ -195,7 +198,9 @@ pub async fn run_in(
         ..Report::default()
     };
     let at = (request_id, now);
-    let read = stopped::settle_stopped(mode, deps, at, &mut report).await;
+    // The stops ECS lists take at most half the run's time; the sweep gets the rest.
+    let half = Instant::now() + stop_by.saturating_duration_since(Instant::now()) / 2;
+    let read = stopped::settle_stopped(mode, deps, at, half, &mut report).await;
     let swept = sweep::sweep(mode, deps, &read.handled, at, stop_by, &mut report).await;
     if !read.answered && !swept && !report.errors.is_empty() {
         return Err(RunFailed::NothingChecked(report.errors));

@@ -7,6 +7,7 @@
 //! with what stopped, not with what runs.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use contract::logs;
@@ -29,17 +30,49 @@ pub(crate) struct Read {
 }
 
 /// Finds the tasks ECS lists as stopped in the watched clusters and settles their
-/// unsettled dispatches. Failures are counted in the report; one cluster's or batch's
-/// failure never stops the others.
+/// unsettled dispatches, a `DescribeTasks` batch at a time (so a run holds one batch of
+/// tasks, however many stopped in the hour), until `stop_by`: what is left is listed
+/// again by the next run, as long as ECS remembers it. Failures are counted in the
+/// report; one cluster's or batch's failure never stops the others.
 pub(crate) async fn settle_stopped(
     mode: Mode,
     deps: &Deps,
     at: (&str, DateTime<Utc>),
+    stop_by: Instant,
     report: &mut Report,
 ) -> Read {
     let mut read = Read::default();
-    let tasks = stopped_tasks(deps, at.1, report).await;
-    report.stopped_tasks = tasks.len();
+    for cluster in clusters(deps, report).await {
+        let arns = match list_stopped(&deps.ecs, &cluster).await {
+            Ok(arns) => arns,
+            Err(err) => {
+                report.errors.push(err.to_string());
+                continue;
+            }
+        };
+        for batch in arns.chunks(BATCH) {
+            if Instant::now() >= stop_by {
+                warn!(cluster = %cluster, "{}", logs::RECONCILER_STOPS_LEFT);
+                return read;
+            }
+            let tasks = stopped_tasks(deps, &cluster, batch, at.1, report).await;
+            report.stopped_tasks += tasks.len();
+            settle_batch(mode, deps, tasks, at, &mut read, report).await;
+        }
+    }
+    read
+}
+
+/// Finds the dispatches of one batch of stopped tasks, reads them, and settles those
+/// not settled yet.
+async fn settle_batch(
+    mode: Mode,
+    deps: &Deps,
+    tasks: Vec<StoppedTask>,
+    at: (&str, DateTime<Utc>),
+    read: &mut Read,
+    report: &mut Report,
+) {
     let mut owned: Vec<(DispatchId, StoppedTask)> = Vec::new();
     for task in tasks {
         match find_dispatch(&task, &deps.store).await {
@@ -52,7 +85,7 @@ pub(crate) async fn settle_stopped(
             }
         }
     }
-    let records = read_records(deps, &owned, &mut read, report).await;
+    let records = read_records(deps, &owned, read, report).await;
     for (id, task) in owned {
         let Some(record) = records.get(id.as_str()) else {
             // Unread (its error is counted), or no record: the control plane may not have
@@ -66,7 +99,6 @@ pub(crate) async fn settle_stopped(
             settle(mode, deps, &id, &task, at, report).await;
         }
     }
-    read
 }
 
 /// Whether writing `task`'s outcome would be refused: the record is terminal (and not
@@ -79,41 +111,40 @@ fn settled_already(record: &DispatchRecord, task: &StoppedTask) -> bool {
     other_task || (record.terminal_status().is_some() && !corrects_guess)
 }
 
-/// The tasks of every watched cluster that stopped more than the grace period ago (not
-/// those still stopping, nor those whose event may still be on its way: a settle here
-/// counts as a lost event), read as their stop events would be.
-async fn stopped_tasks(deps: &Deps, now: DateTime<Utc>, report: &mut Report) -> Vec<StoppedTask> {
-    let clusters = match &deps.settings.watched.cluster {
+/// The watched clusters: the one, or every cluster of the account (`ListClusters`).
+async fn clusters(deps: &Deps, report: &mut Report) -> Vec<String> {
+    match &deps.settings.watched.cluster {
         Some(cluster) => vec![cluster.clone()],
-        None => match list_clusters(&deps.ecs).await {
-            Ok(clusters) => clusters,
-            Err(err) => {
-                report.errors.push(err.to_string());
-                return Vec::new();
-            }
-        },
-    };
+        None => list_clusters(&deps.ecs).await.unwrap_or_else(|err| {
+            report.errors.push(err.to_string());
+            Vec::new()
+        }),
+    }
+}
+
+/// The tasks of one batch that stopped more than the grace period ago (not those still
+/// stopping, nor those whose event may still be on its way: a settle here counts as a
+/// lost event), read as their stop events would be.
+async fn stopped_tasks(
+    deps: &Deps,
+    cluster: &str,
+    batch: &[String],
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Vec<StoppedTask> {
     let settled_by_now = now - deps.settings.grace;
-    let mut stopped = Vec::new();
-    for cluster in &clusters {
-        let arns = match list_stopped(&deps.ecs, cluster).await {
-            Ok(arns) => arns,
-            Err(err) => {
-                report.errors.push(err.to_string());
-                continue;
-            }
-        };
-        for batch in arns.chunks(BATCH) {
-            match describe(&deps.ecs, cluster, batch).await {
-                Ok(described) => {
-                    let tasks = described.tasks.iter().filter_map(|t| stopped_task(t, now));
-                    stopped.extend(tasks.filter(|task| task.stopped_at <= settled_by_now));
-                }
-                Err(err) => report.errors.push(err.to_string()),
-            }
+    match describe(&deps.ecs, cluster, batch).await {
+        Ok(described) => {
+            let tasks = described.tasks.iter().filter_map(|t| stopped_task(t, now));
+            tasks
+                .filter(|task| task.stopped_at <= settled_by_now)
+                .collect()
+        }
+        Err(err) => {
+            report.errors.push(err.to_string());
+            Vec::new()
         }
     }
-    stopped
 }
 
 /// The records of the dispatches `owned` names, by dispatch ID; IDs left unread are
@@ -131,7 +162,7 @@ async fn read_records(
         return HashMap::new();
     }
     let batch = deps.store.get_many(&ids).await;
-    read.answered = batch.errors.is_empty() || !batch.records.is_empty();
+    read.answered |= batch.errors.is_empty() || !batch.records.is_empty();
     report
         .errors
         .extend(batch.errors.iter().map(ToString::to_string));

@@ -19,7 +19,7 @@ use tracing::warn;
 
 use crate::cursor::store::Saved;
 use crate::cursor::{Cursor, Pace};
-use crate::plan::{verdict, Answer, Candidate, Verdict};
+use crate::plan::{verdict, Ages, Answer, Candidate, Verdict};
 use crate::run::{settle, Deps, Mode, Report};
 
 /// What ECS said of one task.
@@ -168,15 +168,14 @@ async fn sweep_status(
 }
 
 /// The status's place, and the size of its cycle: the last whole cycle's, or, before
-/// the first ends, a count of the index (once a cycle, a `Query` that returns counts
-/// only). `None` when either cannot be read (the error is in the report).
+/// the first ends, a count of the index (once, a `Query` that returns counts only). `None` when either cannot be read (the error is in the report).
 async fn place_and_size(
     deps: &Deps,
     status: &str,
     (_, now): (&str, DateTime<Utc>),
     report: &mut Report,
 ) -> Option<(Cursor, u64)> {
-    let cursor = deps
+    let mut cursor = deps
         .cursors
         .load(status, now)
         .await
@@ -184,12 +183,16 @@ async fn place_and_size(
         .ok()?;
     let size = match cursor.last_cycle {
         Some(size) => size,
-        None => deps
-            .index
-            .count(status, now - deps.settings.grace)
-            .await
-            .inspect_err(|err| report.errors.push(err.to_string()))
-            .ok()?,
+        None => {
+            let counted = deps.index.count(status, now - deps.settings.grace).await;
+            let counted = counted
+                .inspect_err(|err| report.errors.push(err.to_string()))
+                .ok()?;
+            // Kept with the place until the first cycle ends and gives the true size,
+            // so the index is counted once, not on every run of the first cycle.
+            cursor.last_cycle = Some(counted);
+            counted
+        }
     };
     Some((cursor, size))
 }
@@ -314,7 +317,11 @@ async fn examine(
     if matches!(answer, Some(Answer::Missing)) {
         report.task_missing += 1;
     }
-    match verdict(candidate, answer, now, settings.max_age) {
+    let ages = Ages {
+        grace: settings.grace,
+        max_age: settings.max_age,
+    };
+    match verdict(candidate, answer, now, ages) {
         Verdict::Settle(task) => {
             // The write's own check of the ID comes first, in a dry run too.
             let dispatch_id =
@@ -328,6 +335,7 @@ async fn examine(
             settle(mode, deps, &dispatch_id, &task, (request_id, now), report).await;
         }
         Verdict::StillRunning => report.still_running += 1,
+        Verdict::StoppedWithinGrace => report.stopped_within_grace += 1,
         Verdict::MissingTooYoung => {}
         Verdict::NoTask => {
             report.no_task += 1;

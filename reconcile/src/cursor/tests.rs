@@ -62,8 +62,10 @@ fn a_cycle_of_100_000_ends_within_the_sweep_period() {
     }
     assert!(minute < 60, "the cycle ended at minute {minute}");
     assert_eq!(cursor.last_cycle, Some(size));
-    assert_eq!((cursor.after, cursor.cycle_walked), (None, 0));
+    assert_eq!((&cursor.after, cursor.cycle_walked), (&None, 0));
     assert_eq!(cursor.cycle_started, at(minute));
+    // The next cycle is planned over the same runs: the steady pace, n / 11.
+    assert_eq!(cursor.share(size, at(minute + 5), PACE), 9_091);
 }
 
 /// A fleet that grew past the last cycle's count, or a cycle that fell behind (runs that
@@ -105,7 +107,15 @@ fn advancing_keeps_the_place_and_bumps_the_version() {
     let moved = cursor.advanced(500, Some(position(3)), at(5));
     assert_eq!(moved.after, Some(position(3)));
     assert_eq!(moved.cycle_walked, 500);
-    assert_eq!(moved.cycle_started, at(0));
+    assert_eq!(
+        moved.cycle_started,
+        at(5),
+        "the cycle began with its first page"
+    );
+    assert_eq!(
+        moved.advanced(500, Some(position(4)), at(10)).cycle_started,
+        at(5)
+    );
     assert_eq!(moved.last_cycle, None);
     assert_eq!(moved.version, 1);
     let ended = moved.advanced(20, None, at(10));

@@ -38,6 +38,7 @@ impl TestTable {
         let server = server.unwrap_or_else(|err| panic!("{err}"));
         let client = Client::new(&point_at(loader, server.endpoint()).load().await);
         let name = create_dispatch_table(&client).await;
+        create_table(&client, contract::table::sweep::LOGICAL_ID).await;
         TestTable {
             server,
             client,
@@ -166,7 +167,7 @@ fn sdk_error(operation: &str, err: impl std::error::Error) -> String {
 }
 
 /// A dispatch record as the control plane writes it when it launches a task.
-pub(crate) fn launched(
+pub fn launched(
     dispatch_id: &str,
     status: &str,
     task_arn: Option<&str>,
@@ -181,19 +182,24 @@ pub(crate) fn launched(
     }
 }
 
-/// Creates the template's DynamoDB table (keys, indexes, projections, billing) through
-/// `client`, and returns its name. The template describes the table in CreateTable's own
-/// shape, so the request carries those properties as the template has them.
+/// Creates the template's dispatch table through `client`, and returns its name.
 pub async fn create_dispatch_table(client: &Client) -> String {
+    create_table(client, contract::outputs::TABLE_NAME.logical_id).await
+}
+
+/// Creates the template's DynamoDB table `logical_id` (keys, indexes, projections,
+/// billing) through `client`, and returns its name. The template describes the table in
+/// CreateTable's own shape, so the request carries those properties as the template has
+/// them.
+pub async fn create_table(client: &Client, logical_id: &str) -> String {
     let template = crate::template::stack();
-    let table = crate::template::resources(&template)
-        .values()
-        .find(|resource| resource["Type"] == "AWS::DynamoDB::Table")
-        .expect("the template has a table");
+    let table = &crate::template::resources(&template)[logical_id];
+    assert_eq!(table["Type"], "AWS::DynamoDB::Table", "{logical_id}");
     let properties = &table["Properties"];
     let name = properties["TableName"].as_str().expect("a table name");
     let parameters: Map<String, Value> = CREATE_TABLE_PARAMETERS
         .into_iter()
+        .filter(|parameter| !properties[parameter].is_null())
         .map(|parameter| (parameter.to_owned(), properties[parameter].clone()))
         .collect();
     let body = Value::Object(parameters).to_string();
@@ -209,14 +215,14 @@ pub async fn create_dispatch_table(client: &Client) -> String {
         })
         .send()
         .await
-        .expect("create the dispatch table");
+        .unwrap_or_else(|err| panic!("create {name}: {}", DisplayErrorContext(err)));
     // As on AWS, a table is usable once it is ACTIVE, not when CreateTable returns.
     client
         .wait_until_table_exists()
         .table_name(name)
         .wait(std::time::Duration::from_secs(30))
         .await
-        .expect("the dispatch table becomes ACTIVE");
+        .unwrap_or_else(|err| panic!("{name} becomes ACTIVE: {}", DisplayErrorContext(err)));
     name.to_owned()
 }
 

@@ -23,6 +23,10 @@ fn main() {
         for exception in &report.exceptions {
             println!("exception: {exception}");
         }
-        assert!(report.violations.is_empty(), "broken promises:\n{}", report.summary());
+        assert!(
+            report.violations.is_empty(),
+            "broken promises:\n{}",
+            report.summary()
+        );
     });
 }

@@ -18,36 +18,66 @@ pub fn options<const N: usize>(defaults: [(&str, usize); N]) -> [usize; N] {
     parse(std::env::args().skip(1), defaults)
 }
 
+/// The same for options that take a list of numbers (`--name N,N,...`; `_` may group
+/// digits, as in `100_000`).
+pub fn list_options<const N: usize>(defaults: [(&str, &[usize]); N]) -> [Vec<usize>; N] {
+    parse_lists(std::env::args().skip(1), defaults)
+}
+
 fn parse<const N: usize>(
     words: impl IntoIterator<Item = String>,
     defaults: [(&str, usize); N],
 ) -> [usize; N] {
-    let usage = defaults
-        .iter()
-        .map(|(name, default)| format!("--{name} N (default {default})"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut values = defaults.map(|(_, default)| default);
+    let usage = defaults.map(|(name, default)| format!("--{name} N (default {default})"));
+    let names = defaults.map(|(name, _)| name);
+    let values = defaults.map(|(_, default)| default);
+    parse_with(words, names, values, &usage, |value| value.parse().ok())
+}
+
+fn parse_lists<const N: usize>(
+    words: impl IntoIterator<Item = String>,
+    defaults: [(&str, &[usize]); N],
+) -> [Vec<usize>; N] {
+    let usage = defaults.map(|(name, default)| {
+        let default: Vec<String> = default.iter().map(ToString::to_string).collect();
+        format!("--{name} N[,N...] (default {})", default.join(","))
+    });
+    let names = defaults.map(|(name, _)| name);
+    let values = defaults.map(|(_, default)| default.to_vec());
+    parse_with(words, names, values, &usage, |value| {
+        let numbers = value.split(',').map(|n| n.replace('_', "").parse().ok());
+        numbers.collect::<Option<Vec<usize>>>()
+    })
+}
+
+/// Reads `--name VALUE` pairs over `values` (the defaults), each value read by `read`.
+fn parse_with<T, const N: usize>(
+    words: impl IntoIterator<Item = String>,
+    names: [&str; N],
+    mut values: [T; N],
+    usage: &[String; N],
+    read: impl Fn(&str) -> Option<T>,
+) -> [T; N] {
+    let usage = usage.join(", ");
     let mut words = words.into_iter();
     while let Some(word) = words.next() {
         if word == "--bench" {
             continue;
         }
         let name = word.trim_start_matches("--");
-        let Some(index) = defaults.iter().position(|(known, _)| *known == name) else {
+        let Some(index) = names.iter().position(|known| *known == name) else {
             panic!("unknown argument {word:?}; this benchmark takes {usage}");
         };
         let value = words.next().unwrap_or_default();
-        values[index] = value
-            .parse()
-            .unwrap_or_else(|_| panic!("{word} takes a number, not {value:?}"));
+        values[index] =
+            read(&value).unwrap_or_else(|| panic!("{word} takes a number, not {value:?}"));
     }
     values
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, parse_lists};
 
     #[test]
     fn options_take_numbers_by_name_and_keep_defaults() {
@@ -61,5 +91,21 @@ mod tests {
         assert_eq!(parse(words(""), defaults), [1000, 20]);
         let typo = std::panic::catch_unwind(|| parse(words("--event 5"), defaults));
         assert!(typo.is_err());
+    }
+
+    #[test]
+    fn list_options_take_lists_of_numbers() {
+        let words = |text: &str| {
+            text.split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let defaults: [(&str, &[usize]); 2] = [("dispatches", &[10]), ("runs", &[24])];
+        assert_eq!(
+            parse_lists(words("--bench --dispatches 1000,100_000"), defaults),
+            [vec![1000, 100_000], vec![24]]
+        );
+        let bad = std::panic::catch_unwind(|| parse_lists(words("--runs 1,x"), defaults));
+        assert!(bad.is_err());
     }
 }

@@ -99,6 +99,15 @@ pub async fn run(knobs: &Knobs, reconciler: Reconciler) -> check::Report {
     }
     let replay_at = knobs.outage.map(|outage| outage.end() + knobs.replay_after);
     for minute in 0..=end {
+        if minute % 60 == 0 {
+            // A long run says where it is, an hour of fleet time at a time.
+            eprintln!(
+                "system run: fleet minute {minute} of {end}, {} deliveries, {} reconciler runs, {:.0} s",
+                seen.deliveries,
+                seen.runs.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         world.fleet.advance_to(minute);
         world.set_outage(knobs.outage.is_some_and(|w| w.holds(minute)), knobs);
         // A stop puts its event's on-time delivery in this same minute: take until empty.

@@ -49,7 +49,7 @@ pub enum InvocationError {
     /// The function process exited (crashed, was killed, never polled) before answering.
     #[error("function process exited before responding ({status})")]
     Exited { status: String },
-    #[error("function did not respond within {INVOCATION_TIMEOUT:?}")]
+    #[error("function did not respond within its timeout")]
     TimedOut,
     #[error("function sent a response that is not JSON: {body}")]
     InvalidResponse { body: String },
@@ -70,6 +70,8 @@ struct Queued {
 #[derive(Debug)]
 struct Shared {
     function_name: String,
+    /// How long the function has to answer an event it took.
+    timeout: Duration,
     function_arn: String,
     queue: mpsc::UnboundedSender<Queued>,
     /// Behind an async lock because `/next` holds it for the whole long poll.
@@ -114,11 +116,19 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// Binds `127.0.0.1` on a port the OS picks and serves on the current tokio runtime.
+    /// Binds `127.0.0.1` on a port the OS picks and serves on the current tokio runtime;
+    /// the function has [`INVOCATION_TIMEOUT`] to answer each event.
     pub fn start(function_name: &str) -> io::Result<Self> {
+        Self::start_with_timeout(function_name, INVOCATION_TIMEOUT)
+    }
+
+    /// The same, the function having `timeout` to answer each event (its template's
+    /// `Timeout`, for a run that must see what the deployed function could do).
+    pub fn start_with_timeout(function_name: &str, timeout: Duration) -> io::Result<Self> {
         let (queue, next) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             function_name: function_name.to_owned(),
+            timeout,
             function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{function_name}"),
             queue,
             next: tokio::sync::Mutex::new(next),
@@ -177,7 +187,7 @@ impl RuntimeApi {
             Some(error) = self.shared.failed() => Err(error),
             _ = async {
                 let _ = was_taken.await;
-                tokio::time::sleep(INVOCATION_TIMEOUT).await;
+                tokio::time::sleep(self.shared.timeout).await;
             } => Err(InvocationError::TimedOut),
         };
         // Unless answered, the function must not answer this invocation any more.
@@ -273,7 +283,7 @@ async fn next_invocation(shared: &Shared) -> Answer {
 }
 
 fn event_response(shared: &Shared, request_id: &str, event: Bytes) -> Answer {
-    let deadline = SystemTime::now() + INVOCATION_TIMEOUT;
+    let deadline = SystemTime::now() + shared.timeout;
     let deadline_ms = deadline.duration_since(UNIX_EPOCH).unwrap_or_default();
     let deadline_ms = deadline_ms.as_millis().to_string();
     // A function name that is not a valid header value leaves out the ARN, not panics.

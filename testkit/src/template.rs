@@ -123,6 +123,16 @@ fn holds(template: &Value, condition: &Value) -> bool {
     panic!("cannot evaluate the condition {condition} without deploying");
 }
 
+/// The `Timeout` of the function named `function_name`.
+pub fn timeout_of(function_name: &str) -> std::time::Duration {
+    let template = stack();
+    let (_, function) = function(&template, function_name);
+    let seconds = function["Properties"]["Timeout"].as_u64();
+    std::time::Duration::from_secs(
+        seconds.unwrap_or_else(|| panic!("{function_name} has no Timeout")),
+    )
+}
+
 /// How many times Lambda delivers a failed asynchronous invocation of the function named
 /// `function_name` again (its `EventInvokeConfig`'s `MaximumRetryAttempts`).
 pub fn async_retry_attempts(function_name: &str) -> u32 {

@@ -319,10 +319,20 @@ fn check_job(
         // what only a person's replay could.
         return;
     }
-    // Read from ECS by a run: settled by the next. Forgotten first: closed by the
-    // sweep within a period of the first run past the maximum age.
+    // Read from ECS by a run: settled within two schedule periods of its grace (of the
+    // end of the outage or of ECS's failure, when its grace ended in one: no run could
+    // read it then). Forgotten first: closed by the sweep within a period of the first
+    // run past the maximum age.
     let deadline = match read_by {
-        Some(run) => run + schedule.every,
+        Some(_) => {
+            let mut start = stop + schedule.grace;
+            for window in [knobs.outage, knobs.ecs_failing].into_iter().flatten() {
+                if window.holds(start) {
+                    start = window.end();
+                }
+            }
+            start + 2 * schedule.every
+        }
         None => {
             let past_max_age = first_run(job.launch_at + schedule.max_age).unwrap_or(i64::MAX);
             past_max_age.saturating_add(schedule.sweep + schedule.every)

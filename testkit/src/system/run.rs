@@ -233,7 +233,11 @@ impl World {
             .chain([("AWS_ENDPOINT_URL_ECS".to_owned(), served.endpoint.clone())])
             .chain(quiet)
             .collect();
-        let reconciler_api = RuntimeApi::start(RECONCILER).expect("a Runtime API");
+        // The deployed reconciler's timeout: how much a run may do is part of what is
+        // checked (the backlog after an outage).
+        let timeout = crate::template::timeout_of(RECONCILER);
+        let reconciler_api =
+            RuntimeApi::start_with_timeout(RECONCILER, timeout).expect("a Runtime API");
         let reconciler = FunctionProcess::spawn(
             &crate::function_binary("reconciler"),
             &reconciler_api,

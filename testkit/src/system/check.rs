@@ -45,7 +45,6 @@ pub struct Seen {
     /// What the reconciler's runs said they settled, and of those, guesses.
     pub reconciler_settled: u64,
     pub guesses: u64,
-    pub replays: Vec<(i64, Value)>,
 }
 
 impl Seen {
@@ -347,29 +346,33 @@ fn check_job(
 
 /// Every count in the metrics equals what happened.
 fn check_metrics(report: &mut Report, seen: &Seen, outputs: &Outputs) {
-    let callback_updates = metric_sum(&outputs.callback, metrics::UPDATES_SUCCESSFUL);
-    if callback_updates != seen.updated {
-        report.violations.push(format!(
-            "metrics: {} {callback_updates}, the callback answered updated {} times",
+    let counts = [
+        (
+            &outputs.callback,
             metrics::UPDATES_SUCCESSFUL,
-            seen.updated
-        ));
-    }
-    let corrected = metric_sum(&outputs.callback, metrics::GUESSES_CORRECTED);
-    if corrected != seen.corrected {
-        report.violations.push(format!(
-            "metrics: {} {corrected}, the callback corrected {} guesses",
+            seen.updated,
+            "the callback answered updated",
+        ),
+        (
+            &outputs.callback,
             metrics::GUESSES_CORRECTED,
-            seen.corrected
-        ));
-    }
-    let reconciled = metric_sum(&outputs.reconciler, metrics::reconciler::SETTLED);
-    if reconciled != seen.reconciler_settled {
-        report.violations.push(format!(
-            "metrics: {} {reconciled}, the reconciler's runs settled {}",
+            seen.corrected,
+            "the callback corrected",
+        ),
+        (
+            &outputs.reconciler,
             metrics::reconciler::SETTLED,
-            seen.reconciler_settled
-        ));
+            seen.reconciler_settled,
+            "the reconciler's runs settled",
+        ),
+    ];
+    for (output, metric, happened, what) in counts {
+        let counted = metric_sum(output, metric);
+        if counted != happened {
+            report
+                .violations
+                .push(format!("metrics: {metric} {counted}, {what} {happened}"));
+        }
     }
 }
 

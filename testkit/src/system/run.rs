@@ -199,14 +199,7 @@ impl World {
             .expect("start the fault proxy");
         let chaos = Chaos::new(knobs.seed, knobs.dynamodb_faults, &["UpdateItem", "Query"]);
         proxy.chaos(chaos.clone());
-        let start: DateTime<Utc> = START.parse().expect("a time");
-        let fleet = Fleet::new(crate::server::REGION, crate::server::ACCOUNT, start);
-        fleet.create_cluster(CLUSTER);
-        if knobs.ecs_throttle_every > 0 {
-            fleet.throttle("ListTasks", knobs.ecs_throttle_every);
-            fleet.throttle("DescribeTasks", knobs.ecs_throttle_every);
-        }
-        let served = fleet.serve().expect("serve the ECS stand-in");
+        let (fleet, served) = ecs_stand_in(knobs);
         // Count from here: the deploy's own requests are not the system's.
         stack.server.request_counts(true);
         let quiet = [("AWS_LAMBDA_LOG_LEVEL".to_owned(), "WARN".to_owned())];
@@ -217,15 +210,7 @@ impl World {
             .collect();
         let callback_api = Arc::new(RuntimeApi::start(FUNCTION).expect("a Runtime API"));
         let callbacks = (0..CALLBACK_ENVIRONMENTS)
-            .map(|_| {
-                FunctionProcess::spawn(
-                    &crate::function_binary("bootstrap"),
-                    &callback_api,
-                    &callback_env,
-                    Output::Capture,
-                )
-                .expect("start the callback")
-            })
+            .map(|_| spawn("bootstrap", &callback_api, &callback_env))
             .collect();
         let reconciler_env: Vec<(String, String)> = crate::template::environment_of(RECONCILER)
             .into_iter()
@@ -238,13 +223,7 @@ impl World {
         let timeout = crate::template::timeout_of(RECONCILER);
         let reconciler_api =
             RuntimeApi::start_with_timeout(RECONCILER, timeout).expect("a Runtime API");
-        let reconciler = FunctionProcess::spawn(
-            &crate::function_binary("reconciler"),
-            &reconciler_api,
-            &reconciler_env,
-            Output::Capture,
-        )
-        .expect("start the reconciler");
+        let reconciler = spawn("reconciler", &reconciler_api, &reconciler_env);
         let config = stack
             .loader(dispatch_aws::sdk::loader(Caller::Lambda))
             .load()
@@ -496,16 +475,17 @@ impl World {
     /// `outpost-ops replay` of the failure queue, then each invoke Lambda accepted,
     /// delivered to the callback.
     async fn replay(&mut self, minute: i64, seen: &mut Seen) {
-        let output = std::process::Command::new(crate::function_binary("outpost-ops"))
+        // What was replayed shows in the invokes Lambda accepted; a message it refused
+        // stays parked, and the last replay tries it again.
+        std::process::Command::new(crate::function_binary("outpost-ops"))
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .envs(self.stack.env())
             .args(["--output", "json", "replay", "--max", "100000"])
             .stdin(std::process::Stdio::null())
-            .output()
+            .stdout(std::process::Stdio::null())
+            .status()
             .expect("run outpost-ops replay");
-        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-        seen.replays.push((minute, report));
         let invocations = self.stack.stand_in.invocations();
         let accepted: Vec<Value> = invocations[self.invokes_delivered..]
             .iter()
@@ -582,6 +562,26 @@ impl World {
         }
         requests
     }
+}
+
+/// The ECS stand-in on the run's clock, with the watched cluster and the run's
+/// throttling, served on loopback.
+fn ecs_stand_in(knobs: &Knobs) -> (Fleet, crate::ecs_api::Served) {
+    let start: DateTime<Utc> = START.parse().expect("a time");
+    let fleet = Fleet::new(crate::server::REGION, crate::server::ACCOUNT, start);
+    fleet.create_cluster(CLUSTER);
+    if knobs.ecs_throttle_every > 0 {
+        fleet.throttle("ListTasks", knobs.ecs_throttle_every);
+        fleet.throttle("DescribeTasks", knobs.ecs_throttle_every);
+    }
+    let served = fleet.serve().expect("serve the ECS stand-in");
+    (fleet, served)
+}
+
+/// Starts the function binary `binary` under `api` with `env`, its output kept.
+fn spawn(binary: &str, api: &RuntimeApi, env: &[(String, String)]) -> FunctionProcess {
+    FunctionProcess::spawn(&crate::function_binary(binary), api, env, Output::Capture)
+        .unwrap_or_else(|err| panic!("start {binary}: {err}"))
 }
 
 /// Whether an invoked function (a name, or an ARN with its qualifier, as a failure record

@@ -36,15 +36,18 @@ pub struct Seen {
     pub runs: Vec<i64>,
     pub failed_runs: Vec<(i64, String)>,
     pub deliveries: usize,
+    /// Deliveries' attempts the callback answered with an error.
+    pub failed_attempts: u64,
     pub parked: Vec<String>,
     pub rule_disabled: usize,
     /// The callback's answers: updates, of them corrections of a guess, and skips.
     pub updated: u64,
     pub corrected: u64,
     pub skipped: u64,
-    /// What the reconciler's runs said they settled, and of those, guesses.
-    pub reconciler_settled: u64,
+    /// Of the reconciler's settlements its runs listed, the guesses.
     pub guesses: u64,
+    /// The figures the reconciler's runs answered, summed by the metric that carries each.
+    pub run_counts: BTreeMap<&'static str, u64>,
 }
 
 impl Seen {
@@ -61,11 +64,28 @@ impl Seen {
     pub(crate) fn note_run(&mut self, report: &Value) {
         let settled = report["dispatches"].as_array().into_iter().flatten();
         for dispatch in settled {
-            self.reconciler_settled += 1;
             self.guesses += u64::from(dispatch["stopCode"] == GUESS_STOP_CODE);
+        }
+        for (metric, field) in RUN_FIELDS {
+            let value = report[field].as_u64().unwrap_or(0);
+            *self.run_counts.entry(metric).or_default() += value;
         }
     }
 }
+
+/// The reconciler's counts and the fields of its run's answer that say the same.
+const RUN_FIELDS: [(&str, &str); 7] = [
+    (metrics::reconciler::EXAMINED, "examined"),
+    (metrics::reconciler::STILL_RUNNING, "stillRunning"),
+    (metrics::reconciler::TASK_MISSING, "taskMissing"),
+    (metrics::reconciler::NO_TASK, "noTask"),
+    (
+        metrics::reconciler::NO_TASK_PAST_MAX_AGE,
+        "noTaskPastMaxAge",
+    ),
+    (metrics::reconciler::UNCHECKED, "unchecked"),
+    (metrics::reconciler::OUTSIDE_STACK, "outside"),
+];
 
 /// The functions' output, for their metrics.
 pub struct Outputs {
@@ -220,7 +240,18 @@ pub(crate) fn check(inputs: Inputs<'_>) -> Report {
             jobs.len()
         ));
     }
-    check_metrics(&mut report, &seen, &outputs);
+    let by_reconciler = records.values().filter_map(|record| {
+        let request = record.update_request_id.as_deref()?;
+        seen.requests.get(request)
+    });
+    let facts = Facts {
+        outputs: &outputs,
+        settled_by_reconciler: by_reconciler
+            .filter(|(_, path)| *path == Path::Reconciler)
+            .count() as u64,
+        grace: schedule.grace,
+    };
+    check_metrics(&mut report, jobs, &seen, facts);
     report
 }
 
@@ -344,29 +375,60 @@ fn check_job(
     }
 }
 
-/// Every count in the metrics equals what happened.
-fn check_metrics(report: &mut Report, seen: &Seen, outputs: &Outputs) {
-    let counts = [
+/// Every count in the metrics equals what happened: the callback's against its answers;
+/// what the reconciler settled against the records (each still its write, or a guess the
+/// callback corrected since) and the stops ECS remembered at each run against the fleet;
+/// the rest of its counts against what its runs answered, and those that must be nothing
+/// in this fleet (no dispatch outside the stack, none unnamed past its maximum age).
+fn check_metrics(report: &mut Report, jobs: &[Job], seen: &Seen, facts: Facts) {
+    let reconciler_writes = facts.settled_by_reconciler + seen.corrected;
+    let mut counts = vec![
         (
-            &outputs.callback,
+            Whose::Callback,
             metrics::UPDATES_SUCCESSFUL,
             seen.updated,
             "the callback answered updated",
         ),
         (
-            &outputs.callback,
+            Whose::Callback,
+            metrics::UPDATES_SKIPPED,
+            seen.skipped,
+            "the callback answered skipped",
+        ),
+        (
+            Whose::Callback,
+            metrics::UPDATES_FAILED,
+            seen.failed_attempts,
+            "the callback answered an error",
+        ),
+        (
+            Whose::Callback,
             metrics::GUESSES_CORRECTED,
             seen.corrected,
             "the callback corrected",
         ),
         (
-            &outputs.reconciler,
+            Whose::Reconciler,
             metrics::reconciler::SETTLED,
-            seen.reconciler_settled,
-            "the reconciler's runs settled",
+            reconciler_writes,
+            "records the reconciler settled (still its write, or corrected since)",
+        ),
+        (
+            Whose::Reconciler,
+            metrics::reconciler::STOPPED_TASKS,
+            stops_remembered(jobs, seen, facts.grace),
+            "stops ECS remembered at the runs' times",
         ),
     ];
-    for (output, metric, happened, what) in counts {
+    for (metric, field) in RUN_FIELDS {
+        let answered = seen.run_counts.get(metric).copied().unwrap_or(0);
+        counts.push((Whose::Reconciler, metric, answered, field));
+    }
+    for (whose, metric, happened, what) in counts {
+        let output = match whose {
+            Whose::Callback => &facts.outputs.callback,
+            Whose::Reconciler => &facts.outputs.reconciler,
+        };
         let counted = metric_sum(output, metric);
         if counted != happened {
             report
@@ -374,10 +436,57 @@ fn check_metrics(report: &mut Report, seen: &Seen, outputs: &Outputs) {
                 .push(format!("metrics: {metric} {counted}, {what} {happened}"));
         }
     }
+    for metric in [
+        metrics::reconciler::OUTSIDE_STACK,
+        metrics::reconciler::NO_TASK_PAST_MAX_AGE,
+    ] {
+        let counted = metric_sum(&facts.outputs.reconciler, metric);
+        if counted != 0 {
+            report.violations.push(format!(
+                "metrics: {metric} {counted}, where every task is the stack's and named within minutes"
+            ));
+        }
+    }
 }
 
-/// The sum of `metric` over the EMF documents of `output` that carry it with no
-/// dimension beyond the function's (each figure counted once).
+#[derive(Clone, Copy)]
+enum Whose {
+    Callback,
+    Reconciler,
+}
+
+/// What the metrics are held against beyond what the run saw.
+struct Facts<'a> {
+    outputs: &'a Outputs,
+    /// Records whose last write was a reconciler run's.
+    settled_by_reconciler: u64,
+    /// The reconciler's grace, in minutes.
+    grace: i64,
+}
+
+/// The stopped tasks ECS listed to the runs that did not fail and that each run counted:
+/// those past their grace (the rest are left to their events) and less than an hour ago
+/// (ECS forgets a task an hour after it stopped).
+fn stops_remembered(jobs: &[Job], seen: &Seen, grace: i64) -> u64 {
+    let mut stops: Vec<i64> = jobs
+        .iter()
+        .map(|job| seen.stopped[&job.dispatch_id])
+        .collect();
+    stops.sort_unstable();
+    let failed: Vec<i64> = seen.failed_runs.iter().map(|(minute, _)| *minute).collect();
+    let runs = seen.runs.iter().filter(|run| !failed.contains(run));
+    // Stops in (run - memory, run - grace]: two binary searches a run.
+    let remembered = |run: i64| {
+        let from = stops.partition_point(|&stop| stop <= run - ECS_MEMORY);
+        let to = stops.partition_point(|&stop| stop <= run - grace);
+        (to - from) as u64
+    };
+    runs.map(|&run| remembered(run)).sum()
+}
+
+/// The sum of `metric` over the EMF documents of `output`, leaving out the reconciler's
+/// documents by `Status`, which repeat its run's `ReconcilerSettled` (each figure counted
+/// once; a callback's skip carries its reason in its one document).
 fn metric_sum(output: &[OutputLine], metric: &str) -> u64 {
     let stdout = output.iter().filter(|line| line.stream == Stream::Stdout);
     let documents = stdout.filter_map(|line| serde_json::from_str::<Value>(&line.line).ok());
@@ -388,7 +497,6 @@ fn metric_sum(output: &[OutputLine], metric: &str) -> u64 {
                 .get(metrics::reconciler::STATUS_DIMENSION)
                 .is_none()
         })
-        .filter(|document| document.get(metrics::SKIP_REASON_DIMENSION).is_none())
         .filter_map(|document| document[metric].as_u64())
         .sum()
 }

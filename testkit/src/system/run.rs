@@ -109,7 +109,13 @@ pub async fn run(knobs: &Knobs, reconciler: Reconciler) -> check::Report {
             );
         }
         world.fleet.advance_to(minute);
-        world.set_outage(knobs.outage.is_some_and(|w| w.holds(minute)), knobs);
+        world
+            .set_outage(
+                knobs.outage.is_some_and(|w| w.holds(minute)),
+                knobs,
+                &mut seen,
+            )
+            .await;
         // A stop puts its event's on-time delivery in this same minute: take until empty.
         while let Some(items) = due.remove(&minute) {
             let mut events = Vec::new();
@@ -126,18 +132,24 @@ pub async fn run(knobs: &Knobs, reconciler: Reconciler) -> check::Report {
                     Due::Event { job, event, late } => events.push((job, event, late)),
                 }
             }
-            world.deliver(events, minute, &mut seen).await;
+            world.deliver(events, minute);
         }
+        world.note_finished(&mut seen, Wait::No).await;
         let in_outage = knobs.outage.is_some_and(|w| w.holds(minute));
         world.set_ecs_failing(knobs.ecs_failing.is_some_and(|w| w.holds(minute)));
         if reconciler == Reconciler::Scheduled && minute % schedule.every == 0 && !in_outage {
+            // A run reads what the deliveries before it wrote, as it would on AWS, where
+            // they take milliseconds, not the minutes a held request takes here.
+            world.note_finished(&mut seen, Wait::All).await;
             world.reconcile(minute, &mut seen).await;
         }
         if Some(minute) == replay_at {
+            world.note_finished(&mut seen, Wait::All).await;
             world.replay(minute, &mut seen).await;
         }
     }
     // What an operator does once the alarms are quiet: replay what is still parked.
+    world.note_finished(&mut seen, Wait::All).await;
     world.replay(end, &mut seen).await;
     let records = world.records().await;
     let requests = world.requests();
@@ -168,10 +180,27 @@ enum Due<'a> {
     },
 }
 
+/// One delivery under way: the dispatch it is for (none for a replayed event, counted
+/// parked already), its event, and when and by which path it was made.
+struct InFlight {
+    dispatch: Option<String>,
+    event: Value,
+    at: (i64, check::Path),
+}
+
+/// Whether [`World::note_finished`] waits for the deliveries still under way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    No,
+    All,
+}
+
 /// Everything the run talks to.
 struct World {
     stack: LocalStack,
+    /// The callback's door to moto, with the run's faults.
     proxy: FaultProxy,
+    reconciler_proxy: FaultProxy,
     fleet: Fleet,
     _served: crate::ecs_api::Served,
     callback_api: Arc<RuntimeApi>,
@@ -185,6 +214,11 @@ struct World {
     retries: u32,
     /// The stand-in's invokes already delivered to the callback.
     invokes_delivered: usize,
+    /// Deliveries under way. Lambda's retries take their time here (a held request waits
+    /// out the SDK's attempt timeout), so fleet minutes go on while they run; the run
+    /// waits for them only before what reads what they wrote: a reconciler run, a replay,
+    /// the outage's edges, the end.
+    in_flight: tokio::task::JoinSet<(InFlight, crate::runtime::Delivery)>,
     chaos: Chaos,
     outage: bool,
     ecs_failing: bool,
@@ -199,6 +233,10 @@ impl World {
             .expect("start the fault proxy");
         let chaos = Chaos::new(knobs.seed, knobs.dynamodb_faults, &["UpdateItem", "Query"]);
         proxy.chaos(chaos.clone());
+        // The reconciler's own door to moto, without faults: its requests, counted apart.
+        let reconciler_proxy = FaultProxy::start(&stack.server, hold)
+            .await
+            .expect("start the reconciler's proxy");
         let (fleet, served) = ecs_stand_in(knobs);
         // Count from here: the deploy's own requests are not the system's.
         stack.server.request_counts(true);
@@ -214,7 +252,7 @@ impl World {
             .collect();
         let reconciler_env: Vec<(String, String)> = crate::template::environment_of(RECONCILER)
             .into_iter()
-            .chain(stack.server.env())
+            .chain(reconciler_proxy.env(&stack.server))
             .chain([("AWS_ENDPOINT_URL_ECS".to_owned(), served.endpoint.clone())])
             .chain(quiet)
             .collect();
@@ -239,6 +277,7 @@ impl World {
             .expect("a queue URL");
         World {
             proxy,
+            reconciler_proxy,
             fleet,
             _served: served,
             callback_api,
@@ -250,6 +289,7 @@ impl World {
             failure_queue,
             retries: crate::template::async_retry_attempts(FUNCTION),
             invokes_delivered: 0,
+            in_flight: tokio::task::JoinSet::new(),
             chaos,
             outage: false,
             ecs_failing: false,
@@ -258,11 +298,13 @@ impl World {
     }
 
     /// During the outage every DynamoDB request of the callback fails before it reaches
-    /// the table; outside it, the run's seeded faults.
-    fn set_outage(&mut self, outage: bool, knobs: &Knobs) {
+    /// the table; outside it, the run's seeded faults. Deliveries made before an edge
+    /// meet the faults of their side of it.
+    async fn set_outage(&mut self, outage: bool, knobs: &Knobs, seen: &mut Seen) {
         if outage == self.outage {
             return;
         }
+        self.note_finished(seen, Wait::All).await;
         self.outage = outage;
         let chaos = if outage {
             Chaos {
@@ -400,49 +442,69 @@ impl World {
         }
     }
 
-    /// Delivers a minute's events as EventBridge does, at once (Lambda runs them on as
-    /// many environments as it has), each asynchronously with Lambda's retries after a
-    /// failure; what every delivery failed is parked in the failure queue as Lambda's
-    /// on-failure destination writes it.
-    async fn deliver(&self, events: Vec<(&Job, Value, bool)>, minute: i64, seen: &mut Seen) {
-        let mut deliveries = tokio::task::JoinSet::new();
-        for (index, (_, event, _)) in events.iter().enumerate() {
-            let (api, event, retries) =
-                (Arc::clone(&self.callback_api), event.clone(), self.retries);
-            deliveries.spawn(async move { (index, api.invoke_async(event, retries).await) });
-        }
-        let mut delivered = deliveries.join_all().await;
-        delivered.sort_by_key(|(index, _)| *index);
-        for ((job, event, late), (_, delivery)) in events.into_iter().zip(delivered) {
+    /// Starts delivering a minute's events as EventBridge does, at once (Lambda runs them
+    /// on as many environments as it has), each asynchronously with Lambda's retries after
+    /// a failure. [`World::note_finished`] notes each outcome and parks what every attempt
+    /// failed.
+    fn deliver(&mut self, events: Vec<(&Job, Value, bool)>, minute: i64) {
+        for (job, event, late) in events {
             let path = if late {
                 check::Path::LateEvent
             } else {
                 check::Path::Event
             };
-            let dispatch = Some(job.dispatch_id.as_str());
-            self.note_delivery(dispatch, &event, delivery, (minute, path), seen)
-                .await;
+            let delivery = InFlight {
+                dispatch: Some(job.dispatch_id.clone()),
+                event,
+                at: (minute, path),
+            };
+            self.start_delivery(delivery);
+        }
+    }
+
+    fn start_delivery(&mut self, delivery: InFlight) {
+        let (api, retries) = (Arc::clone(&self.callback_api), self.retries);
+        self.in_flight.spawn(async move {
+            let outcome = api.invoke_async(delivery.event.clone(), retries).await;
+            (delivery, outcome)
+        });
+    }
+
+    /// Notes the deliveries that have finished (with [`Wait::All`], every one, waiting
+    /// for those under way), parking the events every attempt failed as Lambda's
+    /// on-failure destination parks them.
+    async fn note_finished(&mut self, seen: &mut Seen, wait: Wait) {
+        loop {
+            let finished = match wait {
+                Wait::No => self.in_flight.try_join_next(),
+                Wait::All => self.in_flight.join_next().await,
+            };
+            let Some(finished) = finished else { return };
+            let (delivery, outcome) = finished.expect("a delivery neither panics nor is cancelled");
+            self.note_delivery(delivery, outcome, seen).await;
         }
     }
 
     /// Notes one delivery's outcome; parks its event when every attempt failed (counting
-    /// it parked for `dispatch`).
+    /// it parked for its dispatch).
     async fn note_delivery(
         &self,
-        dispatch: Option<&str>,
-        event: &Value,
+        InFlight {
+            dispatch,
+            event,
+            at,
+        }: InFlight,
         delivery: crate::runtime::Delivery,
-        (minute, path): (i64, check::Path),
         seen: &mut Seen,
     ) {
-        seen.requests
-            .insert(delivery.request_id.clone(), (minute, path));
+        seen.requests.insert(delivery.request_id.clone(), at);
         seen.deliveries += delivery.attempts.len();
+        seen.failed_attempts += delivery.errors().count() as u64;
         match delivery.response() {
             Some(answer) => seen.note_answer(answer),
             None => {
                 let error = delivery.errors().last().map(ToString::to_string);
-                let record = failure_record(event, &delivery.request_id, error.as_deref());
+                let record = failure_record(&event, &delivery.request_id, error.as_deref());
                 self.sqs
                     .send_message()
                     .queue_url(&self.failure_queue)
@@ -450,7 +512,7 @@ impl World {
                     .send()
                     .await
                     .expect("park the event");
-                seen.parked.extend(dispatch.map(str::to_owned));
+                seen.parked.extend(dispatch);
             }
         }
     }
@@ -494,14 +556,14 @@ impl World {
             .collect();
         self.invokes_delivered = invocations.len();
         for event in accepted {
-            let delivery = self
-                .callback_api
-                .invoke_async(event.clone(), self.retries)
-                .await;
-            let at = (minute, check::Path::Replay);
             // A replayed event is the same dispatch's: it was counted parked already.
-            self.note_delivery(None, &event, delivery, at, seen).await;
+            self.start_delivery(InFlight {
+                dispatch: None,
+                event,
+                at: (minute, check::Path::Replay),
+            });
         }
+        self.note_finished(seen, Wait::All).await;
     }
 
     /// Every record of the table, by dispatch ID.
@@ -544,11 +606,15 @@ impl World {
         for (operation, count) in self.fleet.calls() {
             *requests.entry(format!("ECS {operation}")).or_default() += count;
         }
-        let counts = self.proxy.counts();
-        for (operation, count) in &counts.requests {
-            *requests
-                .entry(format!("DynamoDB {operation} (callback)"))
-                .or_default() += count;
+        for (proxy, whose) in [
+            (&self.proxy, "callback"),
+            (&self.reconciler_proxy, "reconciler"),
+        ] {
+            for (operation, count) in &proxy.counts().requests {
+                *requests
+                    .entry(format!("DynamoDB {operation} ({whose})"))
+                    .or_default() += count;
+            }
         }
         // Everything moto served since the deploy: the callback's and the reconciler's
         // requests, and the control plane's writes and the run's own reads.

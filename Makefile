@@ -110,15 +110,15 @@ package: $(TOOLS_STAMP) ## Build for Lambda with cargo-lambda, zip reproducibly 
 	scripts/package.sh $(ARCH)
 
 .PHONY: bootstrap
-bootstrap: $(TOOLS_STAMP) ## Once per account and region: the code bucket deploys use (stack outpost-dispatch-bootstrap) [BOOTSTRAP_STACK_NAME= AWS_REGION= AWS_PROFILE=]
+bootstrap: $(TOOLS_STAMP) ## Once per account and region: the code bucket deploys use (stack outpost-dispatch-bootstrap) [ENV=name BOOTSTRAP_STACK_NAME= AWS_REGION= AWS_PROFILE=]
 	scripts/bootstrap.sh
 
 .PHONY: deploy
-deploy: package ## Deploy to an account; asks before replacing or removing data: make deploy [ARTIFACT_BUCKET= (default: the bootstrap bucket) STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= ARCH= AWS_REGION= AWS_PROFILE= YES=1]
+deploy: package ## Deploy to an account; asks before replacing or removing data: make deploy ENV=name [Parameter=value ...] (environments/name.json), or [ARTIFACT_BUCKET= STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= ARCH= AWS_REGION= AWS_PROFILE= YES=1]
 	ARCH=$(ARCH) scripts/deploy.sh
 
 .PHONY: plan
-plan: $(TOOLS_STAMP) ## What make deploy would change, as a table, changing nothing [STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= AWS_REGION= AWS_PROFILE=]
+plan: $(TOOLS_STAMP) ## What make deploy would change, as a table, changing nothing [ENV=name Parameter=value ...] or [STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= AWS_REGION= AWS_PROFILE=]
 	scripts/plan.sh
 
 .PHONY: adopt
@@ -146,6 +146,8 @@ check: lint ## The fast inner loop: lint, unit tests, snapshot and contract test
 	# reason WORKSPACE_BUILD gives (`-p synth -p testkit` would compile the SDK again).
 	INSTA_UPDATE=no cargo test --locked --workspace --test runbook --test planning \
 	  --test stack --test templates --test runtime --test adopt
+	# Every environments/*.json against the template built from this source.
+	cargo run --locked -q -p synth -- env check
 
 .PHONY: test
 test: tools lint build-debug ## Run every test and check (what CI runs)

@@ -4,6 +4,9 @@
 # `make deploy` then finds the bucket by this stack's output, with no ARTIFACT_BUCKET.
 #
 #   scripts/bootstrap.sh        (what `make bootstrap` runs)
+#   ENV=prod scripts/bootstrap.sh   (make bootstrap ENV=prod: refused, before anything is
+#                                    created, unless the caller is environments/prod.json's
+#                                    account and region)
 #
 # Settings (environment variables):
 #   BOOTSTRAP_STACK_NAME   the bootstrap stack's name   (default: `synth names bootstrap-stack`)
@@ -19,6 +22,9 @@ cd "$root"
 aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 # shellcheck source=scripts/cloudformation.sh
 source scripts/cloudformation.sh
+# shellcheck source=scripts/environment.sh
+source scripts/environment.sh
+load_environment bootstrap || true
 stack="${BOOTSTRAP_STACK_NAME:-$(synth names bootstrap-stack)}"
 
 template="$(template_file bootstrap "${BOOTSTRAP_TEMPLATE:-}")"

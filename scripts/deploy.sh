@@ -3,6 +3,12 @@
 # does not have them yet, then `aws cloudformation deploy` with the synthesized template.
 #
 #   ARTIFACT_BUCKET=my-artifacts scripts/deploy.sh
+#   ENV=prod scripts/deploy.sh                   (make deploy ENV=prod: environments/prod.json)
+#
+# With ENV, every setting comes from environments/$ENV.json and is passed explicitly, so
+# none keeps what the last deploy left; a one-off override is the parameter's name as a
+# variable (make deploy ENV=prod LogRetentionDays=90); and the caller's account and region
+# must be the file's before anything is uploaded (scripts/environment.sh).
 #
 # Settings (environment variables; `make deploy VAR=...` passes them through):
 #   ARTIFACT_BUCKET   S3 bucket for the code zips        (default: the bootstrap stack's, see make bootstrap)
@@ -11,8 +17,9 @@
 #   ARCH              arm64 or x86_64                    (default arm64)
 #   ZIP               the callback's code zip            (default: the one `make package` made for ARCH)
 #   RECONCILER_ZIP    the reconciler's code zip          (default: the one `make package` made for ARCH)
-#   CLUSTER_ARN       ECS cluster the rule listens to    (default: the template's, in the account and region)
-#   ALARM_TOPIC_ARN   SNS topic for alarm notifications  (default: none)
+#   ENV               an environment file's name          (default: none: the settings below)
+#   CLUSTER_ARN       ECS cluster the rule listens to    (without ENV; default: what the stack has)
+#   ALARM_TOPIC_ARN   SNS topic for alarm notifications  (without ENV; default: what the stack has)
 #   TEMPLATE          template file to deploy            (default: synthesized from source into dist/stack.json)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
 #
@@ -29,7 +36,13 @@ cd "$root"
 aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 # shellcheck source=scripts/cloudformation.sh
 source scripts/cloudformation.sh
-stack="${STACK_NAME:-$(synth names stack)}"
+# shellcheck source=scripts/environment.sh
+source scripts/environment.sh
+if load_environment deploy; then
+  stack="$ENV_STACK"
+else
+  stack="${STACK_NAME:-$(synth names stack)}"
+fi
 arch="${ARCH:-arm64}"
 bucket="${ARTIFACT_BUCKET:-}"
 if [[ -z "$bucket" ]]; then
@@ -72,7 +85,15 @@ template="$(template_file stack "${TEMPLATE:-}")"
 echo "    template $template"
 
 parameters=("CodeBucket=$bucket" "CodeKey=$key" "ReconcilerCodeKey=$reconciler_key" "Architecture=$arch")
-[[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
-[[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
+if [[ -n "${ENV:-}" ]]; then
+  parameters+=("${ENV_PARAMETERS[@]}")
+  echo "==> every setting from ${ENVIRONMENTS_DIR:-environments}/$ENV.json: ${ENV_PARAMETERS[*]}"
+else
+  [[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
+  [[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
+  given="${parameters[*]:4}"
+  echo "==> settings given: ${given:-none}"
+  echo "    (no ENV: every other parameter keeps the stack's current value, or the template's default on a new stack; make deploy ENV=name passes them all)"
+fi
 
 cfn_deploy "$stack" "$template" "${parameters[@]}"

@@ -4,10 +4,13 @@
 # properties), then deleted, and the stack too if the change set was its first.
 #
 #   scripts/plan.sh          (what `make plan` runs)
+#   ENV=prod scripts/plan.sh (make plan ENV=prod: every setting from environments/prod.json,
+#                             one-off overrides as Parameter=value, printed; the caller's
+#                             account and region must be the file's)
 #
 # Settings (environment variables; `make plan VAR=...` passes them through):
 #   STACK_NAME        the stack                          (default: `synth names stack`)
-#   CLUSTER_ARN, ALARM_TOPIC_ARN                         as for make deploy
+#   ENV, CLUSTER_ARN, ALARM_TOPIC_ARN                    as for make deploy
 #   TEMPLATE          template file                      (default: synthesized from source)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
 #
@@ -23,7 +26,13 @@ cd "$root"
 aws="${AWS_CLI:-$root/.venv/tools/bin/aws}"
 # shellcheck source=scripts/cloudformation.sh
 source scripts/cloudformation.sh
-stack="${STACK_NAME:-$(synth names stack)}"
+# shellcheck source=scripts/environment.sh
+source scripts/environment.sh
+if load_environment plan; then
+  stack="$ENV_STACK"
+else
+  stack="${STACK_NAME:-$(synth names stack)}"
+fi
 
 template="$(template_file stack "${TEMPLATE:-}")"
 
@@ -32,8 +41,12 @@ if [[ -z "$(stack_state "$stack")" ]]; then
   echo "==> stack $stack does not exist yet: planned with placeholder code keys"
   parameters+=("CodeBucket=plan-only" "CodeKey=plan-only" "ReconcilerCodeKey=plan-only")
 fi
-[[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
-[[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
+if [[ -n "${ENV:-}" ]]; then
+  parameters+=("${ENV_PARAMETERS[@]}")
+else
+  [[ -n "${CLUSTER_ARN:-}" ]] && parameters+=("ClusterArn=$CLUSTER_ARN")
+  [[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
+fi
 
 cfn_change_set "$stack" "$template" ${parameters[@]+"${parameters[@]}"}
 [[ -n "$CHANGE_SET" ]] || exit 0

@@ -66,6 +66,75 @@ pub mod reconciler {
     /// it from `ClusterArn`. No default: a task is only ever asked of the region, account
     /// and cluster the stack watches, and a guess at them would close foreign tasks.
     pub const WATCHED_CLUSTER: Var = Var::new("WATCHED_CLUSTER", "");
+    /// The four timing settings together, in minutes: the reconciler refuses to start on
+    /// a contradiction, and `synth env check` refuses an environment file with one.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Timing {
+        pub every: i64,
+        pub grace: i64,
+        pub sweep: i64,
+        pub max_age: i64,
+    }
+
+    /// Settings that could hide a loss: the setting at fault, the others it is held
+    /// against, and what it must be.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Contradiction {
+        pub var: Var,
+        pub value: i64,
+        pub with: Vec<(Var, i64)>,
+        pub expected: &'static str,
+    }
+
+    /// How long ECS remembers a stopped task, in minutes.
+    pub const ECS_MEMORY_MINUTES: i64 = 60;
+
+    impl Timing {
+        /// The first contradiction, if any. A stop is read from ECS at the first run past
+        /// the grace period, at most grace plus one period after it: ECS must still
+        /// remember it then. The sweep cannot come round faster than the schedule. And a
+        /// dispatch closed as "ECS no longer knows" must be older than the grace plus one
+        /// sweep, so that the sweep asked ECS about it in time.
+        pub fn contradiction(&self) -> Option<Contradiction> {
+            let Timing {
+                every,
+                grace,
+                sweep,
+                max_age,
+            } = *self;
+            if grace + every >= ECS_MEMORY_MINUTES {
+                return Some(Contradiction {
+                    var: GRACE_MINUTES,
+                    value: grace,
+                    with: vec![(EVERY_MINUTES, every)],
+                    expected: "a grace plus schedule period under 60 minutes: ECS forgets a \
+                               stopped task an hour after it stopped, and the reconciler \
+                               reads stops from ECS",
+                });
+            }
+            if sweep < every {
+                return Some(Contradiction {
+                    var: SWEEP_MINUTES,
+                    value: sweep,
+                    with: vec![(EVERY_MINUTES, every)],
+                    expected: "a sweep period at least the schedule's: each run walks a \
+                               share of it",
+                });
+            }
+            if max_age <= grace + sweep {
+                return Some(Contradiction {
+                    var: MAX_AGE_MINUTES,
+                    value: max_age,
+                    with: vec![(GRACE_MINUTES, grace), (SWEEP_MINUTES, sweep)],
+                    expected: "more than the grace plus the sweep period: a dispatch is \
+                               only closed as forgotten once the sweep had the time to ask \
+                               ECS about it",
+                });
+            }
+            None
+        }
+    }
+
     pub const ALL: [Var; 8] = [
         WATCHED_CLUSTER,
         EVERY_MINUTES,

@@ -89,55 +89,34 @@ impl Settings {
     }
 }
 
-/// How long ECS remembers a stopped task.
-const ECS_MEMORY: Duration = Duration::hours(1);
-
-/// Refuses settings that could hide a loss. A stop is read from ECS at the first run past
-/// the grace period, at most grace plus one period after it: ECS must still remember it
-/// then. The sweep cannot come round faster than the schedule. And a dispatch closed as
-/// "ECS no longer knows" must be older than the grace plus one sweep, so that the sweep
-/// asked ECS about it in time.
+/// Refuses settings that could hide a loss (`Timing::contradiction` says which and why).
 fn check_together(
     every: Duration,
     grace: Duration,
     sweep: Duration,
     max_age: Duration,
 ) -> Result<(), SettingsError> {
-    let minutes = |d: Duration| d.num_minutes();
-    let (every, grace, sweep, max_age) = (
-        minutes(every),
-        minutes(grace),
-        minutes(sweep),
-        minutes(max_age),
-    );
-    let (every_name, grace_name) = (vars::EVERY_MINUTES.name, vars::GRACE_MINUTES.name);
-    if grace + every >= minutes(ECS_MEMORY) {
-        return Err(SettingsError {
-            name: grace_name,
-            value: format!("{grace} (with {every_name}={every})"),
-            expected: "a grace plus schedule period under 60 minutes: ECS forgets a stopped \
-                       task an hour after it stopped, and the reconciler reads stops from ECS",
-        });
+    let timing = vars::Timing {
+        every: every.num_minutes(),
+        grace: grace.num_minutes(),
+        sweep: sweep.num_minutes(),
+        max_age: max_age.num_minutes(),
+    };
+    match timing.contradiction() {
+        None => Ok(()),
+        Some(contradiction) => {
+            let with: Vec<String> = contradiction
+                .with
+                .iter()
+                .map(|(var, value)| format!("{}={value}", var.name))
+                .collect();
+            Err(SettingsError {
+                name: contradiction.var.name,
+                value: format!("{} (with {})", contradiction.value, with.join(" and ")),
+                expected: contradiction.expected,
+            })
+        }
     }
-    if sweep < every {
-        return Err(SettingsError {
-            name: vars::SWEEP_MINUTES.name,
-            value: format!("{sweep} (with {every_name}={every})"),
-            expected: "a sweep period at least the schedule's: each run walks a share of it",
-        });
-    }
-    if max_age <= grace + sweep {
-        return Err(SettingsError {
-            name: vars::MAX_AGE_MINUTES.name,
-            value: format!(
-                "{max_age} (with {grace_name}={grace} and {}={sweep})",
-                vars::SWEEP_MINUTES.name
-            ),
-            expected: "more than the grace plus the sweep period: a dispatch is only closed \
-                       as forgotten once the sweep had the time to ask ECS about it",
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::diff::Finding;
 use crate::names::{self, Name};
 use crate::render::{self, Which};
-use crate::{adopt, change_set, diff, stack, SynthError};
+use crate::{adopt, change_set, diff, environment, stack, SynthError};
 
 /// Prints the CloudFormation template of the outpost-dispatch-callback stack (EventBridge
 /// rule, Lambda function, DynamoDB table, IAM role, log group, SQS queues, alarms and
@@ -71,6 +71,12 @@ enum Cmd {
         #[arg(value_enum, value_name = "NAME")]
         names: Vec<Name>,
     },
+    /// Environment files (`environments/NAME.json`): check them all against the
+    /// template, or print one resolved for a deploy by name.
+    Env {
+        #[command(subcommand)]
+        command: EnvCmd,
+    },
     /// Show a change set (the JSON `aws cloudformation describe-change-set` prints, on
     /// standard input or from FILE) as a table: action, logical ID, type, replacement,
     /// properties. Exits 1 when it replaces or removes a stateful resource.
@@ -78,6 +84,40 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum EnvCmd {
+    /// Check every environment file against the synthesized template. Exits 1 naming
+    /// each file and key at fault: an unknown parameter, a wrong type, a value outside
+    /// the parameter's constraints, a missing setting, timings that contradict.
+    Check {
+        #[arg(long, value_name = "DIR", default_value = environment::DIR)]
+        dir: PathBuf,
+    },
+    /// Print NAME's settings for the deploy scripts, checked, with the one-off overrides
+    /// applied: `account ID`, `region R`, `stack S`, then `parameter K=V` for every
+    /// setting and `override K=NEW (the file says OLD)` for each override. Exits 1 on a
+    /// problem.
+    Show {
+        /// The environment: environments/NAME.json.
+        name: String,
+        #[arg(long, value_name = "DIR", default_value = environment::DIR)]
+        dir: PathBuf,
+        /// One-off overrides, `Parameter=value`.
+        #[arg(value_name = "PARAMETER=VALUE", value_parser = assignment)]
+        overrides: Vec<(String, String)>,
+    },
+    /// The settings an environment file writes down (the template's parameters but those
+    /// the build gives), one name a line.
+    Settings,
+}
+
+fn assignment(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not PARAMETER=VALUE"))?;
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 /// `synth adopt`: the import documents (its own options), or one of its subcommands.
@@ -171,10 +211,52 @@ fn exec(cli: Cli) -> Result<bool, SynthError> {
             }
             Ok(blocking.is_empty())
         }
+        Cmd::Env { command } => env_exec(command),
         Cmd::ChangeSet { file } => change_set::show(file.as_deref()).map(|dangerous| !dangerous),
         Cmd::Adopt(args) => adopt_exec(args),
         Cmd::Names { names: asked } => {
             print!("{}", names::listing(&asked));
+            Ok(true)
+        }
+    }
+}
+
+fn env_exec(command: EnvCmd) -> Result<bool, SynthError> {
+    let template = stack::build(&Config::runbook());
+    match command {
+        EnvCmd::Check { dir } => {
+            let (files, problems) = environment::check_all(&dir, &template)?;
+            for problem in &problems {
+                eprintln!("synth env check: {problem}");
+            }
+            if problems.is_empty() {
+                println!(
+                    "{files} environment file(s) in {} match the template",
+                    dir.display()
+                );
+            }
+            Ok(problems.is_empty())
+        }
+        EnvCmd::Show {
+            name,
+            dir,
+            overrides,
+        } => match environment::resolve(&dir, &name, &overrides, &template) {
+            Ok(resolved) => {
+                print!("{}", environment::listing(&resolved));
+                Ok(true)
+            }
+            Err(problems) => {
+                for problem in &problems {
+                    eprintln!("synth env show: {problem}");
+                }
+                Ok(false)
+            }
+        },
+        EnvCmd::Settings => {
+            for name in environment::settings(&template) {
+                println!("{name}");
+            }
             Ok(true)
         }
     }

@@ -8,13 +8,17 @@
 //! 3. `make plan` and `make deploy` given a change that removes the table and every queue
 //!    and log group (the system's stack given the bootstrap template): the plan flags it
 //!    and exits 1, the deploy refuses it without `YES=1`, and the stack is unchanged;
-//! 4. `make adopt`'s dry run against the deployed resources, which carry the runbook's
+//! 4. deploys by name (`make deploy ENV=name`, environments/NAME.json): the stack gets
+//!    exactly the file's settings, a one-off override shows in the plan, and a file of
+//!    another account, or with a key the template does not take, is refused before
+//!    anything is uploaded or changed;
+//! 5. `make adopt`'s dry run against the deployed resources, which carry the runbook's
 //!    names: its pre-checks run for real (refusing the table while moto leaves its
 //!    point-in-time recovery off, then passing), and it prints, never runs, the import and
 //!    the old function's retirement; its test record goes into the table and out again;
 //!    an existing stack is refused first of all.
 //!
-//! One deploy serves all four, in this order: a deploy costs more than all the checks on
+//! One deploy serves all five, in this order: a deploy costs more than all the checks on
 //! a 2-core machine, and each step acts on what the ones before it left (the dry run
 //! needs the deployed resources under the runbook's names, and turns recovery on).
 //!
@@ -45,6 +49,7 @@ async fn the_templates_deploy_as_written_and_the_scripts_guard_the_data() {
 
     every_resource_is_its_templates(&shell, &templates);
     a_second_run_uploads_nothing_and_changes_nothing(&shell);
+    environments_deploy_by_name_and_refuse_the_wrong_account(&shell);
     a_change_that_removes_data_is_flagged_and_refused(&shell);
     the_adoption_dry_run_checks_the_running_table_and_changes_nothing(&shell, &templates);
 }
@@ -128,6 +133,8 @@ impl Shell<'_> {
             "RECONCILER_ZIP",
             "CLUSTER_ARN",
             "ALARM_TOPIC_ARN",
+            "ENV",
+            "ENVIRONMENTS_DIR",
             "DRY_RUN",
             "YES",
         ] {
@@ -532,6 +539,142 @@ fn a_second_run_uploads_nothing_and_changes_nothing(shell: &Shell) {
         deploy.output.contains("No changes to deploy"),
         "the second deploy did not report 'No changes to deploy'"
     );
+}
+
+/// The stack's parameters, by name.
+fn stack_parameters(shell: &Shell) -> std::collections::BTreeMap<String, String> {
+    let described = shell.aws(&["cloudformation", "describe-stacks", "--stack-name", STACK]);
+    let parameters = described["Stacks"][0]["Parameters"].as_array().cloned();
+    parameters
+        .into_iter()
+        .flatten()
+        .map(|parameter| {
+            let text = |key: &str| parameter[key].as_str().unwrap_or_default().to_owned();
+            (text("ParameterKey"), text("ParameterValue"))
+        })
+        .collect()
+}
+
+/// The objects of the code bucket: a refused deploy uploads nothing.
+fn uploaded(shell: &Shell) -> usize {
+    let bucket = shell.resource(BOOTSTRAP_STACK, "ArtifactBucket");
+    let listed = shell.aws(&["s3api", "list-objects-v2", "--bucket", &bucket]);
+    listed["Contents"].as_array().map_or(0, Vec::len)
+}
+
+/// Writes the environment file `name` into `dir`: environments/local.json (moto's account
+/// and region, every setting at its default) changed by `change`.
+fn environment_file(dir: &Path, name: &str, change: impl FnOnce(&mut Value)) {
+    let local = testkit::repo_root().join("environments/local.json");
+    let text = std::fs::read_to_string(&local).expect("environments/local.json");
+    let mut file: Value = serde_json::from_str(&text).expect("an environment file");
+    change(&mut file);
+    std::fs::write(dir.join(format!("{name}.json")), file.to_string()).expect("write it");
+}
+
+fn environments_deploy_by_name_and_refuse_the_wrong_account(shell: &Shell) {
+    let envs = tempfile::tempdir().expect("a folder for environment files");
+    let dir = envs.path().to_str().expect("a UTF-8 path");
+    environment_file(envs.path(), "staging", |file| {
+        file["parameters"]["LogRetentionDays"] = 14.into();
+        file["parameters"]["ReconcileStatuses"] = "RUNNING,PENDING".into();
+    });
+    environment_file(envs.path(), "elsewhere", |file| {
+        file["account"] = "210987654321".into();
+    });
+    environment_file(envs.path(), "typo", |file| {
+        file["parameters"]["ClusterARN"] = "".into();
+    });
+    let packages_dir = tempfile::tempdir().expect("a folder for the packages");
+    let packages = packages(packages_dir.path());
+    let by_name = |name: &'static str, extra: &[(&'static str, &'static str)]| {
+        let mut all = settings(&packages);
+        all.extend([("ENV", name), ("ENVIRONMENTS_DIR", dir)]);
+        all.extend(extra.iter().copied());
+        all
+    };
+
+    println!("==> make plan ENV=staging shows its one-off override");
+    let plan = shell.script(
+        "scripts/plan.sh",
+        &by_name("staging", &[("LogRetentionDays", "30")]),
+    );
+    assert_eq!(plan.code, 0, "the plan by name failed");
+    assert!(
+        plan.output
+            .contains("one-off override: LogRetentionDays=30 (the file says \"14\")"),
+        "the plan does not show the override"
+    );
+
+    println!("==> make deploy ENV=staging sets exactly the file's settings");
+    let deploy = shell.script("scripts/deploy.sh", &by_name("staging", &[]));
+    assert_eq!(deploy.code, 0, "the deploy by name failed");
+    let deployed = stack_parameters(shell);
+    let staging: Value = serde_json::from_str(
+        &std::fs::read_to_string(envs.path().join("staging.json")).expect("staging.json"),
+    )
+    .expect("JSON");
+    for (name, value) in staging["parameters"].as_object().expect("parameters") {
+        let value = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned);
+        assert_eq!(
+            deployed.get(name),
+            Some(&value),
+            "{name} after deploying staging"
+        );
+    }
+
+    println!("==> a file of another account is refused before anything is uploaded or changed");
+    let before = (stack_parameters(shell), uploaded(shell));
+    let refused = shell.script("scripts/deploy.sh", &by_name("elsewhere", &[]));
+    assert_eq!(
+        refused.code, 2,
+        "the deploy into another account was not refused"
+    );
+    assert!(
+        refused.output.contains("elsewhere.json is account 210987654321 in us-east-1")
+            && refused
+                .output
+                .contains("credentials are account 123456789012"),
+        "the refusal does not name both accounts"
+    );
+    assert_eq!(
+        (stack_parameters(shell), uploaded(shell)),
+        before,
+        "the refused deploy changed something"
+    );
+    let bootstrap = shell.script("scripts/bootstrap.sh", &by_name("elsewhere", &[]));
+    assert_eq!(
+        bootstrap.code, 2,
+        "the bootstrap into another account was not refused"
+    );
+
+    println!("==> a key the template does not take is refused, named with its file");
+    let typo = shell.script("scripts/deploy.sh", &by_name("typo", &[]));
+    assert_eq!(typo.code, 2, "the file with an unknown key was not refused");
+    assert!(
+        typo.output
+            .contains("typo.json: parameters.ClusterARN: is not a parameter of the template"),
+        "the refusal does not name the file and key"
+    );
+    assert_eq!(
+        (stack_parameters(shell), uploaded(shell)),
+        before,
+        "the refused deploy changed something"
+    );
+
+    println!("==> make deploy ENV=local puts every default back");
+    let local = shell.script("scripts/deploy.sh", &{
+        let mut all = settings(&packages);
+        all.push(("ENV", "local"));
+        all
+    });
+    assert_eq!(
+        local.code, 0,
+        "the deploy of environments/local.json failed"
+    );
+    assert_eq!(stack_parameters(shell)["LogRetentionDays"], "30");
 }
 
 /// The table's removal, as the change set table shows it: its row, marked `!`.

@@ -166,6 +166,77 @@ impl Parameter {
     }
 }
 
+impl Parameter {
+    /// Whether `value` is one CloudFormation would take for this parameter: of its type,
+    /// within its bounds, among its allowed values and matching its pattern (the whole
+    /// value, as CloudFormation matches). The error says what was expected.
+    pub fn check(&self, value: &serde_json::Value) -> Result<(), String> {
+        match self.kind {
+            ParameterType::Number => {
+                let Some(number) = value.as_u64() else {
+                    return Err(format!(
+                        "{value} is not a whole number (a Number parameter)"
+                    ));
+                };
+                let below = self.min_value.is_some_and(|min| number < u64::from(min));
+                let above = self.max_value.is_some_and(|max| number > u64::from(max));
+                if below || above {
+                    return Err(format!(
+                        "{number} is outside {}..={}",
+                        self.min_value.unwrap_or(0),
+                        self.max_value.unwrap_or(u32::MAX)
+                    ));
+                }
+                let allowed = self
+                    .allowed_values
+                    .iter()
+                    .any(|allowed| matches!(allowed, Scalar::Number(n) if u64::from(*n) == number));
+                if !self.allowed_values.is_empty() && !allowed {
+                    return Err(format!("{number} is not one of {}", self.allowed_list()));
+                }
+            }
+            ParameterType::String => {
+                let Some(text) = value.as_str() else {
+                    return Err(format!("{value} is not a string (a String parameter)"));
+                };
+                let allowed = self
+                    .allowed_values
+                    .iter()
+                    .any(|allowed| matches!(allowed, Scalar::String(s) if s == text));
+                if !self.allowed_values.is_empty() && !allowed {
+                    return Err(format!("{text:?} is not one of {}", self.allowed_list()));
+                }
+                if let Some(pattern) = &self.allowed_pattern {
+                    let whole = regex::Regex::new(&format!("^(?:{pattern})$"))
+                        .map_err(|err| format!("the template's pattern {pattern:?}: {err}"))?;
+                    if !whole.is_match(text) {
+                        let expected = self.constraint_description.as_deref().unwrap_or(pattern);
+                        return Err(format!("{text:?} is not {expected}"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the parameter is a `Number`.
+    pub fn is_number(&self) -> bool {
+        self.kind == ParameterType::Number
+    }
+
+    fn allowed_list(&self) -> String {
+        let values: Vec<String> = self
+            .allowed_values
+            .iter()
+            .map(|value| match value {
+                Scalar::String(text) => text.clone(),
+                Scalar::Number(number) => number.to_string(),
+            })
+            .collect();
+        values.join(", ")
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 enum ParameterType {
     #[default]

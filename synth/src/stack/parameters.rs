@@ -15,6 +15,38 @@ const LOG_RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
+/// The parameters a deploy takes from the build (where the code is, and for which
+/// instruction set it was compiled), never from an environment file.
+pub const FROM_THE_BUILD: [&str; 4] = [CODE_BUCKET, CODE_KEY, RECONCILER_CODE_KEY, ARCHITECTURE];
+const CODE_BUCKET: &str = "CodeBucket";
+const CODE_KEY: &str = "CodeKey";
+const RECONCILER_CODE_KEY: &str = "ReconcilerCodeKey";
+const ARCHITECTURE: &str = "Architecture";
+
+/// The reconciler's timing parameters, each with the variable it sets: settings that
+/// must agree (`Timing::contradiction`).
+pub const TIMING: Timing<(env::Var, &str)> = Timing {
+    every: (env::reconciler::EVERY_MINUTES, "ReconcileEveryMinutes"),
+    grace: (env::reconciler::GRACE_MINUTES, "ReconcileGraceMinutes"),
+    sweep: (env::reconciler::SWEEP_MINUTES, "ReconcileSweepMinutes"),
+    max_age: (env::reconciler::MAX_AGE_MINUTES, "ReconcileMaxAgeMinutes"),
+};
+
+/// One thing for each of the reconciler's four timing settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing<T> {
+    pub every: T,
+    pub grace: T,
+    pub sweep: T,
+    pub max_age: T,
+}
+
+impl<T: Copy> Timing<T> {
+    pub fn all(&self) -> [T; 4] {
+        [self.every, self.grace, self.sweep, self.max_age]
+    }
+}
+
 /// The parameters the template takes, and the conditions on them.
 pub(super) struct Parameters {
     pub architecture: ParameterId,
@@ -51,15 +83,15 @@ fn reconciler(template: &mut Template, config: &Config) -> ReconcilerParameters 
             .between(1, 10_080)
     };
     ReconcilerParameters {
-        code_key: template.parameter("ReconcilerCodeKey", code_key("the reconciler's")),
+        code_key: template.parameter(RECONCILER_CODE_KEY, code_key("the reconciler's")),
         every_minutes: template.parameter(
-            "ReconcileEveryMinutes",
+            TIMING.every.1,
             Parameter::number("Minutes between two reconciler runs.")
                 .default(reconciler.every_minutes[0])
                 .allowed_values(reconciler.every_minutes),
         ),
         grace_minutes: template.parameter(
-            "ReconcileGraceMinutes",
+            TIMING.grace.1,
             minutes(
                 "Minutes a dispatch may stay non-terminal before the reconciler looks at it \
                  (its event may still come). With the schedule's period, under 60: ECS \
@@ -69,7 +101,7 @@ fn reconciler(template: &mut Template, config: &Config) -> ReconcilerParameters 
             .between(1, 59),
         ),
         max_age_minutes: template.parameter(
-            "ReconcileMaxAgeMinutes",
+            TIMING.max_age.1,
             minutes(
                 "Minutes after which a dispatch whose task ECS no longer knows is closed \
                  FAILED by the reconciler; more than the grace plus the schedule's period.",
@@ -88,7 +120,7 @@ fn reconciler(template: &mut Template, config: &Config) -> ReconcilerParameters 
             ),
         ),
         sweep_minutes: template.parameter(
-            "ReconcileSweepMinutes",
+            TIMING.sweep.1,
             minutes(
                 "Minutes within which the reconciler's sweep examines every non-terminal \
                  dispatch past the grace once, each run a share; at least the schedule's \
@@ -157,17 +189,17 @@ pub(super) fn add(template: &mut Template, config: &Config) -> Parameters {
     );
     Parameters {
         architecture: template.parameter(
-            "Architecture",
+            ARCHITECTURE,
             Parameter::string("Instruction set of the function's bootstrap binary.")
                 .default(config.function.default_architecture.as_str())
                 .allowed_values(Architecture::ALL.map(Architecture::as_str)),
         ),
         code_bucket: template.parameter(
-            "CodeBucket",
+            CODE_BUCKET,
             Parameter::string("S3 bucket holding the function's deployment package (zip).")
                 .allowed_pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name"),
         ),
-        code_key: template.parameter("CodeKey", code_key("the function's")),
+        code_key: template.parameter(CODE_KEY, code_key("the function's")),
         worker_container: template.parameter(
             "WorkerContainer",
             Parameter::string("Name of the ECS container whose exit code settles a dispatch.")

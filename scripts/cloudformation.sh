@@ -144,3 +144,42 @@ stack_resource() {
   "$aws" cloudformation list-stack-resources --stack-name "$1" --output text \
     --query "StackResourceSummaries[?LogicalResourceId=='$2'].PhysicalResourceId"
 }
+
+# protect_stack STACK: the stack policy that refuses replacing or deleting the table and
+# both queues of parked events (`synth stack-policy`), and termination protection. Every
+# deploy of the system's stack ends with it, so a stack deployed before either existed
+# gets both.
+protect_stack() {
+  local stack="$1"
+  "$aws" cloudformation set-stack-policy --stack-name "$stack" --stack-policy-body "$(synth stack-policy)"
+  "$aws" cloudformation update-termination-protection --enable-termination-protection \
+    --stack-name "$stack" >/dev/null
+  echo "==> stack $stack: termination protection on; its stack policy refuses replacing or deleting the table and both queues of parked events"
+}
+
+# lift_stack_policy STACK: with LIFT_STACK_POLICY=1 and a deployed STACK, sets the policy
+# that allows every update for this one deploy, and puts the guarding policy back when the
+# script exits, however it exits (success, failure, refusal, Ctrl-C).
+lift_stack_policy() {
+  local stack="$1"
+  [[ "${LIFT_STACK_POLICY:-}" == 1 && -n "$(stack_state "$stack")" ]] || return 0
+  # shellcheck disable=SC2064 # the stack's name now, not when the trap runs
+  trap "restore_stack_policy '$stack'" EXIT
+  trap 'exit 130' INT TERM HUP
+  "$aws" cloudformation set-stack-policy --stack-name "$stack" --stack-policy-body "$(synth stack-policy --lifted)"
+  echo "==> stack policy of $stack LIFTED for this deploy (LIFT_STACK_POLICY=1): the table and both queues may be replaced or deleted; it is put back when the deploy ends, however it ends"
+}
+
+restore_stack_policy() {
+  "$aws" cloudformation set-stack-policy --stack-name "$1" --stack-policy-body "$(synth stack-policy)" &&
+    echo "==> stack policy of $1 put back: replacing or deleting the table and both queues is refused again"
+}
+
+# stack_policy_plan STACK: what a deploy would do with the stack policy, for `make plan`.
+stack_policy_plan() {
+  if [[ "${LIFT_STACK_POLICY:-}" == 1 ]]; then
+    echo "==> stack policy: LIFTED for the deploy (LIFT_STACK_POLICY=1): the change may replace or delete the table and both queues of parked events; put back after it"
+  else
+    echo "==> stack policy: refuses replacing or deleting the table and both queues of parked events (LIFT_STACK_POLICY=1 lifts it for one deploy)"
+  fi
+}

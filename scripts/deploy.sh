@@ -21,7 +21,12 @@
 #   CLUSTER_ARN       ECS cluster the rule listens to    (without ENV; default: what the stack has)
 #   ALARM_TOPIC_ARN   SNS topic for alarm notifications  (without ENV; default: what the stack has)
 #   TEMPLATE          template file to deploy            (default: synthesized from source into dist/stack.json)
+#   LIFT_STACK_POLICY 1: for this deploy only, the stack policy allows replacing or
+#                     deleting the table and both queues of parked events (put back after)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
+#
+# Every deploy leaves termination protection on and the stack policy that refuses
+# replacing or deleting the table and both queues of parked events (`synth stack-policy`).
 #
 # A zip's name carries its content hash, so an unchanged function is neither uploaded
 # nor updated, and a second run with nothing changed reports "No changes to deploy".
@@ -96,4 +101,6 @@ else
   echo "    (no ENV: every other parameter keeps the stack's current value, or the template's default on a new stack; make deploy ENV=name passes them all)"
 fi
 
+lift_stack_policy "$stack"
 cfn_deploy "$stack" "$template" "${parameters[@]}"
+protect_stack "$stack"

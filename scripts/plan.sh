@@ -10,7 +10,7 @@
 #
 # Settings (environment variables; `make plan VAR=...` passes them through):
 #   STACK_NAME        the stack                          (default: `synth names stack`)
-#   ENV, CLUSTER_ARN, ALARM_TOPIC_ARN                    as for make deploy
+#   ENV, CLUSTER_ARN, ALARM_TOPIC_ARN, LIFT_STACK_POLICY as for make deploy
 #   TEMPLATE          template file                      (default: synthesized from source)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
 #
@@ -48,6 +48,7 @@ else
   [[ -n "${ALARM_TOPIC_ARN:-}" ]] && parameters+=("AlarmTopicArn=$ALARM_TOPIC_ARN")
 fi
 
+stack_policy_plan
 cfn_change_set "$stack" "$template" ${parameters[@]+"${parameters[@]}"}
 [[ -n "$CHANGE_SET" ]] || exit 0
 dangerous=0

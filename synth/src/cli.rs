@@ -77,6 +77,13 @@ enum Cmd {
         #[command(subcommand)]
         command: EnvCmd,
     },
+    /// Print the stack policy a deploy sets (the table and both queues of parked events
+    /// never replaced or deleted), or with --lifted the one a deploy with
+    /// LIFT_STACK_POLICY=1 sets while it runs.
+    StackPolicy {
+        #[arg(long)]
+        lifted: bool,
+    },
     /// Show a change set (the JSON `aws cloudformation describe-change-set` prints, on
     /// standard input or from FILE) as a table: action, logical ID, type, replacement,
     /// properties. Exits 1 when it replaces or removes a stateful resource.
@@ -212,6 +219,14 @@ fn exec(cli: Cli) -> Result<bool, SynthError> {
             Ok(blocking.is_empty())
         }
         Cmd::Env { command } => env_exec(command),
+        Cmd::StackPolicy { lifted } => {
+            let policy = match lifted {
+                true => crate::stack_policy::lifted(),
+                false => crate::stack_policy::guarding(),
+            };
+            println!("{policy}");
+            Ok(true)
+        }
         Cmd::ChangeSet { file } => change_set::show(file.as_deref()).map(|dangerous| !dangerous),
         Cmd::Adopt(args) => adopt_exec(args),
         Cmd::Names { names: asked } => {

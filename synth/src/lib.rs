@@ -16,6 +16,7 @@ mod error;
 pub mod names;
 pub mod render;
 pub mod stack;
+pub mod stack_policy;
 
 pub use config::Config;
 pub use error::SynthError;

@@ -54,10 +54,14 @@ impl LocalStack {
         };
         let zip = package("bootstrap", FUNCTION);
         let reconciler_zip = package("reconciler", RECONCILER);
+        // CloudFormation through the stand-in, which has the termination protection
+        // moto lacks; everything else as moto answers it.
+        stand_in.leave_to_moto(true);
         for script in ["scripts/bootstrap.sh", "scripts/deploy.sh"] {
             let mut command = server.command(root.join(script));
             command
                 .current_dir(&root)
+                .env("AWS_ENDPOINT_URL_CLOUDFORMATION", stand_in.endpoint())
                 .envs([
                     ("ARCH", arch),
                     ("ZIP", &zip),
@@ -66,6 +70,7 @@ impl LocalStack {
                 .env_remove("STACK_NAME");
             stdout_of(&mut command, script);
         }
+        stand_in.leave_to_moto(false);
         let stack = LocalStack {
             server,
             stand_in,

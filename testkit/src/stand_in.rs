@@ -16,6 +16,11 @@
 //!   stand-in gives the outputs AWS would: the template's, resolved against the stack's
 //!   resources as listed above.
 //!
+//! - CloudFormation `UpdateTerminationProtection`: moto 5.2.1 does not have it. The
+//!   stand-in keeps each stack's setting, shows it in `DescribeStacks` answers
+//!   (`EnableTerminationProtection`), and refuses `DeleteStack` of a protected stack with
+//!   AWS's `ValidationError`, whether or not the rest is left to moto.
+//!
 //! A test can leave CloudWatch and the listing to moto ([`StandIn::leave_to_moto`]), to
 //! see what `make local` sees.
 //!
@@ -77,6 +82,8 @@ struct State {
     stack_resources: Vec<StackResource>,
     /// Stack name to its template's `Outputs`, which `DescribeStacks` gives resolved.
     outputs: BTreeMap<String, Value>,
+    /// The stacks with termination protection on.
+    protected: std::collections::BTreeSet<String>,
 }
 
 /// The stand-in, stopped when dropped.
@@ -175,10 +182,19 @@ async fn handle(
     }
     let action = form_value(&body, "Action").unwrap_or_default();
     let stack = form_value(&body, "StackName").unwrap_or_default();
-    let (leave_to_moto, resources, outputs) = {
+    if let Some(answer) = termination_protection(&state, &action, &stack, &body) {
+        return Ok(answer);
+    }
+    let (leave_to_moto, resources, outputs, protected) = {
         let state = state.lock().unwrap();
         let outputs = state.outputs.get(&stack).cloned();
-        (state.leave_to_moto, state.stack_resources.clone(), outputs)
+        let protected = state.protected.clone();
+        (
+            state.leave_to_moto,
+            state.stack_resources.clone(),
+            outputs,
+            protected,
+        )
     };
     if parts.headers.contains_key("smithy-protocol") && !leave_to_moto {
         return Ok(cloudwatch(&state, parts.uri.path()));
@@ -192,10 +208,99 @@ async fn handle(
         ("DescribeStacks", Some(outputs)) => {
             let listing = forward(upstream, list_request(&parts, &stack)).await;
             let listing = complete_listing(&text(listing.into_body()).await, &resources);
-            rewritten(answer, |xml| with_outputs(xml, &stack, &outputs, &listing)).await
+            rewritten(answer, |xml| {
+                let xml = with_outputs(xml, &stack, &outputs, &listing);
+                with_protection(&xml, &protected)
+            })
+            .await
         }
+        ("DescribeStacks", None) => rewritten(answer, |xml| with_protection(xml, &protected)).await,
         _ => answer,
     })
+}
+
+/// Answers `UpdateTerminationProtection` as CloudFormation does, and refuses `DeleteStack`
+/// of a protected stack; `None` for every other request.
+fn termination_protection(
+    state: &Mutex<State>,
+    action: &str,
+    stack: &str,
+    body: &[u8],
+) -> Option<Answer> {
+    let xml = ("content-type", "text/xml");
+    match action {
+        "UpdateTerminationProtection" => {
+            let enable = form_value(body, "EnableTerminationProtection").as_deref() == Some("true");
+            let mut shared = state.lock().unwrap();
+            match enable {
+                true => shared.protected.insert(stack.to_owned()),
+                false => shared.protected.remove(stack),
+            };
+            let body = format!(
+                "<UpdateTerminationProtectionResponse \
+                 xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+                 <UpdateTerminationProtectionResult><StackId>{}</StackId>\
+                 </UpdateTerminationProtectionResult><ResponseMetadata><RequestId>\
+                 stand-in</RequestId></ResponseMetadata></UpdateTerminationProtectionResponse>",
+                escape(stack)
+            );
+            Some(answer(StatusCode::OK, body, &[xml]))
+        }
+        "DeleteStack" if state.lock().unwrap().protected.contains(stack) => {
+            let body = format!(
+                "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+                 <Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack [{}] \
+                 cannot be deleted while TerminationProtection is enabled</Message></Error>\
+                 <RequestId>stand-in</RequestId></ErrorResponse>",
+                escape(stack)
+            );
+            Some(answer(StatusCode::BAD_REQUEST, body, &[xml]))
+        }
+        _ => None,
+    }
+}
+
+/// `xml`, a `DescribeStacks` answer, with `EnableTerminationProtection` for each stack it
+/// describes as CloudFormation gives it: on when the stand-in turned it on, or moto kept
+/// it from the stack's creation.
+fn with_protection(xml: &str, protected: &std::collections::BTreeSet<String>) -> String {
+    const TAG: (&str, &str) = (
+        "<EnableTerminationProtection>",
+        "</EnableTerminationProtection>",
+    );
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(start) = rest.find("<StackName>") {
+        let Some(length) = rest[start..].find("</StackName>") else {
+            break;
+        };
+        let end = start + length + "</StackName>".len();
+        let name = &rest[start + "<StackName>".len()..start + length];
+        let ours = protected.iter().any(|stack| escape(stack) == name);
+        out.push_str(&rest[..end]);
+        rest = &rest[end..];
+        // moto's own element for this stack, if any, lies before the next stack's name.
+        let member_end = rest.find("<StackName>").unwrap_or(rest.len());
+        let moto_s = rest[..member_end].find(TAG.0).and_then(|at| {
+            let close = rest[at..member_end].find(TAG.1)?;
+            Some((
+                at,
+                at + close + TAG.1.len(),
+                &rest[at + TAG.0.len()..at + close],
+            ))
+        });
+        match moto_s {
+            Some((at, after, value)) => {
+                let on = ours || value == "true";
+                out.push_str(&rest[..at]);
+                out.push_str(&format!("{}{on}{}", TAG.0, TAG.1));
+                rest = &rest[after..];
+            }
+            None => out.push_str(&format!("{}{ours}{}", TAG.0, TAG.1)),
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Records an `Invoke` and answers as Lambda answers an asynchronous one: 202, or the
@@ -418,6 +523,21 @@ fn get_metric_data(metrics: &BTreeMap<String, Vec<f64>>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn describe_stacks_shows_the_protection_the_stand_in_keeps_over_motos() {
+        let xml = "<Stacks><member><StackName>a</StackName><EnableTerminationProtection>false\
+                   </EnableTerminationProtection></member><member><StackName>b</StackName>\
+                   </member></Stacks>";
+        let protected = ["a".to_owned()].into();
+        let shown = with_protection(xml, &protected);
+        assert_eq!(
+            shown,
+            "<Stacks><member><StackName>a</StackName><EnableTerminationProtection>true\
+             </EnableTerminationProtection></member><member><StackName>b</StackName>\
+             <EnableTerminationProtection>false</EnableTerminationProtection></member></Stacks>"
+        );
+    }
 
     #[test]
     fn invoke_paths_name_their_function() {

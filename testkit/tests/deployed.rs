@@ -8,17 +8,21 @@
 //! 3. `make plan` and `make deploy` given a change that removes the table and every queue
 //!    and log group (the system's stack given the bootstrap template): the plan flags it
 //!    and exits 1, the deploy refuses it without `YES=1`, and the stack is unchanged;
-//! 4. deploys by name (`make deploy ENV=name`, environments/NAME.json): the stack gets
+//! 4. the deployed stack's protection: its stack policy (stored by moto, which does not
+//!    enforce it) and termination protection (which moto lacks: the stand-in answers as
+//!    CloudFormation does, and refuses the stack's deletion); a deploy that lifts the
+//!    policy and is refused puts it back;
+//! 5. deploys by name (`make deploy ENV=name`, environments/NAME.json): the stack gets
 //!    exactly the file's settings, a one-off override shows in the plan, and a file of
 //!    another account, or with a key the template does not take, is refused before
 //!    anything is uploaded or changed;
-//! 5. `make adopt`'s dry run against the deployed resources, which carry the runbook's
+//! 6. `make adopt`'s dry run against the deployed resources, which carry the runbook's
 //!    names: its pre-checks run for real (refusing the table while moto leaves its
 //!    point-in-time recovery off, then passing), and it prints, never runs, the import and
 //!    the old function's retirement; its test record goes into the table and out again;
 //!    an existing stack is refused first of all.
 //!
-//! One deploy serves all five, in this order: a deploy costs more than all the checks on
+//! One deploy serves all six, in this order: a deploy costs more than all the checks on
 //! a 2-core machine, and each step acts on what the ones before it left (the dry run
 //! needs the deployed resources under the runbook's names, and turns recovery on).
 //!
@@ -44,11 +48,13 @@ async fn the_templates_deploy_as_written_and_the_scripts_guard_the_data() {
     let stack = LocalStack::deploy().await;
     let shell = Shell {
         server: &stack.server,
+        cloudformation: stack.stand_in.endpoint(),
     };
     let templates = Templates::synthesized();
 
     every_resource_is_its_templates(&shell, &templates);
     a_second_run_uploads_nothing_and_changes_nothing(&shell);
+    the_stack_is_protected(&shell);
     environments_deploy_by_name_and_refuse_the_wrong_account(&shell);
     a_change_that_removes_data_is_flagged_and_refused(&shell);
     the_adoption_dry_run_checks_the_running_table_and_changes_nothing(&shell, &templates);
@@ -98,6 +104,9 @@ impl Templates {
 /// with none of the person's AWS configuration or deployment settings.
 struct Shell<'a> {
     server: &'a Server,
+    /// Where CloudFormation is asked: the stand-in in front of moto, which has the
+    /// termination protection moto 5.2.1 lacks (AWS-shaped answers).
+    cloudformation: &'a str,
 }
 
 /// A script's exit code and what it printed, standard output and error interleaved as a
@@ -113,6 +122,7 @@ impl Shell<'_> {
         command
             .current_dir(testkit::repo_root())
             .envs(self.server.env())
+            .env("AWS_ENDPOINT_URL_CLOUDFORMATION", self.cloudformation)
             .envs([
                 ("AWS_PAGER", ""),
                 ("AWS_CONFIG_FILE", "/dev/null"),
@@ -135,6 +145,7 @@ impl Shell<'_> {
             "ALARM_TOPIC_ARN",
             "ENV",
             "ENVIRONMENTS_DIR",
+            "LIFT_STACK_POLICY",
             "DRY_RUN",
             "YES",
         ] {
@@ -145,12 +156,23 @@ impl Shell<'_> {
 
     /// `aws ARGS --output json`, or its error output.
     fn try_aws(&self, args: &[&str]) -> Result<Value, String> {
+        self.try_aws_at(self.server.endpoint(), args)
+    }
+
+    /// `aws ARGS --output json` asked of CloudFormation as the scripts ask it.
+    fn try_cloudformation(&self, args: &[&str]) -> Result<Value, String> {
+        let mut all = vec!["cloudformation"];
+        all.extend_from_slice(args);
+        self.try_aws_at(self.cloudformation, &all)
+    }
+
+    fn try_aws_at(&self, endpoint: &str, args: &[&str]) -> Result<Value, String> {
         // awscli v1 pins SQS to its legacy endpoint and ignores AWS_ENDPOINT_URL for it,
         // so every call names the endpoint.
         let output = self
             .command(testkit::repo_root().join(".venv/tools/bin/aws"))
             .args(args)
-            .args(["--output", "json", "--endpoint-url", self.server.endpoint()])
+            .args(["--output", "json", "--endpoint-url", endpoint])
             .output()
             .expect("run the AWS CLI (make tools installs it)");
         if !output.status.success() {
@@ -541,6 +563,37 @@ fn a_second_run_uploads_nothing_and_changes_nothing(shell: &Shell) {
     );
 }
 
+/// The stack policy on the system's stack.
+fn stack_policy(shell: &Shell) -> Value {
+    let got = shell.aws(&["cloudformation", "get-stack-policy", "--stack-name", STACK]);
+    let body = got["StackPolicyBody"].as_str().unwrap_or("null");
+    serde_json::from_str(body).expect("a stack policy is JSON")
+}
+
+fn the_stack_is_protected(shell: &Shell) {
+    println!("==> the deploy left the stack policy and termination protection on");
+    assert_eq!(stack_policy(shell), synth::stack_policy::guarding());
+    let described = shell
+        .try_cloudformation(&["describe-stacks", "--stack-name", STACK])
+        .expect("describe the stack");
+    assert_eq!(
+        described["Stacks"][0]["EnableTerminationProtection"], true,
+        "termination protection is off"
+    );
+    let deleted = shell.try_cloudformation(&["delete-stack", "--stack-name", STACK]);
+    assert!(
+        deleted.is_err_and(|err| err.contains("TerminationProtection is enabled")),
+        "the protected stack's deletion was not refused"
+    );
+
+    println!("==> make plan shows the stack policy, and that LIFT_STACK_POLICY=1 would lift it");
+    let plan = shell.script("scripts/plan.sh", &[("LIFT_STACK_POLICY", "1")]);
+    assert_eq!(plan.code, 0, "the plan failed");
+    assert!(plan
+        .output
+        .contains("stack policy: LIFTED for the deploy (LIFT_STACK_POLICY=1)"));
+}
+
 /// The stack's parameters, by name.
 fn stack_parameters(shell: &Shell) -> std::collections::BTreeMap<String, String> {
     let described = shell.aws(&["cloudformation", "describe-stacks", "--stack-name", STACK]);
@@ -633,7 +686,9 @@ fn environments_deploy_by_name_and_refuse_the_wrong_account(shell: &Shell) {
         "the deploy into another account was not refused"
     );
     assert!(
-        refused.output.contains("elsewhere.json is account 210987654321 in us-east-1")
+        refused
+            .output
+            .contains("elsewhere.json is account 210987654321 in us-east-1")
             && refused
                 .output
                 .contains("credentials are account 123456789012"),
@@ -732,9 +787,22 @@ fn a_change_that_removes_data_is_flagged_and_refused(shell: &Shell) {
     let dir = tempfile::tempdir().expect("a folder for the packages");
     let packages = packages(dir.path());
     let mut deploy_settings = settings(&packages);
-    deploy_settings.extend([("STACK_NAME", STACK), ("TEMPLATE", removal)]);
+    deploy_settings.extend([
+        ("STACK_NAME", STACK),
+        ("TEMPLATE", removal),
+        ("LIFT_STACK_POLICY", "1"),
+    ]);
     let deploy = shell.script("scripts/deploy.sh", &deploy_settings);
     assert_eq!(deploy.code, 1, "deploy did not refuse");
+    assert!(
+        deploy.output.contains("LIFTED for this deploy") && deploy.output.contains("put back"),
+        "the deploy did not say it lifted the stack policy and put it back"
+    );
+    assert_eq!(
+        stack_policy(shell),
+        synth::stack_policy::guarding(),
+        "the refused deploy left the stack policy lifted"
+    );
     let refusal = deploy.output.find("not executed");
     assert!(
         refusal.is_some_and(|at| deploy.output[at..].contains("YES=1")),

@@ -88,7 +88,7 @@ $(INSTA):
 # (or DIFF_BASE=<git ref>): replacements, removals and wider access fail unless the change
 # acknowledges them in templates/acknowledged-changes.txt. CI runs it in `make test`.
 DIFF_BASE ?=
-DIFF_FLAGS = $(if $(DIFF_BASE),--base-ref $(DIFF_BASE)) --fail-on replace,remove,widen
+DIFF_FLAGS = $(if $(DIFF_BASE),--base-ref $(DIFF_BASE)) --fail-on replace,remove,widen,weaken
 
 .PHONY: diff
 diff: ## What this change does to both stacks, by resource; fails on an unacknowledged replace, remove or widen [DIFF_BASE=<git ref>]

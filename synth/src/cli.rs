@@ -57,7 +57,7 @@ enum Cmd {
         #[arg(long, value_name = "GIT_REF")]
         base_ref: Option<String>,
         /// Exit 1 on these findings unless templates/acknowledged-changes.txt gains a line
-        /// for them in this change: replace, remove, widen (comma-separated).
+        /// for them in this change: replace, remove, widen, weaken (comma-separated).
         #[arg(long, value_name = "FINDINGS", value_delimiter = ',', value_parser = finding)]
         fail_on: Vec<Finding>,
     },
@@ -180,7 +180,8 @@ enum AdoptCmd {
 }
 
 fn finding(text: &str) -> Result<Finding, String> {
-    Finding::parse(text).ok_or_else(|| format!("`{text}` is not one of replace, remove, widen"))
+    Finding::parse(text)
+        .ok_or_else(|| format!("`{text}` is not one of replace, remove, widen, weaken"))
 }
 
 /// Runs the command: exit 0 when it did its work, 1 when it found what it is asked to

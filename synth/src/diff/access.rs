@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// One action on one resource for one principal, allowed or denied.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,6 +50,43 @@ pub fn access_change(kind: &str, before: Option<&Value>, after: Option<&Value>) 
     }
 }
 
+/// The types that grant nothing: everything else either is read for grants below, or is
+/// a type synth cannot read, whose change is one to look at ([`reads`]).
+const GRANT_NOTHING: [&str; 10] = [
+    "AWS::SQS::Queue",
+    "AWS::Logs::LogGroup",
+    "AWS::S3::Bucket",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::Events::Rule",
+    "AWS::Scheduler::Schedule",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
+    "AWS::Lambda::Version",
+];
+
+/// The types whose grants [`grants`] reads.
+const READ_FOR_GRANTS: [&str; 12] = [
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::RolePolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::KMS::Key",
+    "AWS::Events::EventBusPolicy",
+    "AWS::DynamoDB::Table",
+    "AWS::Lambda::Permission",
+    "AWS::Lambda::Url",
+];
+
+/// Whether synth knows what a resource of `kind` grants (nothing, or what [`grants`]
+/// reads). A type it does not know may grant anything: its change is one to look at.
+pub fn reads(kind: &str) -> bool {
+    GRANT_NOTHING.contains(&kind) || READ_FOR_GRANTS.contains(&kind)
+}
+
 /// Every grant a resource makes, for the resource types that grant access.
 fn grants(kind: &str, resource: &Value) -> BTreeSet<Grant> {
     let properties = &resource["Properties"];
@@ -62,9 +99,32 @@ fn grants(kind: &str, resource: &Value) -> BTreeSet<Grant> {
         }
         "AWS::SQS::QueuePolicy"
         | "AWS::S3::BucketPolicy"
+        | "AWS::SNS::TopicPolicy"
         | "AWS::IAM::Policy"
+        | "AWS::IAM::RolePolicy"
         | "AWS::IAM::ManagedPolicy" => {
             documents.push(&properties["PolicyDocument"]);
+        }
+        "AWS::KMS::Key" => documents.push(&properties["KeyPolicy"]),
+        "AWS::DynamoDB::Table" => documents.push(&properties["ResourcePolicy"]["PolicyDocument"]),
+        // An event bus policy is one statement, as its properties.
+        "AWS::Events::EventBusPolicy" => {
+            let statement = properties.get("Statement").cloned().unwrap_or_else(|| {
+                json!({"Effect": "Allow", "Action": properties["Action"],
+                       "Principal": properties["Principal"], "Condition": properties["Condition"]})
+            });
+            let mut grants = statement_grants(&json!({"Statement": statement}));
+            grants.retain(|grant| !grant.action.is_empty());
+            return grants.into_iter().collect();
+        }
+        // A function URL with AuthType NONE lets anyone invoke the function.
+        "AWS::Lambda::Url" => {
+            return BTreeSet::from([Grant {
+                allow: true,
+                action: "lambda:InvokeFunctionUrl".to_owned(),
+                resource: text(&properties["TargetFunctionArn"]),
+                principal: format!("auth {}", text(&properties["AuthType"])),
+            }]);
         }
         // A permission is one allow: its action, on its function, to its principal, as
         // narrowed by its source (losing one widens it).

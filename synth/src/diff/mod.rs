@@ -13,6 +13,7 @@ mod access;
 mod acknowledgements;
 pub mod inputs;
 mod paths;
+mod protection;
 pub mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,17 +89,27 @@ pub enum Action {
 pub enum Finding {
     Replace,
     Remove,
+    /// Access widens, or may: a change synth cannot read for access is one to look at.
     Widen,
+    /// What protects data is weakened: a retention policy, deletion protection,
+    /// point-in-time recovery, an index, a queue's or log group's retention.
+    Weaken,
 }
 
 impl Finding {
-    pub const ALL: [Finding; 3] = [Finding::Replace, Finding::Remove, Finding::Widen];
+    pub const ALL: [Finding; 4] = [
+        Finding::Replace,
+        Finding::Remove,
+        Finding::Widen,
+        Finding::Weaken,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Finding::Replace => "replace",
             Finding::Remove => "remove",
             Finding::Widen => "widen",
+            Finding::Weaken => "weaken",
         }
     }
 
@@ -122,6 +133,11 @@ pub struct Change {
     /// a changed type); empty when it is updated in place.
     pub replaced_by: Vec<String>,
     pub access: AccessChange,
+    /// What the change takes away from what protects the resource's data, in words.
+    pub weakened: Vec<String>,
+    /// What changed that synth cannot read for access (an unknown type, a rule's
+    /// pattern, the template's conditions or parameter defaults): look at it.
+    pub unread: Vec<String>,
     pub stateful: bool,
     /// Whether the resource as it is now outlives its removal (`DeletionPolicy: Retain`).
     pub retained: bool,
@@ -135,7 +151,8 @@ impl Change {
     pub fn findings(&self) -> Vec<Finding> {
         let replaced = !self.replaced_by.is_empty();
         let removed = self.action == Action::Remove;
-        let found = [replaced, removed, self.access.widens()];
+        let widens = self.access.widens() || !self.unread.is_empty();
+        let found = [replaced, removed, widens, !self.weakened.is_empty()];
         let found = Finding::ALL.into_iter().zip(found).filter(|(_, on)| *on);
         found.map(|(finding, _)| finding).collect()
     }
@@ -148,10 +165,33 @@ pub fn diff(before: &Value, after: &Value, create_only: &CreateOnly) -> Vec<Chan
     let resources = |template: &Value| template["Resources"].as_object().unwrap_or(&empty).clone();
     let (old, new) = (resources(before), resources(after));
     let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    ids.into_iter()
+    let mut changes: Vec<Change> = ids
+        .into_iter()
         .filter_map(|id| change(id, old.get(id), new.get(id), create_only))
-        .collect()
+        .collect();
+    let unread = protection::template_level(before, after);
+    if !unread.is_empty() {
+        changes.push(Change {
+            logical_id: TEMPLATE.to_owned(),
+            kind: "Conditions and Parameters".to_owned(),
+            action: Action::Modify,
+            paths: Vec::new(),
+            replaced_by: Vec::new(),
+            access: AccessChange::default(),
+            weakened: Vec::new(),
+            unread,
+            stateful: false,
+            retained: false,
+            retained_on_replace: false,
+            name: None,
+        });
+    }
+    changes
 }
+
+/// The name the template's own `Conditions` and `Parameters` go by in the report and in
+/// an acknowledgement.
+pub const TEMPLATE: &str = "Template";
 
 fn change(
     logical_id: &str,
@@ -188,6 +228,22 @@ fn change(
             }
         }
     }
+    let (weakened, mut unread) = match (before, after) {
+        (Some(a), Some(b)) => (protection::weakened(&kind, a, b), Vec::new()),
+        _ => (Vec::new(), Vec::new()),
+    };
+    if after.is_some() && !access::reads(&kind) {
+        unread.push(format!(
+            "{kind} is not read for grants: look at what it allows"
+        ));
+    }
+    if kind == "AWS::Events::Rule"
+        && action == Action::Modify
+        && before.map(|r| &r["Properties"]["EventPattern"])
+            != after.map(|r| &r["Properties"]["EventPattern"])
+    {
+        unread.push("its event pattern changed: look at whether it matches more".to_owned());
+    }
     let current = before.or(after).expect("one side exists");
     let name = [
         "TableName",
@@ -203,6 +259,8 @@ fn change(
     Some(Change {
         logical_id: logical_id.to_owned(),
         access: access::access_change(&kind, before, after),
+        weakened,
+        unread,
         stateful: STATEFUL.contains(&kind.as_str()),
         retained: current["DeletionPolicy"] == "Retain",
         retained_on_replace: current["UpdateReplacePolicy"] == "Retain",

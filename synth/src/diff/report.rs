@@ -40,6 +40,12 @@ fn describe(out: &mut String, change: &Change) {
             let _ = writeln!(out, "    access {sign} {grant}");
         }
     }
+    for line in &change.weakened {
+        let _ = writeln!(out, "    weakens: {line}");
+    }
+    for line in &change.unread {
+        let _ = writeln!(out, "    look at: {line}");
+    }
     if let Some(consequence) = consequence(change) {
         let _ = writeln!(out, "    data: {consequence}");
     }
@@ -110,11 +116,13 @@ fn summary(out: &mut String, changes: &[Change]) {
     };
     let _ = writeln!(
         out,
-        "{} resources changed: {} replaced, {} removed, {} widening access, {} stateful",
+        "{} resources changed: {} replaced, {} removed, {} widening access, {} weakening \
+         protection, {} stateful",
         changes.len(),
         count(Finding::Replace),
         count(Finding::Remove),
         count(Finding::Widen),
+        count(Finding::Weaken),
         changes.iter().filter(|c| c.stateful).count()
     );
 }
@@ -123,7 +131,8 @@ fn verb(finding: Finding) -> &'static str {
     match finding {
         Finding::Replace => "be replaced",
         Finding::Remove => "be removed from the stack",
-        Finding::Widen => "widen access",
+        Finding::Widen => "widen access, or change what synth cannot read for access",
+        Finding::Weaken => "weaken what protects its data",
     }
 }
 

@@ -249,6 +249,10 @@ pub(crate) fn check(inputs: Inputs<'_>) -> Report {
         settled_by_reconciler: by_reconciler
             .filter(|(_, path)| *path == Path::Reconciler)
             .count() as u64,
+        corrected_guesses: records
+            .values()
+            .filter(|record| record.corrected_guess.is_some())
+            .count() as u64,
         grace: schedule.grace,
     };
     check_metrics(&mut report, jobs, &seen, facts);
@@ -381,7 +385,9 @@ fn check_job(
 /// the rest of its counts against what its runs answered, and those that must be nothing
 /// in this fleet (no dispatch outside the stack, none unnamed past its maximum age).
 fn check_metrics(report: &mut Report, jobs: &[Job], seen: &Seen, facts: Facts) {
-    let reconciler_writes = facts.settled_by_reconciler + seen.corrected;
+    // Each write of the reconciler's is still its record, or was a guess the truth
+    // replaced since (the record keeps the guess it corrected, whoever corrected it).
+    let reconciler_writes = facts.settled_by_reconciler + facts.corrected_guesses;
     let mut counts = vec![
         (
             Whose::Callback,
@@ -411,7 +417,7 @@ fn check_metrics(report: &mut Report, jobs: &[Job], seen: &Seen, facts: Facts) {
             Whose::Reconciler,
             metrics::reconciler::SETTLED,
             reconciler_writes,
-            "records the reconciler settled (still its write, or corrected since)",
+            "records the reconciler settled (still its write, or a guess corrected since)",
         ),
         (
             Whose::Reconciler,
@@ -460,6 +466,8 @@ struct Facts<'a> {
     outputs: &'a Outputs,
     /// Records whose last write was a reconciler run's.
     settled_by_reconciler: u64,
+    /// Records whose guess the truth corrected.
+    corrected_guesses: u64,
     /// The reconciler's grace, in minutes.
     grace: i64,
 }

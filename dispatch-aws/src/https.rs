@@ -14,6 +14,7 @@
 //! ECS answer their JSON and query protocols over it, and a function sends one request at a
 //! time), and no proxy (the SDK's client sets none either unless asked to).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
@@ -25,6 +26,7 @@ use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connection::{CaptureSmithyConnection, ConnectionMetadata};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -81,6 +83,11 @@ impl HttpClient for RustlsClient {
             .entry(timeouts)
             .or_insert_with(|| SharedHttpConnector::new(RustlsConnector::new(&self.tls, timeouts)))
             .clone()
+    }
+
+    /// What the SDK's user agent names as the HTTP client, as its own hyper client says.
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        Some(ConnectorMetadata::new("hyper", Some(Cow::Borrowed("1.x"))))
     }
 }
 

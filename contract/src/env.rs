@@ -35,6 +35,20 @@ pub mod metrics_sink {
     pub const CLOUDWATCH: &str = "cloudwatch";
 }
 
+/// Which TLS trust roots the functions' HTTPS connections to AWS use: one of
+/// [`tls_roots`]'s values. Both functions read it; the stack does not set it (so it is not in
+/// [`ALL`]): an operator sets it on a function whose traffic passes a TLS-inspecting proxy.
+pub const TLS_ROOTS: Var = Var::new("TLS_ROOTS", tls_roots::COMPILED);
+
+/// The values of [`TLS_ROOTS`].
+pub mod tls_roots {
+    /// Mozilla's roots, compiled into the binary: nothing read or parsed at start.
+    pub const COMPILED: &str = "compiled";
+    /// The system's store (`SSL_CERT_FILE`, `SSL_CERT_DIR`, or the usual places), read and
+    /// parsed at start, as before: for a proxy whose CA only that store holds.
+    pub const SYSTEM: &str = "system";
+}
+
 /// Set by Lambda itself: the function's name, which the metrics carry as a dimension.
 pub const LAMBDA_FUNCTION_NAME: Var = Var::new("AWS_LAMBDA_FUNCTION_NAME", resources::FUNCTION);
 

@@ -7,6 +7,10 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+use crate::https;
+use crate::roots::{self, Roots};
 
 /// Attempts per call for a Lambda function, the first included. The standard retry mode
 /// backs off with jitter and retries throttling (`ProvisionedThroughputExceededException`),
@@ -60,22 +64,36 @@ impl Caller {
     }
 }
 
-/// Loads region, credentials and endpoint (`AWS_ENDPOINT_URL` included) from the
-/// environment, with our HTTP client and `caller`'s retries and timeouts.
-pub async fn load(caller: Caller) -> SdkConfig {
-    loader(caller).load().await
+impl Caller {
+    /// The roots a caller trusts unless told otherwise: a function, those compiled in (no
+    /// file read, nothing parsed at start); a person, the system's store, since their
+    /// machine may sit behind a company's proxy CA that only that store holds.
+    pub const fn default_roots(self) -> Roots {
+        match self {
+            Caller::Lambda => Roots::Compiled,
+            Caller::Person => Roots::System,
+        }
+    }
 }
 
-/// The loader behind [`load`], for callers (the CLI, tests, benchmarks) that set the
-/// profile, endpoint, region or credentials themselves.
+/// Loads region, credentials and endpoint (`AWS_ENDPOINT_URL` included) from the
+/// environment, with an HTTPS client trusting `roots` and `caller`'s retries and timeouts.
+pub async fn load(caller: Caller, roots: Roots) -> SdkConfig {
+    loader_with(caller, roots).load().await
+}
+
+/// The loader behind [`load`] with `caller`'s default roots, for callers (the CLI, tests,
+/// benchmarks) that set the profile, endpoint, region or credentials themselves.
 pub fn loader(caller: Caller) -> ConfigLoader {
+    loader_with(caller, caller.default_roots())
+}
+
+/// The loader behind [`load`]: the one place both functions' SDK configuration is made,
+/// which tests reach with roots of their own.
+pub fn loader_with(caller: Caller, roots: Roots) -> ConfigLoader {
     let budget = caller.budget();
-    // rustls on ring: a smaller binary and a faster build than the default aws-lc.
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https();
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
+        .http_client(http_client(roots))
         .retry_config(RetryConfig::standard().with_max_attempts(budget.max_attempts))
         .timeout_config(
             TimeoutConfig::builder()
@@ -84,4 +102,18 @@ pub fn loader(caller: Caller) -> ConfigLoader {
                 .operation_timeout(budget.operation)
                 .build(),
         )
+}
+
+/// The HTTPS client that trusts `roots`. The system's store is the SDK's own client, exactly
+/// as before issue #22 (it reads and parses the store when an SDK client is built); the
+/// others are ours (`https`), whose rustls configuration is made here, once.
+pub fn http_client(roots: Roots) -> SharedHttpClient {
+    match roots {
+        // rustls on ring: a smaller binary and a faster build than the default aws-lc.
+        Roots::System => aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .build_https(),
+        Roots::Compiled => https::client(roots::client_config(roots::compiled())),
+        Roots::Custom(store) => https::client(roots::client_config(store)),
+    }
 }

@@ -5,6 +5,7 @@
 // than the compiler's default query depth (rustc asks for this itself when it runs out).
 #![recursion_limit = "256"]
 
+use dispatch_aws::roots::Roots;
 use dispatch_aws::sdk::{self, Caller};
 use dispatch_aws::table::DynamoStore;
 use function::config::{Config, MetricsSinkKind};
@@ -19,7 +20,11 @@ async fn main() -> Result<(), Error> {
         // Logged as a JSON line too, so the runbook's ERROR search finds a bad deploy.
         tracing::error!(error = %err, "invalid configuration; the function cannot start");
     })?;
-    let sdk_config = sdk::load(Caller::Lambda).await;
+    let roots = Roots::from_env().inspect_err(|err| {
+        tracing::error!(error = %err, "invalid configuration; the function cannot start");
+    })?;
+    let tls_roots = roots.to_string();
+    let sdk_config = sdk::load(Caller::Lambda, roots).await;
 
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk_config),
@@ -37,6 +42,7 @@ async fn main() -> Result<(), Error> {
         index = %config.task_arn_index,
         worker_container = %config.worker_container,
         metrics_sink = %config.metrics_sink,
+        tls_roots,
         "{} ready",
         config.function_name
     );

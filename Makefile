@@ -121,6 +121,10 @@ deploy: package ## Deploy to an account; asks before replacing or removing data:
 plan: $(TOOLS_STAMP) ## What make deploy would change, as a table, changing nothing [ENV=name Parameter=value ...] or [STACK_NAME= CLUSTER_ARN= ALARM_TOPIC_ARN= AWS_REGION= AWS_PROFILE=]
 	scripts/plan.sh
 
+.PHONY: drift
+drift: $(TOOLS_STAMP) ## Whether what is deployed is environments/name.json and this source: make drift ENV=name (exit 0 same, 1 differs, 2 cannot tell) [ZIP= RECONCILER_ZIP=]
+	scripts/drift.sh
+
 .PHONY: adopt
 adopt: package ## Adopt the running system (table, log group, rule) into the stack: import, retire the old function, deploy, check [STACK_NAME= YES=1 DRY_RUN=1 ...]
 	ARCH=$(ARCH) scripts/adopt.sh

@@ -77,6 +77,30 @@ enum Cmd {
         #[command(subcommand)]
         command: EnvCmd,
     },
+    /// Whether what is deployed is what environments/NAME.json and this source say
+    /// (`make drift ENV=name` asks AWS and runs this): the stack's parameters, each
+    /// function's code, CloudFormation's drift detection. Exits 0 when all match, 1
+    /// naming each difference, 2 when it cannot tell (saying why).
+    Drift {
+        name: String,
+        #[arg(long, value_name = "DIR", default_value = environment::DIR)]
+        dir: PathBuf,
+        /// What `aws cloudformation describe-stacks` printed.
+        #[arg(long, value_name = "FILE")]
+        stack: PathBuf,
+        /// `FUNCTION DEPLOYED_SHA256 LOCAL_SHA256` a line (`-` when unknown).
+        #[arg(long, value_name = "FILE")]
+        code: PathBuf,
+        /// What `describe-stack-drift-detection-status` printed.
+        #[arg(long, value_name = "FILE")]
+        detection: PathBuf,
+        /// What `describe-stack-resource-drifts` printed.
+        #[arg(long, value_name = "FILE")]
+        drifts: PathBuf,
+        /// The one-off overrides the last deploy was given, `Parameter=value`.
+        #[arg(value_name = "PARAMETER=VALUE", value_parser = assignment)]
+        overrides: Vec<(String, String)>,
+    },
     /// Print the stack policy a deploy sets (the table and both queues of parked events
     /// never replaced or deleted), or with --lifted the one a deploy with
     /// LIFT_STACK_POLICY=1 sets while it runs.
@@ -220,6 +244,50 @@ fn exec(cli: Cli) -> Result<bool, SynthError> {
             Ok(blocking.is_empty())
         }
         Cmd::Env { command } => env_exec(command),
+        Cmd::Drift {
+            name,
+            dir,
+            stack: stack_file,
+            code,
+            detection,
+            drifts,
+            overrides,
+        } => {
+            let template = stack::build(&Config::runbook());
+            let resolved = match environment::resolve(&dir, &name, &overrides, &template) {
+                Ok(resolved) => resolved,
+                Err(problems) => {
+                    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    return Err(SynthError::CannotTell(lines.join("; ")));
+                }
+            };
+            let detection = crate::drift::Detection {
+                status: crate::drift::read_json(&detection)?,
+                drifts: crate::drift::read_json(&drifts)?,
+            };
+            let file = environment::path(&dir, &name).display().to_string();
+            let verdict = crate::drift::compare(
+                &resolved.parameters,
+                &crate::drift::read_json(&stack_file)?,
+                &crate::drift::read_code(&code)?,
+                &detection,
+                &file,
+            );
+            for line in &verdict.differences {
+                println!("drift: {line}");
+            }
+            if !verdict.differences.is_empty() {
+                for line in &verdict.unknown {
+                    println!("drift: also, cannot tell: {line}");
+                }
+                return Ok(false);
+            }
+            if !verdict.unknown.is_empty() {
+                return Err(SynthError::CannotTell(verdict.unknown.join("; ")));
+            }
+            println!("drift: none: the stack's parameters are {file}'s, the code is the local package's, and CloudFormation finds no drifted resource");
+            Ok(true)
+        }
         Cmd::StackPolicy { lifted } => {
             let policy = match lifted {
                 true => crate::stack_policy::lifted(),

@@ -24,4 +24,7 @@ pub enum SynthError {
 
     #[error("cannot read {what}: {reason}")]
     Parse { what: String, reason: String },
+
+    #[error("cannot tell: {0}")]
+    CannotTell(String),
 }

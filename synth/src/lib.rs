@@ -11,6 +11,7 @@ pub mod change_set;
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod drift;
 pub mod environment;
 mod error;
 pub mod names;

@@ -21,6 +21,11 @@
 //!   (`EnableTerminationProtection`), and refuses `DeleteStack` of a protected stack with
 //!   AWS's `ValidationError`, whether or not the rest is left to moto.
 //!
+//! - CloudFormation drift detection (`DetectStackDrift`,
+//!   `DescribeStackDriftDetectionStatus`, `DescribeStackResourceDrifts`): moto 5.2.1 has
+//!   none. The stand-in answers as CloudFormation does: complete at once, with the drifted
+//!   resources a test sets ([`StandIn::drift`]; none by default, `IN_SYNC`).
+//!
 //! A test can leave CloudWatch and the listing to moto ([`StandIn::leave_to_moto`]), to
 //! see what `make local` sees.
 //!
@@ -84,6 +89,20 @@ struct State {
     outputs: BTreeMap<String, Value>,
     /// The stacks with termination protection on.
     protected: std::collections::BTreeSet<String>,
+    /// What drift detection finds.
+    drifts: Vec<ResourceDrift>,
+}
+
+/// A resource drift detection finds, with one changed property.
+#[derive(Clone, Debug)]
+pub struct ResourceDrift {
+    pub logical_id: String,
+    pub kind: String,
+    /// `MODIFIED` or `DELETED`.
+    pub status: String,
+    pub property: String,
+    pub expected: String,
+    pub actual: String,
 }
 
 /// The stand-in, stopped when dropped.
@@ -156,6 +175,11 @@ impl StandIn {
         self.state().leave_to_moto = leave;
     }
 
+    /// Drift detection finds `drifts` from now on.
+    pub fn drift(&self, drifts: Vec<ResourceDrift>) {
+        self.state().drifts = drifts;
+    }
+
     /// Lists `resources` in `ListStackResources` answers in place of moto's placeholders:
     /// each one moto's answer does not name already.
     pub fn list_stack_resources(&self, resources: Vec<StackResource>) {
@@ -183,6 +207,9 @@ async fn handle(
     let action = form_value(&body, "Action").unwrap_or_default();
     let stack = form_value(&body, "StackName").unwrap_or_default();
     if let Some(answer) = termination_protection(&state, &action, &stack, &body) {
+        return Ok(answer);
+    }
+    if let Some(answer) = drift_detection(&state, &action) {
         return Ok(answer);
     }
     let (leave_to_moto, resources, outputs, protected) = {
@@ -258,6 +285,67 @@ fn termination_protection(
         }
         _ => None,
     }
+}
+
+/// Answers CloudFormation's drift detection as it answers once detection is complete;
+/// `None` for every other request.
+fn drift_detection(state: &Mutex<State>, action: &str) -> Option<Answer> {
+    let drifts = state.lock().unwrap().drifts.clone();
+    let result = match action {
+        "DetectStackDrift" => {
+            "<StackDriftDetectionId>stand-in-detection</StackDriftDetectionId>".to_owned()
+        }
+        "DescribeStackDriftDetectionStatus" => {
+            let drifted = if drifts.is_empty() {
+                "IN_SYNC"
+            } else {
+                "DRIFTED"
+            };
+            format!(
+                "<StackId>stand-in</StackId><StackDriftDetectionId>stand-in-detection\
+                 </StackDriftDetectionId><StackDriftStatus>{drifted}</StackDriftStatus>\
+                 <DetectionStatus>DETECTION_COMPLETE</DetectionStatus>\
+                 <DriftedStackResourceCount>{}</DriftedStackResourceCount>\
+                 <Timestamp>2026-01-01T00:00:00Z</Timestamp>",
+                drifts.len()
+            )
+        }
+        "DescribeStackResourceDrifts" => {
+            let members: String = drifts
+                .iter()
+                .map(|d| {
+                    format!(
+                        "<member><StackId>stand-in</StackId><LogicalResourceId>{}\
+                         </LogicalResourceId><ResourceType>{}</ResourceType>\
+                         <StackResourceDriftStatus>{}</StackResourceDriftStatus>\
+                         <PropertyDifferences><member><PropertyPath>{}</PropertyPath>\
+                         <ExpectedValue>{}</ExpectedValue><ActualValue>{}</ActualValue>\
+                         <DifferenceType>NOT_EQUAL</DifferenceType></member>\
+                         </PropertyDifferences><Timestamp>2026-01-01T00:00:00Z</Timestamp>\
+                         </member>",
+                        escape(&d.logical_id),
+                        escape(&d.kind),
+                        escape(&d.status),
+                        escape(&d.property),
+                        escape(&d.expected),
+                        escape(&d.actual)
+                    )
+                })
+                .collect();
+            format!("<StackResourceDrifts>{members}</StackResourceDrifts>")
+        }
+        _ => return None,
+    };
+    let body = format!(
+        "<{action}Response xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+         <{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>stand-in\
+         </RequestId></ResponseMetadata></{action}Response>"
+    );
+    Some(answer(
+        StatusCode::OK,
+        body,
+        &[("content-type", "text/xml")],
+    ))
 }
 
 /// `xml`, a `DescribeStacks` answer, with `EnableTerminationProtection` for each stack it

@@ -15,7 +15,9 @@
 //! 5. deploys by name (`make deploy ENV=name`, environments/NAME.json): the stack gets
 //!    exactly the file's settings, a one-off override shows in the plan, and a file of
 //!    another account, or with a key the template does not take, is refused before
-//!    anything is uploaded or changed;
+//!    anything is uploaded or changed; `make drift` names the settings changed out of band
+//!    (exit 1), finds nothing right after a deploy (exit 0), and names a resource drift
+//!    detection finds (moto has none: the stand-in answers as CloudFormation does);
 //! 6. `make adopt`'s dry run against the deployed resources, which carry the runbook's
 //!    names: its pre-checks run for real (refusing the table while moto leaves its
 //!    point-in-time recovery off, then passing), and it prints, never runs, the import and
@@ -42,6 +44,7 @@ use synth::adopt::test_record::{self, NotSettled, TestDispatch};
 use synth::names::Name;
 use testkit::server::Server;
 use testkit::stack::LocalStack;
+use testkit::stand_in::{ResourceDrift, StandIn};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_templates_deploy_as_written_and_the_scripts_guard_the_data() {
@@ -55,7 +58,7 @@ async fn the_templates_deploy_as_written_and_the_scripts_guard_the_data() {
     every_resource_is_its_templates(&shell, &templates);
     a_second_run_uploads_nothing_and_changes_nothing(&shell);
     the_stack_is_protected(&shell);
-    environments_deploy_by_name_and_refuse_the_wrong_account(&shell);
+    environments_deploy_by_name_and_refuse_the_wrong_account(&shell, &stack.stand_in);
     a_change_that_removes_data_is_flagged_and_refused(&shell);
     the_adoption_dry_run_checks_the_running_table_and_changes_nothing(&shell, &templates);
 }
@@ -625,7 +628,7 @@ fn environment_file(dir: &Path, name: &str, change: impl FnOnce(&mut Value)) {
     std::fs::write(dir.join(format!("{name}.json")), file.to_string()).expect("write it");
 }
 
-fn environments_deploy_by_name_and_refuse_the_wrong_account(shell: &Shell) {
+fn environments_deploy_by_name_and_refuse_the_wrong_account(shell: &Shell, stand_in: &StandIn) {
     let envs = tempfile::tempdir().expect("a folder for environment files");
     let dir = envs.path().to_str().expect("a UTF-8 path");
     environment_file(envs.path(), "staging", |file| {
@@ -719,6 +722,22 @@ fn environments_deploy_by_name_and_refuse_the_wrong_account(shell: &Shell) {
         "the refused deploy changed something"
     );
 
+    println!("==> make drift ENV=local names the settings staging changed (exit 1)");
+    let drift = |extra: &[(&'static str, &'static str)]| {
+        let mut all = settings(&packages);
+        all.push(("ENV", "local"));
+        all.extend(extra.iter().copied());
+        shell.script("scripts/drift.sh", &all)
+    };
+    let drifted = drift(&[]);
+    assert_eq!(drifted.code, 1, "drift did not find the changed settings");
+    assert!(
+        drifted.output.contains(
+            "drift: parameter LogRetentionDays: the stack has \"14\", environments/local.json says \"30\""
+        ) && drifted.output.contains("drift: parameter ReconcileStatuses"),
+        "drift does not name the changed parameters"
+    );
+
     println!("==> make deploy ENV=local puts every default back");
     let local = shell.script("scripts/deploy.sh", &{
         let mut all = settings(&packages);
@@ -730,6 +749,30 @@ fn environments_deploy_by_name_and_refuse_the_wrong_account(shell: &Shell) {
         "the deploy of environments/local.json failed"
     );
     assert_eq!(stack_parameters(shell)["LogRetentionDays"], "30");
+
+    println!("==> make drift ENV=local right after the deploy finds nothing (exit 0)");
+    let same = drift(&[]);
+    assert_eq!(same.code, 0, "drift found something right after a deploy");
+    assert!(same.output.contains("drift: none"));
+
+    println!("==> make drift names a resource drift detection finds (AWS-shaped: the stand-in)");
+    stand_in.drift(vec![ResourceDrift {
+        logical_id: "CallbackFailureQueue".into(),
+        kind: "AWS::SQS::Queue".into(),
+        status: "MODIFIED".into(),
+        property: "/MessageRetentionPeriod".into(),
+        expected: "1209600".into(),
+        actual: "60".into(),
+    }]);
+    let resource = drift(&[]);
+    stand_in.drift(Vec::new());
+    assert_eq!(
+        resource.code, 1,
+        "drift did not report the drifted resource"
+    );
+    assert!(resource.output.contains(
+        "drift: resource CallbackFailureQueue (AWS::SQS::Queue) MODIFIED: /MessageRetentionPeriod"
+    ));
 }
 
 /// The table's removal, as the change set table shows it: its row, marked `!`.

@@ -46,6 +46,8 @@ pub struct Seen {
     pub skipped: u64,
     /// Of the reconciler's settlements its runs listed, the guesses.
     pub guesses: u64,
+    /// The dispatches the reconciler's runs listed as settled, in order.
+    pub settled_by_runs: Vec<String>,
     /// The figures the reconciler's runs answered, summed by the metric that carries each.
     pub run_counts: BTreeMap<&'static str, u64>,
 }
@@ -65,6 +67,8 @@ impl Seen {
         let settled = report["dispatches"].as_array().into_iter().flatten();
         for dispatch in settled {
             self.guesses += u64::from(dispatch["stopCode"] == GUESS_STOP_CODE);
+            let id = dispatch["dispatchId"].as_str().unwrap_or_default();
+            self.settled_by_runs.push(id.to_owned());
         }
         for (metric, field) in RUN_FIELDS {
             let value = report[field].as_u64().unwrap_or(0);
@@ -253,6 +257,7 @@ pub(crate) fn check(inputs: Inputs<'_>) -> Report {
             .values()
             .filter(|record| record.corrected_guess.is_some())
             .count() as u64,
+        unexplained: unexplained(&seen, &records),
         grace: schedule.grace,
     };
     check_metrics(&mut report, jobs, &seen, facts);
@@ -437,9 +442,13 @@ fn check_metrics(report: &mut Report, jobs: &[Job], seen: &Seen, facts: Facts) {
         };
         let counted = metric_sum(output, metric);
         if counted != happened {
-            report
-                .violations
-                .push(format!("metrics: {metric} {counted}, {what} {happened}"));
+            let unexplained = match metric == metrics::reconciler::SETTLED {
+                true => format!("; unexplained: {}", facts.unexplained.join(", ")),
+                false => String::new(),
+            };
+            report.violations.push(format!(
+                "metrics: {metric} {counted}, {what} {happened}{unexplained}"
+            ));
         }
     }
     for metric in [
@@ -468,8 +477,34 @@ struct Facts<'a> {
     settled_by_reconciler: u64,
     /// Records whose guess the truth corrected.
     corrected_guesses: u64,
+    /// Dispatches the runs said they settled whose record shows neither (the first few,
+    /// with their records' last writer): what to look at when the counts differ.
+    unexplained: Vec<String>,
     /// The reconciler's grace, in minutes.
     grace: i64,
+}
+
+fn unexplained(seen: &Seen, records: &HashMap<String, DispatchRecord>) -> Vec<String> {
+    let reconciler_wrote = |record: &DispatchRecord| {
+        let request = record.update_request_id.as_deref().unwrap_or_default();
+        seen.requests.get(request).map(|(_, path)| *path) == Some(Path::Reconciler)
+    };
+    seen.settled_by_runs
+        .iter()
+        .filter_map(|id| Some((id, records.get(id)?)))
+        .filter(|(_, record)| !reconciler_wrote(record) && record.corrected_guess.is_none())
+        .take(5)
+        .map(|(id, record)| {
+            let request = record.update_request_id.as_deref().unwrap_or_default();
+            format!(
+                "{id} (last written by {:?}, {:?} {:?}, settled by {:?})",
+                seen.requests.get(request),
+                record.status,
+                record.stop_code,
+                record.settled_by
+            )
+        })
+        .collect()
 }
 
 /// The stopped tasks ECS listed to the runs that did not fail and that each run counted:

@@ -149,15 +149,23 @@ synth adopt test-record --dispatch-id "$dispatch" --task-arn "$task" \
   --created-at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dir/check-item.json"
 synth adopt test-record --dispatch-id "$dispatch" --key >"$dir/check-key.json"
 sed -e "s|@DISPATCH_ID@|$dispatch|g" -e "s|@TASK_ARN@|$task|g" examples/adopt/stopped-event.json >"$dir/check-event.json"
+# The test record leaves the production table whatever happens next (a failed invoke, a
+# refused check, Ctrl-C): the trap deletes it on every exit path.
+remove_test_record() {
+  "$aws" dynamodb delete-item --table-name "$table" --key "file://$dir/check-key.json" &&
+    printf '  ok: test record %s removed\n' "$dispatch"
+}
+if [[ -z "$dry_run" ]]; then
+  trap remove_test_record EXIT
+  trap 'exit 130' INT TERM HUP
+fi
 run "$aws" dynamodb put-item --table-name "$table" --item "file://$dir/check-item.json"
 run "$aws" lambda invoke --function-name "$function" --cli-binary-format raw-in-base64-out \
   --payload "file://$dir/check-event.json" "$dir/check-response.json"
 if [[ -z "$dry_run" ]]; then
   "$aws" dynamodb get-item --table-name "$table" --consistent-read \
     --key "file://$dir/check-key.json" --output json >"$dir/check-record.json"
-  "$aws" dynamodb delete-item --table-name "$table" --key "file://$dir/check-key.json"
   synth adopt test-settled --item "$dir/check-record.json" || fail "see $dir/check-response.json"
-  printf '  ok: %s removed\n' "$dispatch"
 else
   run "$aws" dynamodb delete-item --table-name "$table" --key "file://$dir/check-key.json"
 fi

@@ -10,6 +10,7 @@ use crate::cfn::resources::iam::Role;
 use crate::cfn::resources::lambda::{DestinationConfig, EventInvokeConfig, Function, OnFailure};
 use crate::cfn::resources::logs::LogGroup;
 use crate::cfn::resources::sqs::Queue;
+use crate::cfn::Attributes;
 use crate::cfn::{ConditionOperator, Expr, Id, Statement, Template};
 use crate::config::Config;
 
@@ -37,6 +38,9 @@ pub(super) fn add(
         outputs::LOG_GROUP_NAME.logical_id,
         resources::LOG_GROUP,
         parameters,
+        // Adopted from the running system (`make adopt` imports it retained): it keeps
+        // the history on-call reads, and outlives the stack as the import made it.
+        Attributes::retained(),
     );
     let failure_queue = queue::add(
         template,

@@ -67,12 +67,14 @@ pub(super) fn function(
     }
 }
 
-/// The function's log group, named as Lambda would name it, with the stack's retention.
+/// The function's log group, named as Lambda would name it, with the stack's retention;
+/// `attributes` say whether it outlives the stack.
 pub(super) fn log_group(
     template: &mut Template,
     logical_id: &str,
     name: &str,
     parameters: &Parameters,
+    attributes: Attributes,
 ) -> Id<LogGroup> {
     template.add_with(
         logical_id,
@@ -80,7 +82,7 @@ pub(super) fn log_group(
             log_group_name: name.to_owned(),
             retention_in_days: parameters.log_retention_days.value(),
         },
-        Attributes::default().checkov_skips([CheckovSkip {
+        attributes.checkov_skips([CheckovSkip {
             id: "CKV_AWS_158",
             comment: "Logs are encrypted with the CloudWatch Logs service key; they hold \
                       dispatch and task IDs, no secrets, so a customer key adds cost only.",

@@ -35,6 +35,7 @@ pub(super) fn add(
         outputs::RECONCILER_LOG_GROUP_NAME.logical_id,
         resources::RECONCILER_LOG_GROUP,
         parameters,
+        crate::cfn::Attributes::default(),
     );
     let sweep_table = super::table::add_sweep(template);
     let role = template.add(

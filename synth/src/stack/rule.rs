@@ -32,9 +32,12 @@ pub(super) fn add(
         outputs::DEAD_LETTER_QUEUE_URL.logical_id,
         &config.dead_letter_queue,
     );
-    let rule = template.add(
+    // Adopted from the running system (`make adopt` imports it retained): a stack
+    // deleted by mistake leaves the running rule in place, as the import made it.
+    let rule = template.add_with(
         outputs::RULE_NAME.logical_id,
         rule(config, parameters, function, &dead_letter_queue),
+        crate::cfn::Attributes::retained(),
     );
     let permission = Permission::for_rule(function, &rule);
     template.add("CompletionRulePermission", permission);

@@ -244,19 +244,8 @@ pub(crate) fn check(inputs: Inputs<'_>) -> Report {
             jobs.len()
         ));
     }
-    let by_reconciler = records.values().filter_map(|record| {
-        let request = record.update_request_id.as_deref()?;
-        seen.requests.get(request)
-    });
     let facts = Facts {
         outputs: &outputs,
-        settled_by_reconciler: by_reconciler
-            .filter(|(_, path)| *path == Path::Reconciler)
-            .count() as u64,
-        corrected_guesses: records
-            .values()
-            .filter(|record| record.corrected_guess.is_some())
-            .count() as u64,
         unexplained: unexplained(&seen, &records),
         grace: schedule.grace,
     };
@@ -385,14 +374,16 @@ fn check_job(
 }
 
 /// Every count in the metrics equals what happened: the callback's against its answers;
-/// what the reconciler settled against the records (each still its write, or a guess the
-/// callback corrected since) and the stops ECS remembered at each run against the fleet;
+/// what the reconciler settled against its runs' lists, each listed dispatch held against
+/// the records (the reconciler's write, or a later write of the run's over a guess: the
+/// record's `correctedGuess` is best-effort, a second write faults can drop), and the
+/// stops ECS remembered at each run against the fleet;
 /// the rest of its counts against what its runs answered, and those that must be nothing
 /// in this fleet (no dispatch outside the stack, none unnamed past its maximum age).
 fn check_metrics(report: &mut Report, jobs: &[Job], seen: &Seen, facts: Facts) {
-    // Each write of the reconciler's is still its record, or was a guess the truth
-    // replaced since (the record keeps the guess it corrected, whoever corrected it).
-    let reconciler_writes = facts.settled_by_reconciler + facts.corrected_guesses;
+    // What the runs said they settled, one by one in their answers (the metric is the
+    // same count through another channel), each held against the records below.
+    let reconciler_writes = seen.settled_by_runs.len() as u64;
     let mut counts = vec![
         (
             Whose::Callback,
@@ -422,7 +413,7 @@ fn check_metrics(report: &mut Report, jobs: &[Job], seen: &Seen, facts: Facts) {
             Whose::Reconciler,
             metrics::reconciler::SETTLED,
             reconciler_writes,
-            "records the reconciler settled (still its write, or a guess corrected since)",
+            "dispatches the runs' answers list as settled",
         ),
         (
             Whose::Reconciler,
@@ -442,14 +433,16 @@ fn check_metrics(report: &mut Report, jobs: &[Job], seen: &Seen, facts: Facts) {
         };
         let counted = metric_sum(output, metric);
         if counted != happened {
-            let unexplained = match metric == metrics::reconciler::SETTLED {
-                true => format!("; unexplained: {}", facts.unexplained.join(", ")),
-                false => String::new(),
-            };
-            report.violations.push(format!(
-                "metrics: {metric} {counted}, {what} {happened}{unexplained}"
-            ));
+            report
+                .violations
+                .push(format!("metrics: {metric} {counted}, {what} {happened}"));
         }
+    }
+    // Each listed settlement is the record's last write, or was replaced by a later
+    // write of the run's (the truth over a guess); each record a run wrote last, a run
+    // listed.
+    for line in facts.unexplained.iter().take(10) {
+        report.violations.push(format!("reconciler: {line}"));
     }
     for metric in [
         metrics::reconciler::OUTSIDE_STACK,
@@ -473,38 +466,38 @@ enum Whose {
 /// What the metrics are held against beyond what the run saw.
 struct Facts<'a> {
     outputs: &'a Outputs,
-    /// Records whose last write was a reconciler run's.
-    settled_by_reconciler: u64,
-    /// Records whose guess the truth corrected.
-    corrected_guesses: u64,
-    /// Dispatches the runs said they settled whose record shows neither (the first few,
-    /// with their records' last writer): what to look at when the counts differ.
+    /// What the runs' lists and the records disagree on, one line each.
     unexplained: Vec<String>,
     /// The reconciler's grace, in minutes.
     grace: i64,
 }
 
+/// Where the runs' lists of what they settled and the records disagree: a listed
+/// dispatch whose record no request of the run wrote last, and a record a run wrote last
+/// that no run listed.
 fn unexplained(seen: &Seen, records: &HashMap<String, DispatchRecord>) -> Vec<String> {
-    let reconciler_wrote = |record: &DispatchRecord| {
+    let last_writer = |record: &DispatchRecord| {
         let request = record.update_request_id.as_deref().unwrap_or_default();
-        seen.requests.get(request).map(|(_, path)| *path) == Some(Path::Reconciler)
+        seen.requests.get(request).map(|(_, path)| *path)
     };
-    seen.settled_by_runs
-        .iter()
-        .filter_map(|id| Some((id, records.get(id)?)))
-        .filter(|(_, record)| !reconciler_wrote(record) && record.corrected_guess.is_none())
-        .take(5)
-        .map(|(id, record)| {
-            let request = record.update_request_id.as_deref().unwrap_or_default();
-            format!(
-                "{id} (last written by {:?}, {:?} {:?}, settled by {:?})",
-                seen.requests.get(request),
-                record.status,
-                record.stop_code,
-                record.settled_by
-            )
-        })
-        .collect()
+    let listed: std::collections::HashSet<&str> =
+        seen.settled_by_runs.iter().map(String::as_str).collect();
+    let mut lines = Vec::new();
+    for id in &listed {
+        match records.get(*id).map(last_writer) {
+            Some(Some(_)) => {}
+            other => lines.push(format!(
+                "{id}: a run listed it settled, but its record is {other:?}, no write of the run's"
+            )),
+        }
+    }
+    for (id, record) in records {
+        if last_writer(record) == Some(Path::Reconciler) && !listed.contains(id.as_str()) {
+            lines.push(format!("{id}: a run wrote it last, but no run listed it"));
+        }
+    }
+    lines.sort();
+    lines
 }
 
 /// The stopped tasks ECS listed to the runs that did not fail and that each run counted:

@@ -6,13 +6,15 @@
 # (checked against the template; one-off overrides are the template's parameter names given
 # as variables, `make deploy ENV=prod LogRetentionDays=90`, and are printed), then refuses,
 # before anything is uploaded or changed, a caller whose account (from STS) or region is not
-# the file's. Sets ENV_STACK and ENV_PARAMETERS (every setting, KEY=VALUE). Without ENV, sets
-# nothing and returns 1, and the caller keeps its own settings.
+# the file's. Sets ENV_STACK, ENV_PARAMETERS (every setting, KEY=VALUE) and ENV_OVERRIDES
+# (the one-off ones). Without ENV, sets nothing and returns 1, and the caller keeps its own
+# settings.
 #   ENVIRONMENTS_DIR   where the files are (default: environments)
 load_environment() {
   local what="$1"
   ENV_STACK=""
   ENV_PARAMETERS=()
+  ENV_OVERRIDES=()
   [[ -n "${ENV:-}" ]] || return 1
   local setting
   for setting in STACK_NAME CLUSTER_ARN ALARM_TOPIC_ARN; do
@@ -21,12 +23,12 @@ load_environment() {
       exit 2
     fi
   done
-  local overrides=() name
+  local name
   while IFS= read -r name; do
-    [[ -n "${!name+set}" ]] && overrides+=("$name=${!name}")
+    [[ -n "${!name+set}" ]] && ENV_OVERRIDES+=("$name=${!name}")
   done < <(synth env settings)
   local listing kind rest account="" region=""
-  listing="$(synth env show "$ENV" --dir "${ENVIRONMENTS_DIR:-environments}" ${overrides[@]+"${overrides[@]}"})" || {
+  listing="$(synth env show "$ENV" --dir "${ENVIRONMENTS_DIR:-environments}" ${ENV_OVERRIDES[@]+"${ENV_OVERRIDES[@]}"})" || {
     echo "$what: environment $ENV refused (above); nothing was uploaded or changed" >&2
     exit 2
   }

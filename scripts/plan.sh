@@ -17,7 +17,9 @@
 # The code is not packaged: a deployed stack keeps its code keys, so the plan shows the
 # infrastructure change; a stack that does not exist yet is planned with placeholder code
 # keys (a change set never reads the code). Exits 1 when the change replaces or removes a
-# stateful resource (what make deploy would ask about), 0 otherwise.
+# stateful resource (what make deploy would ask about), or, with ENV, when the file's
+# settings widen access, replace a resource or weaken what protects data against the
+# stack's (`synth env plan`); 0 otherwise.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,10 +51,23 @@ else
 fi
 
 stack_policy_plan
+# What the environment's settings do against the stack's, read as a template change: a
+# setting that widens the rule or a role (ClusterArn to *), replaces a resource or weakens
+# what protects data is flagged as synth diff flags a change to the template.
+settings_flagged=0
+if [[ -n "${ENV:-}" && -n "$(stack_state "$stack")" ]]; then
+  echo "==> what the settings change against the stack's"
+  described="$(mktemp)"
+  "$aws" cloudformation describe-stacks --stack-name "$stack" --output json >"$described"
+  synth env plan "$ENV" --dir "${ENVIRONMENTS_DIR:-environments}" --stack "$described" \
+    ${ENV_OVERRIDES[@]+"${ENV_OVERRIDES[@]}"} | sed 's/^/    /' || settings_flagged=1
+  rm -f "$described"
+fi
 cfn_change_set "$stack" "$template" ${parameters[@]+"${parameters[@]}"}
-[[ -n "$CHANGE_SET" ]] || exit 0
+[[ -n "$CHANGE_SET" ]] || exit "$settings_flagged"
 dangerous=0
 cfn_show_change_set || dangerous=$?
 cfn_discard_change_set "$stack"
 echo "==> change set deleted; nothing was changed"
-exit "$dangerous"
+[[ $dangerous -ne 0 ]] && exit "$dangerous"
+exit "$settings_flagged"

@@ -142,6 +142,20 @@ enum EnvCmd {
     /// The settings an environment file writes down (the template's parameters but those
     /// the build gives), one name a line.
     Settings,
+    /// What NAME's settings change against the stack's (the template built from this
+    /// source under each), as `synth diff` reports a template change. Exits 1 on a
+    /// replacement, removal, wider access or weakened protection.
+    Plan {
+        name: String,
+        #[arg(long, value_name = "DIR", default_value = environment::DIR)]
+        dir: PathBuf,
+        /// What `aws cloudformation describe-stacks` printed for the stack.
+        #[arg(long, value_name = "FILE")]
+        stack: PathBuf,
+        /// One-off overrides, `Parameter=value`.
+        #[arg(value_name = "PARAMETER=VALUE", value_parser = assignment)]
+        overrides: Vec<(String, String)>,
+    },
 }
 
 fn assignment(text: &str) -> Result<(String, String), String> {
@@ -337,6 +351,46 @@ fn env_exec(command: EnvCmd) -> Result<bool, SynthError> {
                 Ok(false)
             }
         },
+        EnvCmd::Plan {
+            name,
+            dir,
+            stack: stack_file,
+            overrides,
+        } => {
+            let resolved =
+                environment::resolve(&dir, &name, &overrides, &template).map_err(|problems| {
+                    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    SynthError::CannotTell(lines.join("; "))
+                })?;
+            let described = crate::drift::read_json(&stack_file)?;
+            let deployed: std::collections::BTreeMap<String, String> = described["Stacks"][0]
+                ["Parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    let text = |key: &str| p[key].as_str().unwrap_or_default().to_owned();
+                    (text("ParameterKey"), text("ParameterValue"))
+                })
+                .collect();
+            // The code's place and architecture are the build's, not the file's: the plan
+            // keeps the stack's, so only the settings differ.
+            let mut planned = resolved.parameters.clone();
+            for name in crate::stack::parameters::FROM_THE_BUILD {
+                if let Some(value) = deployed.get(name) {
+                    planned.insert(name.to_owned(), value.clone());
+                }
+            }
+            let rendered = serde_json::to_value(&template).expect("a template is JSON");
+            let before = crate::resolve::resolve(&rendered, &deployed);
+            let after = crate::resolve::resolve(&rendered, &planned);
+            let changes = diff::diff(&before, &after, &diff::CreateOnly::committed());
+            let none = diff::Acknowledgements::default();
+            let (report, blocking) = diff::report::render(&changes, &Finding::ALL, &none);
+            println!("what the settings of {name} change against the stack's (this source's template under each):");
+            print!("{report}");
+            Ok(blocking.is_empty())
+        }
         EnvCmd::Settings => {
             for name in environment::settings(&template) {
                 println!("{name}");

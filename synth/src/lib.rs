@@ -16,6 +16,7 @@ pub mod environment;
 mod error;
 pub mod names;
 pub mod render;
+pub mod resolve;
 pub mod stack;
 pub mod stack_policy;
 

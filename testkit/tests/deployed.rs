@@ -662,6 +662,23 @@ fn environments_deploy_by_name_and_refuse_the_wrong_account(shell: &Shell, stand
         "the plan does not show the override"
     );
 
+    println!("==> make plan ENV=staging ClusterArn=* flags the rule and the roles it widens");
+    let wider = shell.script(
+        "scripts/plan.sh",
+        &by_name("staging", &[("ClusterArn", "*")]),
+    );
+    assert_eq!(
+        wider.code, 1,
+        "the plan did not flag a setting that widens access"
+    );
+    assert!(
+        wider
+            .output
+            .lines()
+            .any(|line| line.contains("~ CompletionRule (AWS::Events::Rule): widen")),
+        "the plan does not name the rule the setting widens"
+    );
+
     println!("==> make deploy ENV=staging sets exactly the file's settings");
     let deploy = shell.script("scripts/deploy.sh", &by_name("staging", &[]));
     assert_eq!(deploy.code, 0, "the deploy by name failed");

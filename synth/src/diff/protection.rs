@@ -68,10 +68,12 @@ pub fn weakened(kind: &str, before: &Value, after: &Value) -> Vec<String> {
             }
         }
         "AWS::Logs::LogGroup" => {
-            if let (Some(was), Some(is)) = (
-                old["RetentionInDays"].as_u64(),
-                new["RetentionInDays"].as_u64(),
-            ) {
+            // A number, or its text where a parameter's value was put in.
+            let days = |p: &Value| {
+                let days = &p["RetentionInDays"];
+                days.as_u64().or_else(|| days.as_str()?.parse().ok())
+            };
+            if let (Some(was), Some(is)) = (days(old), days(new)) {
                 if is < was {
                     found.push(format!("log retention lowered from {was} to {is} days"));
                 }

@@ -78,10 +78,6 @@ else
   echo "{\"DetectionStatus\": \"NOT_STARTED\", \"DetectionStatusReason\": $("$root/.venv/tools/bin/python" -c 'import json, sys; print(json.dumps(sys.stdin.read().strip()))' <"$dir/error.txt")}" >"$dir/detection.json"
 fi
 
-overrides=()
-while IFS= read -r name; do
-  [[ -n "${!name+set}" ]] && overrides+=("$name=${!name}")
-done < <(synth env settings)
 synth drift "$ENV" --dir "${ENVIRONMENTS_DIR:-environments}" --stack "$dir/stack.json" \
   --code "$dir/code.txt" --detection "$dir/detection.json" --drifts "$dir/drifts.json" \
-  ${overrides[@]+"${overrides[@]}"}
+  ${ENV_OVERRIDES[@]+"${ENV_OVERRIDES[@]}"}

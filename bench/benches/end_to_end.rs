@@ -343,6 +343,73 @@ fn row(name: &str, summary: &Summary, target: &str) {
     );
 }
 
+/// The functions' default with each layout (it reads none of them), and the fallback to
+/// the system's store (the SDK's own client, as before issue #22) with each. The fallback
+/// with no roots at all is the floor the issue measured; a debug build of the SDK's
+/// client asserts that it found roots, so the smoke run (debug binaries, debug harness)
+/// leaves that one out.
+fn setups(layouts: &[Layout]) -> Vec<Setup<'_>> {
+    let compiled = layouts.iter().map(|layout| Setup {
+        tls_roots: contract::env::tls_roots::COMPILED,
+        layout,
+    });
+    let system = layouts
+        .iter()
+        .filter(|layout| !cfg!(debug_assertions) || layout.name != "none")
+        .map(|layout| Setup {
+            tls_roots: contract::env::tls_roots::SYSTEM,
+            layout,
+        });
+    compiled.chain(system).collect()
+}
+
+/// The cold starts' table: init, first and second invocation, by roots and layout.
+fn print_cold_starts(setups: &[Setup], measured: &[ColdStarts], starts: usize) {
+    println!("Cold starts by trust roots, {starts} starts each (ms):");
+    println!();
+    println!("| TLS_ROOTS | trust roots at start | init p50 | init min | first invocation p50 | second invocation p50 |");
+    println!("|---|---|---|---|---|---|");
+    for (setup, measured) in setups.iter().zip(measured) {
+        println!(
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            setup.tls_roots,
+            setup.layout.name,
+            summarize(measured.init.clone()).p50,
+            min_ms(&measured.init),
+            summarize(measured.first.clone()).p50,
+            summarize(measured.second.clone()).p50,
+        );
+    }
+    println!();
+}
+
+/// The per-event figures beside the table: first invocation, ratio, requests, memory.
+fn print_per_event(per_event: &PerEvent, events: usize) {
+    println!(
+        "- first invocation after a cold start: {:.2} ms (opens the DynamoDB connection)",
+        per_event.first_invocation.as_secs_f64() * 1000.0
+    );
+    println!(
+        "- per-event p50 ratio, function / bare SDK: {:.2} (target <= 1.2)",
+        per_event.function.p50 / per_event.bare.p50
+    );
+    println!(
+        "- DynamoDB requests for {} events carrying a dispatch ID: {} (target: one UpdateItem each, nothing else)",
+        events, per_event.counts
+    );
+    println!(
+        "- requests for events found through the GSI: {} (target: one Query and one UpdateItem each)",
+        per_event.gsi_counts
+    );
+    match per_event.peak_rss_mib {
+        Some(mib) => println!(
+            "- function peak RSS after {} events: {mib:.1} MiB (target <= 20 MB)",
+            events + per_event.gsi_counts["events"].as_u64().unwrap_or(0) as usize + 1
+        ),
+        None => println!("- function peak RSS: not available (no /proc)"),
+    }
+}
+
 fn main() {
     let [events, starts] = bench::options([("events", 1000), ("starts", 20)]);
     let (events, starts) = (events.max(1), starts.max(1));
@@ -355,27 +422,7 @@ fn main() {
         let table = TestTable::new(dispatch_aws::sdk::loader(Caller::Lambda)).await;
         let nothing = tempfile::tempdir().expect("a folder for the empty layout");
         let layouts = layouts(nothing.path());
-        // The functions' default with each layout (it reads none of them), and the fallback
-        // to the system's store (the SDK's own client, as before issue #22) with each. The
-        // fallback with no roots at all is the floor the issue measured; a debug build of the
-        // SDK's client asserts that it found roots, so the smoke run (debug binaries, debug
-        // harness) leaves that one out.
-        let setups: Vec<Setup> = layouts
-            .iter()
-            .map(|layout| Setup {
-                tls_roots: contract::env::tls_roots::COMPILED,
-                layout,
-            })
-            .chain(
-                layouts
-                    .iter()
-                    .filter(|layout| !cfg!(debug_assertions) || layout.name != "none")
-                    .map(|layout| Setup {
-                        tls_roots: contract::env::tls_roots::SYSTEM,
-                        layout,
-                    }),
-            )
-            .collect();
+        let setups = setups(&layouts);
         let measured = cold_starts(&binary, &table, &setups, starts).await;
         let cold = summarize(measured[0].init.clone());
         let per_event = per_event(&binary, &table, events).await;
@@ -399,45 +446,8 @@ fn main() {
             row("synth: whole process", synth, "<= 20 ms");
         }
         println!();
-        println!("Cold starts by trust roots, {starts} starts each (ms):");
-        println!();
-        println!("| TLS_ROOTS | trust roots at start | init p50 | init min | first invocation p50 | second invocation p50 |");
-        println!("|---|---|---|---|---|---|");
-        for (setup, measured) in setups.iter().zip(&measured) {
-            println!(
-                "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
-                setup.tls_roots,
-                setup.layout.name,
-                summarize(measured.init.clone()).p50,
-                min_ms(&measured.init),
-                summarize(measured.first.clone()).p50,
-                summarize(measured.second.clone()).p50,
-            );
-        }
-        println!();
-        println!(
-            "- first invocation after a cold start: {:.2} ms (opens the DynamoDB connection)",
-            per_event.first_invocation.as_secs_f64() * 1000.0
-        );
-        println!(
-            "- per-event p50 ratio, function / bare SDK: {:.2} (target <= 1.2)",
-            per_event.function.p50 / per_event.bare.p50
-        );
-        println!(
-            "- DynamoDB requests for {} events carrying a dispatch ID: {} (target: one UpdateItem each, nothing else)",
-            events, per_event.counts
-        );
-        println!(
-            "- requests for events found through the GSI: {} (target: one Query and one UpdateItem each)",
-            per_event.gsi_counts
-        );
-        match per_event.peak_rss_mib {
-            Some(mib) => println!(
-                "- function peak RSS after {} events: {mib:.1} MiB (target <= 20 MB)",
-                events + per_event.gsi_counts["events"].as_u64().unwrap_or(0) as usize + 1
-            ),
-            None => println!("- function peak RSS: not available (no /proc)"),
-        }
+        print_cold_starts(&setups, &measured, starts);
+        print_per_event(&per_event, events);
         for (function, arch, size) in zip_sizes() {
             println!(
                 "- package, {function} {arch}: {size} bytes ({:.2} MiB; target for the callback on arm64 <= 4 MB)",

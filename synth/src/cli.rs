@@ -261,47 +261,20 @@ fn exec(cli: Cli) -> Result<bool, SynthError> {
         Cmd::Drift {
             name,
             dir,
-            stack: stack_file,
+            stack,
             code,
             detection,
             drifts,
             overrides,
-        } => {
-            let template = stack::build(&Config::runbook());
-            let resolved = match environment::resolve(&dir, &name, &overrides, &template) {
-                Ok(resolved) => resolved,
-                Err(problems) => {
-                    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                    return Err(SynthError::CannotTell(lines.join("; ")));
-                }
-            };
-            let detection = crate::drift::Detection {
-                status: crate::drift::read_json(&detection)?,
-                drifts: crate::drift::read_json(&drifts)?,
-            };
-            let file = environment::path(&dir, &name).display().to_string();
-            let verdict = crate::drift::compare(
-                &resolved.parameters,
-                &crate::drift::read_json(&stack_file)?,
-                &crate::drift::read_code(&code)?,
-                &detection,
-                &file,
-            );
-            for line in &verdict.differences {
-                println!("drift: {line}");
-            }
-            if !verdict.differences.is_empty() {
-                for line in &verdict.unknown {
-                    println!("drift: also, cannot tell: {line}");
-                }
-                return Ok(false);
-            }
-            if !verdict.unknown.is_empty() {
-                return Err(SynthError::CannotTell(verdict.unknown.join("; ")));
-            }
-            println!("drift: none: the stack's parameters are {file}'s, the code is the local package's, and CloudFormation finds no drifted resource");
-            Ok(true)
-        }
+        } => drift_exec(DriftInputs {
+            name,
+            dir,
+            stack,
+            code,
+            detection,
+            drifts,
+            overrides,
+        }),
         Cmd::StackPolicy { lifted } => {
             let policy = match lifted {
                 true => crate::stack_policy::lifted(),
@@ -317,6 +290,63 @@ fn exec(cli: Cli) -> Result<bool, SynthError> {
             Ok(true)
         }
     }
+}
+
+/// An environment file that cannot be resolved: nothing can be compared with it.
+fn cannot_tell(problems: Vec<environment::Problem>) -> SynthError {
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    SynthError::CannotTell(lines.join("; "))
+}
+
+/// What `synth drift` reads.
+struct DriftInputs {
+    name: String,
+    dir: PathBuf,
+    stack: PathBuf,
+    code: PathBuf,
+    detection: PathBuf,
+    drifts: PathBuf,
+    overrides: Vec<(String, String)>,
+}
+
+fn drift_exec(inputs: DriftInputs) -> Result<bool, SynthError> {
+    let DriftInputs {
+        name,
+        dir,
+        stack,
+        code,
+        detection,
+        drifts,
+        overrides,
+    } = inputs;
+    let template = stack::build(&Config::runbook());
+    let resolved = environment::resolve(&dir, &name, &overrides, &template).map_err(cannot_tell)?;
+    let detection = crate::drift::Detection {
+        status: crate::drift::read_json(&detection)?,
+        drifts: crate::drift::read_json(&drifts)?,
+    };
+    let file = environment::path(&dir, &name).display().to_string();
+    let verdict = crate::drift::compare(
+        &resolved.parameters,
+        &crate::drift::read_json(&stack)?,
+        &crate::drift::read_code(&code)?,
+        &detection,
+        &file,
+    );
+    for line in &verdict.differences {
+        println!("drift: {line}");
+    }
+    if !verdict.differences.is_empty() {
+        for line in &verdict.unknown {
+            println!("drift: also, cannot tell: {line}");
+        }
+        return Ok(false);
+    }
+    if !verdict.unknown.is_empty() {
+        return Err(SynthError::CannotTell(verdict.unknown.join("; ")));
+    }
+    println!("drift: none: the stack's parameters are {file}'s, the code is the local package's, and CloudFormation finds no drifted resource");
+    Ok(true)
 }
 
 fn env_exec(command: EnvCmd) -> Result<bool, SynthError> {
@@ -356,41 +386,7 @@ fn env_exec(command: EnvCmd) -> Result<bool, SynthError> {
             dir,
             stack: stack_file,
             overrides,
-        } => {
-            let resolved =
-                environment::resolve(&dir, &name, &overrides, &template).map_err(|problems| {
-                    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                    SynthError::CannotTell(lines.join("; "))
-                })?;
-            let described = crate::drift::read_json(&stack_file)?;
-            let deployed: std::collections::BTreeMap<String, String> = described["Stacks"][0]
-                ["Parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| {
-                    let text = |key: &str| p[key].as_str().unwrap_or_default().to_owned();
-                    (text("ParameterKey"), text("ParameterValue"))
-                })
-                .collect();
-            // The code's place and architecture are the build's, not the file's: the plan
-            // keeps the stack's, so only the settings differ.
-            let mut planned = resolved.parameters.clone();
-            for name in crate::stack::parameters::FROM_THE_BUILD {
-                if let Some(value) = deployed.get(name) {
-                    planned.insert(name.to_owned(), value.clone());
-                }
-            }
-            let rendered = serde_json::to_value(&template).expect("a template is JSON");
-            let before = crate::resolve::resolve(&rendered, &deployed);
-            let after = crate::resolve::resolve(&rendered, &planned);
-            let changes = diff::diff(&before, &after, &diff::CreateOnly::committed());
-            let none = diff::Acknowledgements::default();
-            let (report, blocking) = diff::report::render(&changes, &Finding::ALL, &none);
-            println!("what the settings of {name} change against the stack's (this source's template under each):");
-            print!("{report}");
-            Ok(blocking.is_empty())
-        }
+        } => env_plan(&template, &name, &dir, &stack_file, &overrides),
         EnvCmd::Settings => {
             for name in environment::settings(&template) {
                 println!("{name}");
@@ -398,6 +394,37 @@ fn env_exec(command: EnvCmd) -> Result<bool, SynthError> {
             Ok(true)
         }
     }
+}
+
+/// `synth env plan`: this source's template under the stack's settings and under
+/// NAME's, compared as `synth diff` compares two templates.
+fn env_plan(
+    template: &crate::cfn::Template,
+    name: &str,
+    dir: &std::path::Path,
+    stack_file: &std::path::Path,
+    overrides: &[(String, String)],
+) -> Result<bool, SynthError> {
+    let resolved = environment::resolve(dir, name, overrides, template).map_err(cannot_tell)?;
+    let described = crate::drift::read_json(stack_file)?;
+    let deployed = crate::drift::stack_parameters(&described);
+    // The code's place and architecture are the build's, not the file's: the plan
+    // keeps the stack's, so only the settings differ.
+    let mut planned = resolved.parameters.clone();
+    for name in crate::stack::parameters::FROM_THE_BUILD {
+        if let Some(value) = deployed.get(name) {
+            planned.insert(name.to_owned(), value.clone());
+        }
+    }
+    let rendered = serde_json::to_value(template).expect("a template is JSON");
+    let before = crate::resolve::resolve(&rendered, &deployed);
+    let after = crate::resolve::resolve(&rendered, &planned);
+    let changes = diff::diff(&before, &after, &diff::CreateOnly::committed());
+    let none = diff::Acknowledgements::default();
+    let (report, blocking) = diff::report::render(&changes, &Finding::ALL, &none);
+    println!("what the settings of {name} change against the stack's (this source's template under each):");
+    print!("{report}");
+    Ok(blocking.is_empty())
 }
 
 fn adopt_exec(args: AdoptArgs) -> Result<bool, SynthError> {

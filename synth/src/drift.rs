@@ -46,15 +46,7 @@ pub fn compare(
     file: &str,
 ) -> Verdict {
     let mut verdict = Verdict::default();
-    let deployed: BTreeMap<String, String> = stack["Stacks"][0]["Parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            let text = |key: &str| p[key].as_str().unwrap_or_default().to_owned();
-            (text("ParameterKey"), text("ParameterValue"))
-        })
-        .collect();
+    let deployed = stack_parameters(stack);
     if stack["Stacks"][0].is_null() {
         verdict
             .unknown
@@ -146,6 +138,19 @@ fn detected(detection: &Detection, verdict: &mut Verdict) {
             drift["ResourceType"].as_str().unwrap_or("?"),
         ));
     }
+}
+
+/// The stack's parameters, by name, as `describe-stacks` answered (`stack`).
+pub fn stack_parameters(stack: &Value) -> BTreeMap<String, String> {
+    let listed = stack["Stacks"][0]["Parameters"].as_array();
+    listed
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let text = |key: &str| p[key].as_str().unwrap_or_default().to_owned();
+            (text("ParameterKey"), text("ParameterValue"))
+        })
+        .collect()
 }
 
 /// Reads a JSON document the AWS CLI wrote; an empty file is `null` (a call that failed).

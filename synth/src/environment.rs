@@ -4,7 +4,7 @@
 //! every one of them explicitly. Each file is checked against the synthesized template.
 //!
 //! ```json
-//! {"account": "123456789012", "region": "eu-west-1", "stackName": "outpost-dispatch-callback",
+//! {"account": "123456789012", "region": "eu-west-1",
 //!  "parameters": {"ClusterArn": "", "LogRetentionDays": 30, ...}}
 //! ```
 
@@ -16,7 +16,7 @@ use contract::env::reconciler::Timing;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::cfn::Template;
+use crate::cfn::{text, Template};
 use crate::stack::parameters::{FROM_THE_BUILD, TIMING};
 use crate::SynthError;
 
@@ -183,19 +183,19 @@ pub fn resolve(
     }
     let mut environment = read(&file).map_err(|problem| vec![problem])?;
     let mut replaced = Vec::new();
-    for (parameter, text) in overrides {
+    for (parameter, given) in overrides {
         let value = match template.parameters.get(parameter) {
-            Some(typed) if typed.is_number() => text
+            Some(typed) if typed.is_number() => given
                 .parse::<u64>()
                 .map(Value::from)
-                .unwrap_or_else(|_| Value::String(text.clone())),
-            _ => Value::String(text.clone()),
+                .unwrap_or_else(|_| Value::String(given.clone())),
+            _ => Value::String(given.clone()),
         };
         let was = environment
             .parameters
             .insert(parameter.clone(), value)
-            .map_or_else(|| "(not in the file)".to_owned(), |value| text_of(&value));
-        replaced.push((parameter.clone(), was, text.clone()));
+            .map_or_else(|| "(not in the file)".to_owned(), |value| text(&value));
+        replaced.push((parameter.clone(), was, given.clone()));
     }
     let problems = check(&file, &environment, template);
     if !problems.is_empty() {
@@ -210,7 +210,7 @@ pub fn resolve(
         parameters: environment
             .parameters
             .iter()
-            .map(|(name, value)| (name.clone(), text_of(value)))
+            .map(|(name, value)| (name.clone(), text(value)))
             .collect(),
         overrides: replaced,
     })
@@ -304,14 +304,6 @@ pub fn listing(resolved: &Resolved) -> String {
         out.push_str(&format!("override {name}={now} (the file says {was:?})\n"));
     }
     out
-}
-
-/// A parameter value as the AWS CLI takes it.
-fn text_of(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn is_environment_name(name: &str) -> bool {

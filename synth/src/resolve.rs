@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::cfn::text;
+
 /// `template` with `values` (parameter name to value; a parameter not given takes its
 /// default), without its `Parameters` and `Conditions`, which it no longer needs.
 pub fn resolve(template: &Value, values: &BTreeMap<String, String>) -> Value {
@@ -129,13 +131,6 @@ impl Scope {
             out = out.replace(&format!("${{{name}}}"), value);
         }
         out
-    }
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -12,3 +12,12 @@ pub mod template;
 pub use intrinsic::{Arn, Condition, ConditionId, Expr, HasArn, Id, NamedByRef, ParameterId};
 pub use policy::{ConditionOperator, PolicyDocument, Principal, Statement};
 pub use template::{Attributes, CheckovSkip, Output, Parameter, Resource, Scalar, Template};
+
+/// A template value as text: a string as itself; anything else (a number, an intrinsic
+/// function) as compact JSON, as the AWS CLI and a reader of the template would spell it.
+pub fn text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}

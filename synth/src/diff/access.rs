@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde_json::{json, Value};
 
+use crate::cfn::text;
+
 /// One action on one resource for one principal, allowed or denied.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Grant {
@@ -225,14 +227,6 @@ fn list(value: &Value) -> Vec<String> {
         Value::Array(items) => items.iter().map(text).collect(),
         Value::Null => Vec::new(),
         other => vec![text(other)],
-    }
-}
-
-/// A string as itself; anything else (an intrinsic function) as compact JSON.
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
     }
 }
 

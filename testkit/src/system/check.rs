@@ -287,48 +287,11 @@ fn check_job(
     // The knowable exception: no event ever reached the callback or a queue, and ECS
     // forgot the task before any run could read it. The guess stands, provisional.
     let exception = !delivered && !seen.parked.contains(id) && read_by.is_none();
-    let (status, exit_code) = job.truth();
-    let status = status.as_str();
     if exception {
-        let guessed = record.stop_code.as_deref() == Some(GUESS_STOP_CODE)
-            && record.provisional == Some(true);
-        if guessed || record.status.as_deref() == Some(status) {
-            report.exceptions.push(format!(
-                "{id}: event dropped, task forgotten at minute {} before any run read it",
-                stop + ECS_MEMORY
-            ));
-        } else {
-            report.violations.push(format!(
-                "{id}: {:?}, neither the truth ({status}) nor the guess",
-                record.status
-            ));
-        }
-        return;
+        return check_exception(report, job, record, stop);
     }
-    let right = record.status.as_deref() == Some(status)
-        && record.exit_code == exit_code
-        && record.task_arn.as_deref() == Some(arn.as_str())
-        && record.provisional.is_none();
-    if !right && record.stop_code.as_deref() == Some(GUESS_STOP_CODE) {
-        return report.violations.push(format!(
-            "{id}: true outcome {status} buried under the reconciler's guess {:?} \
-             (event {:?}, parked {})",
-            record.status,
-            job.delivery,
-            seen.parked.contains(id)
-        ));
-    }
-    if !right {
-        return report.violations.push(format!(
-            "{id}: {:?} exit {:?} task {:?} provisional {:?}; truth {status} exit {exit_code:?} \
-             (event {:?}, parked {})",
-            record.status,
-            record.exit_code,
-            record.task_arn,
-            record.provisional,
-            job.delivery,
-            seen.parked.contains(id)
-        ));
+    if let Some(wrong) = wrong_outcome(job, record, arn, seen) {
+        return report.violations.push(wrong);
     }
     // When, and by which path, it was settled for good: the request its record names.
     let request = record.update_request_id.as_deref();
@@ -347,30 +310,87 @@ fn check_job(
         // what only a person's replay could.
         return;
     }
-    // Read from ECS by a run: settled within two schedule periods of its grace (of the
-    // end of the outage or of ECS's failure, when its grace ended in one: no run could
-    // read it then). Forgotten first: closed by the sweep within a period of the first
-    // run past the maximum age.
-    let deadline = match read_by {
-        Some(_) => {
-            let mut start = stop + schedule.grace;
-            for window in [knobs.outage, knobs.ecs_failing].into_iter().flatten() {
-                if window.holds(start) {
-                    start = window.end();
-                }
-            }
-            start + 2 * schedule.every
-        }
-        None => {
-            let past_max_age = first_run(job.launch_at + schedule.max_age).unwrap_or(i64::MAX);
-            past_max_age.saturating_add(schedule.sweep + schedule.every)
-        }
-    };
+    let deadline = deadline(job, stop, read_by.is_some(), knobs, schedule, seen);
     if minute > deadline {
         report.violations.push(format!(
             "{id}: settled at minute {minute} by {path:?}, due by {deadline} (stopped at {stop})"
         ));
     }
+}
+
+/// A knowable exception: its record is the truth, or the guess, provisional.
+fn check_exception(report: &mut Report, job: &Job, record: &DispatchRecord, stop: i64) {
+    let id = &job.dispatch_id;
+    let status = job.truth().0.as_str();
+    let guessed =
+        record.stop_code.as_deref() == Some(GUESS_STOP_CODE) && record.provisional == Some(true);
+    if guessed || record.status.as_deref() == Some(status) {
+        report.exceptions.push(format!(
+            "{id}: event dropped, task forgotten at minute {} before any run read it",
+            stop + ECS_MEMORY
+        ));
+    } else {
+        report.violations.push(format!(
+            "{id}: {:?}, neither the truth ({status}) nor the guess",
+            record.status
+        ));
+    }
+}
+
+/// What is wrong with a record against its job's truth (status, exit code, task, no
+/// guess left), if anything.
+fn wrong_outcome(job: &Job, record: &DispatchRecord, arn: &str, seen: &Seen) -> Option<String> {
+    let id = &job.dispatch_id;
+    let (status, exit_code) = job.truth();
+    let status = status.as_str();
+    let right = record.status.as_deref() == Some(status)
+        && record.exit_code == exit_code
+        && record.task_arn.as_deref() == Some(arn)
+        && record.provisional.is_none();
+    let parked = seen.parked.contains(id);
+    if right {
+        None
+    } else if record.stop_code.as_deref() == Some(GUESS_STOP_CODE) {
+        Some(format!(
+            "{id}: true outcome {status} buried under the reconciler's guess {:?} \
+             (event {:?}, parked {parked})",
+            record.status, job.delivery
+        ))
+    } else {
+        Some(format!(
+            "{id}: {:?} exit {:?} task {:?} provisional {:?}; truth {status} exit {exit_code:?} \
+             (event {:?}, parked {parked})",
+            record.status, record.exit_code, record.task_arn, record.provisional, job.delivery
+        ))
+    }
+}
+
+/// The minute by which a stop must be settled. Read from ECS by a run: within two
+/// schedule periods of its grace (of the end of the outage or of ECS's failure, when its
+/// grace ended in one: no run could read it then). Forgotten first: closed by the sweep
+/// within a period of the first run past the maximum age.
+fn deadline(
+    job: &Job,
+    stop: i64,
+    read: bool,
+    knobs: &Knobs,
+    schedule: Schedule,
+    seen: &Seen,
+) -> i64 {
+    if read {
+        let mut start = stop + schedule.grace;
+        for window in [knobs.outage, knobs.ecs_failing].into_iter().flatten() {
+            if window.holds(start) {
+                start = window.end();
+            }
+        }
+        return start + 2 * schedule.every;
+    }
+    let from = job.launch_at + schedule.max_age;
+    let past_max_age = seen.runs.iter().copied().find(|&run| run >= from);
+    past_max_age
+        .unwrap_or(i64::MAX)
+        .saturating_add(schedule.sweep + schedule.every)
 }
 
 /// Every count in the metrics equals what happened: the callback's against its answers;

@@ -90,15 +90,7 @@ pub async fn run(knobs: &Knobs, reconciler: Reconciler) -> check::Report {
     // the maximum age of the last dispatch.
     let end = last_stop + schedule.max_age + schedule.sweep + 2 * schedule.every + 90;
     let mut seen = Seen::default();
-    let mut due: BTreeMap<i64, Vec<Due>> = BTreeMap::new();
-    for job in &jobs {
-        due.entry(job.launch_at).or_default().push(Due::Launch(job));
-        if job.arn_after > 0 {
-            let at = job.launch_at + job.arn_after;
-            due.entry(at).or_default().push(Due::NameTask(job));
-        }
-        due.entry(job.stops_at()).or_default().push(Due::Stop(job));
-    }
+    let mut due = due_by_minute(&jobs);
     let replay_at = knobs.outage.map(|outage| outage.end() + knobs.replay_after);
     for minute in 0..=end {
         if minute % 60 == 0 {
@@ -167,6 +159,20 @@ pub async fn run(knobs: &Knobs, reconciler: Reconciler) -> check::Report {
         requests,
         elapsed: started.elapsed(),
     })
+}
+
+/// Each job's launch, naming and stop, by the minute each falls due.
+fn due_by_minute(jobs: &[Job]) -> BTreeMap<i64, Vec<Due<'_>>> {
+    let mut due: BTreeMap<i64, Vec<Due>> = BTreeMap::new();
+    for job in jobs {
+        due.entry(job.launch_at).or_default().push(Due::Launch(job));
+        if job.arn_after > 0 {
+            let at = job.launch_at + job.arn_after;
+            due.entry(at).or_default().push(Due::NameTask(job));
+        }
+        due.entry(job.stops_at()).or_default().push(Due::Stop(job));
+    }
+    due
 }
 
 /// What falls due at a minute.

@@ -74,9 +74,13 @@ build-debug: ## Build the whole workspace for tests: the functions' debug binari
 	$(WORKSPACE_BUILD)
 
 .PHONY: templates
-templates: ## Re-render templates/stack.json and templates/bootstrap.json from synth
+templates: ## Re-render templates/*.json and templates/*.yaml from synth
 	cargo run --locked -q -p synth -- --out templates/stack.json
 	cargo run --locked -q -p synth -- bootstrap --out templates/bootstrap.json
+	cargo run --locked -q -p synth -- --format yaml --out templates/stack.yaml
+	cargo run --locked -q -p synth -- bootstrap --format yaml --out templates/bootstrap.yaml
+	cargo run --locked -q -p synth -- yaml synth/tests/data/ambiguous-scalars.json \
+	  --out synth/tests/data/ambiguous-scalars.yaml
 
 # cargo-insta, pinned to the insta of Cargo.lock, in a project-local folder.
 INSTA_VERSION := 1.49.0

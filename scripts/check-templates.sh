@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Checks the committed CloudFormation templates (templates/stack.json and
-# templates/bootstrap.json) with the tools the field trusts, which are Python tools and
-# so run here:
+# templates/bootstrap.json, and the same as YAML) with the tools the field trusts, which
+# are Python tools and so run here:
 #
 #   1. synth/data/create-only-properties.json (what `synth diff` calls a replacement)
 #      matches the CloudFormation resource schemas of the pinned cfn-lint;
-#   2. cfn-lint: no errors and no warnings;
-#   3. checkov: no failed checks (deliberate exceptions are skipped, with a reason, in
-#      the resource's Metadata).
+#   2. PyYAML, a YAML 1.1 reader, reads each YAML file synth writes exactly as its JSON
+#      (the templates, and synth/tests/data/ambiguous-scalars.yaml: every kind of string
+#      YAML 1.1 would type as something else);
+#   3. cfn-lint: no errors and no warnings, on both forms;
+#   4. checkov: no failed checks, on both forms (deliberate exceptions are skipped, with
+#      a reason, in the resource's Metadata).
 #
 #   scripts/check-templates.sh
 #
@@ -23,7 +26,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.venv/tools/bin"
 checkov="$root/.venv/checkov/bin/checkov"
-templates=(templates/stack.json templates/bootstrap.json)
+templates=(templates/stack.json templates/bootstrap.json templates/stack.yaml templates/bootstrap.yaml)
 
 step() { printf '\n==> %s\n' "$*"; }
 fail() {
@@ -41,6 +44,12 @@ done
 
 step "synth diff's table of create-only properties is the one cfn-lint's schemas give"
 "$tools/python" scripts/create_only_properties.py --check
+
+step "PyYAML reads each YAML file as its JSON (types included)"
+"$tools/python" scripts/yaml_reads_as_json.py \
+  templates/stack.yaml templates/stack.json \
+  templates/bootstrap.yaml templates/bootstrap.json \
+  synth/tests/data/ambiguous-scalars.yaml synth/tests/data/ambiguous-scalars.json
 
 for file in "${templates[@]}"; do
   step "cfn-lint $file (errors and warnings fail)"

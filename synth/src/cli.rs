@@ -8,12 +8,12 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 use crate::diff::Finding;
 use crate::names::{self, Name};
-use crate::render::{self, Which};
+use crate::render::{self, Format, Which};
 use crate::{adopt, change_set, diff, environment, stack, SynthError};
 
 /// Prints the CloudFormation template of the outpost-dispatch-callback stack (EventBridge
 /// rule, Lambda function, DynamoDB table, IAM role, log group, SQS queues, alarms and
-/// dashboard), as JSON, with every name and threshold from the runbook; or the bootstrap
+/// dashboard), as JSON or YAML, with every name and threshold from the runbook; or the bootstrap
 /// stack's (the code bucket, created once per account and region); or what a change to
 /// either would make CloudFormation do. `synth parameters` lists the template's
 /// parameters.
@@ -25,6 +25,9 @@ pub struct Cli {
     /// Write the template to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Write the template as compact JSON or as YAML.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,9 +36,21 @@ enum Cmd {
     Stack {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
     },
     /// Print the bootstrap stack's template.
     Bootstrap {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+    /// Print a JSON document (another template, `synth adopt`'s import template) as YAML,
+    /// written as `--format yaml` writes the templates.
+    Yaml {
+        /// The JSON file.
+        file: PathBuf,
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
@@ -237,9 +252,18 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Whether the command found nothing to stop on.
 fn exec(cli: Cli) -> Result<bool, SynthError> {
-    match cli.command.unwrap_or(Cmd::Stack { out: cli.out }) {
-        Cmd::Stack { out } => render::print(Which::Stack, out.as_deref()).map(|()| true),
-        Cmd::Bootstrap { out } => render::print(Which::Bootstrap, out.as_deref()).map(|()| true),
+    let alone = Cmd::Stack {
+        out: cli.out,
+        format: cli.format,
+    };
+    match cli.command.unwrap_or(alone) {
+        Cmd::Stack { out, format } => {
+            render::print(Which::Stack, format, out.as_deref()).map(|()| true)
+        }
+        Cmd::Bootstrap { out, format } => {
+            render::print(Which::Bootstrap, format, out.as_deref()).map(|()| true)
+        }
+        Cmd::Yaml { file, out } => render::yaml_of(&file, out.as_deref()).map(|()| true),
         Cmd::Parameters => {
             let template = stack::build(&Config::runbook());
             print!("{}", stack::parameters::listing(&template));
@@ -479,14 +503,28 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    /// Only JSON is written: YAML 1.1 readers (PyYAML, which `aws cloudformation package`
-    /// uses) read unquoted `2010-09-09` as a date, and nothing here deploys YAML.
+    /// JSON unless asked: the scripts deploy JSON, and the README's first flow is
+    /// `cargo run -p synth > stack.json`.
     #[test]
-    fn there_is_no_yaml_format() {
-        let yaml = Cli::command().try_get_matches_from(["synth", "--format", "yaml"]);
-        assert!(yaml.is_err());
-        let text = crate::render(&Config::runbook());
-        assert!(text.starts_with("{\"AWSTemplateFormatVersion\":\"2010-09-09\""));
+    fn json_unless_yaml_is_asked_for() {
+        for args in [&["synth"][..], &["synth", "stack"], &["synth", "bootstrap"]] {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            let format = match cli.command {
+                None => cli.format,
+                Some(Cmd::Stack { format, .. } | Cmd::Bootstrap { format, .. }) => format,
+                Some(other) => panic!("{args:?} parsed as {other:?}"),
+            };
+            assert_eq!(format, Format::Json, "{args:?}");
+        }
+        let yaml = Cli::try_parse_from(["synth", "bootstrap", "--format", "yaml"]).expect("parses");
+        assert!(matches!(
+            yaml.command,
+            Some(Cmd::Bootstrap {
+                format: Format::Yaml,
+                ..
+            })
+        ));
+        assert!(Cli::try_parse_from(["synth", "--format", "toml"]).is_err());
     }
 
     #[test]

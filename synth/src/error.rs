@@ -27,4 +27,7 @@ pub enum SynthError {
 
     #[error("cannot tell: {0}")]
     CannotTell(String),
+
+    #[error("cannot write the template as YAML: {0}")]
+    Yaml(#[from] crate::yaml::YamlError),
 }

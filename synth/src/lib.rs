@@ -19,6 +19,7 @@ pub mod render;
 pub mod resolve;
 pub mod stack;
 pub mod stack_policy;
+pub mod yaml;
 
 pub use config::Config;
 pub use error::SynthError;

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::{bootstrap, stack, SynthError};
+use crate::{bootstrap, stack, yaml, SynthError};
 
 /// One of the two templates `synth` renders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -26,17 +26,66 @@ impl Which {
         }
     }
 
+    /// Where the template is committed as YAML.
+    pub fn yaml_file(self) -> &'static str {
+        match self {
+            Which::Stack => "templates/stack.yaml",
+            Which::Bootstrap => "templates/bootstrap.yaml",
+        }
+    }
+
     pub fn render(self) -> String {
         match self {
             Which::Stack => render(&Config::runbook()),
             Which::Bootstrap => render_bootstrap(),
         }
     }
+
+    /// The template as `format` writes it.
+    pub fn render_as(self, format: Format) -> Result<String, SynthError> {
+        match (format, self) {
+            (Format::Json, _) => Ok(self.render()),
+            (Format::Yaml, Which::Stack) => Ok(yaml::to_string(&stack::build(&Config::runbook()))?),
+            (Format::Yaml, Which::Bootstrap) => Ok(yaml::to_string(&bootstrap::build())?),
+        }
+    }
 }
 
-/// `synth [stack|bootstrap] [--out FILE]`: the template, to `out` or standard output.
-pub fn print(which: Which, out: Option<&Path>) -> Result<(), SynthError> {
-    let text = which.render();
+/// How a template is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Compact JSON, one line (templates/*.json): what the scripts deploy.
+    #[default]
+    Json,
+    /// Block-style YAML that YAML 1.1 and 1.2 readers read exactly as the JSON
+    /// (templates/*.yaml): for people who read templates that way.
+    Yaml,
+}
+
+/// `synth [stack|bootstrap] [--format F] [--out FILE]`: the template, to `out` or
+/// standard output.
+pub fn print(which: Which, format: Format, out: Option<&Path>) -> Result<(), SynthError> {
+    emit(&which.render_as(format)?, out)
+}
+
+/// `synth yaml FILE [--out FILE]`: a JSON document as YAML, its keys in the file's order
+/// (serde_yaml_ng's value keeps it; serde_json's would sort them).
+pub fn yaml_of(file: &Path, out: Option<&Path>) -> Result<(), SynthError> {
+    let what = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|source| SynthError::Read {
+        what: what.clone(),
+        source,
+    })?;
+    let document: serde_yaml_ng::Value =
+        serde_json::from_str(&text).map_err(|err| SynthError::Parse {
+            what,
+            reason: err.to_string(),
+        })?;
+    emit(&yaml::to_string(&document)?, out)
+}
+
+/// `text` to `out`, or to standard output.
+fn emit(text: &str, out: Option<&Path>) -> Result<(), SynthError> {
     match out {
         Some(path) => std::fs::write(path, text).map_err(|source| SynthError::Write {
             path: path.to_owned(),

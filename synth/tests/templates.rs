@@ -23,6 +23,7 @@ const REST: &str = "parameters-outputs";
 struct Rendered {
     prefix: &'static str,
     file: &'static str,
+    yaml_file: &'static str,
     args: &'static [&'static str],
     template: Template,
 }
@@ -32,12 +33,14 @@ fn templates() -> [Rendered; 2] {
         Rendered {
             prefix: "stack",
             file: "templates/stack.json",
+            yaml_file: "templates/stack.yaml",
             args: &[],
             template: synth::stack::build(&Config::runbook()),
         },
         Rendered {
             prefix: "bootstrap",
             file: "templates/bootstrap.json",
+            yaml_file: "templates/bootstrap.yaml",
             args: &["bootstrap"],
             template: synth::bootstrap::build(),
         },
@@ -193,18 +196,23 @@ fn run_synth(args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("synth prints UTF-8")
 }
 
+/// A committed file, which `make templates` writes.
+fn committed(file: &str) -> String {
+    let path = repository_root().join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|err| {
+        panic!(
+            "cannot read {}: {err}; run `make templates`",
+            path.display()
+        )
+    })
+}
+
 /// What the README's `cargo run -p synth > stack.json` gives must be the committed file,
 /// and the same for the bootstrap template.
 #[test]
 fn committed_templates_are_what_synth_prints() {
     for Rendered { file, args, .. } in templates() {
-        let path = repository_root().join(file);
-        let committed = std::fs::read_to_string(&path).unwrap_or_else(|err| {
-            panic!(
-                "cannot read {}: {err}; run `make templates`",
-                path.display()
-            )
-        });
+        let committed = committed(file);
         let printed = run_synth(args);
         if committed != printed {
             // The files are compact JSON, one line: show the difference pretty-printed.
@@ -217,6 +225,51 @@ fn committed_templates_are_what_synth_prints() {
             panic!("{file} is stale; run `make templates` to refresh it.\n{diff}");
         }
     }
+}
+
+/// `synth --format yaml` gives the committed YAML, which a YAML 1.2 reader (serde_yaml_ng)
+/// reads as exactly the committed JSON; PyYAML's YAML 1.1 reading is checked by
+/// `scripts/check-templates.sh`. The YAML keeps the template's field order.
+#[test]
+fn committed_yaml_is_what_synth_prints_and_reads_as_the_json() {
+    for Rendered {
+        file,
+        yaml_file,
+        args,
+        ..
+    } in templates()
+    {
+        let printed = run_synth(&[args, &["--format", "yaml"]].concat());
+        let yaml = committed(yaml_file);
+        if yaml != printed {
+            let diff = TextDiff::from_lines(&yaml, &printed)
+                .unified_diff()
+                .context_radius(3)
+                .header(yaml_file, "synth --format yaml")
+                .to_string();
+            panic!("{yaml_file} is stale; run `make templates` to refresh it.\n{diff}");
+        }
+        let read: Value = serde_yaml_ng::from_str(&yaml).expect("the YAML reads");
+        let json: Value = serde_json::from_str(&committed(file)).expect("the JSON reads");
+        assert_eq!(read, json, "{yaml_file} reads differently from {file}");
+        assert!(
+            yaml.starts_with("AWSTemplateFormatVersion: \"2010-09-09\"\nDescription: "),
+            "{yaml_file} starts as the template's fields are ordered, the version quoted"
+        );
+    }
+}
+
+/// PyYAML (YAML 1.1) reads `synth/tests/data/ambiguous-scalars.yaml` as the JSON file
+/// beside it (`scripts/check-templates.sh`); this keeps the YAML what synth writes of it.
+#[test]
+fn the_ambiguous_scalars_yaml_is_what_synth_writes() {
+    let json = repository_root().join("synth/tests/data/ambiguous-scalars.json");
+    let written = run_synth(&["yaml", json.to_str().expect("a UTF-8 path")]);
+    assert_eq!(
+        committed("synth/tests/data/ambiguous-scalars.yaml"),
+        written,
+        "synth/tests/data/ambiguous-scalars.yaml is stale; run `make templates`"
+    );
 }
 
 /// `text` pretty-printed when it is JSON, as it is otherwise.

@@ -28,18 +28,48 @@ template_file() {
   printf '%s' "$root/dist/$which.json"
 }
 
+# artifact_bucket: the bucket for code and large templates: ARTIFACT_BUCKET, or the
+# bootstrap stack's (make bootstrap); prints its name, or explains and fails.
+artifact_bucket() {
+  local bucket="${ARTIFACT_BUCKET:-}" bootstrap
+  if [[ -z "$bucket" ]]; then
+    bootstrap="${BOOTSTRAP_STACK_NAME:-$(synth names bootstrap-stack)}"
+    bucket="$(stack_output "$bootstrap" ArtifactBucketName || true)"
+    [[ -n "$bucket" ]] || bucket="$(stack_resource "$bootstrap" ArtifactBucket 2>/dev/null || true)"
+    [[ -n "$bucket" ]] || {
+      echo "deploy: no ARTIFACT_BUCKET given and no bootstrap stack $bootstrap found; run 'make bootstrap' first" >&2
+      return 2
+    }
+    echo "==> code bucket $bucket (from stack $bootstrap)" >&2
+  fi
+  printf '%s' "$bucket"
+}
+
+# The most bytes CloudFormation takes as a template body (synth::render::INLINE_LIMIT); a
+# larger template must be read from S3.
+INLINE_LIMIT=51200
+
 # cfn_change_set STACK TEMPLATE [KEY=VALUE ...]: creates a change set for TEMPLATE with
 # `aws cloudformation deploy --no-execute-changeset` (which keeps the stack's other
 # parameter values, and creates the stack in REVIEW_IN_PROGRESS if it does not exist),
-# and sets CHANGE_SET to its ARN, or to nothing when there is nothing to change.
+# and sets CHANGE_SET to its ARN, or to nothing when there is nothing to change. A
+# template over INLINE_LIMIT bytes goes through the artifact bucket (`--s3-bucket`: the
+# CLI uploads it under templates/ and hands CloudFormation its URL).
 cfn_change_set() {
-  local stack="$1" template="$2" status=0 output
+  local stack="$1" template="$2" status=0 output size bucket
   shift 2
-  local overrides=()
+  local overrides=() through=()
   if (($# > 0)); then overrides=(--parameter-overrides "$@"); fi
   echo "==> change set for stack $stack"
+  size="$(wc -c <"$template")"
+  if ((size > INLINE_LIMIT)); then
+    bucket="$(artifact_bucket)" || return
+    through=(--s3-bucket "$bucket" --s3-prefix templates)
+    echo "    the template is $size bytes, over the $INLINE_LIMIT CloudFormation takes inline: passed through s3://$bucket/templates/"
+  fi
   output="$("$aws" cloudformation deploy \
     --template-file "$template" \
+    ${through[@]+"${through[@]}"} \
     --stack-name "$stack" \
     --capabilities CAPABILITY_NAMED_IAM \
     --no-fail-on-empty-changeset \

@@ -20,7 +20,8 @@
 #   ENV               an environment file's name          (default: none: the settings below)
 #   CLUSTER_ARN       ECS cluster the rule listens to    (without ENV; default: what the stack has)
 #   ALARM_TOPIC_ARN   SNS topic for alarm notifications  (without ENV; default: what the stack has)
-#   TEMPLATE          template file to deploy            (default: synthesized from source into dist/stack.json)
+#   TEMPLATE          template file to deploy            (default: synthesized from source into dist/stack.json;
+#                     one over 51,200 bytes goes through the code bucket, as CloudFormation requires)
 #   LIFT_STACK_POLICY 1: for this deploy only, the stack policy allows replacing or
 #                     deleting the table and both queues of parked events (put back after)
 #   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL            read by the AWS CLI itself
@@ -49,17 +50,9 @@ else
   stack="${STACK_NAME:-$(synth names stack)}"
 fi
 arch="${ARCH:-arm64}"
-bucket="${ARTIFACT_BUCKET:-}"
-if [[ -z "$bucket" ]]; then
-  bootstrap="${BOOTSTRAP_STACK_NAME:-$(synth names bootstrap-stack)}"
-  bucket="$(stack_output "$bootstrap" ArtifactBucketName || true)"
-  [[ -n "$bucket" ]] || bucket="$(stack_resource "$bootstrap" ArtifactBucket 2>/dev/null || true)"
-  [[ -n "$bucket" ]] || {
-    echo "deploy: no ARTIFACT_BUCKET given and no bootstrap stack $bootstrap found; run 'make bootstrap' first" >&2
-    exit 2
-  }
-  echo "==> code bucket $bucket (from stack $bootstrap)" >&2
-fi
+bucket="$(artifact_bucket)"
+# A template too large to pass inline goes through the same bucket (cfn_change_set).
+ARTIFACT_BUCKET="$bucket"
 # The zip of one function: given, or the one `make package` made for ARCH.
 zip_of() {
   local given="$1" label="$2"

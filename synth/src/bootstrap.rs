@@ -112,11 +112,13 @@ mod tests {
     use super::*;
 
     /// The scripts are shell: they take the bootstrap stack's name from `synth names`,
-    /// never from a literal, and find the bucket by this template's output and logical ID.
+    /// never from a literal, and find the bucket by this template's output and logical ID
+    /// (bootstrap.sh to print it, cloudformation.sh's `artifact_bucket` for deploy and for
+    /// a large template).
     #[test]
     fn the_scripts_find_the_bucket_by_this_templates_names() {
         let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts");
-        for script in ["bootstrap.sh", "deploy.sh"] {
+        for script in ["bootstrap.sh", "cloudformation.sh"] {
             let text = std::fs::read_to_string(scripts.join(script)).expect(script);
             assert!(
                 text.contains("synth names bootstrap-stack")

@@ -57,6 +57,7 @@ async fn the_templates_deploy_as_written_and_the_scripts_guard_the_data() {
 
     every_resource_is_its_templates(&shell, &templates);
     a_second_run_uploads_nothing_and_changes_nothing(&shell);
+    the_yaml_and_a_large_template_deploy_as_the_json(&shell);
     the_stack_is_protected(&shell);
     environments_deploy_by_name_and_refuse_the_wrong_account(&shell, &stack.stand_in);
     a_change_that_removes_data_is_flagged_and_refused(&shell);
@@ -563,6 +564,105 @@ fn a_second_run_uploads_nothing_and_changes_nothing(shell: &Shell) {
     assert!(
         deploy.output.contains("No changes to deploy"),
         "the second deploy did not report 'No changes to deploy'"
+    );
+}
+
+/// Each form of the deployed template deploys as itself: the YAML templates (PyYAML, which
+/// moto and the AWS CLI read YAML with, is a YAML 1.1 reader), and the template pretty-
+/// printed past the 51,200 bytes CloudFormation takes inline, which goes through the code
+/// bucket. Each reads as the template already deployed, so each changes no resource.
+fn the_yaml_and_a_large_template_deploy_as_the_json(shell: &Shell) {
+    // AWS finds no change and the CLI says "No changes to deploy". moto answers so only
+    // when the template's text is the deployed one's; for another text it makes a change
+    // set, and this one has no resource change in it (synth change-set's "(no changes)").
+    let changes_nothing = |ran: &Ran| {
+        ran.output.contains("No changes to deploy") || ran.output.contains("    (no changes)\n")
+    };
+    println!("==> the YAML templates deploy as the JSON ones: nothing to change");
+    let bootstrap = shell.script(
+        "scripts/bootstrap.sh",
+        &[("BOOTSTRAP_TEMPLATE", "templates/bootstrap.yaml")],
+    );
+    assert_eq!(bootstrap.code, 0, "the bootstrap from YAML failed");
+    assert!(
+        changes_nothing(&bootstrap),
+        "the bootstrap from YAML changed something"
+    );
+    let dir = tempfile::tempdir().expect("a folder for the packages");
+    let packages = packages(dir.path());
+    let mut yaml = settings(&packages);
+    yaml.push(("TEMPLATE", "templates/stack.yaml"));
+    let deploy = shell.script("scripts/deploy.sh", &yaml);
+    assert_eq!(deploy.code, 0, "the deploy from YAML failed");
+    assert!(
+        changes_nothing(&deploy),
+        "the deploy from YAML changed something"
+    );
+
+    println!("==> a template over 51,200 bytes goes through the code bucket");
+    let committed = std::fs::read_to_string(testkit::repo_root().join("templates/stack.json"))
+        .expect("templates/stack.json");
+    let document: Value = serde_json::from_str(&committed).expect("the template is JSON");
+    let large = dir.path().join("stack-pretty.json");
+    let text = serde_json::to_string_pretty(&document).expect("serializes");
+    assert!(
+        text.len() > synth::render::INLINE_LIMIT,
+        "the pretty template is {} bytes",
+        text.len()
+    );
+    std::fs::write(&large, &text).expect("write the large template");
+    let large = large.to_str().expect("a UTF-8 path");
+
+    let no_bucket = shell.script(
+        "scripts/plan.sh",
+        &[
+            ("TEMPLATE", large),
+            ("BOOTSTRAP_STACK_NAME", "no-such-bootstrap"),
+        ],
+    );
+    assert_eq!(
+        no_bucket.code, 2,
+        "a large template without a bucket was not refused"
+    );
+    assert!(no_bucket
+        .output
+        .contains("no ARTIFACT_BUCKET given and no bootstrap stack no-such-bootstrap found"));
+
+    // The AWS CLI hands CloudFormation the template's URL on the S3 endpoint. moto reads a
+    // URL on 127.0.0.1 as a virtual-hosted bucket named "127", and any URL naming localhost
+    // as path-style, so S3 is asked as localhost here. On AWS the URL is S3's own.
+    let s3 = shell.server.endpoint().replace("127.0.0.1", "localhost");
+    let mut through = settings(&packages);
+    through.extend([("TEMPLATE", large), ("AWS_ENDPOINT_URL_S3", s3.as_str())]);
+    let deploy = shell.script("scripts/deploy.sh", &through);
+    assert_eq!(deploy.code, 0, "the deploy of the large template failed");
+    let bucket = shell.resource(BOOTSTRAP_STACK, "ArtifactBucket");
+    assert!(deploy.output.contains(&format!(
+        "the template is {} bytes, over the 51200 CloudFormation takes inline: passed through s3://{bucket}/templates/",
+        text.len()
+    )));
+    assert!(
+        changes_nothing(&deploy),
+        "the large template changed something"
+    );
+    let listed = shell.aws(&[
+        "s3api",
+        "list-objects-v2",
+        "--bucket",
+        &bucket,
+        "--prefix",
+        "templates/",
+    ]);
+    let sizes: Vec<u64> = listed["Contents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|object| object["Size"].as_u64())
+        .collect();
+    assert_eq!(
+        sizes,
+        [text.len() as u64],
+        "the bucket's templates/: {listed}"
     );
 }
 

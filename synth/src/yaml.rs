@@ -119,8 +119,15 @@ fn write_map(out: &mut String, map: &Mapping, indent: usize, first_inline: bool)
         }
         write_inline(out, key);
         out.push(':');
-        write_nested(out, value, indent);
+        write_nested(out, value, indent, After::Key);
     }
+}
+
+/// What a nested value follows: a mapping key's `:`, or a sequence's `-`.
+#[derive(Clone, Copy, PartialEq)]
+enum After {
+    Key,
+    Dash,
 }
 
 /// Each item of `items` at `indent`, as `- item`.
@@ -128,29 +135,19 @@ fn write_seq(out: &mut String, items: &[Value], indent: usize) {
     for item in items {
         pad(out, indent);
         out.push('-');
-        match block(item) {
-            // `- key: value`, with the map's other keys under the first.
-            Some(Block::Map(map)) => {
-                out.push(' ');
-                write_map(out, map, indent + INDENT, true);
-            }
-            Some(Block::Seq(inner)) => {
-                out.push('\n');
-                write_seq(out, inner, indent + INDENT);
-            }
-            None => {
-                out.push(' ');
-                write_inline(out, item);
-                out.push('\n');
-            }
-        }
+        write_nested(out, item, indent, After::Dash);
     }
 }
 
-/// What follows a mapping key's `:` at `indent`: a nested block on the next lines, or a
-/// scalar (or an empty collection) on this one.
-fn write_nested(out: &mut String, value: &Value, indent: usize) {
+/// What follows a key's `:` or a `-` at `indent`: a nested block on the next lines, or a
+/// scalar (or an empty collection) on this one. After a `-`, a map's first key shares
+/// the dash's line (`- key: value`) and its other keys go under the first.
+fn write_nested(out: &mut String, value: &Value, indent: usize, after: After) {
     match block(value) {
+        Some(Block::Map(map)) if after == After::Dash => {
+            out.push(' ');
+            write_map(out, map, indent + INDENT, true);
+        }
         Some(Block::Map(map)) => {
             out.push('\n');
             write_map(out, map, indent + INDENT, false);

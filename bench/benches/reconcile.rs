@@ -44,7 +44,6 @@ use std::fmt::Write as _;
 use std::time::{Duration as Elapsed, Instant};
 
 use chrono::{DateTime, Duration, Utc};
-use contract::dispatch_id::ENV_NAME;
 use contract::env::reconciler::WATCHED_CLUSTER;
 use contract::status::RUNNING;
 use dispatch::record::DispatchRecord;
@@ -54,7 +53,7 @@ use dispatch_aws::status_index::PAGE_SIZE;
 use dispatch_aws::table::DynamoStore;
 use reconcile::config::Settings;
 use reconcile::run::{run, Deps, Report};
-use testkit::ecs_api::{Container, Fleet, Stop, Task};
+use testkit::ecs_api::{Fleet, Served, Stop, Task};
 use testkit::server::{ACCOUNT, REGION};
 use testkit::table::{launched, TestTable};
 
@@ -163,14 +162,28 @@ struct Measured {
     lost_statuses: BTreeMap<String, usize>,
 }
 
-/// Seeds `size` dispatches and runs the reconciler `runs` times (0: a sweep period and
-/// two more) on the fleet's clock.
-async fn measure(size: usize, runs: usize) -> Measured {
+/// The fleet and the table a size's runs start from.
+struct Seeded {
+    table: TestTable,
+    fleet: Fleet,
+    /// The fleet's ECS API, served while the runs ask it.
+    served: Served,
+    counts: BTreeMap<&'static str, usize>,
+    seeding: Elapsed,
+    /// The lost dispatches, each with the status its exit code gives.
+    expected: HashMap<String, &'static str>,
+    /// The tasks the runs must ask ECS about: every one a dispatch names but the lost.
+    watched_tasks: Vec<String>,
+}
+
+/// Seeds `size` dispatches created 90 to 30 minutes before `first_run`, evenly spread,
+/// their kinds mixed ([`kind`]), and stops the lost ones' tasks 20 to 12 minutes before
+/// it; the fleet's clock is then at `first_run`.
+async fn seed(size: usize, first_run: DateTime<Utc>) -> Seeded {
     // moto answers a `Query` over 100,000 items in about a second, a Lambda call's budget
     // (3 s an attempt) would still hold; DynamoDB itself answers in milliseconds. The
     // person's budget keeps moto's pace from failing a run.
     let table = TestTable::new(sdk::loader(Caller::Person)).await;
-    let first_run: DateTime<Utc> = "2026-01-15T12:00:00Z".parse().expect("a time");
     let fleet = Fleet::new(REGION, ACCOUNT, first_run - Duration::minutes(90));
     fleet.create_cluster(CLUSTER);
     let served = fleet.serve().expect("the ECS stand-in");
@@ -178,33 +191,21 @@ async fn measure(size: usize, runs: usize) -> Measured {
     let seeding = Instant::now();
     let step = Duration::microseconds(3_600_000_000 / size as i64);
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut expected: HashMap<String, &'static str> = HashMap::new();
+    let mut expected = HashMap::new();
     let mut lost_arns = Vec::new();
     let mut watched_tasks = Vec::new();
-    let mut chunk: Vec<DispatchRecord> = Vec::with_capacity(25);
+    let mut records = Batches::new(&table);
     for i in 0..size {
         fleet.advance(step);
         let dispatch = format!("bench-{i:06}");
         let created = record_timestamp(fleet.now());
         let kind = kind(i);
-        let arn = (kind != Kind::NoTask).then(|| {
-            fleet.launch(Task {
-                cluster: CLUSTER.to_owned(),
-                id: format!("{dispatch}-task"),
-                environment: vec![(ENV_NAME.to_owned(), dispatch.clone())],
-                containers: vec![Container {
-                    name: "worker".to_owned(),
-                    ..Container::default()
-                }],
-                ..Task::default()
-            })
-        });
+        let arn =
+            (kind != Kind::NoTask).then(|| fleet.launch(Task::for_dispatch(CLUSTER, &dispatch)));
         let counted = match (kind, &arn) {
             (Kind::Lost(code), Some(arn)) => {
-                expected.insert(
-                    dispatch.clone(),
-                    if code == 0 { "COMPLETED" } else { "FAILED" },
-                );
+                let status = if code == 0 { "COMPLETED" } else { "FAILED" };
+                expected.insert(dispatch.clone(), status);
                 lost_arns.push((arn.clone(), code));
                 "lost"
             }
@@ -220,84 +221,146 @@ async fn measure(size: usize, runs: usize) -> Measured {
             _ => "no task",
         };
         *counts.entry(counted).or_default() += 1;
-        chunk.push(launched(&dispatch, RUNNING, arn.as_deref(), &created));
-        if chunk.len() == 25 || i + 1 == size {
-            table.put_records(&chunk).await;
-            chunk.clear();
-        }
+        records
+            .push(launched(&dispatch, RUNNING, arn.as_deref(), &created))
+            .await;
     }
-    // The lost ones stop 20 to 12 minutes before the first run, evenly spread.
+    records.flush().await;
     fleet.advance(first_run - Duration::minutes(20) - fleet.now());
     let stop_step = Duration::minutes(8) / (lost_arns.len().max(1) as i32);
     for (arn, code) in &lost_arns {
         fleet.advance(stop_step);
-        fleet.stop(
-            arn,
-            &Stop {
-                stop_code: "EssentialContainerExited".to_owned(),
-                stopped_reason: "Essential container in task exited".to_owned(),
-                exit_codes: vec![("worker".to_owned(), *code)],
-            },
-        );
+        fleet.stop(arn, &Stop::worker_exited(*code));
     }
     fleet.advance(first_run - fleet.now());
     let seeding = seeding.elapsed();
-    drop(lost_arns);
     eprintln!(
         "reconcile bench: {} dispatches seeded in {:.1} s",
         thousands(size),
         seeding.as_secs_f64()
     );
+    Seeded {
+        table,
+        fleet,
+        served,
+        counts,
+        seeding,
+        expected,
+        watched_tasks,
+    }
+}
 
+/// Records written 25 to a `BatchWriteItem`, as the seeding makes them.
+struct Batches<'a> {
+    table: &'a TestTable,
+    chunk: Vec<DispatchRecord>,
+}
+
+impl<'a> Batches<'a> {
+    fn new(table: &'a TestTable) -> Self {
+        Batches {
+            table,
+            chunk: Vec::with_capacity(25),
+        }
+    }
+
+    async fn push(&mut self, record: DispatchRecord) {
+        self.chunk.push(record);
+        if self.chunk.len() == 25 {
+            self.flush().await;
+        }
+    }
+
+    async fn flush(&mut self) {
+        if !self.chunk.is_empty() {
+            self.table.put_records(&self.chunk).await;
+            self.chunk.clear();
+        }
+    }
+}
+
+/// The reconciler's settings as deployed, watching the fleet's cluster.
+fn settings_for(fleet: &Fleet) -> Settings {
     let watched = fleet.cluster_arn(CLUSTER);
-    let settings =
-        Settings::from_lookup(|name| (name == WATCHED_CLUSTER.name).then(|| watched.clone()))
-            .expect("the reconciler's settings");
-    let every = settings.every;
-    let runs_per_period =
-        usize::try_from(settings.sweep.num_minutes() / every.num_minutes()).unwrap_or(1);
-    let runs = if runs == 0 { runs_per_period + 2 } else { runs };
-    let ecs = testkit::ecs_api::client(sdk::loader(Caller::Lambda), &served).await;
-    let deps = Deps::new(table.client.clone(), ecs, settings);
+    Settings::from_lookup(|name| (name == WATCHED_CLUSTER.name).then(|| watched.clone()))
+        .expect("the reconciler's settings")
+}
 
-    let mut asked: HashMap<String, Asked> = watched_tasks
+/// The run's dependencies: the table's client and the fleet's ECS API.
+async fn deps_for(table: &TestTable, fleet: &Fleet, served: &Served) -> Deps {
+    let ecs = testkit::ecs_api::client(sdk::loader(Caller::Lambda), served).await;
+    Deps::new(table.client.clone(), ecs, settings_for(fleet))
+}
+
+/// One run of the reconciler at the fleet's time, with its time and how far it raised
+/// this process's resident memory.
+async fn timed_run(deps: &Deps, name: &str, fleet: &Fleet) -> (Report, Elapsed, Option<u64>) {
+    reset_peak_rss();
+    let rss_at_start = proc_status_kib("VmRSS");
+    let started = Instant::now();
+    let far = Instant::now() + Elapsed::from_secs(3_600);
+    let report = run(deps, name, fleet.now(), far)
+        .await
+        .unwrap_or_else(|err| panic!("{name}: {err}"));
+    let time = started.elapsed();
+    let rise = proc_status_kib("VmHWM")
+        .zip(rss_at_start)
+        .map(|(peak, start)| peak.saturating_sub(start));
+    (report, time, rise)
+}
+
+/// The ECS requests by API since `before`, the fleet's counts then; non-zero only.
+fn calls_since(fleet: &Fleet, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    fleet
+        .calls()
         .into_iter()
-        .map(|arn| (arn, Asked::default()))
-        .collect();
-    let mut lost: BTreeSet<String> = expected.keys().cloned().collect();
-    let (mut wrong, mut stray, mut healed_in) = (Vec::new(), Vec::new(), None);
-    let mut figures = Vec::new();
-    fleet.record_described();
-    table.server.request_counts(true);
-    let mut ecs_before = fleet.calls();
-    let rss_before_kib = proc_status_kib("VmRSS");
-    for number in 1..=runs {
-        reset_peak_rss();
-        let rss_at_start = proc_status_kib("VmRSS");
-        let started = Instant::now();
-        let far = Instant::now() + Elapsed::from_secs(3_600);
-        let report = run(&deps, &format!("bench-run-{number}"), fleet.now(), far)
-            .await
-            .unwrap_or_else(|err| panic!("run {number} at {size}: {err}"));
-        let time = started.elapsed();
-        let rss_rise_kib = proc_status_kib("VmHWM")
-            .zip(rss_at_start)
-            .map(|(peak, start)| peak.saturating_sub(start));
-        eprintln!(
-            "reconcile bench: {} dispatches, run {number} of {runs}: {:.1} s",
-            thousands(size),
-            time.as_secs_f64()
-        );
-        let dynamodb = moto_counts(&table.server.request_counts(true));
-        let ecs_now = fleet.calls();
-        let ecs = ecs_now
-            .iter()
-            .map(|(api, n)| (api.clone(), n - ecs_before.get(api).copied().unwrap_or(0)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        ecs_before = ecs_now;
-        for arn in fleet.take_described().into_keys() {
-            if let Some(seen) = asked.get_mut(&arn) {
+        .map(|(api, n)| {
+            let since = n - before.get(&api).copied().unwrap_or(0);
+            (api, since)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// What the runs have done so far, against what they promise.
+struct Tally {
+    /// When each watched task was asked of ECS.
+    asked: HashMap<String, Asked>,
+    /// The lost dispatches not settled yet.
+    lost: BTreeSet<String>,
+    /// Lost events settled to another status than their exit code gives, or never.
+    wrong: Vec<String>,
+    /// Dispatches settled that had not lost their event.
+    stray: Vec<String>,
+    /// The run that settled the last lost event.
+    healed_in: Option<usize>,
+}
+
+impl Tally {
+    fn new(seeded: &Seeded) -> Tally {
+        Tally {
+            asked: seeded
+                .watched_tasks
+                .iter()
+                .map(|arn| (arn.clone(), Asked::default()))
+                .collect(),
+            lost: seeded.expected.keys().cloned().collect(),
+            wrong: Vec::new(),
+            stray: Vec::new(),
+            healed_in: None,
+        }
+    }
+
+    /// Run `number` asked ECS about `described`, and settled what `report` lists.
+    fn note(
+        &mut self,
+        number: usize,
+        described: impl IntoIterator<Item = String>,
+        report: &Report,
+        expected: &HashMap<String, &'static str>,
+    ) {
+        for arn in described {
+            if let Some(seen) = self.asked.get_mut(&arn) {
                 let since = if seen.first == 0 { 0 } else { seen.last };
                 seen.gap = seen.gap.max(number - since - 1);
                 seen.first = if seen.first == 0 { number } else { seen.first };
@@ -306,52 +369,61 @@ async fn measure(size: usize, runs: usize) -> Measured {
         }
         for settled in &report.dispatches {
             match expected.get(settled.dispatch_id.as_str()) {
-                Some(status) if lost.remove(&settled.dispatch_id) => {
+                Some(status) if self.lost.remove(&settled.dispatch_id) => {
                     if settled.status != *status {
-                        wrong.push(format!("{} {}", settled.dispatch_id, settled.status));
+                        self.wrong
+                            .push(format!("{} {}", settled.dispatch_id, settled.status));
                     }
                 }
-                _ => stray.push(settled.dispatch_id.clone()),
+                _ => self.stray.push(settled.dispatch_id.clone()),
             }
         }
-        if lost.is_empty() && healed_in.is_none() {
-            healed_in = Some(number);
+        if self.lost.is_empty() && self.healed_in.is_none() {
+            self.healed_in = Some(number);
         }
-        figures.push(RunFigures {
-            at: (number as i64 - 1) * every.num_minutes(),
-            report,
-            dynamodb,
-            ecs,
-            time,
-            rss_rise_kib,
-        });
-        fleet.advance(every);
     }
-    wrong.extend(lost.iter().map(|id| format!("{id} never settled")));
-    let longest_unasked = asked
-        .values()
-        .map(|seen| match seen.first {
-            0 => runs,
-            first => (first - 1).max(seen.gap).max(runs - seen.last),
-        })
-        .max()
-        .unwrap_or(0);
-    let never_asked = asked.values().filter(|seen| seen.first == 0).count();
-    let no_task_reported = figures
-        .iter()
-        .take(runs_per_period)
-        .map(|run| run.report.no_task)
-        .sum();
 
-    // What the runs leave behind.
+    /// The most runs in a row some watched task went unasked (from the start, between
+    /// asks, to the end) over `runs` runs, and how many were never asked.
+    fn unasked(&self, runs: usize) -> (usize, usize) {
+        let longest = self
+            .asked
+            .values()
+            .map(|seen| match seen.first {
+                0 => runs,
+                first => (first - 1).max(seen.gap).max(runs - seen.last),
+            })
+            .max()
+            .unwrap_or(0);
+        let never = self.asked.values().filter(|seen| seen.first == 0).count();
+        (longest, never)
+    }
+}
+
+/// What the runs leave behind: the dispatches still RUNNING, the sweep's place, and the
+/// lost dispatches' stored statuses (each one that is not its expected status, or cannot
+/// be read, is added to `wrong`).
+struct LeftBehind {
+    left_running: u64,
+    place: String,
+    lost_statuses: BTreeMap<String, usize>,
+}
+
+async fn left_behind(
+    deps: &Deps,
+    seeded: &Seeded,
+    first_run: DateTime<Utc>,
+    wrong: &mut Vec<String>,
+) -> LeftBehind {
+    let now = seeded.fleet.now();
     let left_running = deps
         .index
-        .count(RUNNING, fleet.now() + Duration::days(1))
+        .count(RUNNING, now + Duration::days(1))
         .await
         .expect("a count of the RUNNING dispatches");
     let cursor = deps
         .cursors
-        .load(RUNNING, fleet.now())
+        .load(RUNNING, now)
         .await
         .expect("the sweep's place");
     let place = format!(
@@ -364,16 +436,16 @@ async fn measure(size: usize, runs: usize) -> Measured {
         cursor.version
     );
     let store = DynamoStore::new(
-        table.client.clone(),
+        seeded.table.client.clone(),
         &deps.settings.table_name,
         &deps.settings.task_arn_index,
     );
-    let ids: Vec<String> = expected.keys().cloned().collect();
+    let ids: Vec<String> = seeded.expected.keys().cloned().collect();
     let mut lost_statuses = BTreeMap::new();
     let read = store.get_many(&ids).await;
     for record in &read.records {
         let status = record.status.clone().unwrap_or_default();
-        if Some(status.as_str()) != expected.get(record.dispatch_id.as_str()).copied() {
+        if Some(status.as_str()) != seeded.expected.get(record.dispatch_id.as_str()).copied() {
             wrong.push(format!("{} stored as {status}", record.dispatch_id));
         }
         *lost_statuses.entry(status).or_default() += 1;
@@ -384,23 +456,81 @@ async fn measure(size: usize, runs: usize) -> Measured {
             ids.len() - read.records.len()
         ));
     }
+    LeftBehind {
+        left_running,
+        place,
+        lost_statuses,
+    }
+}
+
+/// Seeds `size` dispatches and runs the reconciler `runs` times (0: a sweep period and
+/// two more), one every `every` minutes of the fleet's clock.
+async fn measure(size: usize, runs: usize) -> Measured {
+    let first_run: DateTime<Utc> = "2026-01-15T12:00:00Z".parse().expect("a time");
+    let seeded = seed(size, first_run).await;
+    let (table, fleet) = (&seeded.table, &seeded.fleet);
+    let deps = deps_for(table, fleet, &seeded.served).await;
+    let every = deps.settings.every;
+    let runs_per_period =
+        usize::try_from(deps.settings.sweep.num_minutes() / every.num_minutes()).unwrap_or(1);
+    let runs = if runs == 0 { runs_per_period + 2 } else { runs };
+
+    let mut tally = Tally::new(&seeded);
+    let mut figures = Vec::new();
+    fleet.record_described();
+    table.server.request_counts(true);
+    let rss_before_kib = proc_status_kib("VmRSS");
+    for number in 1..=runs {
+        let ecs_before = fleet.calls();
+        let name = format!("bench-run-{number}");
+        let (report, time, rss_rise_kib) = timed_run(&deps, &name, fleet).await;
+        eprintln!(
+            "reconcile bench: {} dispatches, run {number} of {runs}: {:.1} s",
+            thousands(size),
+            time.as_secs_f64()
+        );
+        tally.note(
+            number,
+            fleet.take_described().into_keys(),
+            &report,
+            &seeded.expected,
+        );
+        figures.push(RunFigures {
+            at: (number as i64 - 1) * every.num_minutes(),
+            report,
+            dynamodb: moto_counts(&table.server.request_counts(true)),
+            ecs: calls_since(fleet, &ecs_before),
+            time,
+            rss_rise_kib,
+        });
+        fleet.advance(every);
+    }
+    let never_settled = tally.lost.iter().map(|id| format!("{id} never settled"));
+    tally.wrong.extend(never_settled.collect::<Vec<_>>());
+    let (longest_unasked, never_asked) = tally.unasked(runs);
+    let no_task_reported = figures
+        .iter()
+        .take(runs_per_period)
+        .map(|run| run.report.no_task)
+        .sum();
+    let left = left_behind(&deps, &seeded, first_run, &mut tally.wrong).await;
 
     Measured {
         size,
-        counts,
-        seeding,
+        counts: seeded.counts,
+        seeding: seeded.seeding,
         runs_per_period,
         runs: figures,
-        healed_in,
-        wrong,
-        stray,
+        healed_in: tally.healed_in,
+        wrong: tally.wrong,
+        stray: tally.stray,
         longest_unasked,
         never_asked,
         no_task_reported,
         rss_before_kib,
-        left_running,
-        place,
-        lost_statuses,
+        left_running: left.left_running,
+        place: left.place,
+        lost_statuses: left.lost_statuses,
     }
 }
 
@@ -577,35 +707,18 @@ async fn measure_stops(count: usize) -> StopsMeasured {
     let served = fleet.serve().expect("the ECS stand-in");
     let seeding = Instant::now();
     let step = Duration::microseconds(48 * 60_000_000 / count as i64);
-    let mut chunk: Vec<DispatchRecord> = Vec::with_capacity(25);
+    let mut records = Batches::new(&table);
     for i in 0..count {
         let dispatch = format!("stopped-{i:06}");
         let created = record_timestamp(fleet.now() - Duration::minutes(30));
-        let arn = fleet.launch(Task {
-            cluster: CLUSTER.to_owned(),
-            id: format!("{dispatch}-task"),
-            environment: vec![(ENV_NAME.to_owned(), dispatch.clone())],
-            containers: vec![Container {
-                name: "worker".to_owned(),
-                ..Container::default()
-            }],
-            ..Task::default()
-        });
-        fleet.stop(
-            &arn,
-            &Stop {
-                stop_code: "EssentialContainerExited".to_owned(),
-                stopped_reason: "Essential container in task exited".to_owned(),
-                exit_codes: vec![("worker".to_owned(), 0)],
-            },
-        );
-        chunk.push(launched(&dispatch, "COMPLETED", Some(&arn), &created));
-        if chunk.len() == 25 || i + 1 == count {
-            table.put_records(&chunk).await;
-            chunk.clear();
-        }
+        let arn = fleet.launch(Task::for_dispatch(CLUSTER, &dispatch));
+        fleet.stop(&arn, &Stop::worker_exited(0));
+        records
+            .push(launched(&dispatch, "COMPLETED", Some(&arn), &created))
+            .await;
         fleet.advance(step);
     }
+    records.flush().await;
     fleet.advance(run_at - fleet.now());
     let seeding = seeding.elapsed();
     eprintln!(
@@ -613,12 +726,7 @@ async fn measure_stops(count: usize) -> StopsMeasured {
         thousands(count),
         seeding.as_secs_f64()
     );
-    let watched = fleet.cluster_arn(CLUSTER);
-    let settings =
-        Settings::from_lookup(|name| (name == WATCHED_CLUSTER.name).then(|| watched.clone()))
-            .expect("the reconciler's settings");
-    let ecs = testkit::ecs_api::client(sdk::loader(Caller::Lambda), &served).await;
-    let deps = Deps::new(table.client.clone(), ecs, settings);
+    let deps = deps_for(&table, &fleet, &served).await;
     // The stand-in answers in this process: what one `ListTasks` page costs it (it lists
     // every task to cut a page) is part of the run's rise below.
     reset_peak_rss();
@@ -631,16 +739,7 @@ async fn measure_stops(count: usize) -> StopsMeasured {
     table.server.request_counts(true);
     let calls_before = fleet.calls();
     let rss_before_kib = proc_status_kib("VmRSS");
-    reset_peak_rss();
-    let started = Instant::now();
-    let far = Instant::now() + Elapsed::from_secs(3_600);
-    let report = run(&deps, "bench-stops", fleet.now(), far)
-        .await
-        .unwrap_or_else(|err| panic!("the run over {count} stops: {err}"));
-    let time = started.elapsed();
-    let rss_rise_kib = proc_status_kib("VmHWM")
-        .zip(rss_before_kib)
-        .map(|(peak, start)| peak.saturating_sub(start));
+    let (report, time, rss_rise_kib) = timed_run(&deps, "bench-stops", &fleet).await;
     eprintln!(
         "reconcile bench: {} stopped tasks, the run: {:.1} s",
         thousands(count),
@@ -651,16 +750,7 @@ async fn measure_stops(count: usize) -> StopsMeasured {
         seeding,
         report,
         dynamodb: moto_counts(&table.server.request_counts(true)),
-        ecs: fleet
-            .calls()
-            .into_iter()
-            .map(|(api, n)| {
-                (
-                    api.clone(),
-                    n - calls_before.get(&api).copied().unwrap_or(0),
-                )
-            })
-            .collect(),
+        ecs: calls_since(&fleet, &calls_before),
         time,
         rss_before_kib,
         rss_rise_kib,
@@ -674,20 +764,11 @@ fn print_stops(measured: &[StopsMeasured]) {
         return;
     }
     println!("\n### Stops in the last hour, their events delivered\n");
-    let mut head = String::from("| |");
-    for one in measured {
-        let _ = write!(head, " {} stops |", thousands(one.count));
-    }
-    println!("{head}");
-    println!("|---|{}", "---|".repeat(measured.len()));
-    let row = |name: &str, cell: &dyn Fn(&StopsMeasured) -> String| {
-        let cells: Vec<String> = measured.iter().map(cell).collect();
-        println!("| {name} | {} |", cells.join(" | "));
-    };
-    row("seeding (moto, the stand-in)", &|m| {
+    let table = Columns::print(measured, |m| format!("{} stops", thousands(m.count)));
+    table.row("seeding (moto, the stand-in)", |m| {
         format!("{:.1} s", m.seeding.as_secs_f64())
     });
-    row("stops read · already settled · settled", &|m| {
+    table.row("stops read · already settled · settled", |m| {
         format!(
             "{} · {} · {}",
             thousands(m.report.stopped_tasks),
@@ -695,34 +776,52 @@ fn print_stops(measured: &[StopsMeasured]) {
             thousands(m.report.settled_total())
         )
     });
-    row("DynamoDB requests", &|m| by_api(Some(&m.dynamodb)));
-    row("ECS requests", &|m| by_api(Some(&m.ecs)));
-    row("run time", &|m| format!("{:.2} s", m.time.as_secs_f64()));
-    row("process RSS before the run; what the run added", &|m| {
+    table.row("DynamoDB requests", |m| by_api(Some(&m.dynamodb)));
+    table.row("ECS requests", |m| by_api(Some(&m.ecs)));
+    table.row("run time", |m| format!("{:.2} s", m.time.as_secs_f64()));
+    table.row("process RSS before the run; what the run added", |m| {
         format!("{}; {}", mib(m.rss_before_kib), mib(m.rss_rise_kib))
     });
-    row("of which one stand-in `ListTasks` page, at most", &|m| {
+    table.row("of which one stand-in `ListTasks` page, at most", |m| {
         mib(m.stand_in_page_kib)
     });
 }
 
-/// The sizes side by side, as a Markdown table.
+/// A Markdown table with one column for each of `measured`, headed by `head`; `row`
+/// prints a line of it, `cell` giving each column's text.
+struct Columns<'a, T> {
+    measured: &'a [T],
+}
+
+impl<'a, T> Columns<'a, T> {
+    fn print(measured: &'a [T], head: impl Fn(&T) -> String) -> Self {
+        let heads: Vec<String> = measured.iter().map(head).collect();
+        println!("| | {} |", heads.join(" | "));
+        println!("|---|{}", "---|".repeat(measured.len()));
+        Columns { measured }
+    }
+
+    fn row(&self, name: &str, cell: impl Fn(&T) -> String) {
+        let cells: Vec<String> = self.measured.iter().map(cell).collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+}
+
+/// The sizes side by side, as a Markdown table: what the runs promised, then what they
+/// cost and left.
 fn print_summary(measured: &[Measured]) {
     let Some(first) = measured.first() else {
         return;
     };
     println!("\n### Summary\n");
-    let mut head = String::from("| |");
-    for one in measured {
-        let _ = write!(head, " {} |", thousands(one.size));
-    }
-    println!("{head}");
-    println!("|---|{}", "---|".repeat(measured.len()));
-    let row = |name: &str, cell: &dyn Fn(&Measured) -> String| {
-        let cells: Vec<String> = measured.iter().map(cell).collect();
-        println!("| {name} | {} |", cells.join(" | "));
-    };
-    row("running · lost · cannot be settled", &|m| {
+    let table = Columns::print(measured, |m| thousands(m.size));
+    summary_outcomes(&table, first.runs_per_period);
+    summary_costs(&table);
+}
+
+/// The summary's rows on the reconciler's promises: healing, the sweep's reach.
+fn summary_outcomes(table: &Columns<'_, Measured>, runs_per_period: usize) {
+    table.row("running · lost · cannot be settled", |m| {
         format!(
             "{} · {} · {}",
             thousands(m.count("running")),
@@ -730,14 +829,14 @@ fn print_summary(measured: &[Measured]) {
             thousands(m.count("no task") + m.count("ecs fails"))
         )
     });
-    row("seeding (moto, the stand-in)", &|m| {
+    table.row("seeding (moto, the stand-in)", |m| {
         format!("{:.1} s", m.seeding.as_secs_f64())
     });
-    row("runs until every lost event is healed", &|m| {
+    table.row("runs until every lost event is healed", |m| {
         m.healed_in
             .map_or("never".to_owned(), |run| run.to_string())
     });
-    row("lost events' statuses, read back", &|m| {
+    table.row("lost events' statuses, read back", |m| {
         let statuses: Vec<String> = m
             .lost_statuses
             .iter()
@@ -745,10 +844,8 @@ fn print_summary(measured: &[Measured]) {
             .collect();
         statuses.join(", ")
     });
-    row("settled without a lost event", &|m| {
-        thousands(m.stray.len())
-    });
-    row("sweep share a run (runs 1, last)", &|m| {
+    table.row("settled without a lost event", |m| thousands(m.stray.len()));
+    table.row("sweep share a run (runs 1, last)", |m| {
         let share = |run: Option<&RunFigures>| {
             run.and_then(|r| r.report.sweep.first())
                 .map_or(0, |s| s.share)
@@ -759,53 +856,47 @@ fn print_summary(measured: &[Measured]) {
             thousands(share(m.runs.last()))
         )
     });
-    row("runs until the sweep's first cycle ends", &|m| {
+    table.row("runs until the sweep's first cycle ends", |m| {
         m.first_cycle_ends()
             .map_or("not within the runs".to_owned(), |run| run.to_string())
     });
-    row(
-        &format!(
-            "most runs in a row a task went unasked (a period: {} runs)",
-            first.runs_per_period
-        ),
-        &|m| {
-            format!(
-                "{}{}",
-                m.longest_unasked,
-                if m.never_asked > 0 {
-                    format!(" ({} never asked)", thousands(m.never_asked))
-                } else {
-                    String::new()
-                }
-            )
-        },
-    );
-    row("no-task dispatches reported in the first period", &|m| {
+    let unasked =
+        format!("most runs in a row a task went unasked (a period: {runs_per_period} runs)");
+    table.row(&unasked, |m| match m.never_asked {
+        0 => m.longest_unasked.to_string(),
+        never => format!("{} ({} never asked)", m.longest_unasked, thousands(never)),
+    });
+    table.row("no-task dispatches reported in the first period", |m| {
         format!(
             "{} of {}",
             thousands(m.no_task_reported),
             thousands(m.count("no task"))
         )
     });
-    row("DynamoDB requests, run 1", &|m| {
+}
+
+/// The summary's rows on the runs' cost: requests, time, memory, and what they leave.
+fn summary_costs(table: &Columns<'_, Measured>) {
+    let later = |m: &Measured| 1.min(m.runs.len());
+    table.row("DynamoDB requests, run 1", |m| {
         by_api(m.runs.first().map(|r| &r.dynamodb))
     });
-    row("ECS requests, run 1", &|m| {
+    table.row("ECS requests, run 1", |m| {
         by_api(m.runs.first().map(|r| &r.ecs))
     });
-    row("DynamoDB requests, later runs: most (median)", &|m| {
-        most_and_median(&m.runs[1.min(m.runs.len())..], |r| &r.dynamodb)
+    table.row("DynamoDB requests, later runs: most (median)", |m| {
+        most_and_median(&m.runs[later(m)..], |r| &r.dynamodb)
     });
-    row("ECS requests, later runs: most (median)", &|m| {
-        most_and_median(&m.runs[1.min(m.runs.len())..], |r| &r.ecs)
+    table.row("ECS requests, later runs: most (median)", |m| {
+        most_and_median(&m.runs[later(m)..], |r| &r.ecs)
     });
-    row("DynamoDB requests, last run", &|m| {
+    table.row("DynamoDB requests, last run", |m| {
         by_api(m.runs.last().map(|r| &r.dynamodb))
     });
-    row("ECS requests, last run", &|m| {
+    table.row("ECS requests, last run", |m| {
         by_api(m.runs.last().map(|r| &r.ecs))
     });
-    row("run time: run 1, median, most", &|m| {
+    table.row("run time: run 1, median, most", |m| {
         let mut times: Vec<f64> = m.runs.iter().map(|r| r.time.as_secs_f64()).collect();
         let first = times.first().copied().unwrap_or_default();
         times.sort_by(f64::total_cmp);
@@ -813,14 +904,14 @@ fn print_summary(measured: &[Measured]) {
         let most = times.last().copied().unwrap_or_default();
         format!("{first:.2} s, {median:.2} s, {most:.2} s")
     });
-    row("process RSS before the runs; most a run added", &|m| {
+    table.row("process RSS before the runs; most a run added", |m| {
         let most = m.runs.iter().filter_map(|r| r.rss_rise_kib).max();
         format!("{}; {}", mib(m.rss_before_kib), mib(most))
     });
-    row("left RUNNING after the runs", &|m| {
+    table.row("left RUNNING after the runs", |m| {
         thousands(m.left_running as usize)
     });
-    row("the sweep's place after the runs", &|m| m.place.clone());
+    table.row("the sweep's place after the runs", |m| m.place.clone());
 }
 
 fn count(counts: &BTreeMap<String, u64>, api: &str) -> usize {

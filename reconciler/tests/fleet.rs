@@ -8,7 +8,7 @@ use contract::env::reconciler::{STATUSES, WATCHED_CLUSTER};
 use dispatch_aws::sdk::{self, Caller};
 use reconcile::run::{run, run_in, Deps, Mode, Report};
 use reconcile::sweep::Place;
-use testkit::ecs_api::{Container, Fleet, Stop, Task};
+use testkit::ecs_api::{Fleet, Stop, Task};
 use testkit::table::TestTable;
 
 use testkit::server::{ACCOUNT, REGION};
@@ -48,15 +48,7 @@ impl World {
 
     /// Launches a task for `dispatch` and writes its RUNNING record, created now.
     async fn launch(&self, dispatch: &str, named: Named) -> String {
-        let mut task = Task {
-            cluster: CLUSTER.to_owned(),
-            id: format!("{dispatch}-task"),
-            containers: vec![Container {
-                name: "worker".to_owned(),
-                ..Container::default()
-            }],
-            ..Task::default()
-        };
+        let mut task = Task::unnamed(CLUSTER, dispatch);
         let id = dispatch.to_owned();
         match named {
             Named::Environment => task.environment = vec![(ENV_NAME.to_owned(), id)],
@@ -73,12 +65,7 @@ impl World {
     }
 
     fn stop(&self, arn: &str, exit_code: i64) {
-        let stop = Stop {
-            stop_code: "EssentialContainerExited".to_owned(),
-            stopped_reason: "Essential container in task exited".to_owned(),
-            exit_codes: vec![("worker".to_owned(), exit_code)],
-        };
-        self.fleet.stop(arn, &stop);
+        self.fleet.stop(arn, &Stop::worker_exited(exit_code));
     }
 
     /// The run's dependencies, watching `watched`, against this world.
@@ -109,16 +96,7 @@ impl World {
         let mut records = Vec::with_capacity(count);
         for i in 0..count {
             let dispatch = format!("{prefix}-{i:04}");
-            let arn = self.fleet.launch(Task {
-                cluster: CLUSTER.to_owned(),
-                id: format!("{dispatch}-task"),
-                environment: vec![(ENV_NAME.to_owned(), dispatch.clone())],
-                containers: vec![Container {
-                    name: "worker".to_owned(),
-                    ..Container::default()
-                }],
-                ..Task::default()
-            });
+            let arn = self.fleet.launch(Task::for_dispatch(CLUSTER, &dispatch));
             records.push(testkit::table::launched(
                 &dispatch,
                 "RUNNING",

@@ -229,37 +229,20 @@ async fn the_sweep_resumes_where_the_last_run_stopped() {
     // A lost event, newest of all: its task stopped 20 minutes ago, which ECS remembers,
     // so the first run heals it whatever the backlog. (moto stops a task at the moment
     // it is asked to, inside the grace: the ECS stand-in keeps the time of the stop.)
-    use testkit::ecs_api::{Container, Fleet, Stop, Task};
+    use testkit::ecs_api::{Fleet, Stop, Task};
     let fleet = Fleet::new(
         testkit::server::REGION,
         testkit::server::ACCOUNT,
         Utc::now() - Duration::minutes(30),
     );
     fleet.create_cluster("outpost-dev");
-    let lost = fleet.launch(Task {
-        cluster: "outpost-dev".to_owned(),
-        id: "lost-task".to_owned(),
-        environment: vec![(
-            contract::dispatch_id::ENV_NAME.to_owned(),
-            "lost".to_owned(),
-        )],
-        containers: vec![Container {
-            name: "worker".to_owned(),
-            ..Container::default()
-        }],
-        ..Task::default()
-    });
+    let lost = fleet.launch(Task::for_dispatch("outpost-dev", "lost"));
     world
         .table
         .put_dispatch_created("lost", "RUNNING", Some(&lost), &minutes_ago(30))
         .await;
     fleet.advance(Duration::minutes(10));
-    let stop = Stop {
-        stop_code: "EssentialContainerExited".to_owned(),
-        stopped_reason: "Essential container in task exited".to_owned(),
-        exit_codes: vec![("worker".to_owned(), 0)],
-    };
-    fleet.stop(&lost, &stop);
+    fleet.stop(&lost, &Stop::worker_exited(0));
     fleet.advance(Duration::minutes(20));
     let served = fleet.serve().unwrap();
     let ecs = [("AWS_ENDPOINT_URL_ECS", served.endpoint.as_str())];

@@ -68,6 +68,45 @@ pub struct Stop {
     pub exit_codes: Vec<(String, i64)>,
 }
 
+impl Task {
+    /// A dispatch's task as the control plane launches it on `cluster`: task ID
+    /// `DISPATCH-task`, one worker container (the default name), named by nothing yet
+    /// (set `environment`, `group` or `tags`).
+    pub fn unnamed(cluster: &str, dispatch: &str) -> Task {
+        Task {
+            cluster: cluster.to_owned(),
+            id: format!("{dispatch}-task"),
+            containers: vec![Container {
+                name: contract::env::WORKER_CONTAINER.default.to_owned(),
+                ..Container::default()
+            }],
+            ..Task::default()
+        }
+    }
+
+    /// The same, naming its dispatch in the worker's environment, as most launches do.
+    pub fn for_dispatch(cluster: &str, dispatch: &str) -> Task {
+        Task {
+            environment: vec![(
+                contract::dispatch_id::ENV_NAME.to_owned(),
+                dispatch.to_owned(),
+            )],
+            ..Task::unnamed(cluster, dispatch)
+        }
+    }
+}
+
+impl Stop {
+    /// The worker exited with `code`, which ended the task (`EssentialContainerExited`).
+    pub fn worker_exited(code: i64) -> Stop {
+        Stop {
+            stop_code: "EssentialContainerExited".to_owned(),
+            stopped_reason: "Essential container in task exited".to_owned(),
+            exit_codes: vec![(contract::env::WORKER_CONTAINER.default.to_owned(), code)],
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     now: DateTime<Utc>,

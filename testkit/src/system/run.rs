@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use super::check::{self, Seen};
 use super::plan::{self, Delivery, Job, Knobs, Naming};
-use crate::ecs_api::{Container, Fleet, Stop, Task};
+use crate::ecs_api::{Fleet, Stop, Task};
 use crate::faults::{Chaos, Fault, FaultProxy};
 use crate::reliability::STATUS_TABLE;
 use crate::runtime::{FunctionProcess, Output, RuntimeApi};
@@ -344,14 +344,8 @@ impl World {
     async fn launch(&self, job: &Job, seen: &mut Seen) {
         let id = job.dispatch_id.clone();
         let mut task = Task {
-            cluster: CLUSTER.to_owned(),
-            id: format!("{id}-task"),
-            containers: vec![Container {
-                name: contract::env::WORKER_CONTAINER.default.to_owned(),
-                ..Container::default()
-            }],
             started_at: Some(self.fleet.now()),
-            ..Task::default()
+            ..Task::unnamed(CLUSTER, &id)
         };
         match job.naming {
             Naming::Environment => {

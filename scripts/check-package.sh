@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Checks `make package`: builds the arm64 packages (the callback's and the reconciler's)
 # with cargo-lambda, then checks that packing the same binary again gives the same bytes
-# and name, and that each zip holds one executable `bootstrap` with a fixed timestamp.
+# and name, that each zip holds one executable `bootstrap` with a fixed timestamp, and that
+# each stays within the 4 MB a cold start's download and unpacking are budgeted for
+# (issue #22; BENCHMARKS.md has the figures).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 python="$root/.venv/tools/bin/python"
 arch="${1:-arm64}"
+max_zip_bytes=4000000
 
 echo "==> make package ARCH=$arch"
 scripts/package.sh "$arch" >/dev/null
@@ -18,7 +21,12 @@ for function in callback:bootstrap reconciler:reconciler; do
   IFS=: read -r label bin <<<"$function"
   first="$(cat "dist/$arch.$label.zip-path")"
   first_sum="$(sha256sum "$first" | cut -d' ' -f1)"
-  echo "    $first ($(wc -c <"$first") bytes)"
+  size="$(wc -c <"$first")"
+  echo "    $first ($size bytes, $((max_zip_bytes - size)) under $max_zip_bytes)"
+  if ((size > max_zip_bytes)); then
+    echo "check-package: FAILED: $first is $size bytes, over the $max_zip_bytes a function's package may take" >&2
+    exit 1
+  fi
   echo "==> pack the same $label binary again"
   name="$(basename "$first" | sed 's/-[a-z0-9_]*-[0-9a-f]*\.zip$//')"
   rm -f "$first"

@@ -150,11 +150,12 @@ lint: ## rustfmt and clippy, warnings as errors
 .PHONY: check
 check: lint ## The fast inner loop: lint, unit tests, snapshot and contract tests (no Python, no moto)
 	INSTA_UPDATE=no cargo test --locked --workspace --lib --bins
-	# contract's, synth's and testkit's integration tests, and dispatch-aws's TLS handshakes
-	# (a local TLS server, no moto), named with --workspace for the reason WORKSPACE_BUILD
+	# contract's, synth's and testkit's integration tests, dispatch-aws's TLS handshakes
+	# (a local TLS server, no moto) and where its SDK configuration finds region and
+	# credentials (profile files it writes), named with --workspace for the reason WORKSPACE_BUILD
 	# gives (`-p synth -p testkit` would compile the SDK again).
 	INSTA_UPDATE=no cargo test --locked --workspace --test runbook --test planning \
-	  --test stack --test templates --test runtime --test adopt --test tls
+	  --test stack --test templates --test runtime --test adopt --test tls --test sdk_load
 	# Every environments/*.json against the template built from this source.
 	cargo run --locked -q -p synth -- env check
 

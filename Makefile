@@ -130,7 +130,7 @@ drift: $(TOOLS_STAMP) ## Whether what is deployed is environments/name.json and 
 	scripts/drift.sh
 
 .PHONY: adopt
-adopt: package ## Adopt the running system (table, log group, rule) into the stack: import, retire the old function, deploy, check [STACK_NAME= YES=1 DRY_RUN=1 ...]
+adopt: package ## Adopt the running system (table, log group, rule) into the stack: import, retire the old function, deploy, check [STACK_NAME= YES=1 DRY_RUN=1 CHECK_ONLY=1 ...]
 	ARCH=$(ARCH) scripts/adopt.sh
 
 .PHONY: local

@@ -3,7 +3,10 @@
 //!
 //! - Lambda `Invoke`: moto would need Docker to run the function. The stand-in records
 //!   each invoke (function, invocation type, payload) and answers as Lambda does an
-//!   asynchronous one, `202 Accepted`, or with a scripted failure.
+//!   asynchronous one, `202 Accepted`, or with a scripted failure. Given a function's real
+//!   binary under a local Runtime API ([`StandIn::run_function`]), it hands that
+//!   function's synchronous invokes (`RequestResponse`) to it and answers with what it
+//!   returned, as Lambda does.
 //! - CloudWatch: the Rust SDK speaks its Smithy RPC v2 CBOR protocol, which moto does not.
 //!   The stand-in answers `DescribeAlarms` and `GetMetricData` in that protocol from the
 //!   alarms and metric values a test sets (moto creates no alarm from a template anyway).
@@ -48,6 +51,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC
 use serde_json::Value;
 
 use crate::http::{answer, forward, Answer, Served};
+use crate::runtime::RuntimeApi;
 use crate::server::Server;
 
 /// One recorded `Invoke`.
@@ -91,6 +95,8 @@ struct State {
     protected: std::collections::BTreeSet<String>,
     /// What drift detection finds.
     drifts: Vec<ResourceDrift>,
+    /// Function name to the Runtime API its real binary polls.
+    functions: BTreeMap<String, Arc<RuntimeApi>>,
 }
 
 /// A resource drift detection finds, with one changed property.
@@ -151,6 +157,14 @@ impl StandIn {
         self.state().script.extend(answers);
     }
 
+    /// Hands `function`'s synchronous invokes to `api`, whose process is the function's
+    /// real binary, and answers each with its result (as Lambda does: `200`, the response
+    /// as the payload, or the error's with `X-Amz-Function-Error: Unhandled`). Scripted
+    /// failures still come first; asynchronous invokes are still only recorded.
+    pub fn run_function(&self, function: &str, api: Arc<RuntimeApi>) {
+        self.state().functions.insert(function.to_owned(), api);
+    }
+
     /// Sets an alarm's state.
     pub fn set_alarm(&self, name: &str, state: &str) {
         let (name, state) = (name.to_owned(), state.to_owned());
@@ -202,7 +216,7 @@ async fn handle(
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();
     if let Some(function) = invoked_function(parts.uri.path()) {
-        return Ok(invoke(&state, function, &parts, &body));
+        return Ok(invoke(&state, function, &parts, &body).await);
     }
     let action = form_value(&body, "Action").unwrap_or_default();
     let stack = form_value(&body, "StackName").unwrap_or_default();
@@ -393,25 +407,50 @@ fn with_protection(xml: &str, protected: &std::collections::BTreeSet<String>) ->
 
 /// Records an `Invoke` and answers as Lambda answers an asynchronous one: 202, or the
 /// scripted failure.
-fn invoke(state: &Mutex<State>, function: String, parts: &request::Parts, body: &[u8]) -> Answer {
+async fn invoke(
+    state: &Mutex<State>,
+    function: String,
+    parts: &request::Parts,
+    body: &[u8],
+) -> Answer {
     let invocation_type = parts.headers.get("x-amz-invocation-type");
     let invocation_type = invocation_type.and_then(|v| v.to_str().ok());
-    let mut shared = state.lock().unwrap();
-    let accepted = shared.script.pop_front().unwrap_or(true);
-    shared.invocations.push(Invocation {
-        function,
-        invocation_type: invocation_type.unwrap_or("RequestResponse").to_owned(),
-        payload: serde_json::from_slice(body).unwrap_or(Value::Null),
-        accepted,
-    });
+    let invocation_type = invocation_type.unwrap_or("RequestResponse").to_owned();
+    let payload = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let (accepted, runs_on) = {
+        let mut shared = state.lock().unwrap();
+        let accepted = shared.script.pop_front().unwrap_or(true);
+        let runs_on = shared.functions.get(&function).cloned();
+        shared.invocations.push(Invocation {
+            function,
+            invocation_type: invocation_type.clone(),
+            payload: payload.clone(),
+            accepted,
+        });
+        (accepted, runs_on)
+    };
     let json = ("content-type", "application/json");
-    if accepted {
-        return answer(StatusCode::ACCEPTED, "", &[json]);
+    if !accepted {
+        let failure = r#"{"Type":"Service","message":"scripted failure"}"#;
+        let error_type = ("x-amzn-errortype", "ServiceException");
+        let status = StatusCode::INTERNAL_SERVER_ERROR;
+        return answer(status, failure, &[json, error_type]);
     }
-    let failure = r#"{"Type":"Service","message":"scripted failure"}"#;
-    let error_type = ("x-amzn-errortype", "ServiceException");
-    let status = StatusCode::INTERNAL_SERVER_ERROR;
-    answer(status, failure, &[json, error_type])
+    match runs_on {
+        Some(api) if invocation_type == "RequestResponse" => match api.invoke(payload).await {
+            Ok(response) => answer(StatusCode::OK, response.to_string(), &[json]),
+            Err(error) => {
+                // Lambda answers a function's failure with 200 and the error as the payload.
+                let payload = serde_json::json!({
+                    "errorType": "Unhandled",
+                    "errorMessage": error.to_string(),
+                });
+                let unhandled = ("x-amz-function-error", "Unhandled");
+                answer(StatusCode::OK, payload.to_string(), &[json, unhandled])
+            }
+        },
+        _ => answer(StatusCode::ACCEPTED, "", &[json]),
+    }
 }
 
 /// A CloudWatch call (`/service/.../operation/NAME`), answered in its CBOR protocol from

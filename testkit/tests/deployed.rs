@@ -21,10 +21,13 @@
 //! 6. `make adopt`'s dry run against the deployed resources, which carry the runbook's
 //!    names: its pre-checks run for real (refusing the table while moto leaves its
 //!    point-in-time recovery off, then passing), and it prints, never runs, the import and
-//!    the old function's retirement; its test record goes into the table and out again;
-//!    an existing stack is refused first of all.
+//!    the old function's retirement; an existing stack is refused first of all;
+//! 7. `make adopt`'s last step alone (`CHECK_ONLY=1`), for real: a test dispatch settled
+//!    by the function's real binary (the stand-in hands it the AWS CLI's invoke), and its
+//!    record removed when the check passes, when its invoke fails and when the dispatch is
+//!    left unsettled.
 //!
-//! One deploy serves all six, in this order: a deploy costs more than all the checks on
+//! One deploy serves all seven, in this order: a deploy costs more than all the checks on
 //! a 2-core machine, and each step acts on what the ones before it left (the dry run
 //! needs the deployed resources under the runbook's names, and turns recovery on).
 //!
@@ -35,13 +38,15 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use contract::outputs::{self, Output};
 use contract::resources::{BOOTSTRAP_STACK, STACK};
 use serde_json::Value;
 use synth::adopt::precheck::{compare, Aspect, TableShape};
-use synth::adopt::test_record::{self, NotSettled, TestDispatch};
+use synth::adopt::test_record::{self, NotSettled};
 use synth::names::Name;
+use testkit::runtime::{self, FunctionProcess, RuntimeApi};
 use testkit::server::Server;
 use testkit::stack::LocalStack;
 use testkit::stand_in::{ResourceDrift, StandIn};
@@ -62,6 +67,7 @@ async fn the_templates_deploy_as_written_and_the_scripts_guard_the_data() {
     environments_deploy_by_name_and_refuse_the_wrong_account(&shell, &stack.stand_in);
     a_change_that_removes_data_is_flagged_and_refused(&shell);
     the_adoption_dry_run_checks_the_running_table_and_changes_nothing(&shell, &templates);
+    the_adoptions_check_settles_a_test_dispatch_and_leaves_no_record(&shell, &stack, &templates);
 }
 
 /// The two templates, as synth renders them (the committed files are the same bytes:
@@ -151,6 +157,7 @@ impl Shell<'_> {
             "ENVIRONMENTS_DIR",
             "LIFT_STACK_POLICY",
             "DRY_RUN",
+            "CHECK_ONLY",
             "YES",
         ] {
             command.env_remove(setting);
@@ -1058,67 +1065,6 @@ fn the_adoption_dry_run_checks_the_running_table_and_changes_nothing(
         "the dry run created a stack"
     );
 
-    println!("==> the adoption's test record goes into the table and out again as step 5 moves it");
-    // The dry run prints step 5 without running it, and moto cannot run the function, so
-    // the documents step 5 hands the AWS CLI are put, read and deleted here.
-    let dir = tempfile::tempdir().expect("a folder for the documents");
-    let dispatch = TestDispatch {
-        dispatch_id: format!("adopt-check-{}", std::process::id()),
-        task_arn: format!(
-            "arn:aws:ecs:us-east-1:000000000000:task/adopt-check/{}",
-            std::process::id()
-        ),
-        created_at: "2026-01-15T19:39:31Z".to_owned(),
-    };
-    let file = |name: &str, document: Value| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, document.to_string()).expect("write a document");
-        format!("file://{}", path.display())
-    };
-    let item = file("check-item.json", test_record::item(&dispatch));
-    let key = file("check-key.json", test_record::key(&dispatch.dispatch_id));
-    shell.aws(&[
-        "dynamodb",
-        "put-item",
-        "--table-name",
-        &table,
-        "--item",
-        &item,
-    ]);
-    let read = |shell: &Shell| {
-        let answer = shell.aws(&[
-            "dynamodb",
-            "get-item",
-            "--table-name",
-            &table,
-            "--consistent-read",
-            "--key",
-            &key,
-        ]);
-        test_record::settled(&answer)
-    };
-    assert_eq!(
-        read(shell),
-        Err(NotSettled::Status {
-            dispatch_id: dispatch.dispatch_id.clone(),
-            status: contract::status::RUNNING.to_owned(),
-        }),
-        "the test record does not read back as the RUNNING dispatch it was put as"
-    );
-    shell.aws(&[
-        "dynamodb",
-        "delete-item",
-        "--table-name",
-        &table,
-        "--key",
-        &key,
-    ]);
-    assert_eq!(
-        read(shell),
-        Err(NotSettled::Missing),
-        "the test record was not deleted"
-    );
-
     println!("==> make adopt refuses a stack that exists, before anything else");
     let existing = shell.script(
         "scripts/adopt.sh",
@@ -1129,4 +1075,101 @@ fn the_adoption_dry_run_checks_the_running_table_and_changes_nothing(
         existing.output.contains("already exists"),
         "adopt did not say the stack exists"
     );
+}
+
+/// Step 5 of `make adopt` alone (`CHECK_ONLY=1`), run for real against the deployed stack:
+/// the script puts a test dispatch in the table and invokes the function through the AWS
+/// CLI; the stand-in hands that invoke to the function's real binary under a local Runtime
+/// API, which settles the dispatch in moto's table. Whether the check passes or fails, the
+/// test record is gone afterwards.
+fn the_adoptions_check_settles_a_test_dispatch_and_leaves_no_record(
+    shell: &Shell,
+    stack: &LocalStack,
+    templates: &Templates,
+) {
+    let table = templates.name(Name::Table);
+    let function = templates.name(Name::Function);
+    let check = [
+        ("STACK_NAME", STACK),
+        ("CHECK_ONLY", "1"),
+        ("YES", "1"),
+        ("AWS_ENDPOINT_URL_LAMBDA", stack.stand_in.endpoint()),
+    ];
+    // The test dispatch the run put and says it removed, which must be absent, and the
+    // one invoke it made, which must be of that dispatch.
+    let removed_and_invoked = |ran: &Ran| {
+        let dispatch = ran
+            .output
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("ok: test record "))
+            .and_then(|rest| rest.strip_suffix(" removed"))
+            .unwrap_or_else(|| panic!("the check did not remove its test record"))
+            .to_owned();
+        let key = serde_json::to_string(&test_record::key(&dispatch)).unwrap();
+        let answer = shell.aws(&[
+            "dynamodb",
+            "get-item",
+            "--table-name",
+            &table,
+            "--consistent-read",
+            "--key",
+            &key,
+        ]);
+        assert_eq!(
+            test_record::settled(&answer),
+            Err(NotSettled::Missing),
+            "the test record {dispatch} is still in the table"
+        );
+        let invocation = stack.stand_in.invocations().pop().expect("an invoke");
+        assert_eq!(invocation.function, function);
+        assert_eq!(invocation.invocation_type, "RequestResponse");
+        let overrides = &invocation.payload["detail"]["overrides"]["containerOverrides"][0];
+        assert_eq!(
+            overrides["environment"][0]["value"], dispatch,
+            "the invoke was not of the test dispatch"
+        );
+    };
+
+    println!("==> make adopt CHECK_ONLY=1: the invoke fails, the test record goes all the same");
+    // One attempt: the AWS CLI would retry the 500 and be answered 202 the second time.
+    let once = [&check[..], &[("AWS_MAX_ATTEMPTS", "1")]].concat();
+    stack.stand_in.script_invokes([false]);
+    let failed = shell.script("scripts/adopt.sh", &once);
+    assert_ne!(failed.code, 0, "the check passed with its invoke refused");
+    assert!(
+        failed.output.contains("scripted failure"),
+        "the invoke did not fail"
+    );
+    removed_and_invoked(&failed);
+
+    println!("==> make adopt CHECK_ONLY=1: the dispatch is not settled, the test record goes");
+    // The stand-in accepts the invoke and runs nothing, as a function that lost the event.
+    let refused = shell.script("scripts/adopt.sh", &check);
+    assert_eq!(
+        refused.code, 1,
+        "the check passed with its dispatch unsettled"
+    );
+    assert!(
+        refused.output.contains("ended RUNNING, not COMPLETED"),
+        "the check did not say the dispatch is unsettled"
+    );
+    removed_and_invoked(&refused);
+
+    println!("==> make adopt CHECK_ONLY=1: the function's real binary settles the test dispatch");
+    let api = Arc::new(RuntimeApi::start(&function).expect("start a Runtime API"));
+    let binary = testkit::function_binary("bootstrap");
+    let process = FunctionProcess::spawn(&binary, &api, &stack.env(), runtime::Output::Capture)
+        .expect("start the function");
+    stack.stand_in.run_function(&function, Arc::clone(&api));
+    // The script waits on the function, which this runtime's tasks serve.
+    let passed = tokio::task::block_in_place(|| shell.script("scripts/adopt.sh", &check));
+    assert_eq!(passed.code, 0, "the check failed");
+    assert!(
+        passed
+            .output
+            .contains("settled COMPLETED by the deployed function"),
+        "the check did not see the dispatch settled"
+    );
+    removed_and_invoked(&passed);
+    drop(process);
 }

@@ -18,7 +18,8 @@
 # test`, which `make test` runs first): both stacks deployed into moto through
 # scripts/bootstrap.sh and scripts/deploy.sh (`aws cloudformation deploy`), each resource
 # compared with its template, a second run that changes nothing, `make plan` and a
-# refused `make deploy` of a change that removes data, and `make adopt`'s dry run.
+# refused `make deploy` of a change that removes data, `make adopt`'s dry run, and its
+# last step alone (`CHECK_ONLY=1`) settling a test dispatch through the function's binary.
 #
 # Exits non-zero on the first failed check.
 set -euo pipefail

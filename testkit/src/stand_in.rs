@@ -51,7 +51,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC
 use serde_json::Value;
 
 use crate::http::{answer, forward, Answer, Served};
-use crate::runtime::RuntimeApi;
+use crate::runtime::{InvocationError, RuntimeApi};
 use crate::server::Server;
 
 /// One recorded `Invoke`.
@@ -405,8 +405,9 @@ fn with_protection(xml: &str, protected: &std::collections::BTreeSet<String>) ->
     out
 }
 
-/// Records an `Invoke` and answers as Lambda answers an asynchronous one: 202, or the
-/// scripted failure.
+/// Records an `Invoke` and answers it: with the scripted failure; with what the function
+/// returned, for a synchronous invoke of a function run here ([`StandIn::run_function`]);
+/// else as Lambda answers an asynchronous one, 202.
 async fn invoke(
     state: &Mutex<State>,
     function: String,
@@ -437,19 +438,25 @@ async fn invoke(
         return answer(status, failure, &[json, error_type]);
     }
     match runs_on {
-        Some(api) if invocation_type == "RequestResponse" => match api.invoke(payload).await {
-            Ok(response) => answer(StatusCode::OK, response.to_string(), &[json]),
-            Err(error) => {
-                // Lambda answers a function's failure with 200 and the error as the payload.
-                let payload = serde_json::json!({
-                    "errorType": "Unhandled",
-                    "errorMessage": error.to_string(),
-                });
-                let unhandled = ("x-amz-function-error", "Unhandled");
-                answer(StatusCode::OK, payload.to_string(), &[json, unhandled])
-            }
-        },
+        Some(api) if invocation_type == "RequestResponse" => ran(api.invoke(payload).await),
         _ => answer(StatusCode::ACCEPTED, "", &[json]),
+    }
+}
+
+/// A synchronous invoke's answer, as Lambda gives it: 200 and the function's response,
+/// or 200 and its error as the payload, flagged `X-Amz-Function-Error: Unhandled`.
+fn ran(result: Result<Value, InvocationError>) -> Answer {
+    let json = ("content-type", "application/json");
+    match result {
+        Ok(response) => answer(StatusCode::OK, response.to_string(), &[json]),
+        Err(error) => {
+            let payload = serde_json::json!({
+                "errorType": "Unhandled",
+                "errorMessage": error.to_string(),
+            });
+            let unhandled = ("x-amz-function-error", "Unhandled");
+            answer(StatusCode::OK, payload.to_string(), &[json, unhandled])
+        }
     }
 }
 

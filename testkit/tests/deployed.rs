@@ -42,6 +42,8 @@ use std::sync::Arc;
 
 use contract::outputs::{self, Output};
 use contract::resources::{BOOTSTRAP_STACK, STACK};
+use dispatch::dispatch_id;
+use dispatch::event::{classify, Classified};
 use serde_json::Value;
 use synth::adopt::precheck::{compare, Aspect, TableShape};
 use synth::adopt::test_record::{self, NotSettled};
@@ -1123,9 +1125,14 @@ fn the_adoptions_check_settles_a_test_dispatch_and_leaves_no_record(
         let invocation = stack.stand_in.invocations().pop().expect("an invoke");
         assert_eq!(invocation.function, function);
         assert_eq!(invocation.invocation_type, "RequestResponse");
-        let overrides = &invocation.payload["detail"]["overrides"]["containerOverrides"][0];
+        // Read as the callback reads it.
+        let Ok(Classified::Stopped(task)) = classify(invocation.payload) else {
+            panic!("the invoke was not of a stopped task");
+        };
+        let named = dispatch_id::from_event(&task.detail).expect("the event's dispatch ID");
         assert_eq!(
-            overrides["environment"][0]["value"], dispatch,
+            named.map(|(id, _)| id.as_str().to_owned()),
+            Some(dispatch),
             "the invoke was not of the test dispatch"
         );
     };
@@ -1158,7 +1165,7 @@ fn the_adoptions_check_settles_a_test_dispatch_and_leaves_no_record(
     println!("==> make adopt CHECK_ONLY=1: the function's real binary settles the test dispatch");
     let api = Arc::new(RuntimeApi::start(&function).expect("start a Runtime API"));
     let binary = testkit::function_binary("bootstrap");
-    let process = FunctionProcess::spawn(&binary, &api, &stack.env(), runtime::Output::Capture)
+    let process = FunctionProcess::spawn(&binary, &api, &stack.env(), runtime::Output::Null)
         .expect("start the function");
     stack.stand_in.run_function(&function, Arc::clone(&api));
     // The script waits on the function, which this runtime's tasks serve.

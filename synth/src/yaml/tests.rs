@@ -48,7 +48,7 @@ fn names_arns_and_sentences_stay_plain() {
         "AWSTemplateFormatVersion",
         "AWS::Lambda::Function",
         "Fn::GetAtt",
-        "outpost-dispatches",
+        contract::table::NAME,
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
         "provided.al2023",
         "Dispatches stuck RUNNING (the reconciler settles them), by status.",
